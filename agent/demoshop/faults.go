@@ -1,0 +1,114 @@
+package demoshop
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// defaultSlowDelay is the delay that the bare word "slow" stands for: long
+// enough to show up clearly on a dashboard, short enough to stay inside the
+// step timeouts of the example flows.
+const defaultSlowDelay = 2 * time.Second
+
+// allowedFaults is what an error message offers the user, in the syntax they
+// type.
+const allowedFaults = "none, slow, slow=<duration>, checkout, js-error, missing-help"
+
+// Faults switch deliberate failures on, for tests and for the demo.
+type Faults struct {
+	Delay         time.Duration // added before every HTML document response ("slow responses")
+	CheckoutError bool          // POST /checkout answers HTTP 500 with an error page
+	JSError       bool          // every page throws an uncaught JavaScript error after it has rendered (flows still pass; the error is only reported)
+	MissingHelp   bool          // the Help link is not rendered at all (help-visible flow fails)
+}
+
+// FaultSpecError reports a fault spec that ParseFaults cannot read. It is a
+// type of its own so that the command line and the admin page can tell a
+// user's typo apart from other failures.
+type FaultSpecError struct {
+	Item   string // the comma-separated item at fault, as typed
+	Reason string
+}
+
+// Error names the item, why it is wrong and what is allowed instead.
+func (e *FaultSpecError) Error() string {
+	return fmt.Sprintf("demoshop: fault %q: %s (allowed: %s)", e.Item, e.Reason, allowedFaults)
+}
+
+// ParseFaults reads a fault spec: "" or "none" for no faults, otherwise a
+// comma-separated list of slow (a 2s delay), slow=<duration>, checkout,
+// js-error and missing-help. It is the syntax of the demo command's flag and
+// of the admin page, so that a person types the same thing in both.
+func ParseFaults(spec string) (Faults, error) {
+	var f Faults
+	spec = strings.TrimSpace(spec)
+	if spec == "" || strings.EqualFold(spec, "none") {
+		return f, nil
+	}
+	seen := make(map[string]bool)
+	for item := range strings.SplitSeq(spec, ",") {
+		item = strings.TrimSpace(item)
+		word, value, hasValue := strings.Cut(item, "=")
+		word = strings.ToLower(strings.TrimSpace(word))
+		value = strings.TrimSpace(value)
+		if seen[word] {
+			return Faults{}, &FaultSpecError{Item: item, Reason: "given more than once"}
+		}
+		seen[word] = true
+		if hasValue && word != "slow" {
+			return Faults{}, &FaultSpecError{Item: item, Reason: "takes no value"}
+		}
+		switch word {
+		case "slow":
+			f.Delay = defaultSlowDelay
+			if hasValue {
+				d, err := time.ParseDuration(value)
+				if err != nil {
+					return Faults{}, &FaultSpecError{Item: item, Reason: "the delay is not a duration such as 500ms or 3s"}
+				}
+				if d <= 0 {
+					return Faults{}, &FaultSpecError{Item: item, Reason: "the delay must be positive"}
+				}
+				f.Delay = d
+			}
+		case "checkout":
+			f.CheckoutError = true
+		case "js-error":
+			f.JSError = true
+		case "missing-help":
+			f.MissingHelp = true
+		case "none":
+			return Faults{}, &FaultSpecError{Item: item, Reason: "none cannot be combined with other faults"}
+		case "":
+			return Faults{}, &FaultSpecError{Item: item, Reason: "empty item"}
+		default:
+			return Faults{}, &FaultSpecError{Item: item, Reason: "unknown fault"}
+		}
+	}
+	return f, nil
+}
+
+// String returns the spec that ParseFaults turns back into f, or "none".
+func (f Faults) String() string {
+	var items []string
+	switch {
+	case f.Delay == defaultSlowDelay:
+		items = append(items, "slow")
+	case f.Delay != 0:
+		items = append(items, "slow="+f.Delay.String())
+	}
+	if f.CheckoutError {
+		items = append(items, "checkout")
+	}
+	if f.JSError {
+		items = append(items, "js-error")
+	}
+	if f.MissingHelp {
+		items = append(items, "missing-help")
+	}
+	if len(items) == 0 {
+		return "none"
+	}
+	return strings.Join(items, ",")
+}

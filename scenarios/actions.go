@@ -1,0 +1,417 @@
+package scenarios
+
+import (
+	"context"
+	"errors"
+	"regexp"
+	"time"
+)
+
+// Action is one typed step action. Its Do holds the action's semantics,
+// written against Page.
+type Action interface {
+	// Kind is the action's key in a flow file, such as "click".
+	Kind() string
+	Do(ctx context.Context, p Page) error
+}
+
+// paramType is the type of an action parameter, which decides how it is
+// validated and how the JSON Schema describes it.
+type paramType int
+
+const (
+	typeString paramType = iota
+	typeSelector
+	typeDuration
+	typeBool
+	typeKey
+	typeState
+	typeRegexp
+	typeFileName
+)
+
+type param struct {
+	name     string
+	typ      paramType
+	required bool
+	doc      string
+}
+
+// actionSpec describes one step action: the one place that says its name,
+// the shapes its value may take, and how to build the typed action. The
+// loader, the JSON Schema and the README reference derive from this table.
+type actionSpec struct {
+	name string
+	doc  string
+	// scalar is the parameter a plain scalar value sets; "" when the action
+	// only takes a mapping.
+	scalar string
+	// params of the mapping form; nil when the action only takes a scalar.
+	params []param
+	// oneOf lists parameters of which exactly one must be given.
+	oneOf []string
+	build func(args) Action
+}
+
+// args are the validated, typed parameters of one action.
+type args map[string]any
+
+func (a args) str(name string) string { s, _ := a[name].(string); return s }
+func (a args) sel(name string) Selector {
+	s, _ := a[name].(Selector)
+	return s
+}
+
+func (a args) match() TextMatch {
+	for _, op := range []string{"contains", "equals", "matches"} {
+		if v, ok := a[op]; ok {
+			if re, ok := v.(*regexp.Regexp); ok {
+				return TextMatch{Op: op, Want: re.String(), re: re}
+			}
+			return TextMatch{Op: op, Want: v.(string)}
+		}
+	}
+	return TextMatch{}
+}
+
+var matchParams = []param{
+	{name: "contains", typ: typeString, doc: "the text contains this string"},
+	{name: "equals", typ: typeString, doc: "the text is exactly this string"},
+	{name: "matches", typ: typeRegexp, doc: "the text matches this Go regular expression"},
+}
+
+var actionSpecs = []actionSpec{
+	{
+		name: "goto", doc: "Open a URL and wait for its load event.",
+		scalar: "url", params: []param{{name: "url", typ: typeString, required: true}},
+		build: func(a args) Action { return Goto{URL: a.str("url")} },
+	},
+	{
+		name: "click", doc: "Click an element; a navigation it starts is waited for.",
+		scalar: "selector", params: []param{{name: "selector", typ: typeSelector, required: true}},
+		build: func(a args) Action { return Click{Selector: a.sel("selector")} },
+	},
+	{
+		name: "hover", doc: "Move the mouse over an element.",
+		scalar: "selector", params: []param{{name: "selector", typ: typeSelector, required: true}},
+		build: func(a args) Action { return Hover{Selector: a.sel("selector")} },
+	},
+	{
+		name: "scroll_to", doc: "Scroll an element into view.",
+		scalar: "selector", params: []param{{name: "selector", typ: typeSelector, required: true}},
+		build: func(a args) Action { return ScrollTo{Selector: a.sel("selector")} },
+	},
+	{
+		name: "fill", doc: "Clear a field, then type a value.",
+		params: []param{{name: "selector", typ: typeSelector, required: true}, {name: "value", typ: typeString, required: true}},
+		build:  func(a args) Action { return Fill{Selector: a.sel("selector"), Value: a.str("value")} },
+	},
+	{
+		name: "select", doc: "Choose an option of a <select> by value or label.",
+		params: []param{{name: "selector", typ: typeSelector, required: true}, {name: "value", typ: typeString, required: true}},
+		build:  func(a args) Action { return Select{Selector: a.sel("selector"), Value: a.str("value")} },
+	},
+	{
+		name: "press", doc: "Press a key, on the focused element or on a selector.",
+		scalar: "key", params: []param{{name: "selector", typ: typeSelector}, {name: "key", typ: typeKey, required: true}},
+		build: func(a args) Action {
+			p := Press{Key: a.str("key")}
+			if s, ok := a["selector"].(Selector); ok {
+				p.Selector = &s
+			}
+			return p
+		},
+	},
+	{
+		name: "wait_for", doc: "Wait until an element is visible (default), hidden or present.",
+		scalar: "selector", params: []param{{name: "selector", typ: typeSelector, required: true}, {name: "state", typ: typeState}},
+		build: func(a args) Action {
+			st := WaitState(a.str("state"))
+			if st == "" {
+				st = StateVisible
+			}
+			return WaitFor{Selector: a.sel("selector"), State: st}
+		},
+	},
+	{
+		name: "sleep", doc: "Pause for a duration.",
+		scalar: "duration", params: []param{{name: "duration", typ: typeDuration, required: true}},
+		build: func(a args) Action { return Sleep{Duration: a["duration"].(time.Duration)} },
+	},
+	{
+		name: "assert_visible", doc: "Assert that an element is visible, optionally without scrolling.",
+		scalar: "selector", params: []param{{name: "selector", typ: typeSelector, required: true}, {name: "in_viewport", typ: typeBool}},
+		build: func(a args) Action {
+			iv, _ := a["in_viewport"].(bool)
+			return AssertVisible{Selector: a.sel("selector"), InViewport: iv}
+		},
+	},
+	{
+		name: "assert_text", doc: "Assert the visible text of an element.",
+		params: append([]param{{name: "selector", typ: typeSelector, required: true}}, matchParams...),
+		oneOf:  []string{"contains", "equals", "matches"},
+		build:  func(a args) Action { return AssertText{Selector: a.sel("selector"), Match: a.match()} },
+	},
+	{
+		name: "assert_url", doc: "Assert the page URL (a plain string means contains).",
+		scalar: "contains", params: matchParams, oneOf: []string{"contains", "equals", "matches"},
+		build: func(a args) Action { return AssertURL{Match: a.match()} },
+	},
+	{
+		name: "assert_title", doc: "Assert the page title (a plain string means contains).",
+		scalar: "contains", params: matchParams, oneOf: []string{"contains", "equals", "matches"},
+		build: func(a args) Action { return AssertTitle{Match: a.match()} },
+	},
+	{
+		name: "eval", doc: "Evaluate JavaScript; fails if it throws or is falsy.",
+		scalar: "expression", params: []param{{name: "expression", typ: typeString, required: true}},
+		build: func(a args) Action { return Eval{Expression: a.str("expression")} },
+	},
+	{
+		name: "screenshot", doc: "Save a screenshot under a file-safe name.",
+		scalar: "name", params: []param{{name: "name", typ: typeFileName, required: true}},
+		build: func(a args) Action { return Screenshot{Name: a.str("name")} },
+	},
+}
+
+// ActionNames lists the step actions in the order of the reference.
+func ActionNames() []string {
+	names := make([]string, len(actionSpecs))
+	for i, s := range actionSpecs {
+		names[i] = s.name
+	}
+	return names
+}
+
+func lookupAction(name string) (actionSpec, bool) {
+	for _, s := range actionSpecs {
+		if s.name == name {
+			return s, true
+		}
+	}
+	return actionSpec{}, false
+}
+
+// pollInterval is how often assertions look again while they wait for the
+// page to reach the expected state; pages render asynchronously, so an
+// assertion that checked once would be flaky.
+const pollInterval = 50 * time.Millisecond
+
+// eventually calls check until it succeeds or ctx ends; then it returns the
+// last observation for the failure message.
+func eventually(ctx context.Context, check func() (bool, string, error)) (string, error) {
+	t := time.NewTicker(pollInterval)
+	defer t.Stop()
+	for {
+		ok, seen, err := check()
+		if ok {
+			return seen, nil
+		}
+		if err != nil && AsStepError(err) == nil {
+			return seen, err
+		}
+		select {
+		case <-ctx.Done():
+			if err != nil {
+				return seen, err
+			}
+			return seen, ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// Goto opens a URL.
+type Goto struct{ URL string }
+
+func (Goto) Kind() string                           { return "goto" }
+func (a Goto) Do(ctx context.Context, p Page) error { return p.Navigate(ctx, a.URL) }
+
+// Click clicks an element.
+type Click struct{ Selector Selector }
+
+func (Click) Kind() string                           { return "click" }
+func (a Click) Do(ctx context.Context, p Page) error { return p.Click(ctx, a.Selector) }
+
+// Hover moves the mouse over an element.
+type Hover struct{ Selector Selector }
+
+func (Hover) Kind() string                           { return "hover" }
+func (a Hover) Do(ctx context.Context, p Page) error { return p.Hover(ctx, a.Selector) }
+
+// ScrollTo scrolls an element into view.
+type ScrollTo struct{ Selector Selector }
+
+func (ScrollTo) Kind() string                           { return "scroll_to" }
+func (a ScrollTo) Do(ctx context.Context, p Page) error { return p.ScrollTo(ctx, a.Selector) }
+
+// Fill clears a field and types a value.
+type Fill struct {
+	Selector Selector
+	Value    string
+}
+
+func (Fill) Kind() string                           { return "fill" }
+func (a Fill) Do(ctx context.Context, p Page) error { return p.Fill(ctx, a.Selector, a.Value) }
+
+// Select chooses an option.
+type Select struct {
+	Selector Selector
+	Value    string
+}
+
+func (Select) Kind() string                           { return "select" }
+func (a Select) Do(ctx context.Context, p Page) error { return p.Select(ctx, a.Selector, a.Value) }
+
+// Press presses a key.
+type Press struct {
+	Selector *Selector
+	Key      string
+}
+
+func (Press) Kind() string                           { return "press" }
+func (a Press) Do(ctx context.Context, p Page) error { return p.Press(ctx, a.Selector, a.Key) }
+
+// WaitFor waits for an element state.
+type WaitFor struct {
+	Selector Selector
+	State    WaitState
+}
+
+func (WaitFor) Kind() string                           { return "wait_for" }
+func (a WaitFor) Do(ctx context.Context, p Page) error { return p.WaitFor(ctx, a.Selector, a.State) }
+
+// Sleep pauses.
+type Sleep struct{ Duration time.Duration }
+
+func (Sleep) Kind() string { return "sleep" }
+func (a Sleep) Do(ctx context.Context, _ Page) error {
+	t := time.NewTimer(a.Duration)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// AssertVisible asserts that an element is visible.
+type AssertVisible struct {
+	Selector   Selector
+	InViewport bool
+}
+
+func (AssertVisible) Kind() string { return "assert_visible" }
+func (a AssertVisible) Do(ctx context.Context, p Page) error {
+	_, err := eventually(ctx, func() (bool, string, error) {
+		ok, err := p.Visible(ctx, a.Selector, a.InViewport)
+		return ok, "", err
+	})
+	where := "visible"
+	if a.InViewport {
+		where = "visible in the viewport without scrolling"
+	}
+	se := AsStepError(err)
+	switch {
+	case err == nil:
+		return nil
+	case se != nil && se.Kind == KindElementNotFound:
+		return Fail(KindAssertion, "expected %s to be %s: no element matches", a.Selector, where)
+	case isTimeout(err):
+		return Fail(KindAssertion, "expected %s to be %s, but it is not", a.Selector, where)
+	default:
+		return err
+	}
+}
+
+// AssertText asserts the text of an element.
+type AssertText struct {
+	Selector Selector
+	Match    TextMatch
+}
+
+func (AssertText) Kind() string { return "assert_text" }
+func (a AssertText) Do(ctx context.Context, p Page) error {
+	seen, err := eventually(ctx, func() (bool, string, error) {
+		got, err := p.Text(ctx, a.Selector)
+		if err != nil {
+			return false, "", err
+		}
+		return a.Match.Match(got), got, nil
+	})
+	switch {
+	case err == nil:
+		return nil
+	case AsStepError(err) != nil:
+		return err
+	case isTimeout(err):
+		return Fail(KindAssertion, "text of %s is %q, expected it to %s", a.Selector, clip(seen), a.Match)
+	default:
+		return err
+	}
+}
+
+// AssertURL asserts the page URL.
+type AssertURL struct{ Match TextMatch }
+
+func (AssertURL) Kind() string { return "assert_url" }
+func (a AssertURL) Do(ctx context.Context, p Page) error {
+	return assertString(ctx, "URL", p.URL, a.Match)
+}
+
+// AssertTitle asserts the page title.
+type AssertTitle struct{ Match TextMatch }
+
+func (AssertTitle) Kind() string { return "assert_title" }
+func (a AssertTitle) Do(ctx context.Context, p Page) error {
+	return assertString(ctx, "title", p.Title, a.Match)
+}
+
+func assertString(ctx context.Context, what string, get func(context.Context) (string, error), m TextMatch) error {
+	seen, err := eventually(ctx, func() (bool, string, error) {
+		got, err := get(ctx)
+		if err != nil {
+			return false, "", err
+		}
+		return m.Match(got), got, nil
+	})
+	if err != nil && isTimeout(err) {
+		return Fail(KindAssertion, "page %s is %q, expected it to %s", what, clip(seen), m)
+	}
+	return err
+}
+
+// Eval evaluates JavaScript that must be truthy.
+type Eval struct{ Expression string }
+
+func (Eval) Kind() string { return "eval" }
+func (a Eval) Do(ctx context.Context, p Page) error {
+	truthy, value, err := p.Eval(ctx, a.Expression)
+	if err != nil {
+		return err
+	}
+	if !truthy {
+		return Fail(KindAssertion, "expression %q returned %s, expected a truthy value", clip(a.Expression), value)
+	}
+	return nil
+}
+
+// Screenshot saves a screenshot.
+type Screenshot struct{ Name string }
+
+func (Screenshot) Kind() string                           { return "screenshot" }
+func (a Screenshot) Do(ctx context.Context, p Page) error { return p.Screenshot(ctx, a.Name) }
+
+func isTimeout(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded)
+}
+
+// clip keeps messages and metrics readable when a page has long text.
+func clip(s string) string {
+	const max = 200
+	if len(s) <= max {
+		return s
+	}
+	return s[:max] + "…"
+}

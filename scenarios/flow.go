@@ -1,0 +1,106 @@
+// Package scenarios is the flow model of uxprobe: what a user flow is, how it
+// is read from YAML files, and how it is validated. It is pure data plus the
+// semantics of each step action, written against the Page interface that a
+// browser runner implements; it never imports a browser library.
+package scenarios
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Defaults for the optional keys of a flow.
+const (
+	DefaultSchedule    = "@every 5m"
+	DefaultTimeout     = 60 * time.Second
+	DefaultStepTimeout = 10 * time.Second
+)
+
+// DefaultDevices are the devices of a flow that names none: the same task on
+// a desktop and a phone, because an equal experience on both is the point.
+var DefaultDevices = []string{"desktop", "mobile"}
+
+// Flow is one validated user flow, ready to run without re-parsing strings:
+// variables are substituted, durations parsed, devices resolved to emulation
+// parameters and steps decoded into typed actions.
+type Flow struct {
+	Name        string
+	Description string
+	Schedule    string // a robfig/cron spec that has been parsed once successfully
+	Timeout     time.Duration
+	StepTimeout time.Duration
+	Retries     int
+	Devices     []Device
+	Network     NetworkProfile
+	CPUSlowdown float64 // 0 or 1 means no throttling
+	Headers     map[string]string
+	Steps       []Step
+
+	// Source is where the flow's document starts, for messages about it.
+	Source Position
+
+	secrets []string // values to mask, longest first
+}
+
+// Step is one action of a flow with its common keys resolved.
+type Step struct {
+	// Name is the label of the step in results and metrics: the `name` key,
+	// else "<index>-<action>" such as "3-click".
+	Name     string
+	Index    int // 1-based position in the flow
+	Action   Action
+	Timeout  time.Duration // the step's own timeout, else the flow's step_timeout
+	Only     []string      // device classes or names; empty means every device
+	Optional bool          // a failure is recorded but the flow goes on
+	Source   Position
+}
+
+// RunsOn reports whether the step applies to the device, by `only:`.
+func (s Step) RunsOn(d Device) bool {
+	if len(s.Only) == 0 {
+		return true
+	}
+	for _, o := range s.Only {
+		if strings.EqualFold(o, string(d.Class)) || strings.EqualFold(o, d.Name) {
+			return true
+		}
+	}
+	return false
+}
+
+// Mask replaces every secret value of the flow in s with "***". Everything
+// that leaves a run (messages, results, logs) goes through it.
+func (f *Flow) Mask(s string) string {
+	for _, v := range f.secrets {
+		s = strings.ReplaceAll(s, v, "***")
+	}
+	return s
+}
+
+// HasSecrets reports whether the flow declares any secret values.
+func (f *Flow) HasSecrets() bool { return len(f.secrets) > 0 }
+
+// Device returns the flow's device with the name, if the flow runs on it.
+func (f *Flow) Device(name string) (Device, bool) {
+	i := slices.IndexFunc(f.Devices, func(d Device) bool { return d.Name == name })
+	if i < 0 {
+		return Device{}, false
+	}
+	return f.Devices[i], true
+}
+
+// Position is a place in a flow file.
+type Position struct {
+	File   string
+	Line   int
+	Column int
+}
+
+func (p Position) String() string {
+	if p.Line == 0 {
+		return p.File
+	}
+	return p.File + ":" + strconv.Itoa(p.Line) + ":" + strconv.Itoa(p.Column)
+}

@@ -1,0 +1,175 @@
+package scenarios
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// Page is what a step needs from a browser tab. The runner implements it with
+// Chrome; the step actions in this package are written only against it, so
+// the semantics of every action live next to its definition.
+//
+// Methods that take a selector wait, up to the context's deadline, until the
+// element is there and actionable (visible and enabled), and report a missing
+// element as a *StepError of kind element_not_found.
+type Page interface {
+	// Navigate loads url and waits for its load event. An HTTP status of 400
+	// or more or a network error is a navigation error.
+	Navigate(ctx context.Context, url string) error
+	// Click clicks the element's centre; a navigation it starts is waited for.
+	Click(ctx context.Context, sel Selector) error
+	Hover(ctx context.Context, sel Selector) error
+	ScrollTo(ctx context.Context, sel Selector) error
+	// Fill clears the field, then types value as a user would.
+	Fill(ctx context.Context, sel Selector, value string) error
+	// Select picks the option of a <select> by value, else by visible label.
+	Select(ctx context.Context, sel Selector, value string) error
+	// Press sends a key to the focused element, or to sel when it is not nil;
+	// a navigation it starts is waited for.
+	Press(ctx context.Context, sel *Selector, key string) error
+	// WaitFor waits until the element reaches the state.
+	WaitFor(ctx context.Context, sel Selector, state WaitState) error
+	// Visible reports at once whether the element is visible (and, with
+	// inViewport, inside the viewport without scrolling).
+	Visible(ctx context.Context, sel Selector, inViewport bool) (bool, error)
+	// Text returns the visible text of the first matching element, at once;
+	// no match is an element_not_found error.
+	Text(ctx context.Context, sel Selector) (string, error)
+	URL(ctx context.Context) (string, error)
+	Title(ctx context.Context) (string, error)
+	// Eval evaluates a JavaScript expression, awaiting a promise, and returns
+	// whether the result is truthy and a short rendering of it. A thrown
+	// exception is a script error.
+	Eval(ctx context.Context, expr string) (truthy bool, value string, err error)
+	// Screenshot saves a picture of the viewport under the name.
+	Screenshot(ctx context.Context, name string) error
+}
+
+// ErrorKind says what went wrong in a step, in terms an SRE alerts on.
+type ErrorKind string
+
+// The error kinds of a failed run.
+const (
+	KindAssertion       ErrorKind = "assertion"
+	KindTimeout         ErrorKind = "timeout"
+	KindElementNotFound ErrorKind = "element_not_found"
+	KindNavigation      ErrorKind = "navigation"
+	KindScript          ErrorKind = "script"
+	// KindBrowser means Chrome crashed or the connection to it broke: our
+	// failure, not the site's.
+	KindBrowser ErrorKind = "browser"
+	// KindCancelled means the agent stopped the run, at shutdown.
+	KindCancelled ErrorKind = "cancelled"
+)
+
+// ErrorKinds lists every kind, for documentation and metric checks.
+var ErrorKinds = []ErrorKind{KindAssertion, KindTimeout, KindElementNotFound, KindNavigation, KindScript, KindBrowser, KindCancelled}
+
+// StepError is a failure of a step with its kind and a specific message.
+type StepError struct {
+	Kind    ErrorKind
+	Message string
+}
+
+func (e *StepError) Error() string { return string(e.Kind) + ": " + e.Message }
+
+// Fail makes a StepError.
+func Fail(kind ErrorKind, format string, args ...any) *StepError {
+	return &StepError{Kind: kind, Message: fmt.Sprintf(format, args...)}
+}
+
+// AsStepError returns err as a *StepError, or nil.
+func AsStepError(err error) *StepError {
+	var se *StepError
+	if errors.As(err, &se) {
+		return se
+	}
+	return nil
+}
+
+// WaitState is what wait_for waits for.
+type WaitState string
+
+// The states of wait_for.
+const (
+	StateVisible WaitState = "visible"
+	StateHidden  WaitState = "hidden"
+	StatePresent WaitState = "present"
+)
+
+// SelectorKind is how a selector finds elements.
+type SelectorKind string
+
+// The selector kinds: CSS by default, `text=` and `xpath=` by prefix.
+const (
+	SelectorCSS   SelectorKind = "css"
+	SelectorText  SelectorKind = "text"
+	SelectorXPath SelectorKind = "xpath"
+)
+
+// Selector finds elements on a page. chromedp's default search matches text,
+// CSS and XPath at once, which makes selectors ambiguous; ours says which.
+type Selector struct {
+	Kind  SelectorKind
+	Value string
+}
+
+// ParseSelector reads `text=...`, `xpath=...`, `css=...` or a plain CSS selector.
+func ParseSelector(s string) (Selector, error) {
+	var sel Selector
+	switch {
+	case strings.HasPrefix(s, "text="):
+		sel = Selector{SelectorText, strings.TrimPrefix(s, "text=")}
+	case strings.HasPrefix(s, "xpath="):
+		sel = Selector{SelectorXPath, strings.TrimPrefix(s, "xpath=")}
+	case strings.HasPrefix(s, "css="):
+		sel = Selector{SelectorCSS, strings.TrimPrefix(s, "css=")}
+	default:
+		sel = Selector{SelectorCSS, s}
+	}
+	if strings.TrimSpace(sel.Value) == "" {
+		return Selector{}, errors.New("empty selector")
+	}
+	return sel, nil
+}
+
+func (s Selector) String() string {
+	if s.Kind == SelectorCSS {
+		return s.Value
+	}
+	return string(s.Kind) + "=" + s.Value
+}
+
+// TextMatch is an expectation on a string: contains, equals or matches.
+type TextMatch struct {
+	Op   string // "contains", "equals" or "matches"
+	Want string
+	re   *regexp.Regexp
+}
+
+// Match reports whether got meets the expectation.
+func (m TextMatch) Match(got string) bool {
+	switch m.Op {
+	case "equals":
+		return got == m.Want
+	case "matches":
+		return m.re.MatchString(got)
+	default:
+		return strings.Contains(got, m.Want)
+	}
+}
+
+func (m TextMatch) String() string { return fmt.Sprintf("%s %q", m.Op, m.Want) }
+
+// keyNames are the keys `press` accepts besides a single character.
+var keyNames = []string{
+	"Enter", "Tab", "Escape", "Backspace", "Delete", "Space",
+	"ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight",
+	"Home", "End", "PageUp", "PageDown",
+}
+
+// KeyNames lists the named keys of `press`.
+func KeyNames() []string { return append([]string(nil), keyNames...) }
