@@ -1,0 +1,287 @@
+// Package browser owns the one Chrome process of an agent: finding the
+// binary, starting it with flags that keep it quiet on a closed network,
+// handing out isolated tabs, and restarting it after a crash.
+package browser
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"sync"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/target"
+	"github.com/chromedp/chromedp"
+)
+
+// EnvPath names the environment variable that gives the browser binary.
+const EnvPath = "UXPROBE_BROWSER"
+
+// candidates are the names Chrome goes by on PATH, most specific first.
+var candidates = []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome"}
+
+// ErrNotFound means no Chrome binary could be found.
+var ErrNotFound = errors.New("no Chrome or Chromium found: install it (Debian/Ubuntu: apt-get install -y chromium), " +
+	"or give its path with --browser.path or the UXPROBE_BROWSER environment variable")
+
+// Find returns the browser binary: path if given, else $UXPROBE_BROWSER,
+// else the first candidate on PATH.
+func Find(path string) (string, error) {
+	if path == "" {
+		path = os.Getenv(EnvPath)
+	}
+	if path != "" {
+		p, err := exec.LookPath(path)
+		if err != nil {
+			return "", fmt.Errorf("browser %q cannot be run: %w", path, err)
+		}
+		return p, nil
+	}
+	for _, c := range candidates {
+		if p, err := exec.LookPath(c); err == nil {
+			return p, nil
+		}
+	}
+	return "", ErrNotFound
+}
+
+// Options configure the browser.
+type Options struct {
+	// Path is the binary; see Find.
+	Path string
+	// NoSandbox turns Chrome's sandbox off, which Chrome requires when it
+	// runs as root. Prefer running as an unprivileged user.
+	NoSandbox bool
+	// OnRestart is called after each restart, for the restarts metric.
+	OnRestart func()
+}
+
+// Browser is a running Chrome that restarts itself when it dies. It is safe
+// for concurrent use.
+type Browser struct {
+	opts Options
+	path string
+
+	mu         sync.Mutex
+	allocCtx   context.Context
+	cancelAll  context.CancelFunc
+	browserCtx context.Context
+	generation int
+	closed     bool
+}
+
+// Start finds and starts Chrome.
+func Start(opts Options) (*Browser, error) {
+	path, err := Find(opts.Path)
+	if err != nil {
+		return nil, err
+	}
+	b := &Browser{opts: opts, path: path}
+	if err := b.start(); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// Path is the binary in use.
+func (b *Browser) Path() string { return b.path }
+
+func (b *Browser) flags() []chromedp.ExecAllocatorOption {
+	opts := append([]chromedp.ExecAllocatorOption{}, chromedp.DefaultExecAllocatorOptions[:]...)
+	opts = append(opts,
+		chromedp.ExecPath(b.path),
+		// On a closed network Chrome otherwise waits on component updates,
+		// sync and QUIC probes, and can hang for a long time.
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-domain-reliability", true),
+		chromedp.Flag("mute-audio", true),
+		chromedp.Flag("hide-scrollbars", true),
+	)
+	if b.opts.NoSandbox {
+		opts = append(opts, chromedp.NoSandbox)
+	}
+	return opts
+}
+
+// start launches a Chrome process without attaching to its first tab, then
+// closes that tab: every run opens its own tab in its own browser context,
+// so the initial blank page would only cost memory and CPU.
+func (b *Browser) start() error {
+	// The browser's life is bound to these contexts, never to a caller's:
+	// chromedp kills the browser when the context of its first use ends.
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), b.flags()...)
+	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
+	cancel := func() { cancelBrowser(); cancelAlloc() }
+	// The first call binds the browser's life to its context, so it gets
+	// browserCtx itself; the start-up bound is a timer around it.
+	type started struct {
+		infos target.GetTargetsResult
+		err   error
+	}
+	ch := make(chan started, 1)
+	go func() {
+		infos, err := chromedp.CallBrowser(browserCtx, target.GetTargets, target.GetTargetsParams{})
+		ch <- started{infos, err}
+	}()
+	var st started
+	select {
+	case st = <-ch:
+	case <-time.After(30 * time.Second):
+		cancel()
+		st = <-ch
+		st.err = fmt.Errorf("no answer within 30s: %w", st.err)
+	}
+	if st.err != nil {
+		cancel()
+		return fmt.Errorf("starting %s: %w", b.path, st.err)
+	}
+	c := chromedp.FromContext(browserCtx)
+	closeCtx, stop := context.WithTimeout(browserCtx, 5*time.Second)
+	defer stop()
+	for _, info := range st.infos.TargetInfos {
+		if info.Type == "page" {
+			// Best effort: a browser that keeps its blank tab still works.
+			_, _ = cdp.Call(closeCtx, c.Browser, target.CloseTarget, target.CloseTargetParams{TargetID: info.TargetID})
+		}
+	}
+	b.allocCtx, b.browserCtx, b.cancelAll = allocCtx, browserCtx, cancel
+	b.generation++
+	return nil
+}
+
+// Tab is one isolated tab: its own browser context (cookies, storage and
+// cache) and page.
+type Tab struct {
+	// Ctx is the chromedp context of the tab.
+	Ctx context.Context
+	// Generation identifies the Chrome process the tab belongs to.
+	Generation int
+	cancel     context.CancelFunc
+}
+
+// Close closes the tab and disposes of its browser context, and returns the
+// error of doing so.
+func (t *Tab) Close() error {
+	err := chromedp.Cancel(t.Ctx)
+	t.cancel()
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// NewTab opens an isolated tab. The tab is attached, with chromedp's domains
+// enabled, when NewTab returns.
+func (b *Browser) NewTab(ctx context.Context) (*Tab, error) {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return nil, errors.New("browser is closed")
+	}
+	browserCtx, gen := b.browserCtx, b.generation
+	b.mu.Unlock()
+
+	tabCtx, cancel := chromedp.NewContext(browserCtx, chromedp.WithNewBrowserContext())
+	// Attach under the caller's deadline without binding the tab's life to
+	// it: Do uses ctx only for this call's commands.
+	done := make(chan error, 1)
+	go func() { done <- chromedp.Do(tabCtx) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			cancel()
+			return nil, err
+		}
+	case <-ctx.Done():
+		cancel()
+		<-done
+		return nil, ctx.Err()
+	}
+	return &Tab{Ctx: tabCtx, Generation: gen, cancel: cancel}, nil
+}
+
+// Alive asks Chrome for its version, which fails when the process is dead
+// or hangs.
+func (b *Browser) Alive(ctx context.Context) bool {
+	b.mu.Lock()
+	browserCtx := b.browserCtx
+	b.mu.Unlock()
+	if browserCtx.Err() != nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	c := chromedp.FromContext(browserCtx)
+	_, err := cdp.Call(ctx, c.Browser, target.GetTargets, target.GetTargetsParams{})
+	return err == nil
+}
+
+// Generation identifies the current Chrome process.
+func (b *Browser) Generation() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.generation
+}
+
+// Restart replaces the Chrome process of generation gen, unless another
+// caller already did. Runs still in flight on the old process fail as
+// browser errors.
+func (b *Browser) Restart(gen int) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed || gen != b.generation {
+		return nil
+	}
+	b.cancelAll()
+	if err := b.start(); err != nil {
+		return err
+	}
+	if b.opts.OnRestart != nil {
+		b.opts.OnRestart()
+	}
+	return nil
+}
+
+// PID is the process id of the running Chrome, or 0.
+func (b *Browser) PID() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if c := chromedp.FromContext(b.browserCtx); c != nil && c.Browser != nil {
+		if p := c.Browser.Process(); p != nil {
+			return p.Pid
+		}
+	}
+	return 0
+}
+
+// Close stops Chrome and waits until its processes and profile are gone.
+func (b *Browser) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return nil
+	}
+	b.closed = true
+	// A graceful close lets Chrome flush and exit by itself; a hung Chrome
+	// gets killed by the allocator's cancel after a bound.
+	done := make(chan error, 1)
+	go func() { done <- chromedp.Cancel(b.browserCtx) }()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(10 * time.Second):
+		err = errors.New("chrome did not close within 10s; killed it")
+	}
+	b.cancelAll()
+	if errors.Is(err, context.Canceled) {
+		err = nil
+	}
+	return err
+}

@@ -1,0 +1,254 @@
+package runner
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/chromedp/cdproto/inspector"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+
+	"github.com/uxprobe/uxprobe/agent/result"
+)
+
+// Caps keep a noisy page from growing a result without bound.
+const (
+	maxConsoleErrors  = 20
+	maxFailedRequests = 50
+	maxMessageLen     = 300
+)
+
+// document is one main-frame document navigation as the events show it.
+type document struct {
+	loaderID string
+	method   string
+	url      string
+	step     string
+	status   int
+	netError string
+	loaded   bool
+
+	requests      int
+	failed        int
+	transferBytes int64
+}
+
+// tracker follows a tab's events: document navigations and their outcome,
+// requests, console errors and failed requests. chromedp calls its listener
+// in the tab's read loop, in order, so the state here always reflects every
+// event that arrived before a command's reply.
+type tracker struct {
+	mu        sync.Mutex
+	mainFrame string
+	step      string // the step running now, for attributing new documents
+	docs      []*document
+	byLoader  map[string]*document
+	reqDoc    map[network.RequestID]*document // requests in flight, for byte counts and failures
+	reqURL    map[network.RequestID]string
+	console   []string
+	failed    []result.FailedRequest
+	crashed   bool
+	changed   chan struct{} // signalled (non-blocking) after each relevant event
+	mask      func(string) string
+	extraErrs int
+}
+
+func newTracker(mainFrame string, mask func(string) string) *tracker {
+	return &tracker{
+		mainFrame: mainFrame,
+		byLoader:  map[string]*document{},
+		reqDoc:    map[network.RequestID]*document{},
+		reqURL:    map[network.RequestID]string{},
+		changed:   make(chan struct{}, 1),
+		mask:      mask,
+	}
+}
+
+func (t *tracker) signal() {
+	select {
+	case t.changed <- struct{}{}:
+	default:
+	}
+}
+
+func (t *tracker) setStep(name string) {
+	t.mu.Lock()
+	t.step = name
+	t.mu.Unlock()
+}
+
+// navCount is a mark to ask later which navigations started after it.
+func (t *tracker) navCount() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.docs)
+}
+
+// since returns the documents that started after mark.
+func (t *tracker) since(mark int) []document {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []document
+	for _, d := range t.docs[mark:] {
+		out = append(out, *d)
+	}
+	return out
+}
+
+func (t *tracker) current() *document {
+	if len(t.docs) == 0 {
+		return nil
+	}
+	return t.docs[len(t.docs)-1]
+}
+
+func (t *tracker) listen(ev any) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	switch ev := ev.(type) {
+	case *network.EventRequestWillBeSent:
+		isDoc := ev.Type == network.ResourceTypeDocument && string(ev.FrameID) == t.mainFrame && string(ev.RequestID) == string(ev.LoaderID)
+		if isDoc {
+			d := t.byLoader[string(ev.LoaderID)]
+			if d == nil {
+				d = &document{loaderID: string(ev.LoaderID), step: t.step}
+				t.byLoader[d.loaderID] = d
+				t.docs = append(t.docs, d)
+				d.requests++
+			}
+			// A redirect reuses the request id; the final URL is what counts.
+			d.url, d.method = ev.Request.URL, ev.Request.Method
+			t.reqDoc[ev.RequestID] = d
+			t.reqURL[ev.RequestID] = ev.Request.URL
+			t.signal()
+			return
+		}
+		if d := t.current(); d != nil {
+			if _, seen := t.reqDoc[ev.RequestID]; !seen {
+				d.requests++
+			}
+			t.reqDoc[ev.RequestID] = d
+		}
+		t.reqURL[ev.RequestID] = ev.Request.URL
+	case *network.EventResponseReceived:
+		d := t.reqDoc[ev.RequestID]
+		if ev.Response == nil {
+			return
+		}
+		status := int(ev.Response.Status)
+		if d != nil && string(ev.RequestID) == d.loaderID {
+			d.status = status
+			t.signal()
+		}
+		if status >= 400 {
+			if d != nil {
+				d.failed++
+			}
+			t.addFailed(result.FailedRequest{URL: ev.Response.URL, Status: status})
+		}
+	case *network.EventLoadingFinished:
+		if d := t.reqDoc[ev.RequestID]; d != nil {
+			d.transferBytes += int64(ev.EncodedDataLength)
+		}
+		delete(t.reqDoc, ev.RequestID)
+		delete(t.reqURL, ev.RequestID)
+	case *network.EventLoadingFailed:
+		d := t.reqDoc[ev.RequestID]
+		url := t.reqURL[ev.RequestID]
+		delete(t.reqDoc, ev.RequestID)
+		delete(t.reqURL, ev.RequestID)
+		// A request the page itself abandoned (navigating away, an aborted
+		// fetch) is not a failure the user sees.
+		if ev.Canceled {
+			return
+		}
+		if d != nil && string(ev.RequestID) == d.loaderID {
+			d.netError = ev.ErrorText
+			t.signal()
+		}
+		if d != nil {
+			d.failed++
+		}
+		t.addFailed(result.FailedRequest{URL: url, Error: ev.ErrorText})
+	case *page.EventLifecycleEvent:
+		if string(ev.FrameID) == t.mainFrame && ev.Name == "load" {
+			if d := t.byLoader[string(ev.LoaderID)]; d != nil {
+				d.loaded = true
+				t.signal()
+			}
+		}
+	case *runtime.EventExceptionThrown:
+		msg := "uncaught exception"
+		if ev.ExceptionDetails != nil {
+			msg = ev.ExceptionDetails.Text
+			if ex := ev.ExceptionDetails.Exception; ex != nil && ex.Description != "" {
+				msg = ex.Description
+				if i := strings.IndexByte(msg, '\n'); i > 0 {
+					msg = msg[:i] // the first line; stacks are long and vary
+				}
+			}
+		}
+		t.addConsole(msg)
+	case *runtime.EventConsoleAPICalled:
+		if ev.Type != runtime.ConsoleAPICalledTypeError && ev.Type != runtime.ConsoleAPICalledTypeAssert {
+			return
+		}
+		var parts []string
+		for _, a := range ev.Args {
+			switch {
+			case len(a.Value) > 0:
+				parts = append(parts, strings.Trim(string(a.Value), `"`))
+			case a.Description != "":
+				parts = append(parts, a.Description)
+			default:
+				parts = append(parts, string(a.Type))
+			}
+		}
+		t.addConsole("console.error: " + strings.Join(parts, " "))
+	case *inspector.EventTargetCrashed:
+		t.crashed = true
+		t.signal()
+	}
+}
+
+func (t *tracker) addConsole(msg string) {
+	if len(t.console) >= maxConsoleErrors {
+		t.extraErrs++
+		return
+	}
+	t.console = append(t.console, t.mask(truncate(msg)))
+}
+
+func (t *tracker) addFailed(f result.FailedRequest) {
+	if len(t.failed) >= maxFailedRequests {
+		return
+	}
+	f.URL = t.mask(truncate(f.URL))
+	t.failed = append(t.failed, f)
+}
+
+func truncate(s string) string {
+	if len(s) <= maxMessageLen {
+		return s
+	}
+	return s[:maxMessageLen] + "…"
+}
+
+func (t *tracker) isCrashed() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.crashed
+}
+
+// documentProblem describes a document that failed the user, or "".
+func documentProblem(d document) string {
+	switch {
+	case d.netError != "":
+		return fmt.Sprintf("%s %s failed: %s", d.method, d.url, d.netError)
+	case d.status >= 400:
+		return fmt.Sprintf("%s %s returned HTTP %d", d.method, d.url, d.status)
+	}
+	return ""
+}

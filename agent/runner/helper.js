@@ -1,0 +1,209 @@
+// uxprobe's in-page helper. Installed in every document before its own
+// scripts run (Page.addScriptToEvaluateOnNewDocument), so that the web vitals
+// observers see the whole page life, and so that each step needs one
+// round trip: the waiting happens in the page, not in polls from Go.
+(() => {
+  if (window.__uxprobe) return;
+
+  const vitals = { lcp: null, cls: 0, clsSupported: false };
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) vitals.lcp = e.startTime;
+    }).observe({ type: 'largest-contentful-paint', buffered: true });
+  } catch (e) {}
+  try {
+    // CLS as web-vitals defines it: the largest session window of shifts
+    // (gaps under 1 s, windows at most 5 s), ignoring shifts after input.
+    let cur = 0, first = 0, last = 0;
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        if (e.hadRecentInput) continue;
+        if (cur && e.startTime - last < 1000 && e.startTime - first < 5000) {
+          cur += e.value;
+        } else {
+          cur = e.value;
+          first = e.startTime;
+        }
+        last = e.startTime;
+        if (cur > vitals.cls) vitals.cls = cur;
+      }
+    }).observe({ type: 'layout-shift', buffered: true });
+    vitals.clsSupported = true;
+  } catch (e) {}
+
+  const norm = (s) => (s || '').replace(/\s+/g, ' ').trim();
+
+  const byText = (value) => {
+    const want = norm(value).toLowerCase();
+    let best = null, bestExact = false;
+    const walker = document.createTreeWalker(document.body || document.documentElement, NodeFilter.SHOW_ELEMENT);
+    for (let el = walker.currentNode; el; el = walker.nextNode()) {
+      if (el.tagName === 'SCRIPT' || el.tagName === 'STYLE' || el.tagName === 'HEAD') continue;
+      const t = norm(el.innerText !== undefined ? el.innerText : el.textContent).toLowerCase();
+      const label = el.tagName === 'INPUT' ? norm(el.value).toLowerCase() : '';
+      const exact = t === want || label === want;
+      if (!exact && !t.includes(want)) continue;
+      // The walk is in document order, so a later match inside the best one
+      // is more specific; an exact match beats a containing one.
+      if (!best || (exact && !bestExact) || (exact === bestExact && best.contains(el))) {
+        best = el;
+        bestExact = exact;
+      }
+    }
+    return best;
+  };
+
+  const find = (kind, value) => {
+    if (kind === 'xpath') {
+      const r = document.evaluate(value, document, null, XPathResult.FIRST_ORDERED_NODE_TYPE, null).singleNodeValue;
+      return r && r.nodeType === 1 ? r : null;
+    }
+    if (kind === 'text') return byText(value);
+    return document.querySelector(value);
+  };
+
+  const describe = (el) => {
+    let d = el.tagName.toLowerCase();
+    if (el.id) d += '#' + el.id;
+    else if (el.classList && el.classList.length) d += '.' + [...el.classList].slice(0, 2).join('.');
+    return d;
+  };
+
+  const state = (el) => {
+    const r = el.getBoundingClientRect();
+    const visible = r.width > 0 && r.height > 0 &&
+      (el.checkVisibility ? el.checkVisibility({ visibilityProperty: true }) : getComputedStyle(el).visibility !== 'hidden');
+    const cx = r.left + r.width / 2, cy = r.top + r.height / 2;
+    return {
+      visible,
+      enabled: !el.disabled && el.getAttribute('aria-disabled') !== 'true',
+      inViewport: visible && cx >= 0 && cy >= 0 && cx <= innerWidth && cy <= innerHeight,
+      x: cx, y: cy,
+    };
+  };
+
+  // hit reports what would receive a click at the element's centre, after
+  // scrolling it into view: a covered element would not get the user's click.
+  const hit = (el) => {
+    let s = state(el);
+    if (!s.inViewport) {
+      el.scrollIntoView({ block: 'center', inline: 'center', behavior: 'instant' });
+      s = state(el);
+    }
+    const at = document.elementFromPoint(s.x, s.y);
+    if (at && at !== el && !el.contains(at) && !(at.control === el)) {
+      return { covered: describe(at), x: s.x, y: s.y };
+    }
+    return { x: s.x, y: s.y };
+  };
+
+  const check = (kind, value, cond) => {
+    const el = find(kind, value);
+    const s = el ? state(el) : null;
+    switch (cond) {
+      case 'present': return { ok: !!el, found: !!el };
+      case 'hidden': return { ok: !el || !s.visible, found: !!el, visible: !!s && s.visible };
+      case 'visible': return { ok: !!el && s.visible, found: !!el, visible: !!s && s.visible };
+      case 'in_viewport': return { ok: !!el && s.inViewport, found: !!el, visible: !!s && s.visible };
+      default: { // actionable
+        if (!el || !s.visible || !s.enabled) return { ok: false, found: !!el, visible: !!s && s.visible, enabled: !!s && s.enabled };
+        const h = hit(el);
+        if (h.covered) return { ok: false, found: true, visible: true, enabled: true, covered: h.covered };
+        return { ok: true, found: true, x: h.x, y: h.y };
+      }
+    }
+  };
+
+  // wait resolves when the condition holds or the time is up, re-checking on
+  // every DOM mutation and on a short timer for changes mutations miss (CSS).
+  const wait = (kind, value, cond, timeoutMs) => new Promise((resolve) => {
+    const deadline = performance.now() + timeoutMs;
+    let done = false, mo = null, timer = 0;
+    const finish = (r) => {
+      done = true;
+      if (mo) mo.disconnect();
+      clearTimeout(timer);
+      resolve(r);
+    };
+    const attempt = () => {
+      if (done) return;
+      let r;
+      try {
+        r = check(kind, value, cond);
+      } catch (e) {
+        return finish({ ok: false, error: String(e && e.message || e) });
+      }
+      if (r.ok || performance.now() >= deadline) return finish(r);
+    };
+    attempt();
+    if (done) return;
+    mo = new MutationObserver(attempt);
+    mo.observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
+    const tick = () => {
+      attempt();
+      if (!done) timer = setTimeout(tick, 40);
+    };
+    timer = setTimeout(tick, 40);
+  });
+
+  const withElement = (kind, value, fn) => {
+    const el = find(kind, value);
+    if (!el) return { found: false };
+    return Object.assign({ found: true }, fn(el));
+  };
+
+  window.__uxprobe = {
+    wait,
+    check,
+    vitals: () => {
+      const n = performance.getEntriesByType('navigation')[0];
+      const fcp = performance.getEntriesByName('first-contentful-paint')[0];
+      const r = { origin: performance.timeOrigin, url: location.href };
+      if (n) {
+        r.status = n.responseStatus || 0;
+        if (n.responseStart > 0) r.ttfb = n.responseStart;
+        if (n.domContentLoadedEventEnd > 0) r.dcl = n.domContentLoadedEventEnd;
+        if (n.loadEventEnd > 0) r.load = n.loadEventEnd;
+      }
+      if (fcp) r.fcp = fcp.startTime;
+      if (vitals.lcp !== null) r.lcp = vitals.lcp;
+      if (vitals.clsSupported && r.load) r.cls = vitals.cls;
+      return r;
+    },
+    text: (kind, value) => withElement(kind, value, (el) => ({
+      text: ('value' in el && (el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT')) ? el.value : norm(el.innerText),
+    })),
+    scrollTo: (kind, value) => withElement(kind, value, (el) => {
+      el.scrollIntoView({ block: 'center', inline: 'center', behavior: 'instant' });
+      return {};
+    }),
+    clear: (kind, value) => withElement(kind, value, (el) => {
+      el.focus();
+      if (el.isContentEditable) {
+        document.execCommand('selectAll');
+        document.execCommand('delete');
+      } else if ('value' in el) {
+        // The native setter, so frameworks that wrap value see the change.
+        const proto = el.tagName === 'TEXTAREA' ? HTMLTextAreaElement.prototype : HTMLInputElement.prototype;
+        const setter = Object.getOwnPropertyDescriptor(proto, 'value');
+        if (setter && setter.set) setter.set.call(el, ''); else el.value = '';
+        el.dispatchEvent(new Event('input', { bubbles: true }));
+      } else {
+        return { error: describe(el) + ' is not a text field' };
+      }
+      return {};
+    }),
+    focus: (kind, value) => withElement(kind, value, (el) => { el.focus(); return {}; }),
+    select: (kind, value, want) => withElement(kind, value, (el) => {
+      if (el.tagName !== 'SELECT') return { error: describe(el) + ' is not a <select>' };
+      const opts = [...el.options];
+      const opt = opts.find((o) => o.value === want) || opts.find((o) => norm(o.label) === want || norm(o.text) === want);
+      if (!opt) return { error: 'no option ' + JSON.stringify(want) + ' in ' + describe(el) + '; options: ' + opts.map((o) => o.value).join(', ') };
+      el.focus();
+      el.value = opt.value;
+      el.dispatchEvent(new Event('input', { bubbles: true }));
+      el.dispatchEvent(new Event('change', { bubbles: true }));
+      return {};
+    }),
+  };
+})();

@@ -1,0 +1,478 @@
+package runner
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/uxprobe/uxprobe/scenarios"
+)
+
+//go:embed helper.js
+var helperJS string
+
+// tabPage implements scenarios.Page on one Chrome tab.
+type tabPage struct {
+	t       *chromedp.Target
+	events  *tracker
+	flow    *scenarios.Flow
+	shots   func(name string) (string, error) // where a screenshot goes
+	taken   []string
+	timeout time.Duration // of the current step, for messages
+}
+
+var _ scenarios.Page = (*tabPage)(nil)
+
+// waitMargin is kept from the step's deadline for the in-page wait, so the
+// page answers with what it saw before Go's own deadline fires.
+const waitMargin = 30 * time.Millisecond
+
+// call evaluates an expression in the page, awaiting a promise, and decodes
+// its JSON value into out. A missing helper (a document created before it
+// was registered, such as about:blank) is installed and the call retried; a
+// navigation that destroys the context mid-call is retried in the new
+// document until ctx ends.
+func (p *tabPage) call(ctx context.Context, expr string, out any) error {
+	for {
+		res, err := cdp.Call(ctx, p.t, runtime.Evaluate, runtime.EvaluateParams{
+			Expression:    expr,
+			AwaitPromise:  ptr(true),
+			ReturnByValue: ptr(true),
+		})
+		if err != nil {
+			if ctx.Err() == nil && isContextGone(err) {
+				if err := sleepCtx(ctx, 20*time.Millisecond); err != nil {
+					return err
+				}
+				continue
+			}
+			return p.wrap(ctx, err)
+		}
+		if ex := res.ExceptionDetails; ex != nil {
+			text := exceptionText(ex)
+			if strings.Contains(text, "__uxprobe") {
+				if _, err := cdp.Call(ctx, p.t, runtime.Evaluate, runtime.EvaluateParams{Expression: helperJS}); err != nil {
+					return p.wrap(ctx, err)
+				}
+				continue
+			}
+			if strings.Contains(text, "Execution context was destroyed") || strings.Contains(text, "Inspected target navigated") {
+				continue
+			}
+			return scenarios.Fail(scenarios.KindScript, "%s", p.flow.Mask(text))
+		}
+		if out == nil || res.Result == nil || len(res.Result.Value) == 0 {
+			return nil
+		}
+		return json.Unmarshal([]byte(res.Result.Value), out)
+	}
+}
+
+func isContextGone(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "Cannot find context") || strings.Contains(s, "Execution context was destroyed") ||
+		strings.Contains(s, "uniqueContextId not found")
+}
+
+func exceptionText(ex *runtime.ExceptionDetails) string {
+	if ex.Exception != nil && ex.Exception.Description != "" {
+		d := ex.Exception.Description
+		if i := strings.IndexByte(d, '\n'); i > 0 {
+			d = d[:i]
+		}
+		return d
+	}
+	return ex.Text
+}
+
+// wrap turns a protocol error into a step error of the right kind.
+func (p *tabPage) wrap(ctx context.Context, err error) error {
+	if err == nil || scenarios.AsStepError(err) != nil {
+		return err
+	}
+	if errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
+		return err // the runner names the timeout with its context
+	}
+	if p.events.isCrashed() {
+		return scenarios.Fail(scenarios.KindBrowser, "the page crashed")
+	}
+	return scenarios.Fail(scenarios.KindBrowser, "lost the browser: %v", err)
+}
+
+func js(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func remaining(ctx context.Context) time.Duration {
+	if dl, ok := ctx.Deadline(); ok {
+		if d := time.Until(dl) - waitMargin; d > 0 {
+			return d
+		}
+		return 0
+	}
+	return time.Minute
+}
+
+type checkResult struct {
+	OK      bool    `json:"ok"`
+	Found   bool    `json:"found"`
+	Visible bool    `json:"visible"`
+	Enabled bool    `json:"enabled"`
+	Covered string  `json:"covered"`
+	Error   string  `json:"error"`
+	X       float64 `json:"x"`
+	Y       float64 `json:"y"`
+}
+
+// wait waits in the page for the condition and says specifically what was
+// wrong when the time ran out.
+func (p *tabPage) wait(ctx context.Context, sel scenarios.Selector, cond string) (checkResult, error) {
+	var r checkResult
+	expr := fmt.Sprintf("__uxprobe.wait(%s,%s,%s,%d)", js(sel.Kind), js(sel.Value), js(cond), remaining(ctx).Milliseconds())
+	if err := p.call(ctx, expr, &r); err != nil {
+		return r, err
+	}
+	if r.OK {
+		return r, nil
+	}
+	if r.Error != "" {
+		return r, scenarios.Fail(scenarios.KindElementNotFound, "selector %s is not valid: %s", sel, r.Error)
+	}
+	after := p.timeout.Round(time.Millisecond)
+	switch {
+	case !r.Found && cond != "hidden":
+		return r, scenarios.Fail(scenarios.KindElementNotFound, "no element matches %s after %s", sel, after)
+	case cond == "present":
+	case cond == "hidden":
+		return r, scenarios.Fail(scenarios.KindTimeout, "%s is still visible after %s", sel, after)
+	case !r.Visible:
+		return r, scenarios.Fail(scenarios.KindTimeout, "%s is present but not visible after %s", sel, after)
+	case cond == "actionable" && !r.Enabled:
+		return r, scenarios.Fail(scenarios.KindTimeout, "%s is visible but disabled after %s", sel, after)
+	case r.Covered != "":
+		return r, scenarios.Fail(scenarios.KindTimeout, "%s is covered by %s after %s, so a user could not click it", sel, r.Covered, after)
+	}
+	return r, scenarios.Fail(scenarios.KindTimeout, "%s did not become %s after %s", sel, cond, after)
+}
+
+// Navigate implements scenarios.Page.
+func (p *tabPage) Navigate(ctx context.Context, url string) error {
+	mark := p.events.navCount()
+	res, err := cdp.Call(ctx, p.t, page.Navigate, page.NavigateParams{URL: url})
+	if err != nil {
+		return p.wrap(ctx, err)
+	}
+	if res.ErrorText != "" && res.ErrorText != "net::ERR_HTTP_RESPONSE_CODE_FAILURE" {
+		return scenarios.Fail(scenarios.KindNavigation, "GET %s failed: %s", p.flow.Mask(url), res.ErrorText)
+	}
+	if res.LoaderID == "" {
+		return nil // same-document navigation (#fragment): nothing loads
+	}
+	return p.waitLoaded(ctx, mark)
+}
+
+// waitLoaded waits until the navigations that started after mark have
+// loaded, and fails on a document the server or the network failed.
+func (p *tabPage) waitLoaded(ctx context.Context, mark int) error {
+	for {
+		docs := p.events.since(mark)
+		if len(docs) > 0 {
+			last := docs[len(docs)-1]
+			if msg := documentProblem(last); msg != "" {
+				return scenarios.Fail(scenarios.KindNavigation, "%s", p.flow.Mask(msg))
+			}
+			if last.loaded {
+				return nil
+			}
+		}
+		if p.events.isCrashed() {
+			return scenarios.Fail(scenarios.KindBrowser, "the page crashed")
+		}
+		select {
+		case <-ctx.Done():
+			if len(docs) > 0 {
+				return fmt.Errorf("waiting for %s to load: %w", p.flow.Mask(docs[len(docs)-1].url), ctx.Err())
+			}
+			return ctx.Err()
+		case <-p.events.changed:
+		}
+	}
+}
+
+// settle follows a navigation that an input started. A roundtrip to the page
+// first, so that Chrome has reported a navigation the input caused before we
+// look; only a started navigation is waited for.
+func (p *tabPage) settle(ctx context.Context, mark int) error {
+	if err := p.call(ctx, "0", nil); err != nil {
+		return err
+	}
+	if len(p.events.since(mark)) == 0 {
+		return nil
+	}
+	return p.waitLoaded(ctx, mark)
+}
+
+func (p *tabPage) mouse(ctx context.Context, typ input.DispatchMouseEventType, x, y float64, clicks int64) error {
+	params := input.DispatchMouseEventParams{Type: typ, X: x, Y: y}
+	if typ != input.DispatchMouseEventTypeMouseMoved {
+		params.Button = input.MouseButtonLeft
+		params.ClickCount = clicks
+		if typ == input.DispatchMouseEventTypeMousePressed {
+			params.Buttons = 1
+		}
+	}
+	_, err := cdp.Call(ctx, p.t, input.DispatchMouseEvent, params)
+	return p.wrap(ctx, err)
+}
+
+// Click implements scenarios.Page.
+func (p *tabPage) Click(ctx context.Context, sel scenarios.Selector) error {
+	r, err := p.wait(ctx, sel, "actionable")
+	if err != nil {
+		return err
+	}
+	mark := p.events.navCount()
+	for _, typ := range []input.DispatchMouseEventType{input.DispatchMouseEventTypeMouseMoved, input.DispatchMouseEventTypeMousePressed, input.DispatchMouseEventTypeMouseReleased} {
+		if err := p.mouse(ctx, typ, r.X, r.Y, 1); err != nil {
+			return err
+		}
+	}
+	return p.settle(ctx, mark)
+}
+
+// Hover implements scenarios.Page.
+func (p *tabPage) Hover(ctx context.Context, sel scenarios.Selector) error {
+	r, err := p.wait(ctx, sel, "actionable")
+	if err != nil {
+		return err
+	}
+	return p.mouse(ctx, input.DispatchMouseEventTypeMouseMoved, r.X, r.Y, 0)
+}
+
+// ScrollTo implements scenarios.Page.
+func (p *tabPage) ScrollTo(ctx context.Context, sel scenarios.Selector) error {
+	if _, err := p.wait(ctx, sel, "present"); err != nil {
+		return err
+	}
+	return p.call(ctx, fmt.Sprintf("__uxprobe.scrollTo(%s,%s)", js(sel.Kind), js(sel.Value)), nil)
+}
+
+type elementResult struct {
+	Found bool   `json:"found"`
+	Error string `json:"error"`
+	Text  string `json:"text"`
+}
+
+func (p *tabPage) element(ctx context.Context, sel scenarios.Selector, fn string, extra ...any) (elementResult, error) {
+	args := []string{js(sel.Kind), js(sel.Value)}
+	for _, e := range extra {
+		args = append(args, js(e))
+	}
+	var r elementResult
+	if err := p.call(ctx, "__uxprobe."+fn+"("+strings.Join(args, ",")+")", &r); err != nil {
+		return r, err
+	}
+	if !r.Found {
+		return r, scenarios.Fail(scenarios.KindElementNotFound, "no element matches %s", sel)
+	}
+	if r.Error != "" {
+		return r, scenarios.Fail(scenarios.KindAssertion, "%s", p.flow.Mask(r.Error))
+	}
+	return r, nil
+}
+
+// Fill implements scenarios.Page.
+func (p *tabPage) Fill(ctx context.Context, sel scenarios.Selector, value string) error {
+	if _, err := p.wait(ctx, sel, "actionable"); err != nil {
+		return err
+	}
+	if _, err := p.element(ctx, sel, "clear"); err != nil {
+		return err
+	}
+	if value == "" {
+		return nil
+	}
+	// insertText types the whole value as one input event, as an IME
+	// would: the page sees beforeinput/input with the final text, and a run
+	// does not pay one round trip per character.
+	_, err := cdp.Call(ctx, p.t, input.InsertText, input.InsertTextParams{Text: value})
+	return p.wrap(ctx, err)
+}
+
+// Select implements scenarios.Page.
+func (p *tabPage) Select(ctx context.Context, sel scenarios.Selector, value string) error {
+	if _, err := p.wait(ctx, sel, "actionable"); err != nil {
+		return err
+	}
+	_, err := p.element(ctx, sel, "select", value)
+	return err
+}
+
+var keyRunes = map[string]string{
+	"Enter": kb.Enter, "Tab": kb.Tab, "Escape": kb.Escape, "Backspace": kb.Backspace,
+	"Delete": kb.Delete, "Space": " ", "ArrowUp": kb.ArrowUp, "ArrowDown": kb.ArrowDown,
+	"ArrowLeft": kb.ArrowLeft, "ArrowRight": kb.ArrowRight, "Home": kb.Home, "End": kb.End,
+	"PageUp": kb.PageUp, "PageDown": kb.PageDown,
+}
+
+// Press implements scenarios.Page.
+func (p *tabPage) Press(ctx context.Context, sel *scenarios.Selector, key string) error {
+	if sel != nil {
+		if _, err := p.wait(ctx, *sel, "visible"); err != nil {
+			return err
+		}
+		if _, err := p.element(ctx, *sel, "focus"); err != nil {
+			return err
+		}
+	}
+	keys, ok := keyRunes[key]
+	if !ok {
+		keys = key
+	}
+	mark := p.events.navCount()
+	if _, err := chromedp.KeyEvent(keys)(ctx, p.t); err != nil {
+		return p.wrap(ctx, err)
+	}
+	return p.settle(ctx, mark)
+}
+
+// WaitFor implements scenarios.Page.
+func (p *tabPage) WaitFor(ctx context.Context, sel scenarios.Selector, state scenarios.WaitState) error {
+	_, err := p.wait(ctx, sel, string(state))
+	return err
+}
+
+// Visible implements scenarios.Page.
+func (p *tabPage) Visible(ctx context.Context, sel scenarios.Selector, inViewport bool) (bool, error) {
+	cond := "visible"
+	if inViewport {
+		cond = "in_viewport"
+	}
+	var r checkResult
+	if err := p.call(ctx, fmt.Sprintf("__uxprobe.check(%s,%s,%s)", js(sel.Kind), js(sel.Value), js(cond)), &r); err != nil {
+		return false, err
+	}
+	if !r.Found {
+		return false, scenarios.Fail(scenarios.KindElementNotFound, "no element matches %s", sel)
+	}
+	return r.OK, nil
+}
+
+// Text implements scenarios.Page.
+func (p *tabPage) Text(ctx context.Context, sel scenarios.Selector) (string, error) {
+	r, err := p.element(ctx, sel, "text")
+	return p.flow.Mask(r.Text), err
+}
+
+// URL implements scenarios.Page.
+func (p *tabPage) URL(ctx context.Context) (string, error) {
+	var s string
+	err := p.call(ctx, "location.href", &s)
+	return p.flow.Mask(s), err
+}
+
+// Title implements scenarios.Page.
+func (p *tabPage) Title(ctx context.Context) (string, error) {
+	var s string
+	err := p.call(ctx, "document.title", &s)
+	return p.flow.Mask(s), err
+}
+
+// Eval implements scenarios.Page.
+func (p *tabPage) Eval(ctx context.Context, expr string) (bool, string, error) {
+	res, err := cdp.Call(ctx, p.t, runtime.Evaluate, runtime.EvaluateParams{
+		Expression:   expr,
+		AwaitPromise: ptr(true),
+	})
+	if err != nil {
+		return false, "", p.wrap(ctx, err)
+	}
+	if res.ExceptionDetails != nil {
+		return false, "", scenarios.Fail(scenarios.KindScript, "expression %q threw: %s", p.flow.Mask(clip(expr)), p.flow.Mask(exceptionText(res.ExceptionDetails)))
+	}
+	truthy, repr := truthiness(res.Result)
+	return truthy, p.flow.Mask(repr), nil
+}
+
+// truthiness applies JavaScript's rules to a remote value.
+func truthiness(o *runtime.RemoteObject) (bool, string) {
+	if o == nil {
+		return false, "undefined"
+	}
+	raw := string(o.Value)
+	switch o.Type {
+	case runtime.RemoteObjectTypeUndefined:
+		return false, "undefined"
+	case runtime.RemoteObjectTypeBoolean:
+		return raw == "true", raw
+	case runtime.RemoteObjectTypeNumber:
+		if u := string(o.UnserializableValue); u != "" {
+			return u != "NaN" && u != "-0", u
+		}
+		return raw != "0", raw
+	case runtime.RemoteObjectTypeString:
+		return raw != `""`, clip(raw)
+	case runtime.RemoteObjectTypeBigint:
+		u := string(o.UnserializableValue)
+		return u != "0n", u
+	case runtime.RemoteObjectTypeObject:
+		if o.Subtype == runtime.RemoteObjectSubtypeNull {
+			return false, "null"
+		}
+	}
+	return true, o.Description
+}
+
+// Screenshot implements scenarios.Page.
+func (p *tabPage) Screenshot(ctx context.Context, name string) error {
+	res, err := cdp.Call(ctx, p.t, page.CaptureScreenshot, page.CaptureScreenshotParams{Format: page.CaptureScreenshotFormatPng})
+	if err != nil {
+		return p.wrap(ctx, err)
+	}
+	path, err := p.shots(name)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("saving screenshot: %w", err)
+	}
+	if err := os.WriteFile(path, res.Data, 0o644); err != nil {
+		return fmt.Errorf("saving screenshot: %w", err)
+	}
+	p.taken = append(p.taken, path)
+	return nil
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+func clip(s string) string {
+	if len(s) <= 120 {
+		return s
+	}
+	return s[:120] + "…"
+}

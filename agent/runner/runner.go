@@ -1,0 +1,303 @@
+// Package runner drives a real Chrome tab through a flow on a device and
+// returns what the user experienced: success, task time, per-step times,
+// per-page web vitals and what went wrong.
+package runner
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/uxprobe/uxprobe/agent/browser"
+	"github.com/uxprobe/uxprobe/agent/result"
+	"github.com/uxprobe/uxprobe/scenarios"
+)
+
+// Runner runs flows in one shared Chrome, each run in its own tab and
+// browser context. It is safe for concurrent use.
+type Runner struct {
+	Browser *browser.Browser
+	// ArtifactsDir receives screenshots; empty keeps only failure
+	// screenshots' absence (nothing is written).
+	ArtifactsDir string
+	Logger       *slog.Logger
+	// Progress, if set, hears each step as it starts, for live displays.
+	Progress func(flow, device, step string)
+}
+
+// Run runs the flow on the device, with the flow's retries, and never
+// panics or returns without a result: a broken browser is a recorded
+// failure of kind browser.
+func (r *Runner) Run(ctx context.Context, f *scenarios.Flow, d scenarios.Device) *result.Result {
+	var res *result.Result
+	for attempt := 1; attempt <= f.Retries+1; attempt++ {
+		res = r.runOnce(ctx, f, d)
+		res.Attempts = attempt
+		if res.Success || ctx.Err() != nil || res.Outcome() == result.OutcomeError {
+			break
+		}
+	}
+	return res
+}
+
+func (r *Runner) logger() *slog.Logger {
+	if r.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return r.Logger
+}
+
+func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Device) *result.Result {
+	start := time.Now()
+	res := &result.Result{
+		Flow:           f.Name,
+		Device:         d.Name,
+		DeviceClass:    string(d.Class),
+		StartedAt:      start.UTC(),
+		Steps:          []result.Step{},
+		Pages:          []result.Page{},
+		ConsoleErrors:  []string{},
+		FailedRequests: []result.FailedRequest{},
+		Screenshots:    []string{},
+	}
+	runCtx, cancel := context.WithTimeout(ctx, f.Timeout)
+	defer cancel()
+
+	gen := r.Browser.Generation()
+	tab, err := r.Browser.NewTab(runCtx)
+	if err != nil {
+		r.fail(res, "", r.classify(ctx, runCtx, nil, "opening a tab", err), f)
+		r.recoverBrowser(gen)
+		res.DurationSeconds = time.Since(start).Seconds()
+		return res
+	}
+	defer func() {
+		if err := tab.Close(); err != nil {
+			r.logger().Debug("closing tab", "flow", f.Name, "device", d.Name, "err", err)
+		}
+	}()
+	t := chromedp.FromContext(tab.Ctx).Target
+	ev := newTracker(string(t.TargetID), f.Mask)
+	if err := chromedp.Listen(tab.Ctx, ev.listen); err != nil {
+		r.fail(res, "", scenarios.Fail(scenarios.KindBrowser, "listening to the tab: %v", err), f)
+		return res
+	}
+	// The run's commands use a context that ends with the run and with the
+	// tab, whichever comes first.
+	tabRunCtx, stop := mergeCancel(runCtx, tab.Ctx)
+	defer stop()
+
+	if err := setup(tabRunCtx, t, f, d); err != nil {
+		r.fail(res, "", r.classify(ctx, runCtx, ev, "preparing the tab", err), f)
+		r.recoverBrowser(gen)
+		res.DurationSeconds = time.Since(start).Seconds()
+		return res
+	}
+	pg := &tabPage{t: t, events: ev, flow: f, shots: r.screenshotPath(f, d)}
+
+	vitals := map[string]pageVitals{} // by loader, the last snapshot of each document
+	var failed *scenarios.StepError
+	var failedStep string
+	for _, st := range f.Steps {
+		if !st.RunsOn(d) {
+			res.Steps = append(res.Steps, result.Step{Name: st.Name, Action: st.Action.Kind(), Success: true, Skipped: true})
+			continue
+		}
+		if r.Progress != nil {
+			r.Progress(f.Name, d.Name, st.Name)
+		}
+		ev.setStep(st.Name)
+		stepStart := time.Now()
+		stepCtx, cancelStep := context.WithTimeout(tabRunCtx, st.Timeout)
+		pg.timeout = st.Timeout
+		mark := ev.navCount()
+		err := st.Action.Do(stepCtx, pg)
+		if err == nil {
+			// A navigation the step caused may have failed even though the
+			// action itself went through (a form POST answered with 500).
+			for _, doc := range ev.since(mark) {
+				if msg := documentProblem(doc); msg != "" {
+					err = scenarios.Fail(scenarios.KindNavigation, "%s", f.Mask(msg))
+				}
+			}
+		}
+		cancelStep()
+		sr := result.Step{Name: st.Name, Action: st.Action.Kind(), DurationSeconds: time.Since(stepStart).Seconds(), Success: err == nil}
+		var se *scenarios.StepError
+		if err != nil {
+			se = r.classify(ctx, runCtx, ev, describeStep(st), err)
+			se.Message = f.Mask(se.Message)
+			sr.Error = se.Message
+		}
+		res.Steps = append(res.Steps, sr)
+		if se == nil || se.Kind != scenarios.KindBrowser {
+			r.snapshot(tabRunCtx, pg, ev, vitals)
+		}
+		if se != nil && (!st.Optional || se.Kind == scenarios.KindBrowser || se.Kind == scenarios.KindCancelled) {
+			failed, failedStep = se, st.Name
+			break
+		}
+	}
+	res.DurationSeconds = time.Since(start).Seconds()
+	if failed != nil {
+		r.fail(res, failedStep, failed, f)
+		if failed.Kind == scenarios.KindBrowser {
+			r.recoverBrowser(tab.Generation)
+		} else if r.ArtifactsDir != "" {
+			// The picture of the moment of failure is what people look at
+			// first; take it with a fresh bound, the step's may be spent.
+			shotCtx, cancelShot := context.WithTimeout(tab.Ctx, 5*time.Second)
+			if err := pg.Screenshot(shotCtx, "failure-"+failedStep); err != nil {
+				r.logger().Warn("failure screenshot", "flow", f.Name, "device", d.Name, "err", err)
+			}
+			cancelShot()
+		}
+	} else {
+		res.Success = true
+	}
+	res.Screenshots = append(res.Screenshots, pg.taken...)
+	r.collect(res, ev, vitals)
+	return res
+}
+
+func describeStep(st scenarios.Step) string { return "step " + st.Name }
+
+func (r *Runner) fail(res *result.Result, step string, se *scenarios.StepError, f *scenarios.Flow) {
+	res.Success = false
+	res.Error = &result.Error{Step: step, Kind: se.Kind, Message: f.Mask(se.Message)}
+}
+
+// classify turns any error of a step into a StepError. Deadlines become
+// timeouts that say whose deadline it was; a parent context that ended means
+// the agent cancelled the run; a dead browser is a browser error.
+func (r *Runner) classify(parent, runCtx context.Context, ev *tracker, what string, err error) *scenarios.StepError {
+	if se := scenarios.AsStepError(err); se != nil {
+		if se.Kind == scenarios.KindElementNotFound || se.Kind == scenarios.KindTimeout || se.Kind == scenarios.KindAssertion {
+			if parent.Err() != nil {
+				return scenarios.Fail(scenarios.KindCancelled, "the run was cancelled during %s", what)
+			}
+		}
+		return se
+	}
+	switch {
+	case parent.Err() != nil:
+		return scenarios.Fail(scenarios.KindCancelled, "the run was cancelled during %s", what)
+	case ev != nil && ev.isCrashed():
+		return scenarios.Fail(scenarios.KindBrowser, "the page crashed during %s", what)
+	case errors.Is(err, context.DeadlineExceeded) && runCtx.Err() != nil:
+		return scenarios.Fail(scenarios.KindTimeout, "the flow's timeout ran out during %s: %v", what, err)
+	case errors.Is(err, context.DeadlineExceeded):
+		return scenarios.Fail(scenarios.KindTimeout, "%s timed out: %v", what, err)
+	case !r.Browser.Alive(context.Background()):
+		return scenarios.Fail(scenarios.KindBrowser, "Chrome stopped responding during %s: %v", what, err)
+	default:
+		return scenarios.Fail(scenarios.KindBrowser, "%s: %v", what, err)
+	}
+}
+
+// recoverBrowser restarts Chrome when it is dead, so the next run works.
+func (r *Runner) recoverBrowser(gen int) {
+	if r.Browser.Alive(context.Background()) {
+		return
+	}
+	if err := r.Browser.Restart(gen); err != nil {
+		r.logger().Error("restarting Chrome", "err", err)
+	} else {
+		r.logger().Warn("Chrome was restarted after it stopped responding")
+	}
+}
+
+// setup emulates the device, network and CPU, and installs the helper. The
+// commands are independent of one another, so they go out concurrently:
+// sequential round trips are most of a tab's fixed cost.
+func setup(ctx context.Context, t *chromedp.Target, f *scenarios.Flow, d scenarios.Device) error {
+	g, ctx := errgroup.WithContext(ctx)
+	call := func(fn func() error) { g.Go(fn) }
+	call(func() error {
+		_, err := cdp.Call(ctx, t, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
+			Width: d.Width, Height: d.Height, DeviceScaleFactor: d.Scale, Mobile: d.Mobile,
+			ScreenWidth: d.Width, ScreenHeight: d.Height,
+		})
+		return err
+	})
+	if d.Touch {
+		call(func() error {
+			_, err := cdp.Call(ctx, t, emulation.SetTouchEmulationEnabled, emulation.SetTouchEmulationEnabledParams{Enabled: true, MaxTouchPoints: 5})
+			return err
+		})
+	}
+	if d.UserAgent != "" {
+		call(func() error {
+			_, err := cdp.Call(ctx, t, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: d.UserAgent})
+			return err
+		})
+	}
+	if f.Network.Throttled() {
+		call(func() error {
+			// One rule with an empty URL pattern throttles every request.
+			_, err := cdp.Call(ctx, t, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
+				MatchedNetworkConditions: []*network.Conditions{{
+					Latency: f.Network.LatencyMillis, DownloadThroughput: f.Network.DownloadBytesPerSec, UploadThroughput: f.Network.UploadBytesPerSec,
+				}},
+			})
+			return err
+		})
+	}
+	if f.CPUSlowdown > 1 {
+		call(func() error {
+			_, err := cdp.Call(ctx, t, emulation.SetCPUThrottlingRate, emulation.SetCPUThrottlingRateParams{Rate: f.CPUSlowdown})
+			return err
+		})
+	}
+	if len(f.Headers) > 0 {
+		h := network.Headers{}
+		for k, v := range f.Headers {
+			h[k] = v
+		}
+		call(func() error {
+			_, err := cdp.Call(ctx, t, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{Headers: h})
+			return err
+		})
+	}
+	call(func() error {
+		_, err := cdp.Call(ctx, t, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: helperJS})
+		return err
+	})
+	return g.Wait()
+}
+
+// mergeCancel returns a context that ends when either a or b ends.
+func mergeCancel(a, b context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(a)
+	stop := context.AfterFunc(b, cancel)
+	return ctx, func() { stop(); cancel() }
+}
+
+var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// screenshotPath names screenshots <dir>/<flow>/<device>/<name>.png. The
+// same name is overwritten by the next run, so an agent that runs for months
+// keeps a bounded set: the latest picture of each. Names come from the flow
+// file and pass through the flow's mask, so a secret never becomes part of a
+// file name.
+func (r *Runner) screenshotPath(f *scenarios.Flow, d scenarios.Device) func(string) (string, error) {
+	return func(name string) (string, error) {
+		if r.ArtifactsDir == "" {
+			return "", errors.New("no artifacts directory (--artifacts) to save screenshots in")
+		}
+		safe := func(s string) string { return strings.Trim(unsafeChars.ReplaceAllString(f.Mask(s), "_"), "_") }
+		file := safe(name) + ".png"
+		return filepath.Join(r.ArtifactsDir, safe(f.Name), safe(d.Name), file), nil
+	}
+}
