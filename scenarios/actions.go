@@ -202,18 +202,26 @@ const pollInterval = 50 * time.Millisecond
 func eventually(ctx context.Context, check func() (bool, string, error)) (string, error) {
 	t := time.NewTicker(pollInterval)
 	defer t.Stop()
+	var seen string   // the last thing the page showed, for the failure message
+	var stepErr error // the last step error, such as a missing element
 	for {
-		ok, seen, err := check()
-		if ok {
-			return seen, nil
-		}
-		if err != nil && AsStepError(err) == nil {
+		ok, got, err := check()
+		switch {
+		case ok:
+			return got, nil
+		case err == nil:
+			seen, stepErr = got, nil
+		case AsStepError(err) != nil:
+			stepErr = err
+		case ctx.Err() == nil:
 			return seen, err
 		}
 		select {
 		case <-ctx.Done():
-			if err != nil {
-				return seen, err
+			// A check cut off by the deadline says nothing; what the page
+			// showed before it is the answer.
+			if stepErr != nil {
+				return seen, stepErr
 			}
 			return seen, ctx.Err()
 		case <-t.C:

@@ -60,7 +60,7 @@ func Load(paths []string, opts LoadOptions) ([]FileResult, error) {
 		var kept []*Flow
 		for _, f := range flows {
 			if prev, dup := seen[f.Name]; dup {
-				errs = append(errs, &Error{Pos: f.Source, Flow: f.Name, Msg: "a flow with this name is already defined at " + prev.String() + "; flow names must be unique"})
+				errs = append(errs, duplicateFlow(f, prev))
 				continue
 			}
 			seen[f.Name] = f.Source
@@ -81,10 +81,16 @@ func Load(paths []string, opts LoadOptions) ([]FileResult, error) {
 	return results, nil
 }
 
+func duplicateFlow(f *Flow, prev Position) *Error {
+	return &Error{Pos: f.Source, Flow: f.Name, Msg: "a flow with this name is already defined at " + prev.String() + "; flow names must be unique"}
+}
+
 // LoadFS reads flow files from a file system, such as the embedded examples.
+// As with Load, flow names must be unique across the files.
 func LoadFS(fsys fs.FS, opts LoadOptions) ([]*Flow, error) {
 	var flows []*Flow
 	var errs ErrorList
+	seen := map[string]Position{}
 	err := fs.WalkDir(fsys, ".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !isFlowFile(path) {
 			return err
@@ -97,7 +103,14 @@ func LoadFS(fsys fs.FS, opts LoadOptions) ([]*Flow, error) {
 		if err != nil {
 			errs = append(errs, err.(ErrorList)...)
 		}
-		flows = append(flows, fl...)
+		for _, f := range fl {
+			if prev, dup := seen[f.Name]; dup {
+				errs = append(errs, duplicateFlow(f, prev))
+				continue
+			}
+			seen[f.Name] = f.Source
+			flows = append(flows, f)
+		}
 		return nil
 	})
 	if err != nil {
@@ -130,7 +143,13 @@ func expandPaths(paths []string) ([]string, error) {
 			if err != nil {
 				return err
 			}
-			if !d.IsDir() && isFlowFile(path) {
+			// Hidden folders hold copies, not flows: Kubernetes mounts a
+			// ConfigMap through "..data" and a timestamped "..2024_..." folder,
+			// and reading them would load every flow twice.
+			if d.IsDir() && path != p && strings.HasPrefix(d.Name(), ".") {
+				return fs.SkipDir
+			}
+			if !d.IsDir() && isFlowFile(path) && !strings.HasPrefix(d.Name(), ".") {
 				found = append(found, path)
 			}
 			return nil
@@ -153,6 +172,7 @@ func Parse(file string, data []byte, opts LoadOptions) ([]*Flow, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var flows []*Flow
 	var errs ErrorList
+	seen := map[string]Position{} // flow names must be unique within a file too
 	for {
 		var doc yaml.Node
 		err := dec.Decode(&doc)
@@ -163,8 +183,10 @@ func Parse(file string, data []byte, opts LoadOptions) ([]*Flow, error) {
 			errs = append(errs, syntaxError(file, data, err))
 			break
 		}
-		if len(doc.Content) == 0 {
-			continue // an empty document, as after a trailing "---"
+		if len(doc.Content) == 0 || isEmptyDocument(doc.Content[0]) {
+			// An empty document, as after a trailing "---" or in a file of
+			// comments only: no flow, and no error.
+			continue
 		}
 		p := &parser{file: file, opts: opts}
 		f := p.flow(doc.Content[0])
@@ -172,6 +194,11 @@ func Parse(file string, data []byte, opts LoadOptions) ([]*Flow, error) {
 			errs = append(errs, p.errs...)
 			continue
 		}
+		if prev, dup := seen[f.Name]; dup {
+			errs = append(errs, duplicateFlow(f, prev))
+			continue
+		}
+		seen[f.Name] = f.Source
 		flows = append(flows, f)
 	}
 	if len(errs) > 0 {
@@ -180,26 +207,91 @@ func Parse(file string, data []byte, opts LoadOptions) ([]*Flow, error) {
 	return flows, nil
 }
 
-var yamlLineRe = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
-// syntaxError turns a YAML syntax error, which knows only its line, into a
-// positioned Error that points at the line's first non-blank character.
-func syntaxError(file string, data []byte, err error) *Error {
-	msg := err.Error()
-	if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return &Error{Pos: Position{File: file, Line: line, Column: firstColumn(data, line)}, Msg: "invalid YAML: " + m[2]}
-	}
-	return &Error{Pos: Position{File: file, Line: 1, Column: 1}, Msg: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
+// isEmptyDocument reports whether a document root is the implicit null that
+// yaml.v3 gives a document with nothing but comments, such as the one after a
+// trailing "---". An explicit null (~ or null) is still reported as an error.
+func isEmptyDocument(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.Tag == "!!null" && n.Value == "" && n.Style == 0
 }
 
-func firstColumn(data []byte, line int) int {
-	lines := bytes.Split(data, []byte("\n"))
-	if line < 1 || line > len(lines) {
-		return 1
+var yamlLineRe = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// syntaxHints say what a yaml.v3 syntax message usually means in a flow file.
+var syntaxHints = map[string]string{
+	"did not find expected key":                      "check the indentation of this line against the keys above it",
+	"did not find expected '-' indicator":            "check the indentation of this line against the list items above it",
+	"found unexpected end of stream":                 "a quote or bracket opened on this line is never closed",
+	"mapping values are not allowed in this context": "a value contains \": \"; put the value in quotes",
+}
+
+// syntaxError turns a YAML syntax error into a positioned Error. yaml.v3
+// reports only a line, and for parser errors the line where the enclosing
+// block starts (counted from 0), so the problem line is found again by
+// parsing ever longer prefixes of the file until one fails the same way.
+func syntaxError(file string, data []byte, err error) *Error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	line := 1
+	if m := yamlLineRe.FindStringSubmatch(err.Error()); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = m[2]
 	}
-	l := lines[line-1]
-	return len(l) - len(bytes.TrimLeft(l, " \t")) + 1
+	line = problemLine(data, line, msg)
+	lines := bytes.Split(data, []byte("\n"))
+	var text []byte
+	if line >= 1 && line <= len(lines) {
+		text = lines[line-1]
+	}
+	indent := text[:len(text)-len(bytes.TrimLeft(text, " \t"))]
+	if tab := bytes.IndexByte(indent, '\t'); tab >= 0 {
+		return &Error{Pos: Position{File: file, Line: line, Column: tab + 1}, Msg: "invalid YAML: a tab indents this line; YAML allows only spaces for indentation"}
+	}
+	if hint, ok := syntaxHints[msg]; ok {
+		msg += "; " + hint
+	}
+	return &Error{Pos: Position{File: file, Line: line, Column: len(indent) + 1}, Msg: "invalid YAML: " + msg}
+}
+
+// maxPrefixParses bounds the search of problemLine on long files, where the
+// line yaml.v3 reports is kept instead.
+const maxPrefixParses = 200
+
+// problemLine returns the first line from `from` on whose prefix of the file
+// fails with msg. The true line is never before the one yaml.v3 reports.
+func problemLine(data []byte, from int, msg string) int {
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	end := 0
+	for i := 0; i < from-1 && i < len(lines); i++ {
+		end += len(lines[i])
+	}
+	for k := max(from, 1); k <= len(lines) && k < from+maxPrefixParses; k++ {
+		end += len(lines[k-1])
+		err := decodeAll(data[:end])
+		if err == nil {
+			continue
+		}
+		got := strings.TrimPrefix(err.Error(), "yaml: ")
+		if m := yamlLineRe.FindStringSubmatch(err.Error()); m != nil {
+			got = m[2]
+		}
+		if got == msg {
+			return k
+		}
+	}
+	return max(from, 1)
+}
+
+// decodeAll parses every document of data and returns the first error.
+func decodeAll(data []byte) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var doc yaml.Node
+		if err := dec.Decode(&doc); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+	}
 }
 
 // parser decodes one flow document, collecting every error with its place.
@@ -210,6 +302,8 @@ type parser struct {
 	errs   ErrorList
 	vars   map[string]string
 	budget int // nodes left to visit; aliases can otherwise blow up a walk
+	// overBudget is set once the budget error has been reported.
+	overBudget bool
 }
 
 const nodeBudget = 100000
@@ -218,17 +312,56 @@ func (p *parser) pos(n *yaml.Node) Position {
 	return Position{File: p.file, Line: n.Line, Column: n.Column}
 }
 
+// maxErrors is how many errors one flow reports. Nobody reads more, and a
+// file that repeats one mistake through aliases could otherwise produce
+// millions of them.
+const maxErrors = 100
+
 func (p *parser) errorf(n *yaml.Node, format string, args ...any) {
+	if len(p.errs) >= maxErrors {
+		return
+	}
 	p.errs = append(p.errs, &Error{Pos: p.pos(n), Flow: p.flow_, Msg: fmt.Sprintf(format, args...)})
+	if len(p.errs) == maxErrors {
+		p.errs = append(p.errs, &Error{Pos: p.pos(n), Flow: p.flow_, Msg: fmt.Sprintf("too many errors (%d); stopped checking this flow here", maxErrors)})
+		// Stop the walk too: what is left would only be more errors.
+		p.budget, p.overBudget = -1, true
+	}
 }
 
-// resolve follows aliases, within the node budget.
+// resolve follows aliases and counts the node against the budget. The node
+// it returns carries the position of the alias, not of the anchor, so that a
+// message about a value points where the value is used.
 func (p *parser) resolve(n *yaml.Node) *yaml.Node {
+	p.budget--
+	if n == nil || n.Kind != yaml.AliasNode {
+		return n
+	}
+	at := n
 	for n != nil && n.Kind == yaml.AliasNode {
 		n = n.Alias
 	}
-	p.budget--
-	return n
+	if n == nil {
+		return at
+	}
+	cp := *n
+	cp.Line, cp.Column = at.Line, at.Column
+	return &cp
+}
+
+// exhausted reports whether the node budget is spent, and reports that once.
+// Every loop over the items of a node checks it: aliases let a small file
+// name the same large list many times, and without the check a list of
+// aliases to devices or keys costs the product of their sizes.
+func (p *parser) exhausted(n *yaml.Node) bool {
+	if p.budget >= 0 {
+		return false
+	}
+	if !p.overBudget {
+		p.overBudget = true
+		p.errorf(n, "the flow is too large or repeats aliases too often (more than %d values); write it out more simply", nodeBudget)
+	}
+	return true
 }
 
 type keyValue struct {
@@ -246,6 +379,9 @@ func (p *parser) mapping(n *yaml.Node, what string, allowed []string) ([]keyValu
 	var out []keyValue
 	seen := map[string]bool{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
+		if p.exhausted(n) {
+			return out, false
+		}
 		k, v := p.resolve(n.Content[i]), n.Content[i+1]
 		if k.Kind != yaml.ScalarNode {
 			p.errorf(k, "%s has a key that is not a plain name", what)
@@ -375,6 +511,10 @@ func (p *parser) boolean(n *yaml.Node, what string) (bool, bool) {
 		b, _ := strconv.ParseBool(strings.ToLower(s))
 		return b, true
 	}
+	if strings.EqualFold(s, "true") || strings.EqualFold(s, "false") {
+		p.errorf(n, "%s must be true or false without quotes, not %q", what, clip(s))
+		return false, false
+	}
 	p.errorf(n, "%s must be true or false, not %q", what, clip(s))
 	return false, false
 }
@@ -390,6 +530,9 @@ func (p *parser) stringList(n *yaml.Node, what string) ([]*yaml.Node, bool) {
 	case yaml.SequenceNode:
 		var out []*yaml.Node
 		for _, c := range n.Content {
+			if p.exhausted(n) {
+				return out, false
+			}
 			c = p.resolve(c)
 			if c.Kind != yaml.ScalarNode || c.Tag == "!!null" {
 				p.errorf(c, "%s must list names, not %s", what, describeNode(c))
@@ -424,6 +567,7 @@ func (p *parser) flow(doc *yaml.Node) *Flow {
 		Source:      p.pos(doc),
 	}
 	f.Network, _ = lookupNetwork("none")
+	p.flow_ = peekName(doc)
 	pairs, ok := p.mapping(doc, "a flow", flowKeys)
 	if !ok {
 		return f
@@ -436,9 +580,8 @@ func (p *parser) flow(doc *yaml.Node) *Flow {
 	// about; vars before anything that may use them.
 	if kv, ok := byKey["name"]; ok {
 		if s, ok := p.scalar(kv.value, "name"); ok {
-			if nameRe.MatchString(s) && len(s) <= 100 {
+			if validFlowName(s) {
 				f.Name = s
-				p.flow_ = s
 			} else {
 				p.errorf(kv.value, "name %q must start with a lower-case letter or digit and use only a-z, 0-9, _ and - (at most 100 characters), because it becomes a metric label", clip(s))
 			}
@@ -500,7 +643,7 @@ func (p *parser) flow(doc *yaml.Node) *Flow {
 	if kv, ok := byKey["cpu_slowdown"]; ok {
 		if s, ok := p.scalar(kv.value, "cpu_slowdown"); ok {
 			x, err := strconv.ParseFloat(s, 64)
-			if err != nil || x < 1 || x > 20 {
+			if err != nil || !(x >= 1 && x <= 20) { // written so that NaN fails
 				p.errorf(kv.value, "cpu_slowdown %q must be a number from 1 (no slowdown) to 20", clip(s))
 			} else {
 				f.CPUSlowdown = x
@@ -524,6 +667,23 @@ func (p *parser) flow(doc *yaml.Node) *Flow {
 		p.errorf(doc, "a flow needs steps (steps: followed by a list of actions)")
 	}
 	return f
+}
+
+func validFlowName(s string) bool { return nameRe.MatchString(s) && len(s) <= 100 }
+
+// peekName finds a valid flow name before the flow is checked, so that even
+// the messages about keys above `name:` say which flow they are about.
+func peekName(doc *yaml.Node) string {
+	if doc.Kind != yaml.MappingNode {
+		return ""
+	}
+	for i := 0; i+1 < len(doc.Content); i += 2 {
+		k, v := doc.Content[i], doc.Content[i+1]
+		if k.Kind == yaml.ScalarNode && k.Value == "name" && v.Kind == yaml.ScalarNode && validFlowName(v.Value) {
+			return v.Value
+		}
+	}
+	return ""
 }
 
 func (p *parser) parseVars(n *yaml.Node) {
@@ -608,6 +768,9 @@ func (p *parser) parseDevices(n *yaml.Node) []Device {
 	var out []Device
 	seen := map[string]bool{}
 	for _, c := range n.Content {
+		if p.exhausted(n) {
+			return nil
+		}
 		c = p.resolve(c)
 		var d Device
 		var ok bool
@@ -676,7 +839,7 @@ func (p *parser) customDevice(n *yaml.Node) (Device, bool) {
 		case "scale":
 			s, ok := p.scalar(kv.value, "scale")
 			v, err := strconv.ParseFloat(s, 64)
-			if ok && (err != nil || v <= 0 || v > 5) {
+			if ok && (err != nil || !(v > 0 && v <= 5)) { // written so that NaN fails
 				p.errorf(kv.value, "scale %q must be a number above 0 and at most 5", clip(s))
 				ok = false
 			}
@@ -726,8 +889,7 @@ func (p *parser) parseSteps(n *yaml.Node, f *Flow) []Step {
 	var steps []Step
 	names := map[string]Position{}
 	for i, c := range n.Content {
-		if p.budget < 0 {
-			p.errorf(c, "the flow is too large or uses too many aliases")
+		if p.exhausted(c) {
 			return nil
 		}
 		c = p.resolve(c)
@@ -746,7 +908,9 @@ func (p *parser) parseSteps(n *yaml.Node, f *Flow) []Step {
 					if strings.TrimSpace(s) == "" || len(s) > 100 {
 						p.errorf(kv.value, "step name must be 1 to 100 characters")
 					}
-					st.Name = s
+					// A name becomes a metric label and a file name: a
+					// secret substituted into it must not.
+					st.Name = f.Mask(s)
 				}
 			case "timeout":
 				if d, ok := p.duration(kv.value, "step timeout"); ok {
@@ -844,10 +1008,14 @@ func (p *parser) action(spec actionSpec, n *yaml.Node, f *Flow) (Action, bool) {
 		}
 		a[pm.name] = v
 	case n.Kind == yaml.MappingNode:
+		before := len(p.errs)
 		pairs, ok := p.mapping(n, spec.name, paramList(spec.params))
 		if !ok {
 			return nil, false
 		}
+		// A misspelt key has been reported with a suggestion; saying that
+		// the key it meant is missing would only repeat it.
+		good = len(p.errs) == before
 		for _, kv := range pairs {
 			var pm param
 			for _, x := range spec.params {
@@ -864,7 +1032,7 @@ func (p *parser) action(spec actionSpec, n *yaml.Node, f *Flow) (Action, bool) {
 		}
 		for _, pm := range spec.params {
 			if _, ok := a[pm.name]; pm.required && !ok && good {
-				p.errorf(n, "%s needs %s", spec.name, pm.name)
+				p.errorf(n, "%s is missing %s; it takes {%s}", spec.name, pm.name, paramNames(spec.params))
 				good = false
 			}
 		}

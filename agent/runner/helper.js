@@ -155,7 +155,17 @@
   window.__uxprobe = {
     wait,
     check,
-    vitals: () => {
+    // vitals gives a page without a reported paint a moment to paint:
+    // the browser reports LCP only after the frame that shows it, and a
+    // step can end before that frame on a busy machine.
+    vitals: async () => {
+      const fcpSeen = () => performance.getEntriesByName('first-contentful-paint').length > 0;
+      if (document.readyState === 'complete' && (vitals.lcp === null || !fcpSeen())) {
+        await new Promise((r) => {
+          requestAnimationFrame(() => requestAnimationFrame(r));
+          setTimeout(r, 250);
+        });
+      }
       const n = performance.getEntriesByType('navigation')[0];
       const fcp = performance.getEntriesByName('first-contentful-paint')[0];
       const r = { origin: performance.timeOrigin, url: location.href };

@@ -31,14 +31,26 @@ type tabPage struct {
 	flow    *scenarios.Flow
 	shots   func(name string) (string, error) // where a screenshot goes
 	taken   []string
-	timeout time.Duration // of the current step, for messages
+	timeout time.Duration   // of the current step, for messages
+	runCtx  context.Context // the whole run's, for calls that outlive a step's deadline a little
 }
 
 var _ scenarios.Page = (*tabPage)(nil)
 
-// waitMargin is kept from the step's deadline for the in-page wait, so the
-// page answers with what it saw before Go's own deadline fires.
-const waitMargin = 30 * time.Millisecond
+// callGrace is how much longer than the step Go waits for an in-page wait
+// that has the step's deadline of its own: the page's answer says what it saw
+// (missing, hidden, covered), which a bare Go timeout could not.
+const callGrace = 2 * time.Second
+
+// withGrace derives a context for such a call from the run's, with the
+// step's deadline plus callGrace.
+func (p *tabPage) withGrace(ctx context.Context) (context.Context, context.CancelFunc) {
+	dl, ok := ctx.Deadline()
+	if !ok || p.runCtx == nil {
+		return context.WithCancel(ctx)
+	}
+	return context.WithDeadline(p.runCtx, dl.Add(callGrace))
+}
 
 // call evaluates an expression in the page, awaiting a promise, and decodes
 // its JSON value into out. A missing helper (a document created before it
@@ -84,7 +96,7 @@ func (p *tabPage) call(ctx context.Context, expr string, out any) error {
 func isContextGone(err error) bool {
 	s := err.Error()
 	return strings.Contains(s, "Cannot find context") || strings.Contains(s, "Execution context was destroyed") ||
-		strings.Contains(s, "uniqueContextId not found")
+		strings.Contains(s, "uniqueContextId not found") || strings.Contains(s, "Inspected target navigated or closed")
 }
 
 func exceptionText(ex *runtime.ExceptionDetails) string {
@@ -119,10 +131,7 @@ func js(v any) string {
 
 func remaining(ctx context.Context) time.Duration {
 	if dl, ok := ctx.Deadline(); ok {
-		if d := time.Until(dl) - waitMargin; d > 0 {
-			return d
-		}
-		return 0
+		return max(time.Until(dl), 0)
 	}
 	return time.Minute
 }
@@ -143,7 +152,9 @@ type checkResult struct {
 func (p *tabPage) wait(ctx context.Context, sel scenarios.Selector, cond string) (checkResult, error) {
 	var r checkResult
 	expr := fmt.Sprintf("__uxprobe.wait(%s,%s,%s,%d)", js(sel.Kind), js(sel.Value), js(cond), remaining(ctx).Milliseconds())
-	if err := p.call(ctx, expr, &r); err != nil {
+	callCtx, cancel := p.withGrace(ctx)
+	defer cancel()
+	if err := p.call(callCtx, expr, &r); err != nil {
 		return r, err
 	}
 	if r.OK {
@@ -174,6 +185,11 @@ func (p *tabPage) Navigate(ctx context.Context, url string) error {
 	mark := p.events.navCount()
 	res, err := cdp.Call(ctx, p.t, page.Navigate, page.NavigateParams{URL: url})
 	if err != nil {
+		if ctx.Err() != nil {
+			// Chrome answers Page.navigate once the response starts, so
+			// a server that never answers ends here.
+			return scenarios.Fail(scenarios.KindTimeout, "GET %s got no response within %s", p.flow.Mask(url), p.timeout)
+		}
 		return p.wrap(ctx, err)
 	}
 	if res.ErrorText != "" && res.ErrorText != "net::ERR_HTTP_RESPONSE_CODE_FAILURE" {
@@ -205,7 +221,7 @@ func (p *tabPage) waitLoaded(ctx context.Context, mark int) error {
 		select {
 		case <-ctx.Done():
 			if len(docs) > 0 {
-				return fmt.Errorf("waiting for %s to load: %w", p.flow.Mask(docs[len(docs)-1].url), ctx.Err())
+				return scenarios.Fail(scenarios.KindTimeout, "%s did not finish loading within %s", p.flow.Mask(docs[len(docs)-1].url), p.timeout)
 			}
 			return ctx.Err()
 		case <-p.events.changed:

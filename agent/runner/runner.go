@@ -104,7 +104,7 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 		res.DurationSeconds = time.Since(start).Seconds()
 		return res
 	}
-	pg := &tabPage{t: t, events: ev, flow: f, shots: r.screenshotPath(f, d)}
+	pg := &tabPage{t: t, events: ev, flow: f, shots: r.screenshotPath(f, d), runCtx: tabRunCtx}
 
 	vitals := map[string]pageVitals{} // by loader, the last snapshot of each document
 	var failed *scenarios.StepError
@@ -183,10 +183,12 @@ func (r *Runner) fail(res *result.Result, step string, se *scenarios.StepError, 
 // the agent cancelled the run; a dead browser is a browser error.
 func (r *Runner) classify(parent, runCtx context.Context, ev *tracker, what string, err error) *scenarios.StepError {
 	if se := scenarios.AsStepError(err); se != nil {
-		if se.Kind == scenarios.KindElementNotFound || se.Kind == scenarios.KindTimeout || se.Kind == scenarios.KindAssertion {
-			if parent.Err() != nil {
-				return scenarios.Fail(scenarios.KindCancelled, "the run was cancelled during %s", what)
-			}
+		switch {
+		case se.Kind == scenarios.KindBrowser || se.Kind == scenarios.KindScript || se.Kind == scenarios.KindNavigation:
+		case parent.Err() != nil:
+			return scenarios.Fail(scenarios.KindCancelled, "the run was cancelled during %s", what)
+		case runCtx.Err() != nil:
+			return scenarios.Fail(scenarios.KindTimeout, "the flow's timeout ran out during %s: %s", what, se.Message)
 		}
 		return se
 	}

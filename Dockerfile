@@ -1,0 +1,85 @@
+# syntax=docker/dockerfile:1
+#
+# uxprobe with Chromium and fonts, running as a non-root user.
+#
+#   docker build --build-arg VERSION=$(git describe --tags --always) \
+#     --build-arg REVISION=$(git rev-parse HEAD) -t uxprobe .
+#   docker run --rm -p 9747:9747 --shm-size=1g uxprobe
+#
+# --shm-size: Chrome shares rendered pages through /dev/shm, and Docker's
+# default of 64 MiB makes tabs crash. If Chrome fails to start with "No
+# usable sandbox", the runtime forbids the user namespaces that Chrome's
+# sandbox needs (Docker's default seccomp profile does): add
+# `run --browser.no-sandbox /etc/uxprobe/flows` after the image name.
+
+# The build stage runs on the build machine's platform and cross-compiles,
+# so multi-platform builds need no emulation.
+FROM --platform=$BUILDPLATFORM golang:1.26-bookworm AS build
+WORKDIR /src
+
+# Modules first: this layer stays cached until go.mod or go.sum change.
+COPY go.mod go.sum ./
+RUN go mod download
+
+COPY . .
+
+ARG TARGETOS
+ARG TARGETARCH
+ARG VERSION=dev
+ARG REVISION=unknown
+ENV CGO_ENABLED=0
+RUN --mount=type=cache,target=/root/.cache/go-build \
+    GOOS=${TARGETOS} GOARCH=${TARGETARCH} \
+    go build -trimpath \
+      -ldflags "-s -w -X github.com/uxprobe/uxprobe/cmd/uxprobe/version.Version=${VERSION} -X github.com/uxprobe/uxprobe/cmd/uxprobe/version.Revision=${REVISION}" \
+      -o /out/uxprobe ./cmd/uxprobe
+
+# The example flows, so the image runs something out of the box; the cp
+# fails the build if they move.
+RUN mkdir -p /out/flows && cp scenarios/examples/*.yaml /out/flows/
+
+
+FROM debian:bookworm-slim
+
+ARG VERSION=dev
+ARG REVISION=unknown
+LABEL org.opencontainers.image.title="uxprobe" \
+      org.opencontainers.image.description="Synthetic UX monitoring: drives headless Chromium through user flows on desktop, mobile and tablet devices and exports Prometheus metrics" \
+      org.opencontainers.image.source="https://github.com/uxprobe/uxprobe" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}"
+
+# Chromium, fonts for Latin text and emoji (pages render and lay out as they
+# do for users, which matters for layout shift), CA certificates for HTTPS
+# sites, and curl for the HEALTHCHECK. Sites in Chinese, Japanese or Korean
+# need fonts-noto-cjk too (about 90 MB more).
+# No init process (tini): uxprobe runs as PID 1 and reaps Chrome itself.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends \
+      chromium \
+      fonts-liberation \
+      fonts-noto-color-emoji \
+      ca-certificates \
+      curl \
+ && rm -rf /var/lib/apt/lists/*
+
+RUN groupadd --system --gid 10001 uxprobe \
+ && useradd --system --uid 10001 --gid 10001 --create-home --home-dir /home/uxprobe \
+      --shell /usr/sbin/nologin uxprobe
+
+COPY --from=build /out/uxprobe /usr/bin/uxprobe
+COPY --from=build /out/flows/ /etc/uxprobe/flows/
+
+ENV UXPROBE_BROWSER=/usr/bin/chromium
+# Numeric, so Kubernetes' runAsNonRoot can verify it without /etc/passwd.
+USER 10001
+WORKDIR /home/uxprobe
+EXPOSE 9747
+
+# Assumes the default --web.listen-address and no TLS or basic auth from
+# --web.config.file; change or drop it (--no-healthcheck) when those differ.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["curl", "-fsS", "-o", "/dev/null", "http://127.0.0.1:9747/-/healthy"]
+
+ENTRYPOINT ["uxprobe"]
+CMD ["run", "/etc/uxprobe/flows"]
