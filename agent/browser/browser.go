@@ -23,6 +23,12 @@ const EnvPath = "UXPROBE_BROWSER"
 // candidates are the names Chrome goes by on PATH, most specific first.
 var candidates = []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome"}
 
+// directBinaries are real browser binaries behind distribution wrappers.
+// Debian's /usr/bin/chromium is a shell script that adds flags meant for a
+// desktop, --enable-gpu-rasterization among them, which in headless Chrome
+// rasterizes on the CPU through a software GPU: every run pays for it.
+var directBinaries = []string{"/usr/lib/chromium/chromium"}
+
 // ErrNotFound means no Chrome binary could be found.
 var ErrNotFound = errors.New("no Chrome or Chromium found: install it (Debian/Ubuntu: apt-get install -y chromium), " +
 	"or give its path with --browser.path or the UXPROBE_BROWSER environment variable")
@@ -39,6 +45,11 @@ func Find(path string) (string, error) {
 			return "", fmt.Errorf("browser %q cannot be run: %w", path, err)
 		}
 		return p, nil
+	}
+	for _, p := range directBinaries {
+		if st, err := os.Stat(p); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
+			return p, nil
+		}
 	}
 	for _, c := range candidates {
 		if p, err := exec.LookPath(c); err == nil {
@@ -57,6 +68,11 @@ type Options struct {
 	NoSandbox bool
 	// OnRestart is called after each restart, for the restarts metric.
 	OnRestart func()
+	// WarmTabs is how many isolated tabs to keep open and attached ahead of
+	// need. Opening a tab costs a renderer process start and a dozen
+	// sequential protocol round trips; a warm tab takes that off the run's
+	// critical path. 0 opens every tab on demand.
+	WarmTabs int
 }
 
 // Browser is a running Chrome that restarts itself when it dies. It is safe
@@ -71,6 +87,10 @@ type Browser struct {
 	browserCtx context.Context
 	generation int
 	closed     bool
+
+	spares  chan *Tab      // warm tabs of the current generation
+	warming int            // tabs being opened for spares, under mu
+	bg      sync.WaitGroup // background opens and closes, for Close
 }
 
 // Start finds and starts Chrome.
@@ -79,10 +99,11 @@ func Start(opts Options) (*Browser, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &Browser{opts: opts, path: path}
+	b := &Browser{opts: opts, path: path, spares: make(chan *Tab, max(opts.WarmTabs, 1))}
 	if err := b.start(); err != nil {
 		return nil, err
 	}
+	b.refill()
 	return b, nil
 }
 
@@ -164,22 +185,62 @@ type Tab struct {
 	// Generation identifies the Chrome process the tab belongs to.
 	Generation int
 	cancel     context.CancelFunc
+	browserCtx context.Context
 }
 
-// Close closes the tab and disposes of its browser context, and returns the
-// error of doing so.
+// Close closes the tab by disposing of its browser context, which closes its
+// page too, and returns the error of doing so. Chrome has no state of the
+// run left afterwards.
 func (t *Tab) Close() error {
-	err := chromedp.Cancel(t.Ctx)
+	c := chromedp.FromContext(t.Ctx)
+	id := c.BrowserContextID
+	// The tab was made to only detach on cancel, so that disposing of its
+	// browser context closes it in one command, without chromedp's close
+	// and poll until the target is gone.
 	t.cancel()
-	if errors.Is(err, context.Canceled) {
-		return nil
+	if id == "" || t.browserCtx.Err() != nil {
+		return nil // the browser is gone, and the tab with it
 	}
-	return err
+	ctx, cancel := context.WithTimeout(t.browserCtx, 10*time.Second)
+	defer cancel()
+	_, err := cdp.Call(ctx, c.Browser, target.DisposeBrowserContext, target.DisposeBrowserContextParams{BrowserContextID: id})
+	if err != nil && t.browserCtx.Err() == nil {
+		return fmt.Errorf("disposing of the tab's browser context: %w", err)
+	}
+	return nil
 }
 
-// NewTab opens an isolated tab. The tab is attached, with chromedp's domains
-// enabled, when NewTab returns.
+// Release closes the tab in the background: the run's result is ready
+// before Chrome has torn the tab down. Close waits for released tabs.
+func (b *Browser) Release(t *Tab) {
+	b.bg.Add(1)
+	go func() {
+		defer b.bg.Done()
+		_ = t.Close() // best effort; a dead browser took the tab with it
+	}()
+}
+
+// NewTab returns an isolated tab, attached with chromedp's domains enabled:
+// a warm one when there is one, else a new one opened under ctx.
 func (b *Browser) NewTab(ctx context.Context) (*Tab, error) {
+	for {
+		select {
+		case t := <-b.spares:
+			b.refill()
+			if t.Generation == b.Generation() && t.Ctx.Err() == nil {
+				return t, nil
+			}
+			b.Release(t) // from a Chrome that has since been replaced
+			continue
+		default:
+		}
+		break
+	}
+	b.refill()
+	return b.openTab(ctx)
+}
+
+func (b *Browser) openTab(ctx context.Context) (*Tab, error) {
 	b.mu.Lock()
 	if b.closed {
 		b.mu.Unlock()
@@ -188,23 +249,81 @@ func (b *Browser) NewTab(ctx context.Context) (*Tab, error) {
 	browserCtx, gen := b.browserCtx, b.generation
 	b.mu.Unlock()
 
-	tabCtx, cancel := chromedp.NewContext(browserCtx, chromedp.WithNewBrowserContext())
+	tabCtx, cancel := chromedp.NewContext(browserCtx, chromedp.WithNewBrowserContext(), chromedp.WithDetachOnCancel())
 	// Attach under the caller's deadline without binding the tab's life to
-	// it: Do uses ctx only for this call's commands.
+	// it: the first Do on a context owns that context's life.
 	done := make(chan error, 1)
 	go func() { done <- chromedp.Do(tabCtx) }()
 	select {
 	case err := <-done:
 		if err != nil {
-			cancel()
+			t := &Tab{Ctx: tabCtx, cancel: cancel, browserCtx: browserCtx}
+			_ = t.Close()
 			return nil, err
 		}
 	case <-ctx.Done():
 		cancel()
 		<-done
+		t := &Tab{Ctx: tabCtx, cancel: cancel, browserCtx: browserCtx}
+		_ = t.Close()
 		return nil, ctx.Err()
 	}
-	return &Tab{Ctx: tabCtx, Generation: gen, cancel: cancel}, nil
+	return &Tab{Ctx: tabCtx, Generation: gen, cancel: cancel, browserCtx: browserCtx}, nil
+}
+
+// refill opens warm tabs in the background up to Options.WarmTabs.
+func (b *Browser) refill() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for !b.closed && len(b.spares)+b.warming < b.opts.WarmTabs {
+		b.warming++
+		b.bg.Add(1)
+		go func() {
+			defer b.bg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			t, err := b.openTab(ctx)
+			cancel()
+			b.mu.Lock()
+			b.warming--
+			keep := err == nil && !b.closed && t.Generation == b.generation
+			b.mu.Unlock()
+			if err != nil {
+				return
+			}
+			if keep {
+				select {
+				case b.spares <- t:
+					return
+				default:
+				}
+			}
+			_ = t.Close()
+		}()
+	}
+}
+
+// Settle waits until the tabs released so far are closed and the warm tabs
+// being opened are ready, so that a caller can count what is left.
+func (b *Browser) Settle() { b.bg.Wait() }
+
+// drainSpares closes the warm tabs.
+func (b *Browser) drainSpares() {
+	for {
+		select {
+		case t := <-b.spares:
+			b.Release(t)
+		default:
+			return
+		}
+	}
+}
+
+// Context is the chromedp context of the browser, for code that drives it
+// with chromedp directly, such as the benchmark's raw-chromedp baseline.
+func (b *Browser) Context() context.Context {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.browserCtx
 }
 
 // Alive asks Chrome for its version, which fails when the process is dead
@@ -246,6 +365,10 @@ func (b *Browser) Restart(gen int) error {
 	if b.opts.OnRestart != nil {
 		b.opts.OnRestart()
 	}
+	go func() {
+		b.drainSpares()
+		b.refill()
+	}()
 	return nil
 }
 
@@ -269,6 +392,12 @@ func (b *Browser) Close() error {
 		return nil
 	}
 	b.closed = true
+	b.mu.Unlock()
+	// Warm tabs and tabs being released go first, while Chrome still
+	// answers, so no profile or process outlives Close.
+	b.drainSpares()
+	b.bg.Wait()
+	b.mu.Lock()
 	// A graceful close lets Chrome flush and exit by itself; a hung Chrome
 	// gets killed by the allocator's cancel after a bound.
 	done := make(chan error, 1)

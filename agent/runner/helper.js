@@ -155,12 +155,13 @@
   window.__uxprobe = {
     wait,
     check,
-    // vitals gives a page without a reported paint a moment to paint:
-    // the browser reports LCP only after the frame that shows it, and a
-    // step can end before that frame on a busy machine.
-    vitals: async () => {
+    // vitals reads the document's measurements. With settle, a page
+    // without a reported paint gets a moment to paint first: the browser
+    // reports LCP only after the frame that shows it, and the last step can
+    // end before that frame on a busy machine.
+    vitals: async (settle) => {
       const fcpSeen = () => performance.getEntriesByName('first-contentful-paint').length > 0;
-      if (document.readyState === 'complete' && (vitals.lcp === null || !fcpSeen())) {
+      if (settle && document.readyState === 'complete' && (vitals.lcp === null || !fcpSeen())) {
         await new Promise((r) => {
           requestAnimationFrame(() => requestAnimationFrame(r));
           setTimeout(r, 250);

@@ -13,7 +13,7 @@ import (
 var testBrowser *browser.Browser
 
 func TestMain(m *testing.M) {
-	b, err := browser.Start(browser.Options{NoSandbox: os.Geteuid() == 0})
+	b, err := browser.Start(browser.Options{NoSandbox: os.Geteuid() == 0, WarmTabs: 1})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "runner tests need Chrome:", err)
 		os.Exit(1)

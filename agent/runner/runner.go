@@ -82,11 +82,7 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 		res.DurationSeconds = time.Since(start).Seconds()
 		return res
 	}
-	defer func() {
-		if err := tab.Close(); err != nil {
-			r.logger().Debug("closing tab", "flow", f.Name, "device", d.Name, "err", err)
-		}
-	}()
+	defer r.Browser.Release(tab)
 	t := chromedp.FromContext(tab.Ctx).Target
 	ev := newTracker(string(t.TargetID), f.Mask)
 	if err := chromedp.Listen(tab.Ctx, ev.listen); err != nil {
@@ -142,7 +138,7 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 		}
 		res.Steps = append(res.Steps, sr)
 		if se == nil || se.Kind != scenarios.KindBrowser {
-			r.snapshot(tabRunCtx, pg, ev, vitals)
+			r.snapshot(tabRunCtx, pg, ev, vitals, false)
 		}
 		if se != nil && (!st.Optional || se.Kind == scenarios.KindBrowser || se.Kind == scenarios.KindCancelled) {
 			failed, failedStep = se, st.Name
@@ -165,6 +161,9 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 		}
 	} else {
 		res.Success = true
+		// The last page gets its moment to report its paints; the task
+		// time is already taken.
+		r.snapshot(tabRunCtx, pg, ev, vitals, true)
 	}
 	res.Screenshots = append(res.Screenshots, pg.taken...)
 	r.collect(res, ev, vitals)

@@ -13,10 +13,14 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"github.com/uxprobe/uxprobe/agent/result"
 	"github.com/uxprobe/uxprobe/scenarios"
@@ -443,4 +447,92 @@ func TestCrashedChromeIsABrowserErrorAndRecovers(t *testing.T) {
 	if res := r.Run(context.Background(), ok, desktop(t)); !res.Success {
 		t.Fatalf("the run after the restart failed: %+v", res.Error)
 	}
+}
+
+// TestNoLeaksAcrossRuns runs 50 flows and checks that tabs, goroutines and
+// Chrome processes are back to where they were: an agent runs for months.
+func TestNoLeaksAcrossRuns(t *testing.T) {
+	srv := testSite(t)
+	f := mustFlow(t, "name: leak\nsteps:\n  - goto: "+srv.URL+"/help\n  - click: text=nothing here\n    optional: true\n    timeout: 50ms\n")
+	r := &Runner{Browser: testBrowser}
+	run := func() {
+		if res := r.Run(context.Background(), f, desktop(t)); !res.Success {
+			t.Fatalf("run failed: %+v", res.Error)
+		}
+	}
+	run() // warm up: the first run starts the warm-tab cycle
+	count := func() (pages, goroutines, procs int) {
+		testBrowser.Settle()
+		infos, err := chromedp.Targets(testBrowser.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, i := range infos {
+			if i.Type == "page" {
+				pages++
+			}
+		}
+		return pages, runtime.NumGoroutine(), len(descendants(testBrowser.PID()))
+	}
+	stable := func(want [3]int) [3]int {
+		// Chrome reaps renderer processes of closed tabs asynchronously;
+		// give it a bounded moment before judging.
+		var got [3]int
+		for i := 0; i < 50; i++ {
+			p, g, c := count()
+			got = [3]int{p, g, c}
+			if got == want || (want == [3]int{} && i >= 2) {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		return got
+	}
+	base := stable([3]int{})
+	for i := 0; i < 50; i++ {
+		run()
+	}
+	after := stable(base)
+	if after != base {
+		t.Errorf("after 50 runs (pages, goroutines, chrome processes) = %v, before %v", after, base)
+	}
+}
+
+// descendants lists the processes below pid.
+func descendants(root int) []int {
+	parent := map[int]int{}
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		s := string(data)
+		i := strings.LastIndexByte(s, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(s[i+1:])
+		if len(f) < 2 {
+			continue
+		}
+		parent[pid], _ = strconv.Atoi(f[1])
+	}
+	var out []int
+	for pid := range parent {
+		for q := parent[pid]; q != 0; q = parent[q] {
+			if q == root {
+				out = append(out, pid)
+				break
+			}
+			if _, ok := parent[q]; !ok {
+				break
+			}
+		}
+	}
+	return out
 }

@@ -25,7 +25,7 @@ type pageVitals struct {
 // snapshot reads the current document's vitals after a step. The last
 // snapshot of a document before the flow leaves it is its record: LCP and
 // CLS only grow while the user stays on the page.
-func (r *Runner) snapshot(ctx context.Context, pg *tabPage, ev *tracker, byLoader map[string]pageVitals) {
+func (r *Runner) snapshot(ctx context.Context, pg *tabPage, ev *tracker, byLoader map[string]pageVitals, settle bool) {
 	ev.mu.Lock()
 	doc := ev.current()
 	var loader string
@@ -39,7 +39,11 @@ func (r *Runner) snapshot(ctx context.Context, pg *tabPage, ev *tracker, byLoade
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	var v pageVitals
-	if err := pg.call(ctx, "__uxprobe.vitals()", &v); err != nil {
+	expr := "__uxprobe.vitals(false)"
+	if settle {
+		expr = "__uxprobe.vitals(true)"
+	}
+	if err := pg.call(ctx, expr, &v); err != nil {
 		return
 	}
 	byLoader[loader] = v

@@ -81,7 +81,7 @@ func runCheck(ctx context.Context, env *environment, args []string) int {
 		}
 	}
 
-	b, err := cf.browser.start(nil)
+	b, err := cf.browser.start(min(cf.parallel, len(jobs)), nil)
 	if err != nil {
 		fmt.Fprintln(env.stderr, "uxprobe check:", err)
 		return exitRuntime

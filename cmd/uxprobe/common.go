@@ -24,8 +24,9 @@ func (b *browserFlags) register(fs *flag.FlagSet) {
 		"run Chrome without its sandbox; Chrome refuses to start as root with the sandbox, so this defaults to true only for root")
 }
 
-func (b *browserFlags) start(onRestart func()) (*browser.Browser, error) {
-	return browser.Start(browser.Options{Path: b.path, NoSandbox: b.noSandbox, OnRestart: onRestart})
+// start starts Chrome with as many warm tabs as runs may go at once.
+func (b *browserFlags) start(concurrency int, onRestart func()) (*browser.Browser, error) {
+	return browser.Start(browser.Options{Path: b.path, NoSandbox: b.noSandbox, OnRestart: onRestart, WarmTabs: concurrency})
 }
 
 // logFlags are the logging flags of long-running commands.

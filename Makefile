@@ -1,0 +1,76 @@
+# uxprobe's build. `make demo` and `make test` work on a fresh Debian machine
+# with Go: they install what they need from Debian's packages when missing.
+GO       ?= go
+BIN      ?= bin/uxprobe
+PKG      := github.com/uxprobe/uxprobe
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+REVISION ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+LDFLAGS  := -X $(PKG)/cmd/uxprobe/version.Version=$(VERSION) -X $(PKG)/cmd/uxprobe/version.Revision=$(REVISION)
+# Fuzzing in `make test` is a short smoke run; `make fuzz` goes longer.
+FUZZTIME ?= 15s
+
+export PATH := $(PATH):/usr/local/go/bin
+
+.PHONY: all build test demo bench fuzz docker chromium test-tools check-fmt clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/uxprobe
+
+# apt_install PACKAGE COMMAND: install PACKAGE when COMMAND is missing, as
+# root; otherwise say what to run.
+define apt_install
+	@if command -v $(2) >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		echo "installing $(1) from Debian's packages"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(1) >/dev/null; \
+	else \
+		echo "$(1) is missing: run 'sudo apt-get install -y $(1)' and try again" >&2; exit 1; \
+	fi
+endef
+
+chromium:
+	@if [ -n "$$UXPROBE_BROWSER" ] || command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		echo "installing chromium from Debian's packages"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-liberation >/dev/null; \
+	else \
+		echo "Chromium is missing: run 'sudo apt-get install -y chromium' (or set UXPROBE_BROWSER to a Chrome binary) and try again" >&2; exit 1; \
+	fi
+
+# The real parts the tests use as users run them: promtool for rule tests
+# and `promtool check metrics`, Prometheus, Alertmanager and the Pushgateway.
+test-tools:
+	$(call apt_install,prometheus,promtool)
+	$(call apt_install,prometheus-alertmanager,prometheus-alertmanager)
+	$(call apt_install,prometheus-pushgateway,prometheus-pushgateway)
+
+check-fmt:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change: $$out" >&2; exit 1; fi
+	$(GO) vet ./...
+
+test: chromium test-tools check-fmt
+	$(GO) test -count=1 -timeout 9m ./...
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./scenarios
+	$(GO) test -run '^$$' -fuzz '^FuzzParseFaults$$' -fuzztime 5s ./agent/demoshop
+
+demo: chromium build
+	./$(BIN) demo
+
+# Speed and memory goals are checked here, never by timed assertions in
+# tests: the runner against a raw-chromedp baseline of the same flows, the
+# agent's memory with 100 flows, scrape time and start spread.
+bench: chromium
+	$(GO) test -run '^$$' -bench . -benchmem -timeout 20m ./agent/... ./exporters/...
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 5m ./scenarios
+
+docker:
+	@command -v docker >/dev/null 2>&1 || { echo "docker is not installed" >&2; exit 1; }
+	docker build --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) -t uxprobe:$(VERSION) .
+
+clean:
+	rm -rf bin

@@ -1,0 +1,103 @@
+package browser
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestFind(t *testing.T) {
+	dir := t.TempDir()
+	fake := filepath.Join(dir, "my-chrome")
+	if err := os.WriteFile(fake, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, path, env string
+		want            string
+		wantErr         string
+	}{
+		{name: "flag wins", path: fake, env: "/nonexistent", want: fake},
+		{name: "environment", env: fake, want: fake},
+		{name: "flag that does not exist", path: filepath.Join(dir, "nope"), wantErr: "cannot be run"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv(EnvPath, tc.env)
+			got, err := Find(tc.path)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Fatalf("Find = %q, %v; want %q", got, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestFindNothingSaysHowToInstall(t *testing.T) {
+	saved := directBinaries
+	directBinaries = nil
+	t.Cleanup(func() { directBinaries = saved })
+	t.Setenv(EnvPath, "")
+	t.Setenv("PATH", t.TempDir())
+	_, err := Find("")
+	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "apt-get install -y chromium") {
+		t.Fatalf("err = %v, want ErrNotFound with the install command", err)
+	}
+}
+
+func TestRestartAfterKillAndCleanClose(t *testing.T) {
+	restarts := 0
+	b, err := Start(Options{NoSandbox: os.Geteuid() == 0, WarmTabs: 1, OnRestart: func() { restarts++ }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, gen := b.PID(), b.Generation()
+	if !b.Alive(context.Background()) {
+		t.Fatal("a new browser is not alive")
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for b.Alive(context.Background()) {
+		if time.Now().After(deadline) {
+			t.Fatal("a killed browser still answers")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := b.Restart(gen); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Restart(gen); err != nil { // a second caller of the same generation: no-op
+		t.Fatal(err)
+	}
+	if restarts != 1 || b.Generation() != gen+1 || b.PID() == pid {
+		t.Fatalf("restarts=%d generation=%d pid=%d; want one restart to a new process", restarts, b.Generation(), b.PID())
+	}
+	tab, err := b.NewTab(context.Background())
+	if err != nil {
+		t.Fatalf("no tab after the restart: %v", err)
+	}
+	b.Release(tab)
+	newPID := b.PID()
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(newPID, 0); err == nil {
+		// The allocator waits for the process, so it must be gone.
+		t.Errorf("Chrome %d still runs after Close", newPID)
+	}
+	if _, err := b.NewTab(context.Background()); err == nil {
+		t.Error("a closed browser still opens tabs")
+	}
+}
