@@ -183,6 +183,13 @@ func ActionNames() []string {
 	return names
 }
 
+// FlowKeys lists the top-level keys of a flow, and StepKeys the keys every
+// step may have besides its action, for documentation checks.
+func FlowKeys() []string { return append([]string(nil), flowKeys...) }
+
+// StepKeys lists the common keys of a step.
+func StepKeys() []string { return append([]string(nil), commonStepKeys...) }
+
 func lookupAction(name string) (actionSpec, bool) {
 	for _, s := range actionSpecs {
 		if s.name == name {

@@ -40,11 +40,16 @@ type FileResult struct {
 // error of the file that repeats it. Load returns an error only when a path
 // cannot be read at all.
 func Load(paths []string, opts LoadOptions) ([]FileResult, error) {
-	files, err := expandPaths(paths)
+	files, missing, err := expandPaths(paths)
 	if err != nil {
 		return nil, err
 	}
+	// A file named on the command line that is gone is an error of that
+	// file: on reload its flows keep running, as for an invalid file.
 	var results []FileResult
+	for _, m := range missing {
+		results = append(results, FileResult{Path: m.path, Err: m.err})
+	}
 	seen := map[string]Position{}
 	for _, path := range files {
 		data, err := os.ReadFile(path)
@@ -127,12 +132,19 @@ func isFlowFile(path string) bool {
 	return ext == ".yaml" || ext == ".yml"
 }
 
-func expandPaths(paths []string) ([]string, error) {
+type missingPath struct {
+	path string
+	err  error
+}
+
+func expandPaths(paths []string) ([]string, []missingPath, error) {
 	var files []string
+	var missing []missingPath
 	for _, p := range paths {
 		st, err := os.Stat(p)
 		if err != nil {
-			return nil, fmt.Errorf("cannot read flows: %w", err)
+			missing = append(missing, missingPath{p, fmt.Errorf("cannot read flows: %w", err)})
+			continue
 		}
 		if !st.IsDir() {
 			files = append(files, p)
@@ -155,12 +167,12 @@ func expandPaths(paths []string) ([]string, error) {
 			return nil
 		})
 		if err != nil {
-			return nil, fmt.Errorf("cannot read flows: %w", err)
+			return nil, nil, fmt.Errorf("cannot read flows: %w", err)
 		}
 		sort.Strings(found)
 		files = append(files, found...)
 	}
-	return files, nil
+	return files, missing, nil
 }
 
 // Parse reads the flows of one file. It returns the valid flows and an

@@ -427,8 +427,18 @@ func TestLoad(t *testing.T) {
 		if err != nil || len(results) != 1 || len(results[0].Flows) != 1 {
 			t.Fatalf("Load(checkout.yaml) = %v, %v", results, err)
 		}
-		if _, err := Load([]string{filepath.Join(validDir, "no-such-file.yaml")}, opts); err == nil {
-			t.Error("Load of a missing path must fail")
+		// A missing path is an error of that path alone, so that the
+		// other files still load (and a reload keeps the missing file's
+		// previous flows).
+		results, err = Load([]string{filepath.Join(validDir, "no-such-file.yaml"), filepath.Join(validDir, "checkout.yaml")}, opts)
+		if err != nil || len(results) != 2 {
+			t.Fatalf("Load = %v, %v; want a result per path", results, err)
+		}
+		if results[0].Err == nil || !strings.Contains(results[0].Err.Error(), "no-such-file.yaml") {
+			t.Errorf("missing path gives %v, want an error naming it", results[0].Err)
+		}
+		if len(results[1].Flows) != 1 {
+			t.Errorf("the file beside a missing one gives %v", results[1])
 		}
 	})
 }

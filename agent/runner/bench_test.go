@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -50,7 +48,7 @@ func BenchmarkRun(b *testing.B) {
 			f := flows[name]
 			d, _ := f.Device(dev)
 			b.Run(name+"/"+dev, func(b *testing.B) {
-				measure(b, func() error {
+				measure(b, testBrowser.PID(), func() error {
 					res := r.Run(context.Background(), f, d)
 					if !res.Success {
 						return fmt.Errorf("%s on %s failed: %+v", name, dev, res.Error)
@@ -64,6 +62,27 @@ func BenchmarkRun(b *testing.B) {
 
 func BenchmarkRawChromedp(b *testing.B) {
 	srv, _ := benchShop(b)
+	// The baseline is what a minimal chromedp program does: its default
+	// allocator, which finds Chrome on PATH, plus the flags Chrome needs on
+	// this closed network.
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-quic", true),
+	)
+	if os.Geteuid() == 0 {
+		opts = append(opts, chromedp.NoSandbox)
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
+	defer cancelBrowser()
+	if err := chromedp.Do(browserCtx); err != nil {
+		b.Fatal(err)
+	}
+	pid := chromedp.FromContext(browserCtx).Browser.Process().Pid
 	scripts := map[string]func(ctx context.Context) error{
 		"search":   func(ctx context.Context) error { return rawSearch(ctx, srv.URL) },
 		"checkout": func(ctx context.Context) error { return rawCheckout(ctx, srv.URL) },
@@ -75,8 +94,8 @@ func BenchmarkRawChromedp(b *testing.B) {
 	for _, name := range []string{"search", "checkout"} {
 		for _, dev := range []string{"desktop", "mobile"} {
 			b.Run(name+"/"+dev, func(b *testing.B) {
-				measure(b, func() error {
-					ctx, cancel := chromedp.NewContext(testBrowser.Context(), chromedp.WithNewBrowserContext())
+				measure(b, pid, func() error {
+					ctx, cancel := chromedp.NewContext(browserCtx, chromedp.WithNewBrowserContext())
 					defer cancel()
 					tctx, stop := context.WithTimeout(ctx, 30*time.Second)
 					defer stop()
@@ -137,12 +156,12 @@ func rawCheckout(ctx context.Context, base string) error {
 
 // measure runs one flow per iteration after a warm-up run and reports the
 // CPU of this process and of Chrome per run.
-func measure(b *testing.B, run func() error) {
+func measure(b *testing.B, chromePID int, run func() error) {
 	b.Helper()
 	if err := run(); err != nil { // warm-up: first renderer, caches
 		b.Fatal(err)
 	}
-	cpu0 := processCPU() + chromeCPU(testBrowser.PID())
+	cpu0 := processCPU() + treeCPU(chromePID)
 	b.ResetTimer()
 	for b.Loop() {
 		if err := run(); err != nil {
@@ -150,7 +169,7 @@ func measure(b *testing.B, run func() error) {
 		}
 	}
 	b.StopTimer()
-	cpu := processCPU() + chromeCPU(testBrowser.PID()) - cpu0
+	cpu := processCPU() + treeCPU(chromePID) - cpu0
 	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/op")
 }
 
@@ -158,57 +177,4 @@ func processCPU() time.Duration {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// chromeCPU sums user and system time of root and all its descendants,
-// from /proc. Processes that exited in between are not counted, which
-// favours neither side: both use the same Chrome.
-func chromeCPU(root int) time.Duration {
-	if root == 0 {
-		return 0
-	}
-	type proc struct {
-		ppid int
-		cpu  time.Duration
-	}
-	procs := map[int]proc{}
-	ents, _ := os.ReadDir("/proc")
-	tick := 100 // USER_HZ on Linux
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		data, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		// The command name may hold spaces; fields start after its ")".
-		s := string(data)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(s[i+1:])
-		if len(f) < 13 {
-			continue
-		}
-		ppid, _ := strconv.Atoi(f[1])
-		ut, _ := strconv.Atoi(f[11])
-		st, _ := strconv.Atoi(f[12])
-		procs[pid] = proc{ppid, time.Duration(ut+st) * time.Second / time.Duration(tick)}
-	}
-	var total time.Duration
-	for pid, p := range procs {
-		for q := pid; q != 0; q = procs[q].ppid {
-			if q == root {
-				total += p.cpu
-				break
-			}
-			if _, ok := procs[q]; !ok {
-				break
-			}
-		}
-	}
-	return total
 }

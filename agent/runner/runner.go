@@ -181,7 +181,19 @@ func (r *Runner) fail(res *result.Result, step string, se *scenarios.StepError, 
 // timeouts that say whose deadline it was; a parent context that ended means
 // the agent cancelled the run; a dead browser is a browser error.
 func (r *Runner) classify(parent, runCtx context.Context, ev *tracker, what string, err error) *scenarios.StepError {
-	if se := scenarios.AsStepError(err); se != nil {
+	// Whatever a step made of it, a page or a Chrome that died under it is
+	// our failure, not the site's: a crash during a page load looks like a
+	// load that never finishes.
+	if parent.Err() == nil && (ev != nil && ev.isCrashed()) {
+		return scenarios.Fail(scenarios.KindBrowser, "the page crashed during %s", what)
+	}
+	se := scenarios.AsStepError(err)
+	if se == nil || se.Kind == scenarios.KindTimeout || se.Kind == scenarios.KindElementNotFound {
+		if parent.Err() == nil && !r.Browser.Alive(context.Background()) {
+			return scenarios.Fail(scenarios.KindBrowser, "Chrome stopped responding during %s", what)
+		}
+	}
+	if se != nil {
 		switch {
 		case se.Kind == scenarios.KindBrowser || se.Kind == scenarios.KindScript || se.Kind == scenarios.KindNavigation:
 		case parent.Err() != nil:
@@ -194,14 +206,10 @@ func (r *Runner) classify(parent, runCtx context.Context, ev *tracker, what stri
 	switch {
 	case parent.Err() != nil:
 		return scenarios.Fail(scenarios.KindCancelled, "the run was cancelled during %s", what)
-	case ev != nil && ev.isCrashed():
-		return scenarios.Fail(scenarios.KindBrowser, "the page crashed during %s", what)
 	case errors.Is(err, context.DeadlineExceeded) && runCtx.Err() != nil:
 		return scenarios.Fail(scenarios.KindTimeout, "the flow's timeout ran out during %s: %v", what, err)
 	case errors.Is(err, context.DeadlineExceeded):
 		return scenarios.Fail(scenarios.KindTimeout, "%s timed out: %v", what, err)
-	case !r.Browser.Alive(context.Background()):
-		return scenarios.Fail(scenarios.KindBrowser, "Chrome stopped responding during %s: %v", what, err)
 	default:
 		return scenarios.Fail(scenarios.KindBrowser, "%s: %v", what, err)
 	}

@@ -14,7 +14,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -496,43 +495,4 @@ func TestNoLeaksAcrossRuns(t *testing.T) {
 	if after != base {
 		t.Errorf("after 50 runs (pages, goroutines, chrome processes) = %v, before %v", after, base)
 	}
-}
-
-// descendants lists the processes below pid.
-func descendants(root int) []int {
-	parent := map[int]int{}
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		data, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		s := string(data)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(s[i+1:])
-		if len(f) < 2 {
-			continue
-		}
-		parent[pid], _ = strconv.Atoi(f[1])
-	}
-	var out []int
-	for pid := range parent {
-		for q := parent[pid]; q != 0; q = parent[q] {
-			if q == root {
-				out = append(out, pid)
-				break
-			}
-			if _, ok := parent[q]; !ok {
-				break
-			}
-		}
-	}
-	return out
 }

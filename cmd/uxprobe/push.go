@@ -2,11 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
 
 	"github.com/uxprobe/uxprobe/agent/result"
+	promexp "github.com/uxprobe/uxprobe/exporters/prometheus"
 )
 
-func pushResults(ctx context.Context, url, job string, results []*result.Result) error {
-	return errors.New("pushing is not wired yet")
+// pushResults is a variable so that tests of check can see what it pushes.
+var pushResults = func(ctx context.Context, url, job string, results []*result.Result) error {
+	return promexp.Push(ctx, url, job, results)
 }

@@ -1,0 +1,338 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/exporter-toolkit/web"
+
+	"github.com/uxprobe/uxprobe/agent"
+	"github.com/uxprobe/uxprobe/agent/demoshop"
+	"github.com/uxprobe/uxprobe/agent/runner"
+	promexp "github.com/uxprobe/uxprobe/exporters/prometheus"
+	"github.com/uxprobe/uxprobe/scenarios"
+	"github.com/uxprobe/uxprobe/scenarios/examples"
+)
+
+// Defaults of the agent's flags.
+const (
+	defaultListenAddress = ":9747"
+	defaultDemoSplay     = 5 * time.Second
+	defaultDemoSchedule  = "@every 30s"
+	defaultDemoShopAddr  = "127.0.0.1:8080"
+)
+
+// agentFlags are the flags that `run` and `demo` share.
+type agentFlags struct {
+	listenAddress   string
+	webConfigFile   string
+	browser         browserFlags
+	maxConcurrency  int
+	splay           time.Duration
+	shutdownTimeout time.Duration
+	shard           string
+	artifacts       string
+	log             logFlags
+}
+
+func (f *agentFlags) register(fs *flag.FlagSet, splay time.Duration) {
+	fs.StringVar(&f.listenAddress, "web.listen-address", defaultListenAddress,
+		"address for /metrics, /api/v1/results, /-/healthy, /-/ready and /-/reload, as host:port; \":9747\" listens on every interface, port 0 picks a free port")
+	fs.StringVar(&f.webConfigFile, "web.config.file", "",
+		"exporter-toolkit web config file that turns on TLS and/or basic auth, as in every Prometheus exporter (https://github.com/prometheus/exporter-toolkit/blob/master/docs/web-configuration.md); empty serves plain HTTP without auth")
+	f.browser.register(fs)
+	fs.IntVar(&f.maxConcurrency, "browser.max-concurrency", runtime.NumCPU(),
+		"runs at the same time over all flows and devices, each in its own tab; more runs wait for a free slot (see uxprobe_run_queue_wait_seconds); raise it when runs queue, lower it when Chrome runs out of CPU or memory")
+	fs.DurationVar(&f.splay, "schedule.splay", splay,
+		"spread the start times of flows that share a schedule over this long: each flow gets a fixed offset in [0, splay) from its name; 0 starts them all at once")
+	fs.DurationVar(&f.shutdownTimeout, "shutdown.timeout", agent.DefaultShutdownTimeout,
+		"on SIGTERM or SIGINT, how long runs in progress may finish before they are cancelled (recorded as result=\"error\", kind cancelled)")
+	fs.StringVar(&f.shard, "shard", "",
+		"I/N: run only the flows whose name hashes to shard I of N, so that N agents over the same flow files share the work (e.g. 0/3, 1/3 and 2/3); empty runs every flow")
+	fs.StringVar(&f.artifacts, "artifacts", filepath.Join(os.TempDir(), "uxprobe-artifacts"),
+		"directory for screenshots (the screenshot step and failure screenshots); created if missing")
+	f.log.register(fs)
+}
+
+// startRunner starts Chrome and returns the runner over it and the function
+// that stops Chrome. Tests replace it with a fake runner.
+var startRunner = func(f *agentFlags, onRestart func(), log *slog.Logger) (agent.Runner, func() error, error) {
+	b, err := f.browser.start(f.maxConcurrency, onRestart)
+	if err != nil {
+		return nil, nil, err
+	}
+	log.Info("Chrome started", "path", b.Path(), "pid", b.PID())
+	return &runner.Runner{Browser: b, ArtifactsDir: f.artifacts, Logger: log}, b.Close, nil
+}
+
+func runAgent(ctx context.Context, env *environment, args []string) int {
+	fs := newFlagSet(env, "run", "PATH...",
+		"Run the agent: every flow of the flow files and directories at PATH runs on its devices on its\n"+
+			"schedule, and the results are served as Prometheus metrics on /metrics and as JSON on\n"+
+			"/api/v1/results. SIGHUP or POST /-/reload rereads the files; an invalid file keeps its previous\n"+
+			"flows running. SIGTERM stops scheduling, lets runs in progress finish and exits 0.")
+	var af agentFlags
+	af.register(fs, agent.DefaultSplay)
+	vars := varsFlag{}
+	fs.Var(vars, "var", "set or override a flow variable, as name=value (e.g. --var base_url=https://staging.example.com); repeatable")
+	if ok, code := parseFlags(fs, args); !ok {
+		return code
+	}
+	paths := fs.Args()
+	if len(paths) == 0 {
+		fmt.Fprintln(env.stderr, "uxprobe run: give the flow files or directories to run, e.g. uxprobe run flows/")
+		return exitUsage
+	}
+	load := func() ([]scenarios.FileResult, error) {
+		return scenarios.Load(paths, scenarios.LoadOptions{LookupEnv: env.lookupEnv, Vars: vars})
+	}
+	return serveAgent(ctx, env, &af, load, nil)
+}
+
+func runDemo(ctx context.Context, env *environment, args []string) int {
+	fs := newFlagSet(env, "demo", "",
+		"Run the agent against the embedded demo shop with the example flows (uxprobe validate shows them).\n"+
+			"Open the printed URLs, switch faults on at /admin/faults and watch the metrics change.")
+	var af agentFlags
+	af.register(fs, defaultDemoSplay)
+	shopAddr := fs.String("demo.listen-address", defaultDemoShopAddr, "address of the demo shop, as host:port; port 0 picks a free port")
+	schedule := fs.String("demo.schedule", defaultDemoSchedule, "schedule of every example flow: 5-field cron or @every <duration>")
+	faults := fs.String("demo.faults", "", "faults the shop starts with: none, slow, slow=<duration>, checkout, js-error, missing-help, comma-separated; change them later at /admin/faults")
+	if ok, code := parseFlags(fs, args); !ok {
+		return code
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(env.stderr, "uxprobe demo: takes no flow files (it runs the examples), got %q; use uxprobe run for your own flows\n", fs.Args())
+		return exitUsage
+	}
+	initial, err := demoshop.ParseFaults(*faults)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "uxprobe demo: --demo.faults: %v\n", err)
+		return exitUsage
+	}
+	if err := scenarios.ValidateSchedule(*schedule); err != nil {
+		fmt.Fprintf(env.stderr, "uxprobe demo: --demo.schedule %q: %v; use 5-field cron (\"*/5 * * * *\") or @every 30s\n", *schedule, err)
+		return exitUsage
+	}
+
+	shop := demoshop.New()
+	shop.SetFaults(initial)
+	l, err := net.Listen("tcp", *shopAddr)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "uxprobe demo: cannot serve the demo shop: %v; choose another --demo.listen-address\n", err)
+		return exitRuntime
+	}
+	shopSrv := &http.Server{Handler: shop, ReadHeaderTimeout: 10 * time.Second}
+	var shopDone sync.WaitGroup
+	shopDone.Go(func() { _ = shopSrv.Serve(l) })
+	defer func() {
+		shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = shopSrv.Shutdown(shutCtx)
+		shopDone.Wait()
+	}()
+	shopURL := "http://" + l.Addr().String()
+
+	load := func() ([]scenarios.FileResult, error) {
+		flows, err := scenarios.LoadFS(examples.FS, scenarios.LoadOptions{LookupEnv: env.lookupEnv, Vars: map[string]string{"base_url": shopURL}})
+		if err != nil {
+			return []scenarios.FileResult{{Path: "examples", Err: err}}, nil
+		}
+		for _, f := range flows {
+			f.Schedule = *schedule
+		}
+		return []scenarios.FileResult{{Path: "examples", Flows: flows}}, nil
+	}
+	banner := func(webURL string) {
+		w := env.stdout
+		fmt.Fprintf(w, "uxprobe demo: the example flows run %s against the demo shop.\n", *schedule)
+		fmt.Fprintf(w, "  demo shop:       %s/\n", shopURL)
+		fmt.Fprintf(w, "  fault switches:  %s/admin/faults\n", shopURL)
+		fmt.Fprintf(w, "  metrics:         %s/metrics\n", webURL)
+		fmt.Fprintf(w, "  latest results:  %s/api/v1/results\n", webURL)
+		fmt.Fprintf(w, "Break checkout and watch uxprobe_flow_success{flow=\"checkout\"} drop to 0 on the next run:\n")
+		fmt.Fprintf(w, "  curl -d faults=checkout %s/admin/faults    (undo: curl -d faults=none %s/admin/faults)\n", shopURL, shopURL)
+	}
+	return serveAgent(ctx, env, &af, load, banner)
+}
+
+// lateRunner lets the agent and its endpoints exist while Chrome starts;
+// the runner is set before the agent runs anything.
+type lateRunner struct{ agent.Runner }
+
+// serveAgent runs the agent and its HTTP endpoints until ctx ends.
+func serveAgent(ctx context.Context, env *environment, af *agentFlags, load func() ([]scenarios.FileResult, error), banner func(webURL string)) int {
+	log, err := af.log.logger(env.stderr)
+	if err != nil {
+		fmt.Fprintln(env.stderr, "uxprobe:", err)
+		return exitUsage
+	}
+	shard, err := agent.ParseShard(af.shard)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "uxprobe: --shard: %v\n", err)
+		return exitUsage
+	}
+	if af.maxConcurrency < 1 {
+		fmt.Fprintf(env.stderr, "uxprobe: --browser.max-concurrency %d: want at least 1\n", af.maxConcurrency)
+		return exitUsage
+	}
+	if af.splay < 0 || af.shutdownTimeout <= 0 {
+		fmt.Fprintln(env.stderr, "uxprobe: --schedule.splay must not be negative and --shutdown.timeout must be positive")
+		return exitUsage
+	}
+	if af.webConfigFile != "" {
+		if err := web.Validate(af.webConfigFile); err != nil {
+			fmt.Fprintf(env.stderr, "uxprobe: --web.config.file %s: %v\n", af.webConfigFile, err)
+			return exitUsage
+		}
+	}
+	if af.artifacts != "" {
+		if err := os.MkdirAll(af.artifacts, 0o755); err != nil {
+			fmt.Fprintf(env.stderr, "uxprobe: --artifacts: %v\n", err)
+			return exitUsage
+		}
+	}
+	files, err := load()
+	if err != nil {
+		// A path that cannot be read at all is a mistake in the command
+		// line, not a flow file to fix while the agent runs.
+		fmt.Fprintln(env.stderr, "uxprobe:", err)
+		return exitUsage
+	}
+
+	exp := promexp.New(promexp.Options{})
+	reg := prometheus.NewRegistry()
+	for _, c := range []prometheus.Collector{
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		exp,
+	} {
+		if err := reg.Register(c); err != nil {
+			fmt.Fprintln(env.stderr, "uxprobe: registering metrics:", err)
+			return exitRuntime
+		}
+	}
+	splay := af.splay
+	if splay == 0 {
+		splay = -1 // the flag's 0 means no splay; the agent's 0 means its default
+	}
+	lr := &lateRunner{}
+	a, err := agent.New(agent.Options{
+		Runner:          lr,
+		Recorder:        exp,
+		Load:            load,
+		MaxConcurrency:  af.maxConcurrency,
+		Splay:           splay,
+		ShutdownTimeout: af.shutdownTimeout,
+		Shard:           shard,
+		Logger:          log,
+	})
+	if err != nil {
+		fmt.Fprintln(env.stderr, "uxprobe:", err)
+		return exitUsage
+	}
+	if err := a.Apply(files); err != nil {
+		log.Warn("starting with the valid flow files only; fix the others and reload (SIGHUP or POST /-/reload)")
+	}
+
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	var browserUp atomic.Bool
+	l, err := net.Listen("tcp", af.listenAddress)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "uxprobe: cannot listen for HTTP: %v; choose another --web.listen-address\n", err)
+		return exitRuntime
+	}
+	srv := &http.Server{
+		Handler:           newAgentHandler(a, reg, func() bool { return browserUp.Load() && a.Loaded() }, log),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	var serveFailed atomic.Bool
+	var bg sync.WaitGroup
+	bg.Go(func() {
+		webFlags := &web.FlagConfig{WebListenAddresses: &[]string{af.listenAddress}, WebConfigFile: &af.webConfigFile}
+		if err := web.Serve(l, srv, webFlags, log); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("HTTP server failed; stopping", "err", err)
+			serveFailed.Store(true)
+			stop()
+		}
+	})
+	// shutdownHTTP stops the server and the SIGHUP loop; the exit code is
+	// read only after it, when no goroutine writes it any more.
+	shutdownHTTP := func() {
+		stop()
+		shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutCtx)
+		bg.Wait()
+	}
+	webURL := "http://" + displayAddr(l.Addr())
+	log.Info("serving metrics", "url", webURL+"/metrics", "flows", len(a.Flows()), "shard", shard.String())
+	if banner != nil {
+		banner(webURL)
+	}
+
+	r, closeBrowser, err := startRunner(af, exp.BrowserRestarted, log)
+	if err != nil {
+		shutdownHTTP()
+		fmt.Fprintln(env.stderr, "uxprobe:", err)
+		return exitRuntime
+	}
+	lr.Runner = r
+	browserUp.Store(true)
+
+	bg.Go(func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-env.sighup:
+				log.Info("SIGHUP: reloading flow files")
+				if err := a.Reload(); err != nil {
+					log.Error("reload incomplete", "err", err)
+				}
+			}
+		}
+	})
+
+	runErr := a.Run(ctx)
+	if err := closeBrowser(); err != nil {
+		log.Warn("closing Chrome", "err", err)
+	}
+	shutdownHTTP()
+	if runErr != nil {
+		log.Error("stopping the agent", "err", runErr)
+		return exitRuntime
+	}
+	if serveFailed.Load() {
+		return exitRuntime
+	}
+	log.Info("agent stopped")
+	return exitOK
+}
+
+// displayAddr turns a listener's address into one a person can open: a
+// wildcard host becomes localhost.
+func displayAddr(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return addr.String()
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}

@@ -1,0 +1,518 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/uxprobe/uxprobe/agent"
+	"github.com/uxprobe/uxprobe/agent/result"
+	"github.com/uxprobe/uxprobe/scenarios"
+)
+
+// agentTestBuffer is an io.Writer that the command's goroutines and the test
+// share.
+type agentTestBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *agentTestBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *agentTestBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// agentTestRunner stands in for Chrome: runs take delay, or end as
+// cancelled when their context does, like the real runner.
+type agentTestRunner struct {
+	delay   time.Duration
+	started chan string
+}
+
+func (r *agentTestRunner) Run(ctx context.Context, f *scenarios.Flow, d scenarios.Device) *result.Result {
+	select {
+	case r.started <- f.Name + "/" + d.Name:
+	default:
+	}
+	res := &result.Result{Flow: f.Name, Device: d.Name, DeviceClass: string(d.Class), StartedAt: time.Now().UTC(), Attempts: 1,
+		Steps: []result.Step{}, Pages: []result.Page{}, ConsoleErrors: []string{}, FailedRequests: []result.FailedRequest{}, Screenshots: []string{}}
+	t := time.NewTimer(r.delay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		res.Success = true
+	case <-ctx.Done():
+		res.Error = &result.Error{Kind: scenarios.KindCancelled, Message: "the run was cancelled"}
+	}
+	return res
+}
+
+// useFakeRunner makes the agent commands run flows with a fake runner
+// instead of Chrome, until the test ends.
+func useFakeRunner(t *testing.T, r agent.Runner) {
+	t.Helper()
+	prev := startRunner
+	startRunner = func(*agentFlags, func(), *slog.Logger) (agent.Runner, func() error, error) {
+		return r, func() error { return nil }, nil
+	}
+	t.Cleanup(func() { startRunner = prev })
+}
+
+func agentTestFreeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func agentTestFlow(name, schedule, url string) string {
+	return fmt.Sprintf("name: %s\nschedule: %q\ndevices: [desktop]\nsteps:\n  - goto: %s\n", name, schedule, url)
+}
+
+func agentTestWrite(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// agentProc is a `run` or `demo` command running in-process.
+type agentProc struct {
+	url            string
+	stdout, stderr *agentTestBuffer
+	hup            chan os.Signal
+	cancel         context.CancelFunc
+	code           chan int
+}
+
+// startAgentCmd runs the command until the test ends, and waits until its
+// /-/ready says 200.
+func startAgentCmd(t *testing.T, args ...string) *agentProc {
+	t.Helper()
+	addr := agentTestFreeAddr(t)
+	p := &agentProc{url: "http://" + addr, stdout: &agentTestBuffer{}, stderr: &agentTestBuffer{}, hup: make(chan os.Signal, 1), code: make(chan int, 1)}
+	env := &environment{stdout: p.stdout, stderr: p.stderr, lookupEnv: func(string) (string, bool) { return "", false }, sighup: p.hup}
+	ctx, cancel := context.WithCancel(context.Background())
+	p.cancel = cancel
+	args = append([]string{args[0], "--web.listen-address=" + addr, "--log.level=debug"}, args[1:]...)
+	done := make(chan struct{})
+	go func() {
+		p.code <- run(ctx, env, args)
+		close(done)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			t.Error("the command did not stop within 15s")
+		}
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get(p.url + "/-/ready")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return p
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not ready within 10s: %v\nstderr:\n%s", err, p.stderr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (p *agentProc) get(t *testing.T, method, path string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, p.url+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestRunEndpoints(t *testing.T) {
+	useFakeRunner(t, &agentTestRunner{delay: 10 * time.Millisecond, started: make(chan string, 10)})
+	dir := t.TempDir()
+	agentTestWrite(t, filepath.Join(dir, "a.yaml"), agentTestFlow("a", "@every 1h", "http://127.0.0.1:1/"))
+	p := startAgentCmd(t, "run", "--schedule.splay=0", dir)
+
+	waitUntil(t, "the first result", func() bool {
+		_, body := p.get(t, http.MethodGet, "/api/v1/results")
+		return strings.Contains(body, `"flow": "a"`)
+	})
+	tests := []struct {
+		method, path string
+		wantCode     int
+		wantBody     []string
+	}{
+		{"GET", "/-/healthy", 200, []string{"OK"}},
+		{"GET", "/-/ready", 200, []string{"OK"}},
+		{"GET", "/", 200, []string{"/metrics", "/api/v1/results", "/-/reload"}},
+		{"GET", "/metrics", 200, []string{
+			`uxprobe_flow_success{device="desktop",flow="a"} 1`,
+			`uxprobe_flows_loaded 1`,
+			`uxprobe_config_last_reload_successful 1`,
+			`uxprobe_build_info{`,
+			`go_goroutines`,
+			`process_`,
+		}},
+		{"GET", "/-/reload", 405, nil},
+		{"POST", "/-/reload", 200, []string{"OK"}},
+		{"GET", "/nope", 404, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			code, body := p.get(t, tt.method, tt.path)
+			if code != tt.wantCode {
+				t.Fatalf("HTTP %d, want %d: %s", code, tt.wantCode, body)
+			}
+			for _, w := range tt.wantBody {
+				if !strings.Contains(body, w) {
+					t.Errorf("body lacks %q:\n%s", w, body)
+				}
+			}
+		})
+	}
+	t.Run("results are result.Result JSON", func(t *testing.T) {
+		_, body := p.get(t, http.MethodGet, "/api/v1/results")
+		var results []result.Result
+		if err := json.Unmarshal([]byte(body), &results); err != nil {
+			t.Fatal(err)
+		}
+		if len(results) != 1 || results[0].Flow != "a" || results[0].Device != "desktop" || !results[0].Success {
+			t.Fatalf("results %+v", results)
+		}
+	})
+	t.Run("invalid file reload is 500 and keeps the flow", func(t *testing.T) {
+		agentTestWrite(t, filepath.Join(dir, "a.yaml"), "name: a\nsteps: nope\n")
+		code, body := p.get(t, http.MethodPost, "/-/reload")
+		if code != http.StatusInternalServerError || !strings.Contains(body, "a.yaml") {
+			t.Fatalf("HTTP %d, want 500 naming the file: %s", code, body)
+		}
+		_, metrics := p.get(t, http.MethodGet, "/metrics")
+		for _, w := range []string{"uxprobe_config_last_reload_successful 0", "uxprobe_flows_loaded 1"} {
+			if !strings.Contains(metrics, w) {
+				t.Errorf("metrics lack %q", w)
+			}
+		}
+	})
+	t.Run("SIGHUP reloads", func(t *testing.T) {
+		agentTestWrite(t, filepath.Join(dir, "a.yaml"), agentTestFlow("a", "@every 1h", "http://127.0.0.1:1/"))
+		agentTestWrite(t, filepath.Join(dir, "b.yaml"), agentTestFlow("b", "@every 1h", "http://127.0.0.1:1/"))
+		p.hup <- syscall.SIGHUP
+		waitUntil(t, "two flows after SIGHUP", func() bool {
+			_, metrics := p.get(t, http.MethodGet, "/metrics")
+			return strings.Contains(metrics, "uxprobe_flows_loaded 2") && strings.Contains(metrics, "uxprobe_config_last_reload_successful 1")
+		})
+	})
+}
+
+func TestRunInvalidFileAtStart(t *testing.T) {
+	useFakeRunner(t, &agentTestRunner{delay: time.Millisecond, started: make(chan string, 10)})
+	dir := t.TempDir()
+	agentTestWrite(t, filepath.Join(dir, "good.yaml"), agentTestFlow("good", "@every 1h", "http://127.0.0.1:1/"))
+	agentTestWrite(t, filepath.Join(dir, "bad.yaml"), "name: bad\nschedule: whenever\n")
+	p := startAgentCmd(t, "run", dir)
+	_, metrics := p.get(t, http.MethodGet, "/metrics")
+	for _, w := range []string{"uxprobe_config_last_reload_successful 0", "uxprobe_flows_loaded 1"} {
+		if !strings.Contains(metrics, w) {
+			t.Errorf("metrics lack %q", w)
+		}
+	}
+	if !strings.Contains(p.stderr.String(), "bad.yaml") {
+		t.Errorf("the invalid file is not reported:\n%s", p.stderr)
+	}
+}
+
+func TestRunZeroFlows(t *testing.T) {
+	useFakeRunner(t, &agentTestRunner{delay: time.Millisecond})
+	p := startAgentCmd(t, "run", t.TempDir())
+	if code, body := p.get(t, http.MethodGet, "/api/v1/results"); code != 200 || strings.TrimSpace(body) != "[]" {
+		t.Fatalf("results with no flows: HTTP %d %q, want 200 []", code, body)
+	}
+}
+
+func TestRunSIGTERMCancelsRunsAfterTimeout(t *testing.T) {
+	fr := &agentTestRunner{delay: time.Hour, started: make(chan string, 1)}
+	useFakeRunner(t, fr)
+	dir := t.TempDir()
+	agentTestWrite(t, filepath.Join(dir, "a.yaml"), agentTestFlow("a", "@every 1h", "http://127.0.0.1:1/"))
+	const timeout = 500 * time.Millisecond
+	p := startAgentCmd(t, "run", "--schedule.splay=0", "--shutdown.timeout="+timeout.String(), dir)
+	select {
+	case <-fr.started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the run did not start")
+	}
+	start := time.Now()
+	p.cancel() // what SIGTERM does through signal.NotifyContext in main
+	select {
+	case code := <-p.code:
+		if code != exitOK {
+			t.Fatalf("exit code %d, want 0\n%s", code, p.stderr)
+		}
+	case <-time.After(timeout + 5*time.Second):
+		t.Fatal("the command did not exit after the shutdown timeout")
+	}
+	if took := time.Since(start); took < timeout || took > timeout+3*time.Second {
+		t.Errorf("exit after %s, want just after the shutdown timeout %s", took, timeout)
+	}
+	if log := p.stderr.String(); !strings.Contains(log, "kind=cancelled") {
+		t.Errorf("the cancelled run was not recorded:\n%s", log)
+	}
+}
+
+func TestRunTwoShards(t *testing.T) {
+	dir := t.TempDir()
+	var names []string
+	for i := range 8 {
+		name := fmt.Sprintf("flow-%d", i)
+		names = append(names, name)
+		agentTestWrite(t, filepath.Join(dir, name+".yaml"), agentTestFlow(name, "@every 1h", "http://127.0.0.1:1/"))
+	}
+	fr := &agentTestRunner{delay: time.Millisecond}
+	useFakeRunner(t, fr)
+	var procs []*agentProc
+	for i := range 2 {
+		procs = append(procs, startAgentCmd(t, "run", "--schedule.splay=100ms", fmt.Sprintf("--shard=%d/2", i), dir))
+	}
+	runs := map[string]int{}
+	waitUntil(t, "every flow to run on one of the agents", func() bool {
+		clear(runs)
+		total := 0
+		for _, p := range procs {
+			_, body := p.get(t, http.MethodGet, "/api/v1/results")
+			var results []result.Result
+			_ = json.Unmarshal([]byte(body), &results)
+			for _, r := range results {
+				runs[r.Flow]++
+				total++
+			}
+		}
+		return total == len(names)
+	})
+	for _, n := range names {
+		if runs[n] != 1 {
+			t.Errorf("%s ran on %d agents, want 1", n, runs[n])
+		}
+	}
+}
+
+func TestRunBasicAuth(t *testing.T) {
+	useFakeRunner(t, &agentTestRunner{delay: time.Millisecond})
+	hash, err := bcrypt.GenerateFromPassword([]byte("s3cret"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(t.TempDir(), "web.yml")
+	agentTestWrite(t, cfg, "basic_auth_users:\n  alice: "+string(hash)+"\n")
+	addr := agentTestFreeAddr(t)
+	env := &environment{stdout: io.Discard, stderr: &agentTestBuffer{}, lookupEnv: func(string) (string, bool) { return "", false }}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	flows := t.TempDir()
+	go func() {
+		done <- run(ctx, env, []string{"run", "--web.listen-address=" + addr, "--web.config.file=" + cfg, flows})
+	}()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	get := func(user, pass string) int {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/metrics", nil)
+		if user != "" {
+			req.SetBasicAuth(user, pass)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	waitUntil(t, "the server", func() bool { return get("", "") != 0 })
+	tests := []struct {
+		name       string
+		user, pass string
+		want       int
+	}{
+		{"no credentials", "", "", http.StatusUnauthorized},
+		{"wrong password", "alice", "nope", http.StatusUnauthorized},
+		{"right password", "alice", "s3cret", http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := get(tt.user, tt.pass); got != tt.want {
+				t.Fatalf("HTTP %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestAgentFlagErrors(t *testing.T) {
+	useFakeRunner(t, &agentTestRunner{delay: time.Millisecond})
+	dir := t.TempDir()
+	badWeb := filepath.Join(dir, "web.yml")
+	agentTestWrite(t, badWeb, "basic_auth_users: [nope]\n")
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no paths", []string{"run"}, "give the flow files"},
+		{"missing path", []string{"run", filepath.Join(dir, "missing")}, "cannot read flows"},
+		{"shard out of range", []string{"run", "--shard=2/2", dir}, "--shard"},
+		{"shard syntax", []string{"run", "--shard=1", dir}, "--shard"},
+		{"zero concurrency", []string{"run", "--browser.max-concurrency=0", dir}, "--browser.max-concurrency"},
+		{"bad log level", []string{"run", "--log.level=loud", dir}, "--log.level"},
+		{"bad web config", []string{"run", "--web.config.file=" + badWeb, dir}, "--web.config.file"},
+		{"bad var", []string{"run", "--var=x", dir}, "name=value"},
+		{"demo with paths", []string{"demo", dir}, "takes no flow files"},
+		{"demo bad faults", []string{"demo", "--demo.faults=explode"}, "--demo.faults"},
+		{"demo bad schedule", []string{"demo", "--demo.schedule=sometimes"}, "--demo.schedule"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stderr agentTestBuffer
+			env := &environment{stdout: io.Discard, stderr: &stderr, lookupEnv: func(string) (string, bool) { return "", false }}
+			if code := run(context.Background(), env, tt.args); code != exitUsage {
+				t.Fatalf("exit code %d, want %d\n%s", code, exitUsage, stderr.String())
+			}
+			if !strings.Contains(stderr.String(), tt.want) {
+				t.Fatalf("stderr lacks %q:\n%s", tt.want, stderr.String())
+			}
+		})
+	}
+}
+
+func TestAgentHelp(t *testing.T) {
+	for _, cmd := range []string{"run", "demo"} {
+		t.Run(cmd, func(t *testing.T) {
+			var stderr agentTestBuffer
+			env := &environment{stdout: io.Discard, stderr: &stderr, lookupEnv: func(string) (string, bool) { return "", false }}
+			if code := run(context.Background(), env, []string{cmd, "--help"}); code != exitOK {
+				t.Fatalf("exit code %d", code)
+			}
+			for _, f := range []string{"--web.listen-address", "--web.config.file", "--browser.path", "--browser.no-sandbox",
+				"--browser.max-concurrency", "--schedule.splay", "--shutdown.timeout", "--shard", "--artifacts", "--log.level", "--log.format"} {
+				if !strings.Contains(stderr.String(), f) {
+					t.Errorf("help lacks %s", f)
+				}
+			}
+		})
+	}
+}
+
+func TestDemo(t *testing.T) {
+	fr := &agentTestRunner{delay: time.Millisecond, started: make(chan string, 20)}
+	useFakeRunner(t, fr)
+	p := startAgentCmd(t, "demo", "--demo.listen-address=127.0.0.1:0", "--demo.schedule=@every 1h", "--schedule.splay=0", "--demo.faults=checkout")
+	out := p.stdout.String()
+	for _, w := range []string{"/admin/faults", p.url + "/metrics", p.url + "/api/v1/results", "curl -d faults=checkout"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("banner lacks %q:\n%s", w, out)
+		}
+	}
+	// The banner's shop URL serves the shop, with the initial fault on.
+	var shopURL string
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) == 3 && f[0] == "demo" && f[1] == "shop:" {
+			shopURL = f[2]
+		}
+	}
+	if shopURL == "" {
+		t.Fatalf("no shop URL in the banner:\n%s", out)
+	}
+	resp, err := http.Get(shopURL + "admin/faults?format=text")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), "checkout") {
+		t.Errorf("faults %q, want checkout on", body)
+	}
+	waitUntil(t, "the example flows to run", func() bool {
+		_, metrics := p.get(t, http.MethodGet, "/metrics")
+		return strings.Contains(metrics, "uxprobe_flows_loaded 3") &&
+			strings.Contains(metrics, `uxprobe_flow_success{device="desktop",flow="checkout"} 1`)
+	})
+}
+
+func TestReadyWaitsForChrome(t *testing.T) {
+	release := make(chan struct{})
+	prev := startRunner
+	startRunner = func(*agentFlags, func(), *slog.Logger) (agent.Runner, func() error, error) {
+		<-release // Chrome takes its time to start
+		return &agentTestRunner{delay: time.Millisecond}, func() error { return nil }, nil
+	}
+	t.Cleanup(func() { startRunner = prev })
+	addr := agentTestFreeAddr(t)
+	env := &environment{stdout: io.Discard, stderr: &agentTestBuffer{}, lookupEnv: func(string) (string, bool) { return "", false }}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	flows := t.TempDir()
+	go func() { done <- run(ctx, env, []string{"run", "--web.listen-address=" + addr, flows}) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	status := func(path string) int {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			return 0
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	waitUntil(t, "the server", func() bool { return status("/-/healthy") == http.StatusOK })
+	if got := status("/-/ready"); got != http.StatusServiceUnavailable {
+		t.Fatalf("/-/ready while Chrome starts: HTTP %d, want 503", got)
+	}
+	close(release)
+	waitUntil(t, "ready once Chrome is up", func() bool { return status("/-/ready") == http.StatusOK })
+}

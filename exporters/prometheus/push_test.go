@@ -1,0 +1,153 @@
+package prometheus
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os/exec"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/uxprobe/uxprobe/agent/result"
+	"github.com/uxprobe/uxprobe/scenarios"
+)
+
+// startPushgateway runs a real Pushgateway on a free local port until the
+// test ends, and returns its URL.
+func startPushgateway(t *testing.T) string {
+	t.Helper()
+	bin, err := exec.LookPath("prometheus-pushgateway")
+	if err != nil {
+		bin = "/usr/bin/prometheus-pushgateway"
+		if _, err := exec.LookPath(bin); err != nil {
+			t.Fatal("prometheus-pushgateway not found: install it with `apt-get install -y prometheus-pushgateway` (`make test` installs it)")
+		}
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	cmd := exec.Command(bin, "--web.listen-address="+addr)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	url := "http://" + addr
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get(url + "/-/ready")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return url
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pushgateway on %s not ready within 10s: %v", addr, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func gatewayMetrics(t *testing.T, url string) map[string]*dto.MetricFamily {
+	t.Helper()
+	resp, err := http.Get(url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fams
+}
+
+// hasSample reports whether a family has a sample whose labels include want,
+// with the value.
+func hasSample(fams map[string]*dto.MetricFamily, name string, want map[string]string, value float64) bool {
+	for _, m := range fams[name].GetMetric() {
+		labels := map[string]string{}
+		for _, l := range m.GetLabel() {
+			labels[l.GetName()] = l.GetValue()
+		}
+		match := true
+		for k, v := range want {
+			if labels[k] != v {
+				match = false
+			}
+		}
+		v := m.GetGauge().GetValue() + m.GetCounter().GetValue()
+		if match && v == value {
+			return true
+		}
+	}
+	return false
+}
+
+func TestPush(t *testing.T) {
+	url := startPushgateway(t)
+	results := []*result.Result{checkoutDesktopOK(), checkoutMobileFailed(), searchDesktop(true, "", t0)}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := Push(ctx, url, "", results); err != nil {
+		t.Fatal(err)
+	}
+	fams := gatewayMetrics(t, url)
+	type L = map[string]string
+	tests := []struct {
+		metric string
+		labels L
+		value  float64
+	}{
+		{MetricFlowSuccess, L{"job": "uxprobe", "flow": "checkout", "device": "desktop"}, 1},
+		{MetricFlowSuccess, L{"job": "uxprobe", "flow": "checkout", "device": "mobile"}, 0},
+		{MetricFlowSuccess, L{"job": "uxprobe", "flow": "search", "device": "desktop"}, 1},
+		{MetricFlowRuns, L{"job": "uxprobe", "flow": "checkout", "device": "mobile", "result": "failure"}, 1},
+		{MetricFlowFailures, L{"job": "uxprobe", "flow": "checkout", "device": "mobile", "step": "place order", "kind": string(scenarios.KindNavigation)}, 1},
+		{MetricPageTTFB, L{"job": "uxprobe", "flow": "checkout", "device": "desktop", "step": "place order"}, 0.6},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s%v", tt.metric, tt.labels), func(t *testing.T) {
+			if !hasSample(fams, tt.metric, tt.labels, tt.value) {
+				t.Errorf("pushgateway has no %s%v = %v", tt.metric, tt.labels, tt.value)
+			}
+		})
+	}
+
+	// A second push of a flow replaces that flow's group only.
+	if err := Push(ctx, url, "", []*result.Result{searchDesktop(false, scenarios.KindAssertion, t0)}); err != nil {
+		t.Fatal(err)
+	}
+	fams = gatewayMetrics(t, url)
+	if !hasSample(fams, MetricFlowSuccess, L{"flow": "search", "device": "desktop"}, 0) {
+		t.Error("the second push did not replace the search flow's success")
+	}
+	if !hasSample(fams, MetricFlowSuccess, L{"flow": "checkout", "device": "desktop"}, 1) {
+		t.Error("the second push removed the checkout flow's metrics")
+	}
+}
+
+func TestPushUnreachable(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + l.Addr().String()
+	l.Close()
+	err = Push(context.Background(), url, "ci", []*result.Result{checkoutDesktopOK()})
+	if err == nil {
+		t.Fatal("push to a closed port gave no error")
+	}
+}
