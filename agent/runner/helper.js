@@ -31,6 +31,17 @@
     vitals.clsSupported = true;
   } catch (e) {}
 
+  // navs counts navigations this document has started to another document:
+  // the Navigation API's navigate event fires in the page before Chrome
+  // tells the protocol anything, even for a form submission that Blink
+  // schedules as a task of its own. A step that clicked compares it.
+  let navs = 0;
+  try {
+    navigation.addEventListener('navigate', (e) => {
+      if (!e.hashChange && !e.destination.sameDocument && e.navigationType !== 'reload') navs++;
+    });
+  } catch (e) {}
+
   const norm = (s) => (s || '').replace(/\s+/g, ' ').trim();
 
   const byText = (value) => {
@@ -97,7 +108,9 @@
     return { x: s.x, y: s.y };
   };
 
-  const check = (kind, value, cond) => {
+  const check = (kind, value, cond) => Object.assign(checkState(kind, value, cond), { navs });
+
+  const checkState = (kind, value, cond) => {
     const el = find(kind, value);
     const s = el ? state(el) : null;
     switch (cond) {
@@ -155,6 +168,9 @@
   window.__uxprobe = {
     wait,
     check,
+    // navsAfterTasks answers after the tasks queued so far, such as a form
+    // submission a click scheduled, have run.
+    navsAfterTasks: () => new Promise((r) => setTimeout(() => r(navs), 0)),
     // vitals reads the document's measurements. With settle, a page
     // without a reported paint gets a moment to paint first: the browser
     // reports LCP only after the frame that shows it, and the last step can

@@ -142,6 +142,7 @@ type checkResult struct {
 	Visible bool    `json:"visible"`
 	Enabled bool    `json:"enabled"`
 	Covered string  `json:"covered"`
+	Navs    int     `json:"navs"`
 	Error   string  `json:"error"`
 	X       float64 `json:"x"`
 	Y       float64 `json:"y"`
@@ -229,15 +230,40 @@ func (p *tabPage) waitLoaded(ctx context.Context, mark int) error {
 	}
 }
 
-// settle follows a navigation that an input started. A roundtrip to the page
-// first, so that Chrome has reported a navigation the input caused before we
-// look; only a started navigation is waited for.
-func (p *tabPage) settle(ctx context.Context, mark int) error {
-	if err := p.call(ctx, "0", nil); err != nil {
+// navStartGrace bounds how long a navigation the page announced may take to
+// reach the network: a page that intercepts it (a single-page app) or
+// cancels it never does.
+const navStartGrace = 2 * time.Second
+
+// settle follows a navigation that an input started. navsBefore is the
+// page's count of started navigations before the input; the page is asked
+// again after its queued tasks ran, so that a form submission, which Blink
+// schedules as a separate task, is seen too. Only a started navigation is
+// waited for.
+func (p *tabPage) settle(ctx context.Context, mark, navsBefore int) error {
+	var navs int
+	if err := p.call(ctx, "__uxprobe.navsAfterTasks()", &navs); err != nil {
 		return err
 	}
-	if len(p.events.since(mark)) == 0 {
+	announced := navs > navsBefore
+	if len(p.events.since(mark)) == 0 && !announced {
 		return nil
+	}
+	if len(p.events.since(mark)) == 0 {
+		// Announced in the page but not yet on the network.
+		startCtx, cancel := context.WithTimeout(ctx, navStartGrace)
+		defer cancel()
+		for len(p.events.since(mark)) == 0 {
+			select {
+			case <-startCtx.Done():
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				return nil // intercepted or cancelled by the page
+			case <-p.events.changed:
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
 	}
 	return p.waitLoaded(ctx, mark)
 }
@@ -267,7 +293,7 @@ func (p *tabPage) Click(ctx context.Context, sel scenarios.Selector) error {
 			return err
 		}
 	}
-	return p.settle(ctx, mark)
+	return p.settle(ctx, mark, r.Navs)
 }
 
 // Hover implements scenarios.Page.
@@ -347,13 +373,18 @@ var keyRunes = map[string]string{
 
 // Press implements scenarios.Page.
 func (p *tabPage) Press(ctx context.Context, sel *scenarios.Selector, key string) error {
+	navsBefore := 0
 	if sel != nil {
-		if _, err := p.wait(ctx, *sel, "visible"); err != nil {
+		r, err := p.wait(ctx, *sel, "visible")
+		if err != nil {
 			return err
 		}
+		navsBefore = r.Navs
 		if _, err := p.element(ctx, *sel, "focus"); err != nil {
 			return err
 		}
+	} else if err := p.call(ctx, "__uxprobe.check('css','html','present').navs", &navsBefore); err != nil {
+		return err
 	}
 	keys, ok := keyRunes[key]
 	if !ok {
@@ -363,7 +394,7 @@ func (p *tabPage) Press(ctx context.Context, sel *scenarios.Selector, key string
 	if _, err := chromedp.KeyEvent(keys)(ctx, p.t); err != nil {
 		return p.wrap(ctx, err)
 	}
-	return p.settle(ctx, mark)
+	return p.settle(ctx, mark, navsBefore)
 }
 
 // WaitFor implements scenarios.Page.
