@@ -96,6 +96,14 @@ func runAgent(ctx context.Context, env *environment, args []string) int {
 		fmt.Fprintln(env.stderr, "uxprobe run: give the flow files or directories to run, e.g. uxprobe run flows/")
 		return exitUsage
 	}
+	// A path that is missing at start is most likely a typo: say so now.
+	// Later, on reload, a vanished file keeps its flows, as an invalid one.
+	for _, p := range paths {
+		if _, err := os.Stat(p); err != nil {
+			fmt.Fprintf(env.stderr, "uxprobe run: cannot read flows: %v\n", err)
+			return exitUsage
+		}
+	}
 	load := func() ([]scenarios.FileResult, error) {
 		return scenarios.Load(paths, scenarios.LoadOptions{LookupEnv: env.lookupEnv, Vars: vars})
 	}
