@@ -38,13 +38,19 @@ type testCase struct {
 	Time      string   `xml:"time,attr"`
 	Failure   *problem `xml:"failure,omitempty"`
 	Error     *problem `xml:"error,omitempty"`
-	SystemOut string   `xml:"system-out,omitempty"`
+	// CDATA keeps the step table readable in the raw file; escaped
+	// character data would turn every newline into &#xA;.
+	SystemOut *cdata   `xml:"system-out,omitempty"`
 }
 
 type problem struct {
 	Message string `xml:"message,attr"`
 	Type    string `xml:"type,attr"`
-	Text    string `xml:",chardata"`
+	Text    string `xml:",cdata"`
+}
+
+type cdata struct {
+	Text string `xml:",cdata"`
 }
 
 func seconds(s float64) string { return fmt.Sprintf("%.3f", s) }
@@ -64,7 +70,9 @@ func Write(w io.Writer, results []*result.Result) error {
 		}
 		s := &doc.Suites[i]
 		tc := testCase{Name: r.Flow + " on " + r.Device, ClassName: "uxprobe." + r.Flow, Time: seconds(r.DurationSeconds)}
-		tc.SystemOut = details(r)
+		if d := details(r); d != "" {
+			tc.SystemOut = &cdata{d}
+		}
 		if r.Error != nil {
 			p := &problem{
 				Message: fmt.Sprintf("step %q: %s: %s", r.Error.Step, r.Error.Kind, r.Error.Message),
