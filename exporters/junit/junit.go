@@ -40,7 +40,7 @@ type testCase struct {
 	Error     *problem `xml:"error,omitempty"`
 	// CDATA keeps the step table readable in the raw file; escaped
 	// character data would turn every newline into &#xA;.
-	SystemOut *cdata   `xml:"system-out,omitempty"`
+	SystemOut *cdata `xml:"system-out,omitempty"`
 }
 
 type problem struct {
