@@ -13,7 +13,10 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/css"
+	"github.com/chromedp/cdproto/dom"
 	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
@@ -286,6 +289,15 @@ func setup(ctx context.Context, t *chromedp.Target, f *scenarios.Flow, d scenari
 		_, err := cdp.Call(ctx, t, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: helperJS})
 		return err
 	})
+	// chromedp enables DOM, CSS and Log for its node-based queries; ours run
+	// in the page, so those domains would only make Chrome track every node
+	// and style sheet, and chromedp re-read the document on each update.
+	for _, method := range []string{dom.CommandDisable, css.CommandDisable, log.CommandDisable} {
+		g.Go(func() error {
+			_ = t.Call(ctx, method, nil, nil) // best effort: a domain left on costs time, not truth
+			return nil
+		})
+	}
 	return g.Wait()
 }
 
