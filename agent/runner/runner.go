@@ -260,12 +260,14 @@ func setup(ctx context.Context, t *chromedp.Target, f *scenarios.Flow, d scenari
 	}
 	if f.Network.Throttled() {
 		call(func() error {
-			// One rule with an empty URL pattern throttles every request.
-			_, err := cdp.Call(ctx, t, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
-				MatchedNetworkConditions: []*network.Conditions{{
-					Latency: f.Network.LatencyMillis, DownloadThroughput: f.Network.DownloadBytesPerSec, UploadThroughput: f.Network.UploadBytesPerSec,
-				}},
-			})
+			// cdproto no longer generates Network.emulateNetworkConditions,
+			// but Chrome still applies it to the whole page, which its
+			// rule-based successor did not here.
+			params := map[string]any{
+				"offline": false, "latency": f.Network.LatencyMillis,
+				"downloadThroughput": f.Network.DownloadBytesPerSec, "uploadThroughput": f.Network.UploadBytesPerSec,
+			}
+			err := t.Call(ctx, "Network.emulateNetworkConditions", params, nil)
 			return err
 		})
 	}
