@@ -5,6 +5,7 @@ import (
 	"errors"
 	"regexp"
 	"time"
+	"unicode/utf8"
 )
 
 // Action is one typed step action. Its Do holds the action's semantics,
@@ -422,11 +423,19 @@ func isTimeout(err error) bool {
 	return errors.Is(err, context.DeadlineExceeded)
 }
 
-// clip keeps messages and metrics readable when a page has long text.
-func clip(s string) string {
-	const max = 200
+// Clip shortens s to at most max bytes for a message, on a character
+// boundary, marking the cut: page text and URLs can be long, and a cut
+// through a UTF-8 sequence would make the message invalid text.
+func Clip(s string, max int) string {
 	if len(s) <= max {
 		return s
 	}
-	return s[:max] + "…"
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
+
+// clip keeps messages readable when a page has long text.
+func clip(s string) string { return Clip(s, 200) }

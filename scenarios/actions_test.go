@@ -302,3 +302,21 @@ func TestActionKinds(t *testing.T) {
 		}
 	}
 }
+
+func TestClip(t *testing.T) {
+	tests := []struct {
+		in   string
+		max  int
+		want string
+	}{
+		{"short", 10, "short"},
+		{"exactly10!", 10, "exactly10!"},
+		{"a longer text", 6, "a long…"},
+		{"ééééé", 3, "é…"}, // é is 2 bytes: never cut inside it
+	}
+	for _, tc := range tests {
+		if got := Clip(tc.in, tc.max); got != tc.want {
+			t.Errorf("Clip(%q, %d) = %q, want %q", tc.in, tc.max, got, tc.want)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 
 	"github.com/uxprobe/uxprobe/agent/result"
+	"github.com/uxprobe/uxprobe/scenarios"
 )
 
 // Caps keep a noisy page from growing a result without bound.
@@ -218,22 +219,15 @@ func (t *tracker) addConsole(msg string) {
 		t.extraErrs++
 		return
 	}
-	t.console = append(t.console, t.mask(truncate(msg)))
+	t.console = append(t.console, t.mask(scenarios.Clip(msg, maxMessageLen)))
 }
 
 func (t *tracker) addFailed(f result.FailedRequest) {
 	if len(t.failed) >= maxFailedRequests {
 		return
 	}
-	f.URL = t.mask(truncate(f.URL))
+	f.URL = t.mask(scenarios.Clip(f.URL, maxMessageLen))
 	t.failed = append(t.failed, f)
-}
-
-func truncate(s string) string {
-	if len(s) <= maxMessageLen {
-		return s
-	}
-	return s[:maxMessageLen] + "…"
 }
 
 func (t *tracker) isCrashed() bool {

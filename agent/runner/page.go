@@ -449,7 +449,7 @@ func (p *tabPage) Eval(ctx context.Context, expr string) (bool, string, error) {
 		return false, "", p.wrap(ctx, err)
 	}
 	if res.ExceptionDetails != nil {
-		return false, "", scenarios.Fail(scenarios.KindScript, "expression %q threw: %s", p.flow.Mask(clip(expr)), p.flow.Mask(exceptionText(res.ExceptionDetails)))
+		return false, "", scenarios.Fail(scenarios.KindScript, "expression %q threw: %s", p.flow.Mask(scenarios.Clip(expr, 120)), p.flow.Mask(exceptionText(res.ExceptionDetails)))
 	}
 	truthy, repr := truthiness(res.Result)
 	return truthy, p.flow.Mask(repr), nil
@@ -472,7 +472,7 @@ func truthiness(o *runtime.RemoteObject) (bool, string) {
 		}
 		return raw != "0", raw
 	case runtime.RemoteObjectTypeString:
-		return raw != `""`, clip(raw)
+		return raw != `""`, scenarios.Clip(raw, 120)
 	case runtime.RemoteObjectTypeBigint:
 		u := string(o.UnserializableValue)
 		return u != "0n", u
@@ -515,11 +515,4 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
-}
-
-func clip(s string) string {
-	if len(s) <= 120 {
-		return s
-	}
-	return s[:120] + "…"
 }

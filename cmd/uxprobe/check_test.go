@@ -5,12 +5,11 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"github.com/uxprobe/uxprobe/exporters/prometheus/promtest"
 	"io/fs"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -143,49 +142,6 @@ func readCheckJUnit(t *testing.T, path string) checkJUnit {
 	return doc
 }
 
-// startCheckPushgateway runs a real Pushgateway on a free local port until
-// the test ends, and returns its URL. A real one, because what matters is
-// that it accepts our pushes and shows them with the grouping labels.
-func startCheckPushgateway(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("prometheus-pushgateway")
-	if err != nil {
-		bin = "/usr/bin/prometheus-pushgateway"
-		if _, err := exec.LookPath(bin); err != nil {
-			t.Fatal("prometheus-pushgateway not found: install it with `apt-get install -y prometheus-pushgateway` (`make test` installs it)")
-		}
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	cmd := exec.Command(bin, "--web.listen-address="+addr)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	url := "http://" + addr
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		resp, err := http.Get(url + "/-/ready")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return url
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("pushgateway on %s not ready within 10s: %v", addr, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // pushedSamples returns the labels of every sample of a metric on the
 // Pushgateway's /metrics, each with its value.
 func pushedSamples(t *testing.T, url, metric string) []map[string]string {
@@ -222,7 +178,7 @@ func metricValue(m *dto.Metric) float64 {
 func TestCheckExamplesPass(t *testing.T) {
 	shop := httptest.NewServer(demoshop.New())
 	defer shop.Close()
-	gateway := startCheckPushgateway(t)
+	gateway := promtest.StartPushgateway(t)
 	out := t.TempDir()
 	jsonFile := filepath.Join(out, "results.json")
 	junitFile := filepath.Join(out, "report.xml")

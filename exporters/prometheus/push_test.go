@@ -3,9 +3,9 @@ package prometheus
 import (
 	"context"
 	"fmt"
+	"github.com/uxprobe/uxprobe/exporters/prometheus/promtest"
 	"net"
 	"net/http"
-	"os/exec"
 	"testing"
 	"time"
 
@@ -16,48 +16,6 @@ import (
 	"github.com/uxprobe/uxprobe/agent/result"
 	"github.com/uxprobe/uxprobe/scenarios"
 )
-
-// startPushgateway runs a real Pushgateway on a free local port until the
-// test ends, and returns its URL.
-func startPushgateway(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("prometheus-pushgateway")
-	if err != nil {
-		bin = "/usr/bin/prometheus-pushgateway"
-		if _, err := exec.LookPath(bin); err != nil {
-			t.Fatal("prometheus-pushgateway not found: install it with `apt-get install -y prometheus-pushgateway` (`make test` installs it)")
-		}
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	cmd := exec.Command(bin, "--web.listen-address="+addr)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	url := "http://" + addr
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		resp, err := http.Get(url + "/-/ready")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return url
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("pushgateway on %s not ready within 10s: %v", addr, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
 
 func gatewayMetrics(t *testing.T, url string) map[string]*dto.MetricFamily {
 	t.Helper()
@@ -97,7 +55,7 @@ func hasSample(fams map[string]*dto.MetricFamily, name string, want map[string]s
 }
 
 func TestPush(t *testing.T) {
-	url := startPushgateway(t)
+	url := promtest.StartPushgateway(t)
 	results := []*result.Result{checkoutDesktopOK(), checkoutMobileFailed(), searchDesktop(true, "", t0)}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
