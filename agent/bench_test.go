@@ -3,8 +3,11 @@ package agent
 import (
 	"context"
 	"fmt"
+	"os"
 	"runtime"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -51,7 +54,25 @@ func BenchmarkAgentMemory(b *testing.B) {
 		<-done
 	}
 	b.ReportMetric(float64(heap)/(1<<20), "heap-MiB")
+	b.ReportMetric(float64(residentBytes())/(1<<20), "rss-MiB")
 	b.ReportMetric(float64(delta)/(1<<20), "agent-heap-MiB")
+}
+
+// residentBytes is the process's resident set (VmRSS): what the agent
+// costs the machine, Go runtime and all, without Chrome, which is a
+// process of its own.
+func residentBytes() int64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
 }
 
 // BenchmarkSplaySpread reports how 100 flows on one schedule spread over a
