@@ -49,14 +49,17 @@ LABEL org.opencontainers.image.title="uxprobe" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}"
 
-# Chromium, fonts for Latin text and emoji (pages render and lay out as they
+# Chromium's headless shell (what uxprobe runs: Chrome's engine without the
+# browser around it), fonts for Latin text and emoji (pages render and lay out as they
 # do for users, which matters for layout shift), CA certificates for HTTPS
 # sites, and curl for the HEALTHCHECK. Sites in Chinese, Japanese or Korean
 # need fonts-noto-cjk too (about 90 MB more).
-# No init process (tini): uxprobe runs as PID 1 and reaps Chrome itself.
+# Chrome's helper processes are reaped by their parents while Chrome lives;
+# after a crash, run the container with an init (docker run --init, or
+# shareProcessNamespace in Kubernetes) so that orphans do not linger.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      chromium \
+      chromium-headless-shell \
       fonts-liberation \
       fonts-noto-color-emoji \
       ca-certificates \
@@ -70,7 +73,7 @@ RUN groupadd --system --gid 10001 uxprobe \
 COPY --from=build /out/uxprobe /usr/bin/uxprobe
 COPY --from=build /out/flows/ /etc/uxprobe/flows/
 
-ENV UXPROBE_BROWSER=/usr/bin/chromium
+ENV UXPROBE_BROWSER=/usr/lib/chromium/chromium-headless-shell
 # Numeric, so Kubernetes' runAsNonRoot can verify it without /etc/passwd.
 USER 10001
 WORKDIR /home/uxprobe

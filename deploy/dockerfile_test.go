@@ -196,13 +196,13 @@ func TestDockerfile(t *testing.T) {
 				return fmt.Errorf("last stage is FROM %s, want debian:bookworm-slim", final.From)
 			}
 			r := runs(final)
-			for _, want := range []string{"--no-install-recommends", "chromium", "ca-certificates", "fonts-", "rm -rf /var/lib/apt/lists"} {
+			for _, want := range []string{"--no-install-recommends", "chromium-headless-shell", "ca-certificates", "fonts-", "rm -rf /var/lib/apt/lists"} {
 				if !strings.Contains(r, want) {
 					return fmt.Errorf("the runtime stage's apt-get lacks %s", want)
 				}
 			}
-			if final.index("ENV", "UXPROBE_BROWSER=/usr/bin/chromium") < 0 {
-				return fmt.Errorf("no ENV UXPROBE_BROWSER=/usr/bin/chromium")
+			if final.index("ENV", "UXPROBE_BROWSER=/usr/lib/chromium/chromium-headless-shell") < 0 {
+				return fmt.Errorf("no ENV UXPROBE_BROWSER=/usr/lib/chromium/chromium-headless-shell")
 			}
 			return nil
 		}},

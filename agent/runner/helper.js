@@ -112,9 +112,9 @@
 
   const checkState = (kind, value, cond) => {
     const el = find(kind, value);
+    if (cond === 'present') return { ok: !!el, found: !!el }; // no layout needed
     const s = el ? state(el) : null;
     switch (cond) {
-      case 'present': return { ok: !!el, found: !!el };
       case 'hidden': return { ok: !el || !s.visible, found: !!el, visible: !!s && s.visible };
       case 'visible': return { ok: !!el && s.visible, found: !!el, visible: !!s && s.visible };
       case 'in_viewport': return { ok: !!el && s.inViewport, found: !!el, visible: !!s && s.visible };
@@ -127,18 +127,24 @@
     }
   };
 
-  // wait resolves when the condition holds or the time is up, re-checking on
-  // every DOM mutation and on a short timer for changes mutations miss (CSS).
+  // wait resolves when the condition holds or the time is up. It looks
+  // again after DOM mutations, at most once per animation frame: a check
+  // measures layout, and in a frame callback that is work the frame does
+  // anyway, where a check per mutation would force a layout each time
+  // during a page's busiest moments. A slow timer catches what mutations
+  // miss (CSS transitions, a page that paints no frames).
   const wait = (kind, value, cond, timeoutMs) => new Promise((resolve) => {
     const deadline = performance.now() + timeoutMs;
-    let done = false, mo = null, timer = 0;
+    let done = false, mo = null, timer = 0, frame = 0;
     const finish = (r) => {
       done = true;
       if (mo) mo.disconnect();
       clearTimeout(timer);
+      cancelAnimationFrame(frame);
       resolve(r);
     };
     const attempt = () => {
+      frame = 0;
       if (done) return;
       let r;
       try {
@@ -150,13 +156,15 @@
     };
     attempt();
     if (done) return;
-    mo = new MutationObserver(attempt);
+    mo = new MutationObserver(() => {
+      if (!frame && !done) frame = requestAnimationFrame(attempt);
+    });
     mo.observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
     const tick = () => {
       attempt();
-      if (!done) timer = setTimeout(tick, 40);
+      if (!done) timer = setTimeout(tick, 100);
     };
-    timer = setTimeout(tick, 40);
+    timer = setTimeout(tick, 100);
   });
 
   const withElement = (kind, value, fn) => {

@@ -5,20 +5,17 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 )
 
-// procStat is what the tests need of a process: its parent and CPU time.
+// procStat is what the tests need of a process: its parent.
 type procStat struct {
 	ppid int
-	cpu  time.Duration
 }
 
-// readProcs reads every process's parent and CPU time from /proc.
+// readProcs reads every process's parent from /proc.
 func readProcs() map[int]procStat {
 	procs := map[int]procStat{}
 	ents, _ := os.ReadDir("/proc")
-	const userHZ = 100 // clock ticks per second of /proc/*/stat on Linux
 	for _, e := range ents {
 		pid, err := strconv.Atoi(e.Name())
 		if err != nil {
@@ -35,13 +32,11 @@ func readProcs() map[int]procStat {
 			continue
 		}
 		f := strings.Fields(s[i+1:])
-		if len(f) < 13 {
+		if len(f) < 2 {
 			continue
 		}
 		ppid, _ := strconv.Atoi(f[1])
-		ut, _ := strconv.Atoi(f[11])
-		st, _ := strconv.Atoi(f[12])
-		procs[pid] = procStat{ppid, time.Duration(ut+st) * time.Second / userHZ}
+		procs[pid] = procStat{ppid}
 	}
 	return procs
 }
@@ -69,20 +64,4 @@ func descendants(root int) []int {
 		}
 	}
 	return out
-}
-
-// treeCPU sums the CPU time of root and its descendants. Processes that
-// exited in between are not counted, alike for every side of a comparison.
-func treeCPU(root int) time.Duration {
-	if root == 0 {
-		return 0
-	}
-	procs := readProcs()
-	total := procs[root].cpu
-	for pid, p := range procs {
-		if below(procs, pid, root) {
-			total += p.cpu
-		}
-	}
-	return total
 }
