@@ -33,3 +33,28 @@ func TestReadmeDocumentsTheFormat(t *testing.T) {
 		}
 	}
 }
+
+// TestReadmeExampleFlowValidates keeps the README's first flow, the one a
+// newcomer copies, a valid flow.
+func TestReadmeExampleFlowValidates(t *testing.T) {
+	data, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(data), "## A first flow")
+	if !ok {
+		t.Fatal("README.md has no section \"A first flow\"")
+	}
+	_, block, ok := strings.Cut(rest, "```yaml\n")
+	if !ok {
+		t.Fatal("the first-flow section has no yaml block")
+	}
+	block, _, _ = strings.Cut(block, "```")
+	flows, err := Parse("README.md", []byte(block), LoadOptions{})
+	if err != nil {
+		t.Fatalf("the README's first flow does not validate:\n%v", err)
+	}
+	if len(flows) != 1 || len(flows[0].Steps) < 3 {
+		t.Fatalf("got %d flows, want the one search flow", len(flows))
+	}
+}

@@ -46,7 +46,7 @@ func runCheck(ctx context.Context, env *environment, args []string) int {
 	fs.IntVar(&cf.parallel, "parallel", runtime.NumCPU(), "how many runs at once, each in its own tab")
 	fs.StringVar(&cf.jsonFile, "json", "", "write all results as JSON to this file")
 	fs.StringVar(&cf.junitFile, "junit", "", "write a JUnit XML report (one test case per flow and device) to this file")
-	fs.StringVar(&cf.artifacts, "artifacts", "", "save screenshots (screenshot steps and the moment of each failure) under this directory")
+	fs.StringVar(&cf.artifacts, "artifacts", "uxprobe-artifacts", "save screenshots (screenshot steps and the moment of each failure) under this directory, as <flow>/<device>/<name>.png")
 	fs.StringVar(&cf.pushURL, "push.url", "", "push the results' metrics to this Prometheus Pushgateway, grouped by flow")
 	fs.StringVar(&cf.pushJob, "push.job", "uxprobe", "the job label of pushed metrics")
 	fs.Var(cf.vars, "var", "override a flow variable, name=value (repeatable)")
