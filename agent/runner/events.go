@@ -53,7 +53,7 @@ type tracker struct {
 	crashed   bool
 	changed   chan struct{} // signalled (non-blocking) after each relevant event
 	mask      func(string) string
-	extraErrs int
+	extraErrs int // console errors past the cap, counted so the cut shows
 }
 
 func newTracker(mainFrame string, mask func(string) string) *tracker {

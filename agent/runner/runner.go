@@ -31,8 +31,8 @@ import (
 // browser context. It is safe for concurrent use.
 type Runner struct {
 	Browser *browser.Browser
-	// ArtifactsDir receives screenshots; empty keeps only failure
-	// screenshots' absence (nothing is written).
+	// ArtifactsDir receives screenshots, those of screenshot steps and one
+	// at each failure. Empty writes none, and a screenshot step fails.
 	ArtifactsDir string
 	Logger       *slog.Logger
 	// Progress, if set, hears each step as it starts, for live displays.

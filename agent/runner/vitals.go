@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/uxprobe/uxprobe/agent/result"
@@ -77,6 +78,9 @@ func (r *Runner) collect(res *result.Result, ev *tracker, byLoader map[string]pa
 		res.Pages = append(res.Pages, p)
 	}
 	res.ConsoleErrors = append(res.ConsoleErrors, ev.console...)
+	if ev.extraErrs > 0 {
+		res.ConsoleErrors = append(res.ConsoleErrors, fmt.Sprintf("(%d more not kept)", ev.extraErrs))
+	}
 	res.FailedRequests = append(res.FailedRequests, ev.failed...)
 }
 
