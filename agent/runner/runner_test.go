@@ -80,6 +80,8 @@ document.getElementById('ship').addEventListener('change', (e) => { document.get
 	})
 	mux.HandleFunc("/errors", html(`<!doctype html><title>Errors</title><h1>Page with errors</h1>
 <img src="/missing.png"><script>console.error('boom', 42); setTimeout(() => { throw new Error('kaput'); }, 0);</script>`))
+	mux.HandleFunc("/noisy", html(`<!doctype html><title>Noisy</title><h1>Noisy</h1>
+<script>for (let i = 0; i < 25; i++) console.error('noise ' + i);</script>`))
 	mux.HandleFunc("/covered", html(`<!doctype html><title>Covered</title>
 <button id="under" style="position:absolute;top:10px;left:10px">Under</button>
 <div style="position:fixed;inset:0;background:rgba(0,0,0,.5)">overlay</div>`))
@@ -524,5 +526,26 @@ func TestThrottlingAndHeaders(t *testing.T) {
 	// show it; the step, which is what the user waits for, does.
 	if d := res.Steps[0].DurationSeconds; d < 0.5625 {
 		t.Errorf("goto took %.3fs, want at least the fast-3g profile's 562.5 ms latency", d)
+	}
+}
+
+// TestConsoleErrorsAreCapped: a page that logs without end must not grow a
+// result (and the agent's memory) without bound, and the cut must show.
+func TestConsoleErrorsAreCapped(t *testing.T) {
+	t.Parallel()
+	srv := testSite(t)
+	f := mustFlow(t, "name: t\nsteps:\n  - goto: "+srv.URL+"/noisy\n  - sleep: 100ms\n")
+	res := (&Runner{Browser: testBrowser}).Run(context.Background(), f, desktop(t))
+	if !res.Success {
+		t.Fatalf("flow failed: %+v", res.Error)
+	}
+	if n := len(res.ConsoleErrors); n != maxConsoleErrors+1 {
+		t.Fatalf("%d console errors kept, want %d and a note", n, maxConsoleErrors)
+	}
+	if last := res.ConsoleErrors[maxConsoleErrors]; last != "(5 more not kept)" {
+		t.Errorf("last entry %q, want the count of what was cut", last)
+	}
+	if first := res.ConsoleErrors[0]; first != "console.error: noise 0" {
+		t.Errorf("first entry %q, want the first error", first)
 	}
 }
