@@ -99,7 +99,9 @@ type Browser struct {
 	cancelAll  context.CancelFunc
 	browserCtx context.Context
 	generation int
-	closed     bool
+	// deadGeneration is the generation Alive last found dead.
+	deadGeneration int
+	closed         bool
 
 	spares  chan *Tab      // warm tabs of the current generation
 	warming int            // tabs being opened for spares, under mu
@@ -349,20 +351,29 @@ func (b *Browser) Context() context.Context {
 	return b.browserCtx
 }
 
-// Alive asks Chrome for its version, which fails when the process is dead
-// or hangs.
+// Alive asks Chrome for its targets, which fails when the process is dead
+// or hangs. A Chrome found dead stays dead until Restart, so callers that
+// ask again (a run that classifies its error, then recovers) do not wait
+// for a hung process twice.
 func (b *Browser) Alive(ctx context.Context) bool {
 	b.mu.Lock()
-	browserCtx := b.browserCtx
+	browserCtx, gen, dead := b.browserCtx, b.generation, b.deadGeneration == b.generation
 	b.mu.Unlock()
-	if browserCtx.Err() != nil {
+	if dead || browserCtx.Err() != nil {
 		return false
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	c := chromedp.FromContext(browserCtx)
-	_, err := cdp.Call(ctx, c.Browser, target.GetTargets, target.GetTargetsParams{})
-	return err == nil
+	if _, err := cdp.Call(ctx, c.Browser, target.GetTargets, target.GetTargetsParams{}); err != nil {
+		b.mu.Lock()
+		if b.generation == gen {
+			b.deadGeneration = gen
+		}
+		b.mu.Unlock()
+		return false
+	}
+	return true
 }
 
 // Generation identifies the current Chrome process.

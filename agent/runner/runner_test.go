@@ -16,11 +16,13 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/uxprobe/uxprobe/agent/browser"
 	"github.com/uxprobe/uxprobe/agent/result"
 	"github.com/uxprobe/uxprobe/scenarios"
 )
@@ -547,5 +549,39 @@ func TestConsoleErrorsAreCapped(t *testing.T) {
 	}
 	if first := res.ConsoleErrors[0]; first != "console.error: noise 0" {
 		t.Errorf("first entry %q, want the first error", first)
+	}
+}
+
+// TestHungChromeIsABrowserErrorAndRecovers freezes Chrome (SIGSTOP), as a
+// wedged browser looks: the run must end as our failure, not the site's,
+// and the next run must work in a new Chrome.
+func TestHungChromeIsABrowserErrorAndRecovers(t *testing.T) {
+	t.Parallel()
+	srv := testSite(t)
+	b, err := browser.Start(browser.Options{NoSandbox: os.Geteuid() == 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	r := &Runner{Browser: b}
+	warm := mustFlow(t, "name: warm\nsteps:\n  - goto: "+srv.URL+"/help\n")
+	if res := r.Run(context.Background(), warm, desktop(t)); !res.Success {
+		t.Fatalf("first run failed: %+v", res.Error)
+	}
+	pid := b.PID()
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Kill(pid, syscall.SIGCONT) })
+	f := mustFlow(t, "name: hung\nstep_timeout: 1s\ntimeout: 5s\nsteps:\n  - goto: "+srv.URL+"/\n")
+	res := r.Run(context.Background(), f, desktop(t))
+	if res.Success || res.Outcome() != result.OutcomeError || res.Error.Kind != scenarios.KindBrowser {
+		t.Fatalf("got %+v, want a browser error", res.Error)
+	}
+	if b.PID() == pid {
+		t.Fatal("the hung Chrome was not replaced")
+	}
+	if res := r.Run(context.Background(), warm, desktop(t)); !res.Success {
+		t.Fatalf("the run after the restart failed: %+v", res.Error)
 	}
 }
