@@ -79,9 +79,6 @@ func (f *Flow) Mask(s string) string {
 	return s
 }
 
-// HasSecrets reports whether the flow declares any secret values.
-func (f *Flow) HasSecrets() bool { return len(f.secrets) > 0 }
-
 // Device returns the flow's device with the name, if the flow runs on it.
 func (f *Flow) Device(name string) (Device, bool) {
 	i := slices.IndexFunc(f.Devices, func(d Device) bool { return d.Name == name })

@@ -78,9 +78,6 @@ type Options struct {
 	NoSandbox bool
 	// OnRestart is called after each restart, for the restarts metric.
 	OnRestart func()
-	// ExtraFlags are more Chrome command-line flags, name to value (true
-	// for a bare switch); they override uxprobe's own.
-	ExtraFlags map[string]any
 	// WarmTabs is how many isolated tabs to keep open and attached ahead of
 	// need. Opening a tab costs a renderer process start and a dozen
 	// sequential protocol round trips; a warm tab takes that off the run's
@@ -149,9 +146,6 @@ func (b *Browser) flags() []chromedp.ExecAllocatorOption {
 	)
 	if b.opts.NoSandbox {
 		opts = append(opts, chromedp.NoSandbox)
-	}
-	for name, value := range b.opts.ExtraFlags {
-		opts = append(opts, chromedp.Flag(name, value))
 	}
 	return opts
 }
