@@ -3,10 +3,12 @@ package runner
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -26,9 +28,48 @@ import (
 // (goal: at most 0.8x). cpu-ms/op counts this process and every Chrome
 // process, since a tool that moves work into the browser has not saved it.
 
+// busyServer records how long at least one request was in flight: the time
+// the server spent, which is not the runner's.
+type busyServer struct {
+	h        http.Handler
+	mu       sync.Mutex
+	inFlight int
+	since    time.Time
+	busy     time.Duration
+}
+
+func (s *busyServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	if s.inFlight == 0 {
+		s.since = time.Now()
+	}
+	s.inFlight++
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		if s.inFlight--; s.inFlight == 0 {
+			s.busy += time.Since(s.since)
+		}
+		s.mu.Unlock()
+	}()
+	s.h.ServeHTTP(w, r)
+}
+
+func (s *busyServer) total() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.busy
+}
+
 func benchShop(b *testing.B) (*httptest.Server, map[string]*scenarios.Flow) {
+	srv, flows, _ := benchShopTimed(b)
+	return srv, flows
+}
+
+func benchShopTimed(b *testing.B) (*httptest.Server, map[string]*scenarios.Flow, *busyServer) {
 	b.Helper()
-	srv := httptest.NewServer(demoshop.New())
+	shop := &busyServer{h: demoshop.New()}
+	srv := httptest.NewServer(shop)
 	b.Cleanup(srv.Close)
 	flows, err := scenarios.LoadFS(examples.FS, scenarios.LoadOptions{Vars: map[string]string{"base_url": srv.URL}})
 	if err != nil {
@@ -38,24 +79,36 @@ func benchShop(b *testing.B) (*httptest.Server, map[string]*scenarios.Flow) {
 	for _, f := range flows {
 		byName[f.Name] = f
 	}
-	return srv, byName
+	return srv, byName, shop
 }
 
+// BenchmarkRun reports, besides time and CPU per run, the task time the
+// result gives, the time the shop spent serving, and the difference: what
+// the runner and Chrome add to the server's time, the overhead a user of
+// uxprobe pays on top of their site.
 func BenchmarkRun(b *testing.B) {
-	_, flows := benchShop(b)
+	_, flows, shop := benchShopTimed(b)
 	r := &Runner{Browser: testBrowser}
 	for _, name := range []string{"search", "checkout"} {
 		for _, dev := range []string{"desktop", "mobile"} {
 			f := flows[name]
 			d, _ := f.Device(dev)
 			b.Run(name+"/"+dev, func(b *testing.B) {
+				var task, server time.Duration
 				measure(b, func() error {
+					s0 := shop.total()
 					res := r.Run(context.Background(), f, d)
 					if !res.Success {
 						return fmt.Errorf("%s on %s failed: %+v", name, dev, res.Error)
 					}
+					task += time.Duration(res.DurationSeconds * float64(time.Second))
+					server += shop.total() - s0
 					return nil
 				})
+				runs := float64(b.N + 1) // measure's warm-up run counts here too
+				b.ReportMetric(float64(task.Milliseconds())/runs, "task-ms/op")
+				b.ReportMetric(float64(server.Milliseconds())/runs, "server-ms/op")
+				b.ReportMetric(float64((task-server).Milliseconds())/runs, "overhead-ms/op")
 			})
 		}
 	}
