@@ -114,64 +114,134 @@ func BenchmarkRun(b *testing.B) {
 	}
 }
 
-// BenchmarkRawChromedp is the baseline: the same flows as a minimal chromedp
-// program writes them, one new browser context per run, sequential setup,
+// BenchmarkRawChromedp gives the baselines' absolute figures; see
+// rawBrowser.
+func BenchmarkRawChromedp(b *testing.B) {
+	srv, _ := benchShop(b)
+	for _, binary := range []string{"default", "same-binary"} {
+		raw := startRawBrowser(b, binary)
+		for _, name := range []string{"search", "checkout"} {
+			for _, dev := range []string{"desktop", "mobile"} {
+				b.Run(binary+"/"+name+"/"+dev, func(b *testing.B) {
+					measure(b, func() error { return raw.run(srv.URL, name, dev) })
+				})
+			}
+		}
+		raw.close()
+	}
+}
+
+// BenchmarkVsRawChromedp checks the goal directly: it alternates a uxprobe
+// run and a raw-chromedp run of the same flow, so that both see the same
+// machine from moment to moment, and reports uxprobe's time and CPU as a
+// ratio of the baseline's (goal: at most 0.8). uxprobe's CPU window ends
+// when its released tab is gone and the next warm tab is open, so the work
+// it moves into the background is counted.
+func BenchmarkVsRawChromedp(b *testing.B) {
+	srv, flows := benchShop(b)
+	r := &Runner{Browser: testBrowser}
+	for _, binary := range []string{"default", "same-binary"} {
+		raw := startRawBrowser(b, binary)
+		for _, name := range []string{"search", "checkout"} {
+			for _, dev := range []string{"desktop", "mobile"} {
+				f := flows[name]
+				d, _ := f.Device(dev)
+				b.Run(binary+"/"+name+"/"+dev, func(b *testing.B) {
+					ours := func() error {
+						if res := r.Run(context.Background(), f, d); !res.Success {
+							return fmt.Errorf("uxprobe: %+v", res.Error)
+						}
+						return nil
+					}
+					theirs := func() error { return raw.run(srv.URL, name, dev) }
+					for _, warm := range []func() error{ours, theirs} {
+						if err := warm(); err != nil {
+							b.Fatal(err)
+						}
+					}
+					var oursTime, oursCPU, theirTime, theirCPU time.Duration
+					for b.Loop() {
+						testBrowser.Settle()
+						c0, t0 := machineCPU(), time.Now()
+						if err := ours(); err != nil {
+							b.Fatal(err)
+						}
+						oursTime += time.Since(t0)
+						testBrowser.Settle()
+						oursCPU += machineCPU() - c0
+
+						c0, t0 = machineCPU(), time.Now()
+						if err := theirs(); err != nil {
+							b.Fatal(err)
+						}
+						theirTime += time.Since(t0)
+						theirCPU += machineCPU() - c0
+					}
+					b.ReportMetric(float64(oursTime)/float64(theirTime), "time-ratio")
+					b.ReportMetric(float64(oursCPU)/float64(theirCPU), "cpu-ratio")
+				})
+			}
+		}
+		raw.close()
+	}
+}
+
+// rawBrowser is the baseline: the flows as a minimal chromedp program
+// writes them, one new browser context per run, sequential setup,
 // chromedp's node-based queries. "default" is what such a program gets from
 // chromedp's defaults (it finds Chromium on PATH); "same-binary" drives the
 // browser binary uxprobe uses, so that the difference left is uxprobe's own
 // work per run.
-func BenchmarkRawChromedp(b *testing.B) {
-	srv, _ := benchShop(b)
-	scripts := map[string]func(ctx context.Context) error{
-		"search":   func(ctx context.Context) error { return rawSearch(ctx, srv.URL) },
-		"checkout": func(ctx context.Context) error { return rawCheckout(ctx, srv.URL) },
+type rawBrowser struct {
+	ctx   context.Context
+	close func()
+}
+
+func startRawBrowser(b *testing.B, binary string) *rawBrowser {
+	b.Helper()
+	// The flags Chrome needs on this closed network, and no others.
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-quic", true),
+	)
+	if os.Geteuid() == 0 {
+		opts = append(opts, chromedp.NoSandbox)
 	}
-	emulate := map[string]chromedp.Action[chromedp.Void]{
-		"desktop": chromedp.EmulateViewport(1366, 768),
-		"mobile":  chromedp.Emulate(device.Pixel5),
+	if binary == "same-binary" {
+		opts = append(opts, chromedp.ExecPath(testBrowser.Path()))
 	}
-	for _, binary := range []string{"default", "same-binary"} {
-		// The flags Chrome needs on this closed network, and no others.
-		opts := append(chromedp.DefaultExecAllocatorOptions[:],
-			chromedp.Flag("disable-background-networking", true),
-			chromedp.Flag("disable-component-update", true),
-			chromedp.Flag("disable-sync", true),
-			chromedp.Flag("no-first-run", true),
-			chromedp.Flag("disable-quic", true),
-		)
-		if os.Geteuid() == 0 {
-			opts = append(opts, chromedp.NoSandbox)
-		}
-		if binary == "same-binary" {
-			opts = append(opts, chromedp.ExecPath(testBrowser.Path()))
-		}
-		allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-		browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
-		if err := chromedp.Do(browserCtx); err != nil {
-			b.Fatal(err)
-		}
-		for _, name := range []string{"search", "checkout"} {
-			for _, dev := range []string{"desktop", "mobile"} {
-				b.Run(binary+"/"+name+"/"+dev, func(b *testing.B) {
-					measure(b, func() error {
-						ctx, cancel := chromedp.NewContext(browserCtx, chromedp.WithNewBrowserContext())
-						defer cancel()
-						tctx, stop := context.WithTimeout(ctx, 30*time.Second)
-						defer stop()
-						if err := chromedp.Do(ctx); err != nil { // attach without a deadline
-							return err
-						}
-						if err := chromedp.Do(tctx, emulate[dev]); err != nil {
-							return err
-						}
-						return scripts[name](tctx)
-					})
-				})
-			}
-		}
-		cancelBrowser()
-		cancelAlloc()
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
+	if err := chromedp.Do(browserCtx); err != nil {
+		b.Fatal(err)
 	}
+	return &rawBrowser{ctx: browserCtx, close: func() { cancelBrowser(); cancelAlloc() }}
+}
+
+var rawEmulation = map[string]chromedp.Action[chromedp.Void]{
+	"desktop": chromedp.EmulateViewport(1366, 768),
+	"mobile":  chromedp.Emulate(device.Pixel5),
+}
+
+// run is one raw-chromedp run of the flow on the device.
+func (rb *rawBrowser) run(base, flow, dev string) error {
+	ctx, cancel := chromedp.NewContext(rb.ctx, chromedp.WithNewBrowserContext())
+	defer cancel()
+	tctx, stop := context.WithTimeout(ctx, 30*time.Second)
+	defer stop()
+	if err := chromedp.Do(ctx); err != nil { // attach without a deadline
+		return err
+	}
+	if err := chromedp.Do(tctx, rawEmulation[dev]); err != nil {
+		return err
+	}
+	if flow == "search" {
+		return rawSearch(tctx, base)
+	}
+	return rawCheckout(tctx, base)
 }
 
 func rawSearch(ctx context.Context, base string) error {
