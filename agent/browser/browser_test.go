@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -55,6 +56,24 @@ func TestFindNothingSaysHowToInstall(t *testing.T) {
 	}
 }
 
+// profileDir returns the --user-data-dir of a running Chrome; only this
+// test's own browsers are looked at, as other packages' tests run Chrome
+// at the same time.
+func profileDir(t *testing.T, pid int) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, arg := range strings.Split(string(data), "\x00") {
+		if dir, ok := strings.CutPrefix(arg, "--user-data-dir="); ok {
+			return dir
+		}
+	}
+	t.Fatalf("Chrome %d has no --user-data-dir", pid)
+	return ""
+}
+
 func TestRestartAfterKillAndCleanClose(t *testing.T) {
 	restarts := 0
 	b, err := Start(Options{NoSandbox: os.Geteuid() == 0, WarmTabs: 1, OnRestart: func() { restarts++ }})
@@ -62,6 +81,7 @@ func TestRestartAfterKillAndCleanClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	pid, gen := b.PID(), b.Generation()
+	profiles := []string{profileDir(t, pid)}
 	if !b.Alive(context.Background()) {
 		t.Fatal("a new browser is not alive")
 	}
@@ -84,6 +104,7 @@ func TestRestartAfterKillAndCleanClose(t *testing.T) {
 	if restarts != 1 || b.Generation() != gen+1 || b.PID() == pid {
 		t.Fatalf("restarts=%d generation=%d pid=%d; want one restart to a new process", restarts, b.Generation(), b.PID())
 	}
+	profiles = append(profiles, profileDir(t, b.PID()))
 	tab, err := b.NewTab(context.Background())
 	if err != nil {
 		t.Fatalf("no tab after the restart: %v", err)
@@ -99,5 +120,12 @@ func TestRestartAfterKillAndCleanClose(t *testing.T) {
 	}
 	if _, err := b.NewTab(context.Background()); err == nil {
 		t.Error("a closed browser still opens tabs")
+	}
+	// Both Chrome processes' profiles, the killed one's too, must be gone:
+	// an agent that restarts Chrome for months must not fill the disk.
+	for _, dir := range profiles {
+		if _, err := os.Stat(dir); !os.IsNotExist(err) {
+			t.Errorf("profile %s outlived Close (%v)", dir, err)
+		}
 	}
 }

@@ -452,8 +452,9 @@ func TestCrashedChromeIsABrowserErrorAndRecovers(t *testing.T) {
 	}
 }
 
-// TestNoLeaksAcrossRuns runs 50 flows and checks that tabs, goroutines and
-// Chrome processes are back to where they were: an agent runs for months.
+// TestNoLeaksAcrossRuns runs 50 flows and checks that tabs, goroutines,
+// Chrome processes and open files are back to where they were: an agent
+// runs for months.
 func TestNoLeaksAcrossRuns(t *testing.T) {
 	srv := testSite(t)
 	f := mustFlow(t, "name: leak\nsteps:\n  - goto: "+srv.URL+"/help\n  - click: text=nothing here\n    optional: true\n    timeout: 50ms\n")
@@ -477,27 +478,31 @@ func TestNoLeaksAcrossRuns(t *testing.T) {
 		}
 		return pages, runtime.NumGoroutine(), len(descendants(testBrowser.PID()))
 	}
-	stable := func(want [3]int) [3]int {
+	fds := func() int {
+		ents, _ := os.ReadDir("/proc/self/fd")
+		return len(ents)
+	}
+	stable := func(want [4]int) [4]int {
 		// Chrome reaps renderer processes of closed tabs asynchronously;
 		// give it a bounded moment before judging.
-		var got [3]int
+		var got [4]int
 		for i := 0; i < 50; i++ {
 			p, g, c := count()
-			got = [3]int{p, g, c}
-			if got == want || (want == [3]int{} && i >= 2) {
+			got = [4]int{p, g, c, fds()}
+			if got == want || (want == [4]int{} && i >= 2) {
 				break
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
 		return got
 	}
-	base := stable([3]int{})
+	base := stable([4]int{})
 	for i := 0; i < 50; i++ {
 		run()
 	}
 	after := stable(base)
 	if after != base {
-		t.Errorf("after 50 runs (pages, goroutines, chrome processes) = %v, before %v", after, base)
+		t.Errorf("after 50 runs (pages, goroutines, chrome processes, open files) = %v, before %v", after, base)
 	}
 }
 
