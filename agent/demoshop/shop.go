@@ -140,14 +140,20 @@ func (s *Shop) render(w http.ResponseWriter, r *http.Request, f Faults, status i
 	p.Help = !f.MissingHelp
 	p.JSError = f.JSError
 	p.CartCount = len(readCart(r))
+	writeHTML(w, status, pages[name], "layout", p)
+}
+
+// writeHTML renders a template in full before it writes anything, so that a
+// template error becomes a clean 500 and not half a page. Pages show the
+// cart count and the fault switches, so a cached copy would be wrong.
+func writeHTML(w http.ResponseWriter, status int, t *template.Template, name string, data any) {
 	var buf bytes.Buffer
-	if err := pages[name].ExecuteTemplate(&buf, "layout", p); err != nil {
+	if err := t.ExecuteTemplate(&buf, name, data); err != nil {
 		http.Error(w, "demoshop: rendering "+name+": "+err.Error(), http.StatusInternalServerError)
 		return
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	// Pages show the cart count, so a cached copy would be wrong.
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
@@ -470,16 +476,7 @@ func (s *Shop) setAdminFaults(w http.ResponseWriter, r *http.Request) {
 }
 
 func writeAdmin(w http.ResponseWriter, status int, v adminView) {
-	var buf bytes.Buffer
-	if err := adminPage.ExecuteTemplate(&buf, "admin", v); err != nil {
-		http.Error(w, "demoshop: rendering admin page: "+err.Error(), http.StatusInternalServerError)
-		return
-	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	writeHTML(w, status, adminPage, "admin", v)
 }
 
 func writeText(w http.ResponseWriter, status int, s string) {
