@@ -66,7 +66,7 @@ func (p *tabPage) call(ctx context.Context, expr string, out any) error {
 		})
 		if err != nil {
 			if ctx.Err() == nil && isContextGone(err) {
-				if err := sleepCtx(ctx, 20*time.Millisecond); err != nil {
+				if err := (scenarios.Sleep{Duration: 20 * time.Millisecond}).Do(ctx, p); err != nil {
 					return err
 				}
 				continue
@@ -506,13 +506,3 @@ func (p *tabPage) Screenshot(ctx context.Context, name string) error {
 
 func ptr[T any](v T) *T { return &v }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
