@@ -505,4 +505,3 @@ func (p *tabPage) Screenshot(ctx context.Context, name string) error {
 }
 
 func ptr[T any](v T) *T { return &v }
-
