@@ -99,6 +99,11 @@ document.getElementById('ship').addEventListener('change', (e) => { document.get
 <img id="hero" src="/hero.png" width="400" height="300" style="position:absolute;left:700px;top:400px">
 <script>setTimeout(() => { const b = document.createElement('div'); b.style.height = '192px'; b.style.background = '#fc8'; document.getElementById('slot').appendChild(b); }, 1200);</script>`)
 	})
+	mux.HandleFunc("/vitals-mobile", html(`<!doctype html><title>Vitals</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body{margin:0} #block{height:300px;background:#8ac} p{margin:0;font-size:12px}</style>
+<p>small text</p><div id="slot"></div><div id="block"></div>
+<script>setTimeout(() => { const b = document.createElement('div'); b.style.height = '150px'; b.style.background = '#fc8'; document.getElementById('slot').appendChild(b); }, 1200);</script>`))
 	mux.HandleFunc("/hero.png", func(w http.ResponseWriter, r *http.Request) {
 		time.Sleep(600 * time.Millisecond)
 		w.Header().Set("Content-Type", "image/png")
@@ -588,5 +593,25 @@ func TestHungChromeIsABrowserErrorAndRecovers(t *testing.T) {
 	}
 	if res := r.Run(context.Background(), warm, desktop(t)); !res.Success {
 		t.Fatalf("the run after the restart failed: %+v", res.Error)
+	}
+}
+
+// TestMobileCLSMatchesTruth: under mobile emulation Chrome marks layout
+// shifts of the first ~500 ms as hadRecentInput, which CLS rightly leaves
+// out, so the shift here comes at 1.2 s. On the 393x851 Pixel 5 viewport a
+// 300 px block pushed down 150 px: impact region (300+150)/851 = 0.5288 of
+// the viewport, distance 150/851 = 0.1763 (the height is the larger side),
+// CLS = 0.0932.
+func TestMobileCLSMatchesTruth(t *testing.T) {
+	t.Parallel()
+	srv := testSite(t)
+	f := mustFlow(t, "name: vitals\ndevices: [mobile]\nsteps:\n  - goto: "+srv.URL+"/vitals-mobile\n  - sleep: 1500ms\n")
+	res := (&Runner{Browser: testBrowser}).Run(context.Background(), f, f.Devices[0])
+	if !res.Success {
+		t.Fatalf("flow failed: %+v", res.Error)
+	}
+	cls := res.Pages[0].CLS
+	if cls == nil || *cls < 0.0832 || *cls > 0.1032 {
+		t.Fatalf("cls = %v, want 0.0932 within 0.01", cls)
 	}
 }
