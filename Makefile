@@ -59,8 +59,10 @@ check-fmt:
 	if [ -n "$$out" ]; then echo "gofmt would change: $$out" >&2; exit 1; fi
 	$(GO) vet ./...
 
+# -race: the agent, the runner and the browser owner are concurrent by
+# design; the detector costs little next to Chrome's time.
 test: chromium test-tools check-fmt
-	$(GO) test -count=1 -timeout 9m ./...
+	$(GO) test -race -count=1 -timeout 9m ./...
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./scenarios
 	$(GO) test -run '^$$' -fuzz '^FuzzParseFaults$$' -fuzztime 5s ./agent/demoshop
 
