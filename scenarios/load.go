@@ -767,19 +767,29 @@ func (p *parser) parseHeaders(n *yaml.Node) map[string]string {
 
 var customDeviceKeys = []string{"name", "width", "height", "scale", "mobile", "touch", "user_agent"}
 
-func (p *parser) parseDevices(n *yaml.Node) []Device {
+// list returns the items of a non-empty sequence, or reports what it is
+// instead: "<what> must be <form>, not ..." or "<what> is empty; <ifEmpty>".
+func (p *parser) list(n *yaml.Node, what, form, ifEmpty string) ([]*yaml.Node, bool) {
 	n = p.resolve(n)
 	if n.Kind != yaml.SequenceNode {
-		p.errorf(n, "devices must be a list such as [desktop, mobile], not %s", describeNode(n))
-		return nil
+		p.errorf(n, "%s must be %s, not %s", what, form, describeNode(n))
+		return nil, false
 	}
 	if len(n.Content) == 0 {
-		p.errorf(n, "devices is empty; leave it out for the default [desktop, mobile]")
+		p.errorf(n, "%s is empty; %s", what, ifEmpty)
+		return nil, false
+	}
+	return n.Content, true
+}
+
+func (p *parser) parseDevices(n *yaml.Node) []Device {
+	items, ok := p.list(n, "devices", "a list such as [desktop, mobile]", "leave it out for the default [desktop, mobile]")
+	if !ok {
 		return nil
 	}
 	var out []Device
 	seen := map[string]bool{}
-	for _, c := range n.Content {
+	for _, c := range items {
 		if p.exhausted(n) {
 			return nil
 		}
@@ -888,19 +898,14 @@ func (p *parser) customDevice(n *yaml.Node) (Device, bool) {
 var commonStepKeys = []string{"name", "timeout", "only", "optional"}
 
 func (p *parser) parseSteps(n *yaml.Node, f *Flow) []Step {
-	n = p.resolve(n)
-	if n.Kind != yaml.SequenceNode {
-		p.errorf(n, "steps must be a list of actions, not %s", describeNode(n))
-		return nil
-	}
-	if len(n.Content) == 0 {
-		p.errorf(n, "steps is empty; a flow needs at least one step")
+	items, ok := p.list(n, "steps", "a list of actions", "a flow needs at least one step")
+	if !ok {
 		return nil
 	}
 	allowed := append(append([]string{}, commonStepKeys...), ActionNames()...)
 	var steps []Step
 	names := map[string]Position{}
-	for i, c := range n.Content {
+	for i, c := range items {
 		if p.exhausted(c) {
 			return nil
 		}
