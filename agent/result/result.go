@@ -27,6 +27,10 @@ type Result struct {
 	ConsoleErrors  []string        `json:"console_errors"`
 	FailedRequests []FailedRequest `json:"failed_requests"`
 	Screenshots    []string        `json:"screenshots"`
+	// Findings are the audit's, by audit step and page; AuditedRules are
+	// the rules that were checked in the run, found something or not.
+	Findings     []Finding `json:"findings"`
+	AuditedRules []string  `json:"audited_rules,omitempty"`
 }
 
 // Step is one step of the run.

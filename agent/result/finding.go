@@ -1,0 +1,43 @@
+package result
+
+// Finding is what one audit rule found on one page: the record a designer
+// reads to fix it.
+type Finding struct {
+	Rule string `json:"rule"`
+	// Step is the step whose audit found it: an audit step, or for the
+	// flow-level audit the step that opened the page.
+	Step    string `json:"step"`
+	URL     string `json:"url"`
+	Count   int    `json:"count"`
+	Message string `json:"message"`
+	// Examples are up to five elements at fault (none for a rule about the
+	// page as a whole, such as a missing Help link).
+	Examples []Example `json:"examples"`
+}
+
+// Example is one element at fault, with its rectangle in CSS px from the
+// top left corner of the document.
+type Example struct {
+	Selector string  `json:"selector"`
+	X        float64 `json:"x"`
+	Y        float64 `json:"y"`
+	Width    float64 `json:"width"`
+	Height   float64 `json:"height"`
+}
+
+// FindingsByRule sums the findings' counts per rule, with a 0 for every
+// rule that was audited and found nothing, so that a clean rule is told
+// apart from one that was not checked.
+func (r *Result) FindingsByRule() map[string]int {
+	if len(r.AuditedRules) == 0 && len(r.Findings) == 0 {
+		return nil
+	}
+	m := make(map[string]int, len(r.AuditedRules))
+	for _, name := range r.AuditedRules {
+		m[name] = 0
+	}
+	for _, f := range r.Findings {
+		m[f.Rule] += f.Count
+	}
+	return m
+}

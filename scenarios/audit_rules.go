@@ -1,0 +1,62 @@
+package scenarios
+
+import "slices"
+
+// AuditRule is one check of the mobile UX audit. The names are part of the
+// flow format and label the uxprobe_audit_findings metric, so they come only
+// from this table and the metric's cardinality stays bounded.
+type AuditRule struct {
+	Name string
+	// On lists the device classes where the rule means something: a
+	// viewport meta matters to phones and tablets only.
+	On  []DeviceClass
+	Doc string
+}
+
+var everyClass = []DeviceClass{ClassDesktop, ClassMobile, ClassTablet}
+var touchClasses = []DeviceClass{ClassMobile, ClassTablet}
+
+// auditRules is the one list of audit rules, in the order of the reference.
+// The engine (agent/audit), the loader, the JSON Schema and the README
+// derive from it or are checked against it.
+var auditRules = []AuditRule{
+	{Name: "horizontal-overflow", On: everyClass, Doc: "the document is wider than the device's screen, so users must scroll sideways; examples are the widest elements that stick out"},
+	{Name: "tap-target-size", On: everyClass, Doc: "links, buttons and inputs smaller than 24x24 CSS px whose 24 px circle overlaps another target (WCAG 2.2 AA, 2.5.8, with its inline-text and spacing exceptions)"},
+	{Name: "text-size", On: touchClasses, Doc: "more than 40% of the visible text is set below 12 CSS px"},
+	{Name: "viewport-meta", On: touchClasses, Doc: "no `<meta name=\"viewport\">` with `width=device-width`"},
+	{Name: "zoom-disabled", On: touchClasses, Doc: "the viewport meta forbids zoom (`user-scalable=no`, or `maximum-scale` below 2)"},
+	{Name: "help-link", On: everyClass, Doc: "no visible link or button whose text or accessible name says help, support or contact inside the first screen"},
+	{Name: "image-dimensions", On: everyClass, Doc: "an `<img>` without width and height attributes or a CSS aspect ratio, which shifts the layout when it loads"},
+	{Name: "lazy-lcp", On: everyClass, Doc: "the page's largest contentful paint element is an image with `loading=\"lazy\"`"},
+}
+
+// AuditRules returns the audit rules in the order of the reference.
+func AuditRules() []AuditRule {
+	out := make([]AuditRule, len(auditRules))
+	for i, r := range auditRules {
+		r.On = slices.Clone(r.On)
+		out[i] = r
+	}
+	return out
+}
+
+// AuditRuleNames lists the names of the audit rules.
+func AuditRuleNames() []string {
+	names := make([]string, len(auditRules))
+	for i, r := range auditRules {
+		names[i] = r.Name
+	}
+	return names
+}
+
+// LookupAuditRule returns the rule with the name.
+func LookupAuditRule(name string) (AuditRule, bool) {
+	i := slices.IndexFunc(auditRules, func(r AuditRule) bool { return r.Name == name })
+	if i < 0 {
+		return AuditRule{}, false
+	}
+	return AuditRules()[i], true
+}
+
+// AppliesTo reports whether the rule checks devices of the class.
+func (r AuditRule) AppliesTo(c DeviceClass) bool { return slices.Contains(r.On, c) }
