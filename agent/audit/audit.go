@@ -66,7 +66,7 @@ func Applicable(names []string, class scenarios.DeviceClass) []string {
 }
 
 type pageReport struct {
-	URL      string `json:"url"`
+	URL      string   `json:"url"`
 	Checked  []string `json:"checked"`
 	Findings []struct {
 		Rule     string           `json:"rule"`
