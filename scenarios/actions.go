@@ -29,6 +29,9 @@ const (
 	typeState
 	typeRegexp
 	typeFileName
+	// typeAuditRules is `all` or a list of audit rule names; it may be
+	// given as the action's value directly, list included.
+	typeAuditRules
 )
 
 type param struct {
@@ -167,6 +170,18 @@ var actionSpecs = []actionSpec{
 		name: "eval", doc: "Evaluate JavaScript; fails if it throws or is falsy.",
 		scalar: "expression", params: []param{{name: "expression", typ: typeString, required: true}},
 		build: func(a args) Action { return Eval{Expression: a.str("expression")} },
+	},
+	{
+		name: "audit", doc: "Audit the page for mobile UX defects with all or the listed rules; with fail: true a finding fails the step.",
+		scalar: "rules", params: []param{
+			{name: "rules", typ: typeAuditRules, required: true, doc: "all, or a list of audit rules"},
+			{name: "fail", typ: typeBool, doc: "any finding fails the step with kind audit; default false: findings are recorded and the flow goes on"},
+		},
+		build: func(a args) Action {
+			fail, _ := a["fail"].(bool)
+			rules, _ := a["rules"].([]string)
+			return Audit{Rules: rules, Fail: fail}
+		},
 	},
 	{
 		name: "screenshot", doc: "Save a screenshot under a file-safe name.",
@@ -418,6 +433,15 @@ type Screenshot struct{ Name string }
 
 func (Screenshot) Kind() string                           { return "screenshot" }
 func (a Screenshot) Do(ctx context.Context, p Page) error { return p.Screenshot(ctx, a.Name) }
+
+// Audit checks the page against audit rules.
+type Audit struct {
+	Rules []string // rule names, every rule for `all`
+	Fail  bool
+}
+
+func (Audit) Kind() string                           { return "audit" }
+func (a Audit) Do(ctx context.Context, p Page) error { return p.Audit(ctx, a.Rules, a.Fail) }
 
 func isTimeout(err error) bool {
 	return errors.Is(err, context.DeadlineExceeded)

@@ -42,6 +42,7 @@ func (p *fakePage) Select(context.Context, Selector, string) error     { return 
 func (p *fakePage) Press(context.Context, *Selector, string) error     { return nil }
 func (p *fakePage) WaitFor(context.Context, Selector, WaitState) error { return nil }
 func (p *fakePage) Screenshot(context.Context, string) error           { return nil }
+func (p *fakePage) Audit(context.Context, []string, bool) error        { return nil }
 func (p *fakePage) Eval(context.Context, string) (bool, string, error) {
 	return p.truthy, p.value, p.evalErr
 }

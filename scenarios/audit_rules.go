@@ -1,6 +1,11 @@
 package scenarios
 
-import "slices"
+import (
+	"slices"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
 
 // AuditRule is one check of the mobile UX audit. The names are part of the
 // flow format and label the uxprobe_audit_findings metric, so they come only
@@ -60,3 +65,59 @@ func LookupAuditRule(name string) (AuditRule, bool) {
 
 // AppliesTo reports whether the rule checks devices of the class.
 func (r AuditRule) AppliesTo(c DeviceClass) bool { return slices.Contains(r.On, c) }
+
+// auditRules reads `all` or a list of rule names, and returns the names,
+// every rule's for `all`, in the order given.
+func (p *parser) auditRules(n *yaml.Node, what string) ([]string, bool) {
+	n = p.resolve(n)
+	names := AuditRuleNames()
+	if n.Kind == yaml.ScalarNode {
+		s, ok := p.scalar(n, what)
+		if !ok {
+			return nil, false
+		}
+		if s != "all" {
+			if _, ok := LookupAuditRule(s); ok {
+				return []string{s}, true
+			}
+			p.errorf(n, "%s: %q is neither all nor an audit rule%s; rules: %s", what, clip(s), didYouMean(s, names), strings.Join(names, ", "))
+			return nil, false
+		}
+		return names, true
+	}
+	items, ok := p.stringList(n, what)
+	if !ok {
+		return nil, false
+	}
+	if len(items) == 0 {
+		p.errorf(n, "%s: the list is empty; give all or some of: %s", what, strings.Join(names, ", "))
+		return nil, false
+	}
+	var out []string
+	good := true
+	for _, it := range items {
+		if _, ok := LookupAuditRule(it.Value); !ok {
+			p.errorf(it, "unknown audit rule %q%s; rules: %s", clip(it.Value), didYouMean(it.Value, names), strings.Join(names, ", "))
+			good = false
+			continue
+		}
+		if slices.Contains(out, it.Value) {
+			p.errorf(it, "audit rule %q is listed twice", it.Value)
+			good = false
+			continue
+		}
+		out = append(out, it.Value)
+	}
+	return out, good
+}
+
+func auditRulesSchema() obj {
+	return obj{
+		"description": "all, or a list of audit rules.",
+		"anyOf": []obj{
+			{"const": "all"},
+			{"enum": AuditRuleNames()},
+			{"type": "array", "minItems": 1, "uniqueItems": true, "items": obj{"enum": AuditRuleNames()}},
+		},
+	}
+}

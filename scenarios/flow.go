@@ -37,6 +37,9 @@ type Flow struct {
 	CPUSlowdown float64 // 0 or 1 means no throttling
 	Headers     map[string]string
 	Steps       []Step
+	// Audit lists the audit rules run on every page the flow opens, after
+	// its load; empty runs none.
+	Audit []string
 
 	// Source is where the flow's document starts, for messages about it.
 	Source Position

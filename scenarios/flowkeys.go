@@ -222,6 +222,13 @@ var flowKeySpecs = []flowKeySpec{
 		decode: func(p *parser, v *yaml.Node, f *Flow) { f.secrets = p.parseSecrets(v) },
 	},
 	{
+		name:   "audit",
+		doc:    "Audit every page the flow opens, after its load, for mobile UX defects: all, or a list of audit rules. Findings are recorded; an audit step with fail: true is what fails a run.",
+		schema: auditRulesSchema,
+		stage:  stageSettings,
+		decode: func(p *parser, v *yaml.Node, f *Flow) { f.Audit, _ = p.auditRules(v, "audit") },
+	},
+	{
 		name:   "steps",
 		doc:    "The actions of the flow, in order. Each step has exactly one action key, plus optional name, timeout, only and optional.",
 		schema: func() obj { return obj{"type": "array", "minItems": 1, "items": ref("step")} },

@@ -46,6 +46,11 @@ type Page interface {
 	Eval(ctx context.Context, expr string) (truthy bool, value string, err error)
 	// Screenshot saves a picture of the viewport under the name.
 	Screenshot(ctx context.Context, name string) error
+	// Audit checks the current page against the audit rules (those that
+	// apply on the device) and records what it finds. With fail, any
+	// finding is an error of kind audit that names the rules, counts and
+	// first elements.
+	Audit(ctx context.Context, rules []string, fail bool) error
 }
 
 // ErrorKind says what went wrong in a step, in terms an SRE alerts on.
@@ -58,6 +63,9 @@ const (
 	KindElementNotFound ErrorKind = "element_not_found"
 	KindNavigation      ErrorKind = "navigation"
 	KindScript          ErrorKind = "script"
+	// KindAudit means an audit step with fail: true found a UX defect: a
+	// site failure, like an assertion.
+	KindAudit ErrorKind = "audit"
 	// KindBrowser means Chrome crashed or the connection to it broke: our
 	// failure, not the site's.
 	KindBrowser ErrorKind = "browser"
@@ -66,7 +74,7 @@ const (
 )
 
 // ErrorKinds lists every kind, for documentation and metric checks.
-var ErrorKinds = []ErrorKind{KindAssertion, KindTimeout, KindElementNotFound, KindNavigation, KindScript, KindBrowser, KindCancelled}
+var ErrorKinds = []ErrorKind{KindAssertion, KindTimeout, KindElementNotFound, KindNavigation, KindScript, KindAudit, KindBrowser, KindCancelled}
 
 // StepError is a failure of a step with its kind and a specific message.
 type StepError struct {

@@ -24,6 +24,7 @@ func TestReadmeDocumentsTheFormat(t *testing.T) {
 		names = append(names, p.Name)
 	}
 	names = append(names, KeyNames()...)
+	names = append(names, AuditRuleNames()...)
 	for _, k := range ErrorKinds {
 		names = append(names, string(k))
 	}

@@ -258,6 +258,8 @@ func paramSchema(pm param) (obj, error) {
 			"description": "A file-safe name: letters, digits, ., _ and -, at most 100 characters; it must not contain a secret.",
 			"pattern":     "^([A-Za-z0-9._-]|" + varText + ")+$",
 		}
+	case typeAuditRules:
+		s = auditRulesSchema()
 	default:
 		return nil, fmt.Errorf("parameter %s has a type with no JSON Schema", pm.name)
 	}

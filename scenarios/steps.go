@@ -122,7 +122,7 @@ func (p *parser) action(spec actionSpec, n *yaml.Node, f *Flow) (Action, bool) {
 	a := args{}
 	good := true
 	switch {
-	case n.Kind == yaml.ScalarNode && n.Tag != "!!null":
+	case (n.Kind == yaml.ScalarNode && n.Tag != "!!null") || (n.Kind == yaml.SequenceNode && scalarTakesList(spec)):
 		if spec.scalar == "" {
 			p.errorf(n, "%s takes a mapping {%s}, not a single value", spec.name, paramNames(spec.params))
 			return nil, false
@@ -273,7 +273,20 @@ func (p *parser) typed(n *yaml.Node, spec actionSpec, pm param, f *Flow) (any, b
 			return nil, false
 		}
 		return s, true
+	case typeAuditRules:
+		return p.auditRules(n, what)
 	default:
 		return p.str(n, what)
 	}
+}
+
+// scalarTakesList reports whether the action's direct value may be a list,
+// as `audit: [tap-target-size, text-size]`.
+func scalarTakesList(spec actionSpec) bool {
+	for _, pm := range spec.params {
+		if pm.name == spec.scalar {
+			return pm.typ == typeAuditRules
+		}
+	}
+	return false
 }

@@ -215,10 +215,10 @@ func TestRules(t *testing.T) {
 		// firstExample is the selector the finding's first example must
 		// have, on every device that has the finding.
 		firstExample string
-		// lcpImage waits until the browser reports an image as the
-		// largest contentful paint: it does so some frames after the
-		// image has loaded.
-		lcpImage bool
+		// lcpImage waits until the browser reports the image with this id
+		// as the largest contentful paint: it does so some frames after
+		// the image has loaded.
+		lcpImage string
 	}{
 		{name: "clean", want: map[string][]string{}},
 		{
@@ -264,7 +264,7 @@ func TestRules(t *testing.T) {
 			want: map[string][]string{"desktop": {"image-dimensions"}, "mobile": {"image-dimensions"}, "tablet": {"image-dimensions"}},
 		},
 		{
-			name: "lazy-lcp", firstExample: "#hero", lcpImage: true,
+			name: "lazy-lcp", firstExample: "#hero", lcpImage: "hero",
 			body: `<img id="hero" src="/img.png?w=400&h=520" width="400" height="520" loading="lazy" alt="" style="position:absolute;top:0;left:0;width:min(80%, 600px);height:auto">`,
 			want: map[string][]string{"desktop": {"lazy-lcp"}, "mobile": {"lazy-lcp"}, "tablet": {"lazy-lcp"}},
 		},
@@ -287,8 +287,8 @@ func TestRules(t *testing.T) {
 				ev := openPage(t, srv.URL+"/"+strconv.Itoa(i), d)
 				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 				defer cancel()
-				if tc.lcpImage {
-					waitLCPImage(t, ev)
+				if tc.lcpImage != "" {
+					waitLCPImage(t, ev, tc.lcpImage)
 				}
 				rep, err := Run(ctx, ev, d.Class, nil)
 				if err != nil {
@@ -323,11 +323,11 @@ func TestRules(t *testing.T) {
 	}
 }
 
-func waitLCPImage(t *testing.T, ev tabEval) {
+func waitLCPImage(t *testing.T, ev tabEval, id string) {
 	t.Helper()
 	var ok bool
 	err := ev.Evaluate(context.Background(), `new Promise((resolve) => {
-		const po = new PerformanceObserver((l) => { if (l.getEntries().some((e) => e.element && e.element.localName === 'img')) resolve(true); });
+		const po = new PerformanceObserver((l) => { if (l.getEntries().some((e) => e.element && e.element.id === `+strconv.Quote(id)+`)) resolve(true); });
 		po.observe({ type: 'largest-contentful-paint', buffered: true });
 		setTimeout(() => resolve(false), 5000);
 	})`, &ok)

@@ -33,6 +33,7 @@ type tabPage struct {
 	taken   []string
 	timeout time.Duration   // of the current step, for messages
 	runCtx  context.Context // the whole run's, for calls that outlive a step's deadline a little
+	audit   *auditState     // what the run's audits found
 }
 
 var _ scenarios.Page = (*tabPage)(nil)

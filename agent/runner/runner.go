@@ -73,6 +73,7 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 		ConsoleErrors:  []string{},
 		FailedRequests: []result.FailedRequest{},
 		Screenshots:    []string{},
+		Findings:       []result.Finding{},
 	}
 	runCtx, cancel := context.WithTimeout(ctx, f.Timeout)
 	defer cancel()
@@ -103,7 +104,7 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 		res.DurationSeconds = time.Since(start).Seconds()
 		return res
 	}
-	pg := &tabPage{t: t, events: ev, flow: f, shots: r.screenshotPath(f, d), runCtx: tabRunCtx}
+	pg := &tabPage{t: t, events: ev, flow: f, shots: r.screenshotPath(f, d), runCtx: tabRunCtx, audit: newAuditState(d)}
 
 	vitals := map[string]pageVitals{} // by loader, the last snapshot of each document
 	// The task time is the user's: it starts with the first step, not with
@@ -123,6 +124,7 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 		stepStart := time.Now()
 		stepCtx, cancelStep := context.WithTimeout(tabRunCtx, st.Timeout)
 		pg.timeout = st.Timeout
+		pg.audit.step = st.Name
 		mark := ev.navCount()
 		err := st.Action.Do(stepCtx, pg)
 		if err == nil {
@@ -145,6 +147,13 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 		res.Steps = append(res.Steps, sr)
 		if se == nil || se.Kind != scenarios.KindBrowser {
 			r.snapshot(tabRunCtx, pg, ev, vitals, false)
+		}
+		if se == nil && len(ev.since(mark)) > 0 {
+			// The audit is ours, not the user's wait: it stays out of
+			// the task time.
+			auditStart := time.Now()
+			r.flowAudit(tabRunCtx, pg, f, st.Name)
+			taskStart = taskStart.Add(time.Since(auditStart))
 		}
 		if se != nil && (!st.Optional || se.Kind == scenarios.KindBrowser || se.Kind == scenarios.KindCancelled) {
 			failed, failedStep = se, st.Name
@@ -173,6 +182,7 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 	}
 	res.Screenshots = append(res.Screenshots, pg.taken...)
 	r.collect(res, ev, vitals)
+	pg.audit.record(res)
 	return res
 }
 

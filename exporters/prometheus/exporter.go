@@ -108,6 +108,7 @@ func New(opts Options) *Exporter {
 type flowDescs struct {
 	success, duration, runs, failures, lastRun, step         *prom.Desc
 	ttfb, fcp, lcp, load, cls, consoleErrors, failedRequests *prom.Desc
+	auditFindings                                            *prom.Desc
 }
 
 func newFlowDescs(withFlow bool) *flowDescs {
@@ -132,12 +133,14 @@ func newFlowDescs(withFlow bool) *flowDescs {
 		cls:            d(MetricPageCLS, "Cumulative layout shift of the page that a step of the last completed run opened (unitless score).", "step"),
 		consoleErrors:  d(MetricConsoleErrors, "JavaScript errors and console errors seen on the pages, in all runs, including successful ones."),
 		failedRequests: d(MetricFailedRequests, "Requests of the pages that got an HTTP error or no response, in all runs, including successful ones."),
+		auditFindings:  d(MetricAuditFindings, "Elements the audits of the last completed run found at fault, by rule, summed over the pages; 0 for a rule that was checked and found nothing, absent for a rule that was not checked.", "rule"),
 	}
 }
 
 func (d *flowDescs) all() []*prom.Desc {
 	return []*prom.Desc{d.success, d.duration, d.runs, d.failures, d.lastRun, d.step,
-		d.ttfb, d.fcp, d.lcp, d.load, d.cls, d.consoleErrors, d.failedRequests}
+		d.ttfb, d.fcp, d.lcp, d.load, d.cls, d.consoleErrors, d.failedRequests,
+		d.auditFindings}
 }
 
 type agentDescs struct {
@@ -237,6 +240,7 @@ func collectFlow(ch chan<- prom.Metric, d *flowDescs, prefix []string, fs *flowS
 				}
 			}
 		}
+		collectAudit(ch, d, r, with)
 	}
 }
 

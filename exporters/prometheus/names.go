@@ -23,6 +23,7 @@ const (
 	MetricFlowsLoaded         = "uxprobe_flows_loaded"
 	MetricConfigReloadSuccess = "uxprobe_config_last_reload_successful"
 	MetricBuildInfo           = "uxprobe_build_info"
+	MetricAuditFindings       = "uxprobe_audit_findings"
 )
 
 // MetricNames lists every metric family the agent exports, for checks of
@@ -35,5 +36,6 @@ func MetricNames() []string {
 		MetricFailedRequests, MetricRunsSkipped, MetricRunQueueWait,
 		MetricBrowserRestarts, MetricFlowsLoaded, MetricConfigReloadSuccess,
 		MetricBuildInfo,
+		MetricAuditFindings,
 	}
 }

@@ -1,0 +1,109 @@
+package runner
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/uxprobe/uxprobe/agent/audit"
+	"github.com/uxprobe/uxprobe/agent/result"
+	"github.com/uxprobe/uxprobe/scenarios"
+)
+
+// auditState is what a run's audits found so far.
+type auditState struct {
+	device   scenarios.Device
+	findings []result.Finding
+	checked  []string
+	// pages are the URLs the flow-level audit has done: a page the flow
+	// opens again is not counted twice.
+	pages map[string]bool
+	// step is the step being run, for the findings of its audit.
+	step string
+}
+
+func newAuditState(d scenarios.Device) *auditState {
+	return &auditState{device: d, findings: []result.Finding{}, pages: map[string]bool{}}
+}
+
+// pageEval lets the audit engine evaluate in the tab through the page's
+// call, which survives navigations and a missing helper.
+type pageEval struct{ p *tabPage }
+
+func (e pageEval) Evaluate(ctx context.Context, expr string, out any) error {
+	return e.p.call(ctx, expr, out)
+}
+
+// runAudit audits the current page and records the findings under step.
+func (p *tabPage) runAudit(ctx context.Context, rules []string, step string) ([]result.Finding, error) {
+	rep, err := audit.Run(ctx, pageEval{p}, p.audit.device.Class, rules)
+	if err != nil {
+		return nil, err
+	}
+	found := make([]result.Finding, 0, len(rep.Findings))
+	for _, f := range rep.Findings {
+		f.Step = step
+		f.URL = p.flow.Mask(f.URL)
+		f.Message = p.flow.Mask(f.Message)
+		for i := range f.Examples {
+			f.Examples[i].Selector = p.flow.Mask(f.Examples[i].Selector)
+		}
+		found = append(found, f)
+	}
+	p.audit.findings = append(p.audit.findings, found...)
+	for _, name := range rep.Checked {
+		if !slices.Contains(p.audit.checked, name) {
+			p.audit.checked = append(p.audit.checked, name)
+		}
+	}
+	return found, nil
+}
+
+// Audit implements scenarios.Page.
+func (p *tabPage) Audit(ctx context.Context, rules []string, fail bool) error {
+	found, err := p.runAudit(ctx, rules, p.audit.step)
+	if err != nil || !fail || len(found) == 0 {
+		return err
+	}
+	// The picture with the examples outlined is what a designer opens
+	// first; the boxes come off again, an optional step lets the flow go
+	// on. It gets the run's context: the step's may be nearly spent.
+	shotCtx, cancel := context.WithTimeout(p.runCtx, 5*time.Second)
+	defer cancel()
+	if audit.Outline(shotCtx, pageEval{p}, found) == nil {
+		_ = p.Screenshot(shotCtx, "audit-"+p.audit.step) // best effort: no artifacts directory means no picture
+		_ = audit.ClearOutline(shotCtx, pageEval{p})
+	}
+	return scenarios.Fail(scenarios.KindAudit, "%s", audit.Summary(found))
+}
+
+// flowAudit runs the flow-level audit on the page the step opened, if it
+// opened one the audit has not seen. Its findings never fail the run.
+func (r *Runner) flowAudit(ctx context.Context, pg *tabPage, f *scenarios.Flow, step string) {
+	if len(f.Audit) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	var url string
+	if err := pg.call(ctx, "location.href", &url); err != nil || pg.audit.pages[url] {
+		return
+	}
+	pg.audit.pages[url] = true
+	if _, err := pg.runAudit(ctx, f.Audit, step); err != nil {
+		r.logger().Warn("audit of the page", "flow", f.Name, "device", pg.audit.device.Name, "step", step, "err", err)
+	}
+}
+
+// recordAudit puts what the run's audits found into the result.
+func (a *auditState) record(res *result.Result) {
+	res.Findings = append(res.Findings, a.findings...)
+	if len(a.checked) > 0 {
+		// In the table's order, whatever order the audits ran in.
+		for _, name := range scenarios.AuditRuleNames() {
+			if slices.Contains(a.checked, name) {
+				res.AuditedRules = append(res.AuditedRules, name)
+			}
+		}
+	}
+}
