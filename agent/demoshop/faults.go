@@ -13,7 +13,7 @@ const defaultSlowDelay = 2 * time.Second
 
 // allowedFaults is what an error message offers the user, in the syntax they
 // type.
-const allowedFaults = "none, slow, slow=<duration>, checkout, js-error, missing-help"
+const allowedFaults = "none, slow, slow=<duration>, checkout, js-error, missing-help, mobile-overflow"
 
 // Faults switch deliberate failures on, for tests and for the demo.
 type Faults struct {
@@ -21,6 +21,10 @@ type Faults struct {
 	CheckoutError bool          // POST /checkout answers HTTP 500 with an error page
 	JSError       bool          // every page throws an uncaught JavaScript error after it has rendered (flows still pass; the error is only reported)
 	MissingHelp   bool          // the Help link is not rendered at all (help-visible flow fails)
+	// MobileOverflow adds a promotion banner of a fixed 720 px to every
+	// page: it fits a tablet and a desktop, and sticks out of a phone's
+	// screen (the mobile-audit flow finds horizontal-overflow on mobile only).
+	MobileOverflow bool
 }
 
 // FaultSpecError reports a fault spec that ParseFaults cannot read. It is a
@@ -38,7 +42,7 @@ func (e *FaultSpecError) Error() string {
 
 // ParseFaults reads a fault spec: "" or "none" for no faults, otherwise a
 // comma-separated list of slow (a 2s delay), slow=<duration>, checkout,
-// js-error and missing-help. It is the syntax of the demo command's flag and
+// js-error, missing-help and mobile-overflow. It is the syntax of the demo command's flag and
 // of the admin page, so that a person types the same thing in both.
 func ParseFaults(spec string) (Faults, error) {
 	var f Faults
@@ -78,6 +82,8 @@ func ParseFaults(spec string) (Faults, error) {
 			f.JSError = true
 		case "missing-help":
 			f.MissingHelp = true
+		case "mobile-overflow":
+			f.MobileOverflow = true
 		case "none":
 			return Faults{}, &FaultSpecError{Item: item, Reason: "none cannot be combined with other faults"}
 		case "":
@@ -106,6 +112,9 @@ func (f Faults) String() string {
 	}
 	if f.MissingHelp {
 		items = append(items, "missing-help")
+	}
+	if f.MobileOverflow {
+		items = append(items, "mobile-overflow")
 	}
 	if len(items) == 0 {
 		return "none"

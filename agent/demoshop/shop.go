@@ -117,6 +117,7 @@ type page struct {
 	Title     string
 	Help      bool
 	JSError   bool
+	Promo     bool // the mobile-overflow fault's banner
 	CartCount int
 
 	Query    string
@@ -139,6 +140,7 @@ func (s *Shop) render(w http.ResponseWriter, r *http.Request, f Faults, status i
 	}
 	p.Help = !f.MissingHelp
 	p.JSError = f.JSError
+	p.Promo = f.MobileOverflow
 	p.CartCount = len(readCart(r))
 	writeHTML(w, status, pages[name], "layout", p)
 }
@@ -429,7 +431,7 @@ type adminView struct {
 	Presets []string
 }
 
-var presets = []string{"none", "slow", "checkout", "js-error", "missing-help"}
+var presets = []string{"none", "slow", "checkout", "js-error", "missing-help", "mobile-overflow"}
 
 // The admin page is outside the shop's layout and ignores the faults, so
 // that a person can always switch a fault off again, however broken or slow

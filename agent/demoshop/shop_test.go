@@ -321,6 +321,10 @@ func TestFaults(t *testing.T) {
 			[]string{`id="place-order"`}, nil},
 		{"missing help", Faults{MissingHelp: true}, "GET", "/", nil, 200,
 			[]string{`id="nav"`, `id="menu"`}, []string{`id="help"`, `href="/help"`}},
+		{"mobile overflow", Faults{MobileOverflow: true}, "GET", "/checkout", nil, 200,
+			[]string{`id="promo"`, `id="place-order"`}, nil},
+		{"no banner without the fault", Faults{}, "GET", "/", nil, 200,
+			[]string{`id="help"`}, []string{`id="promo"`}},
 		{"js error", Faults{JSError: true}, "GET", "/product/lamp-1", nil, 200,
 			[]string{`throw new Error("demo fault: something broke")`, "DOMContentLoaded", `id="hero"`}, nil},
 	}
@@ -407,6 +411,7 @@ func TestParseFaults(t *testing.T) {
 		{"checkout", Faults{CheckoutError: true}, "checkout"},
 		{"js-error", Faults{JSError: true}, "js-error"},
 		{"missing-help", Faults{MissingHelp: true}, "missing-help"},
+		{"Mobile-Overflow", Faults{MobileOverflow: true}, "mobile-overflow"},
 		{"missing-help, JS-Error ,checkout,slow=1m", Faults{Delay: time.Minute, CheckoutError: true, JSError: true, MissingHelp: true},
 			"slow=1m0s,checkout,js-error,missing-help"},
 	}
@@ -454,7 +459,7 @@ func TestParseFaultsErrors(t *testing.T) {
 			if specErr.Item != tt.item || !strings.Contains(specErr.Reason, tt.reason) {
 				t.Errorf("got item %q reason %q, want item %q reason with %q", specErr.Item, specErr.Reason, tt.item, tt.reason)
 			}
-			for _, word := range []string{"none", "slow", "slow=<duration>", "checkout", "js-error", "missing-help"} {
+			for _, word := range []string{"none", "slow", "slow=<duration>", "checkout", "js-error", "missing-help", "mobile-overflow"} {
 				if !strings.Contains(err.Error(), word) {
 					t.Errorf("error %q does not name the allowed word %q", err, word)
 				}

@@ -25,9 +25,10 @@ type Example struct {
 	Height   float64 `json:"height"`
 }
 
-// FindingsByRule sums the findings' counts per rule, with a 0 for every
-// rule that was audited and found nothing, so that a clean rule is told
-// apart from one that was not checked.
+// FindingsByRule sums the findings' counts per rule over the pages, with a
+// 0 for every rule that was audited and found nothing, so that a clean rule
+// is told apart from one that was not checked. A page audited twice (by the
+// flow-level audit and by an audit step) counts once, with its larger count.
 func (r *Result) FindingsByRule() map[string]int {
 	if len(r.AuditedRules) == 0 && len(r.Findings) == 0 {
 		return nil
@@ -36,8 +37,14 @@ func (r *Result) FindingsByRule() map[string]int {
 	for _, name := range r.AuditedRules {
 		m[name] = 0
 	}
+	type page struct{ rule, url string }
+	most := map[page]int{}
 	for _, f := range r.Findings {
-		m[f.Rule] += f.Count
+		k := page{f.Rule, f.URL}
+		most[k] = max(most[k], f.Count)
+	}
+	for k, n := range most {
+		m[k.rule] += n
 	}
 	return m
 }

@@ -118,7 +118,7 @@ func runDemo(ctx context.Context, env *environment, args []string) int {
 	af.register(fs, defaultDemoSplay)
 	shopAddr := fs.String("demo.listen-address", defaultDemoShopAddr, "address of the demo shop, as host:port; port 0 picks a free port")
 	schedule := fs.String("demo.schedule", defaultDemoSchedule, "schedule of every example flow: 5-field cron or @every <duration>")
-	faults := fs.String("demo.faults", "", "faults the shop starts with: none, slow, slow=<duration>, checkout, js-error, missing-help, comma-separated; change them later at /admin/faults")
+	faults := fs.String("demo.faults", "", "faults the shop starts with: none, slow, slow=<duration>, checkout, js-error, missing-help, mobile-overflow, comma-separated; change them later at /admin/faults")
 	if ok, code := parseFlags(fs, args); !ok {
 		return code
 	}

@@ -18,6 +18,7 @@ func TestExamples(t *testing.T) {
 		{"search.yaml", "search"},
 		{"checkout.yaml", "checkout"},
 		{"help-visible.yaml", "help-visible"},
+		{"mobile-audit.yaml", "mobile-audit"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
