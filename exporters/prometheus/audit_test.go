@@ -1,30 +1,31 @@
 package prometheus
 
 import (
-	"context"
 	"testing"
 
 	"github.com/uxprobe/uxprobe/agent/result"
 )
 
 func TestAuditFindings(t *testing.T) {
-	e := New(Options{BuildInfo: testBuild})
-	e.FlowsLoaded(testFlows())
+	src := newTestSource(testFlows())
+	c := NewCollector(src)
 	mobile := checkoutMobileFailed()
+	// Two pages: the findings are the run's, not one page's.
+	mobile.Pages = append(mobile.Pages, result.Page{URL: "http://shop/checkout", Step: "place order"})
 	mobile.AuditedRules = []string{"horizontal-overflow", "tap-target-size", "viewport-meta"}
 	mobile.Findings = []result.Finding{
-		{Rule: "horizontal-overflow", Step: "open product", Count: 1},
-		{Rule: "tap-target-size", Step: "open product", Count: 3},
-		{Rule: "tap-target-size", Step: "place order", Count: 2},
+		{Rule: "horizontal-overflow", Step: "open product", URL: "http://shop/product/lamp-1", Count: 1},
+		{Rule: "tap-target-size", Step: "open product", URL: "http://shop/product/lamp-1", Count: 3},
+		{Rule: "tap-target-size", Step: "place order", URL: "http://shop/checkout", Count: 2},
+		// The same page audited again by an audit step counts once.
+		{Rule: "tap-target-size", Step: "audit checkout", URL: "http://shop/checkout", Count: 2},
 		// Not a rule of the table: it must never become a label value.
 		{Rule: "made-up", Count: 9},
 	}
 	for _, r := range []*result.Result{checkoutDesktopOK(), mobile} {
-		if err := e.Record(context.Background(), r); err != nil {
-			t.Fatal(err)
-		}
+		record(t, src, c, r)
 	}
-	_, fams := scrape(t, register(t, e))
+	_, fams := scrape(t, register(t, c))
 	cases := []struct {
 		device, rule string
 		want         float64
