@@ -151,6 +151,7 @@ func TestDashboardShows(t *testing.T) {
 		{"queue wait p95", []string{"histogram_quantile(0.95", "uxprobe_run_queue_wait_seconds_bucket"}},
 		{"error runs", []string{"uxprobe_flow_runs_total", `result="error"`}},
 		{"skipped runs", []string{"uxprobe_runs_skipped_total", "reason"}},
+		{"audit findings by rule", []string{"uxprobe_audit_findings", "sum by (flow, device, rule)"}},
 	}
 	var exprs []string
 	for _, p := range queryPanels(loadDashboard(t)) {
