@@ -1,6 +1,6 @@
 // Package junit writes run results as a JUnit XML report, the format CI
 // systems (GitLab, Jenkins, GitHub Actions reporters) show as test results:
-// one test case per flow and device.
+// one test case per flow and device, and one per audit step.
 package junit
 
 import (
@@ -92,6 +92,19 @@ func Write(w io.Writer, results []*result.Result) error {
 		s.Tests++
 		doc.Tests++
 		s.Cases = append(s.Cases, tc)
+		for _, ac := range auditCases(r) {
+			switch {
+			case ac.Failure != nil:
+				s.Failures++
+				doc.Failures++
+			case ac.Error != nil:
+				s.Errors++
+				doc.Errors++
+			}
+			s.Tests++
+			doc.Tests++
+			s.Cases = append(s.Cases, ac)
+		}
 	}
 	var total float64
 	for i := range doc.Suites {

@@ -58,6 +58,33 @@ func reportResults() []*result.Result {
 	}
 }
 
+func auditResults() []*result.Result {
+	step := func(success bool, msg string) []result.Step {
+		return []result.Step{
+			{Name: "open checkout", Action: "goto", DurationSeconds: 0.4, Success: true},
+			{Name: "checkout usable", Action: "audit", DurationSeconds: 0.12, Success: success, Error: msg},
+			{Name: "phones only", Action: "audit", Success: true, Skipped: true},
+		}
+	}
+	overflow := result.Finding{Rule: "horizontal-overflow", Step: "checkout usable", URL: "https://shop.example/checkout", Count: 1,
+		Message: "the page is 720 px wide on a 393 px wide screen, so users must scroll sideways; 1 element sticks out",
+		Examples: []result.Example{{Selector: "#promo", X: 16, Y: 80.5, Width: 720, Height: 48}}}
+	msg := "the audit found horizontal-overflow (1): #promo"
+	return []*result.Result{
+		{
+			Flow: "mobile-audit", Device: "desktop", DeviceClass: "desktop", StartedAt: started, Success: true, Attempts: 1, DurationSeconds: 0.6,
+			Steps: step(true, ""),
+			Findings: []result.Finding{{Rule: "image-dimensions", Step: "checkout usable", URL: "https://shop.example/checkout", Count: 2,
+				Message: "2 images have no width and height attributes", Examples: []result.Example{{Selector: "img.logo", Width: 80, Height: 20}}}},
+		},
+		{
+			Flow: "mobile-audit", Device: "mobile", DeviceClass: "mobile", StartedAt: started, Attempts: 1, DurationSeconds: 0.7,
+			Steps: step(false, msg)[:2], Findings: []result.Finding{overflow},
+			Error: &result.Error{Step: "checkout usable", Kind: scenarios.KindAudit, Message: msg},
+		},
+	}
+}
+
 func TestWriteGolden(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -69,6 +96,9 @@ func TestWriteGolden(t *testing.T) {
 	}{
 		{"report", reportResults(), "report.xml", 3, 1, 1},
 		{"no results", nil, "empty.xml", 0, 0, 0},
+		// Each audit step is a case of its own: on desktop it found
+		// something without failing, on mobile it failed the run.
+		{"audit steps", auditResults(), "audit.xml", 4, 2, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
