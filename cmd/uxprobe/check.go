@@ -106,6 +106,7 @@ func runCheck(ctx context.Context, env *environment, args []string) int {
 	prog.finish()
 
 	printTable(env.stdout, results)
+	printParity(env.stdout, results)
 	code := exitOK
 	for _, res := range results {
 		if !res.Success {
