@@ -32,7 +32,7 @@ func parityResults() []*result.Result {
 	return []*result.Result{
 		{Flow: "checkout", Device: "desktop", DeviceClass: "desktop", Success: true, DurationSeconds: 1.0,
 			Steps: steps(0.5, 0.4, 0, true), AuditedRules: audited,
-			Pages: []result.Page{{URL: "u1", Step: "open product", LCPSeconds: f64p(0.5), CLS: f64p(0.01)}},
+			Pages:    []result.Page{{URL: "u1", Step: "open product", LCPSeconds: f64p(0.5), CLS: f64p(0.01)}},
 			Findings: []result.Finding{{Rule: "tap-target-size", Step: "usable", URL: "u1", Count: 2}}},
 		{Flow: "checkout", Device: "mobile", DeviceClass: "mobile", Success: true, DurationSeconds: 2.4,
 			Steps: steps(0.6, 1.6, 0.1, false), AuditedRules: phoneAudited,

@@ -67,7 +67,7 @@ func auditResults() []*result.Result {
 		}
 	}
 	overflow := result.Finding{Rule: "horizontal-overflow", Step: "checkout usable", URL: "https://shop.example/checkout", Count: 1,
-		Message: "the page is 720 px wide on a 393 px wide screen, so users must scroll sideways; 1 element sticks out",
+		Message:  "the page is 720 px wide on a 393 px wide screen, so users must scroll sideways; 1 element sticks out",
 		Examples: []result.Example{{Selector: "#promo", X: 16, Y: 80.5, Width: 720, Height: 48}}}
 	msg := "the audit found horizontal-overflow (1): #promo"
 	return []*result.Result{
