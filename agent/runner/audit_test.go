@@ -37,6 +37,7 @@ func auditSite(t *testing.T) *httptest.Server {
 	serve("/help", page(""))
 	serve("/promo", page(`<div id="promo" style="width:900px;height:120px;background:#fc0">Spring sale</div>`))
 	serve("/unsized", page(`<img id="photo" src="/photo.png" alt="" style="max-width:100%">`))
+	serve("/account/s3cr3t-token/", page(`<img id="photo" src="/photo.png" alt="" style="max-width:100%">`))
 	mux.HandleFunc("/photo.png", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "image/png")
 		w.Write(noisyPNG(40, 30))
@@ -211,5 +212,20 @@ steps:
 				}
 			}
 		})
+	}
+}
+
+// TestAuditMasksSecrets: a secret in the page's URL never reaches the
+// findings.
+func TestAuditMasksSecrets(t *testing.T) {
+	t.Parallel()
+	srv := auditSite(t)
+	f := mustFlow(t, fmt.Sprintf("name: a\ntimeout: 20s\nvars: {token: s3cr3t-token}\nsecrets: [token]\nsteps:\n  - goto: %s/account/${token}/\n  - audit: [image-dimensions]\n", srv.URL))
+	res := (&Runner{Browser: testBrowser}).Run(context.Background(), f, lookup(t, "desktop"))
+	if !res.Success || len(res.Findings) != 1 {
+		t.Fatalf("success %v, findings %+v", res.Success, res.Findings)
+	}
+	if got, want := res.Findings[0].URL, srv.URL+"/account/***/"; got != want {
+		t.Errorf("finding URL %q, want %q", got, want)
 	}
 }
