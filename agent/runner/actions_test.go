@@ -16,6 +16,7 @@ import (
 // being run here in Chrome.
 var runnerActionSteps = []struct{ action, step string }{
 	{"goto", "goto: ${u}/"},
+	{"audit", "audit: {rules: [horizontal-overflow, image-dimensions], fail: true}"},
 	{"hover", "hover: '#hoverme'"},
 	{"assert_text", "assert_text: {selector: '#hoverme', equals: hovered}"},
 	{"scroll_to", "scroll_to: '#far'"},
