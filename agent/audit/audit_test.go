@@ -308,6 +308,11 @@ func TestRules(t *testing.T) {
 					if f.Count < 1 || f.Message == "" || f.URL != srv.URL+"/"+strconv.Itoa(i) {
 						t.Errorf("incomplete finding %s", dump([]result.Finding{f}))
 					}
+					// Chrome's mobile emulation widens innerWidth to the
+					// content; the screen is the device's width.
+					if f.Rule == "horizontal-overflow" && !strings.Contains(f.Message, fmt.Sprintf("on a %d px wide screen", d.Width)) {
+						t.Errorf("overflow compared with the wrong width: %s", f.Message)
+					}
 					if tc.firstExample != "" && (len(f.Examples) == 0 || f.Examples[0].Selector != tc.firstExample) {
 						t.Errorf("first example of %s: %s, want selector %q", f.Rule, dump([]result.Finding{f}), tc.firstExample)
 					}
