@@ -30,7 +30,7 @@ var migrations = []string{
 	);
 	CREATE INDEX runs_flow_device_started ON runs (flow, device, started_ms);
 	CREATE INDEX runs_started ON runs (started_ms);
-	CREATE INDEX runs_outcome ON runs (flow, device, outcome, seq);
+	CREATE INDEX runs_outcome ON runs (flow, device, outcome, started_ms);
 	CREATE TABLE artifacts (
 		run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
 		name TEXT NOT NULL,

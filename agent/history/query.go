@@ -69,11 +69,12 @@ func (s *Store) Run(ctx context.Context, id string) (Run, error) {
 	return runs[0], nil
 }
 
-// Latest returns the last recorded run of each flow and device, ordered by
-// flow and device.
+// Latest returns the last run of each flow and device (by start time; a
+// run of uxprobe check may be recorded late), ordered by flow and device.
 func (s *Store) Latest(ctx context.Context) ([]Run, error) {
 	return s.query(ctx, `SELECT `+runColumns+` FROM runs
-		WHERE seq IN (SELECT MAX(seq) FROM runs GROUP BY flow, device)
+		WHERE seq IN (SELECT seq FROM (SELECT seq, ROW_NUMBER() OVER
+			(PARTITION BY flow, device ORDER BY started_ms DESC, seq DESC) AS n FROM runs) WHERE n = 1)
 		ORDER BY flow, device`)
 }
 
@@ -81,7 +82,7 @@ func (s *Store) Latest(ctx context.Context) ([]Run, error) {
 // ErrNotFound.
 func (s *Store) LastOf(ctx context.Context, flow, device string, o result.Outcome) (Run, error) {
 	runs, err := s.query(ctx, `SELECT `+runColumns+` FROM runs
-		WHERE flow = ? AND device = ? AND outcome = ? ORDER BY seq DESC LIMIT 1`, flow, device, string(o))
+		WHERE flow = ? AND device = ? AND outcome = ? ORDER BY started_ms DESC, seq DESC LIMIT 1`, flow, device, string(o))
 	if err != nil {
 		return Run{}, err
 	}

@@ -13,7 +13,9 @@ import (
 // protected selects the runs retention never deletes: the last failed and
 // the last successful run of each flow and device, the pair a person
 // compares when a flow breaks after a quiet month.
-const protected = `SELECT MAX(seq) FROM runs WHERE outcome IN ('success', 'failure') GROUP BY flow, device, outcome`
+const protected = `SELECT seq FROM (SELECT seq, ROW_NUMBER() OVER
+	(PARTITION BY flow, device, outcome ORDER BY started_ms DESC, seq DESC) AS n
+	FROM runs WHERE outcome IN ('success', 'failure')) WHERE n = 1`
 
 // orphanAge is how old an artifact directory without a run must be before
 // Prune removes it: a writer copies the files before it commits the row.

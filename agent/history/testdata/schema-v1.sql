@@ -19,5 +19,5 @@ CREATE TABLE runs (
 		result TEXT NOT NULL
 	);
 CREATE INDEX runs_flow_device_started ON runs (flow, device, started_ms);
-CREATE INDEX runs_outcome ON runs (flow, device, outcome, seq);
+CREATE INDEX runs_outcome ON runs (flow, device, outcome, started_ms);
 CREATE INDEX runs_started ON runs (started_ms);
