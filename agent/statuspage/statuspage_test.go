@@ -35,7 +35,7 @@ func res(id, flow, device string, ago time.Duration, failStep string, kind scena
 			{Name: "open home", Action: "goto", DurationSeconds: 0.5, Success: true},
 			{Name: "place order", Action: "click", DurationSeconds: 1, Success: failStep != "place order"},
 		},
-		Pages: []result.Page{{URL: "http://shop.test/", Step: "open home", Status: 200, TTFBSeconds: ptr(0.05), LCPSeconds: ptr(3.1), CLS: ptr(0.3)}},
+		Pages:         []result.Page{{URL: "http://shop.test/", Step: "open home", Status: 200, TTFBSeconds: ptr(0.05), LCPSeconds: ptr(3.1), CLS: ptr(0.3)}},
 		ConsoleErrors: []string{}, FailedRequests: []result.FailedRequest{}, Screenshots: []string{},
 	}
 	if device == "mobile" {
