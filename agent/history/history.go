@@ -68,6 +68,9 @@ type Options struct {
 	// "prune"), to count it: the store never stops runs, so its errors must
 	// be visible elsewhere. Nil ignores them (they are returned anyway).
 	OnError func(op string, err error)
+	// OnWrite hears every committed run, so that a Health can clear its
+	// last error; nil ignores them.
+	OnWrite func()
 	// Logger receives the store's log; nil discards it.
 	Logger *slog.Logger
 	// Now is the clock of retention; nil means time.Now.
@@ -211,8 +214,15 @@ func ValidID(id string) bool { return idPattern.MatchString(id) }
 // returns nil the run survives a crash of the process. A result without an
 // ID gets one (results of `uxprobe check`).
 func (s *Store) Export(ctx context.Context, r *result.Result) error {
-	return s.failed("write", s.export(ctx, r))
+	err := s.export(ctx, r)
+	if err == nil && s.opts.OnWrite != nil {
+		s.opts.OnWrite()
+	}
+	return s.failed("write", err)
 }
+
+// Name is the store's value of uxprobe_export_errors_total's exporter label.
+func (s *Store) Name() string { return "history" }
 
 func (s *Store) export(ctx context.Context, r *result.Result) error {
 	if r.ID == "" {
