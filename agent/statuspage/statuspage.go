@@ -164,7 +164,7 @@ type page struct {
 
 func (h *Handler) render(w http.ResponseWriter, status int, name string, p page) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; form-action 'self'")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; form-action 'self'")
 	w.WriteHeader(status)
 	if err := templates.ExecuteTemplate(w, name, p); err != nil {
 		h.log.Error("rendering a status page", "page", name, "err", err)

@@ -1,10 +1,15 @@
 package statuspage
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/png"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -50,6 +55,23 @@ func res(id, flow, device string, ago time.Duration, failStep string, kind scena
 
 func ptr(f float64) *float64 { return &f }
 
+// testPNG is a real picture, so that a browser shows it: a phone-shaped
+// rectangle, red for a failure screenshot, green otherwise.
+func testPNG(t *testing.T, name string) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 120, 240))
+	c := color.RGBA{0x1e, 0x8e, 0x3e, 0xff}
+	if strings.HasPrefix(name, "failure-") {
+		c = color.RGBA{0xd9, 0x30, 0x25, 0xff}
+	}
+	draw.Draw(img, img.Bounds(), &image.Uniform{c}, image.Point{}, draw.Src)
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
 func flows(t *testing.T) []*scenarios.Flow {
 	t.Helper()
 	fs, err := scenarios.Parse("flows.yaml", []byte(`
@@ -85,7 +107,7 @@ func newStore(t *testing.T) *history.Store {
 	shots := t.TempDir()
 	png := func(name string) string {
 		p := filepath.Join(shots, name)
-		if err := os.WriteFile(p, []byte("\x89PNG fake"), 0o644); err != nil {
+		if err := os.WriteFile(p, testPNG(t, name), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		return p

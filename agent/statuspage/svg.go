@@ -78,8 +78,13 @@ func sparkline(points []history.Point, from, to time.Time) template.HTML {
 	label = template.HTMLEscapeString(label)
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg class="spark" viewBox="0 0 %.0f %.0f" role="img" aria-label="%s"><title>%s</title>`, sparkW, sparkH, label, label)
-	if line.Len() > 0 {
-		fmt.Fprintf(&b, `<polyline points="%s" class="line"/>`, strings.TrimSpace(line.String()))
+	if pts := strings.Fields(line.String()); len(pts) == 1 {
+		// A line through one point draws nothing.
+		var px, py float64
+		fmt.Sscanf(pts[0], "%f,%f", &px, &py)
+		fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="2" class="dot"/>`, px, py)
+	} else if len(pts) > 1 {
+		fmt.Fprintf(&b, `<polyline points="%s" class="line"/>`, strings.Join(pts, " "))
 	}
 	b.WriteString(marks.String())
 	b.WriteString(`</svg>`)
