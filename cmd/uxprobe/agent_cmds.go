@@ -49,6 +49,7 @@ type agentFlags struct {
 	shard           string
 	artifacts       string
 	storage         storageFlags
+	har             harFlag
 	webRefresh      time.Duration
 	log             logFlags
 }
@@ -69,6 +70,7 @@ func (f *agentFlags) register(fs *flag.FlagSet, splay time.Duration) {
 		"I/N: run only the flows whose name hashes to shard I of N, so that N agents over the same flow files share the work (e.g. 0/3, 1/3 and 2/3); empty runs every flow")
 	fs.StringVar(&f.artifacts, "artifacts", filepath.Join(os.TempDir(), "uxprobe-artifacts"),
 		"directory for screenshots (the screenshot step and failure screenshots); created if missing")
+	fs.Var(&f.har, "artifacts.har", harUsage)
 	f.storage.register(fs, defaultStoragePath,
 		"directory of the run history behind the status page (/) and /api/v1/runs: an SQLite database (uxprobe.db) and each run's screenshots and HAR file; created if missing; empty keeps no history")
 	fs.DurationVar(&f.webRefresh, "web.refresh", defaultWebRefresh,
@@ -88,7 +90,7 @@ func startChrome(f *agentFlags, onRestart func(), log *slog.Logger) (agent.Runne
 		return nil, nil, err
 	}
 	log.Info("Chrome started", "path", b.Path(), "pid", b.PID())
-	return &runner.Runner{Browser: b, ArtifactsDir: f.artifacts, Logger: log}, b.Close, nil
+	return &runner.Runner{Browser: b, ArtifactsDir: f.artifacts, Logger: log, HAR: f.har.Mode()}, b.Close, nil
 }
 
 func runAgent(ctx context.Context, env *environment, args []string) int {

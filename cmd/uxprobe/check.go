@@ -34,6 +34,7 @@ type checkFlags struct {
 	pushURL   string
 	pushJob   string
 	storage   storageFlags
+	har       harFlag
 	vars      varsFlag
 }
 
@@ -54,6 +55,7 @@ func runCheck(ctx context.Context, env *environment, args []string) int {
 	fs.StringVar(&cf.pushURL, "push.url", "", "push the results' metrics to this Prometheus Pushgateway, grouped by flow")
 	fs.StringVar(&cf.pushJob, "push.job", "uxprobe", "the job label of pushed metrics")
 	fs.Var(cf.vars, "var", "override a flow variable, name=value (repeatable)")
+	fs.Var(&cf.har, "artifacts.har", harUsage)
 	cf.storage.register(fs, "",
 		"also record the runs in the run history in this directory, the --storage.path of a `uxprobe run`, so that CI runs and scheduled runs share one history (SQLite allows both at once); empty records none")
 	if ok, code := parseFlags(fs, args); !ok {
@@ -117,7 +119,7 @@ func runCheck(ctx context.Context, env *environment, args []string) int {
 		}
 	}()
 	prog := newProgress(env.stdout, len(jobs))
-	r := &runner.Runner{Browser: b, ArtifactsDir: cf.artifacts, Progress: prog.step}
+	r := &runner.Runner{Browser: b, ArtifactsDir: cf.artifacts, Progress: prog.step, HAR: cf.har.Mode()}
 	// The reports are agent exporters, as in `uxprobe run`; their errors
 	// are printed after the table.
 	results, exportErr := agent.RunOnce(ctx, r, jobs, agent.OnceOptions{

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/har"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -369,6 +370,26 @@ func TestCheckCheckoutFault(t *testing.T) {
 		}
 		if _, ok := runs[0].Artifact("failure-place_order.png"); !ok {
 			t.Errorf("artifacts %v lack the failure screenshot", runs[0].Artifacts)
+		}
+		// --artifacts.har's default, on-failure: the HAR is in the history
+		// too, with the order's HTTP 500.
+		f, _, err := h.OpenArtifact(context.Background(), runs[0].ID, "network.har")
+		if err != nil {
+			t.Fatalf("no HAR kept with the failed run: %v", err)
+		}
+		defer f.Close()
+		var doc har.HAR
+		if err := json.NewDecoder(f).Decode(&doc); err != nil {
+			t.Fatalf("the HAR does not decode: %v", err)
+		}
+		found := false
+		for _, e := range doc.Log.Entries {
+			if e.Request.Method == "POST" && strings.HasSuffix(e.Request.URL, "/checkout") && e.Response.Status == 500 {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("the HAR lacks POST /checkout with HTTP 500 (%d entries)", len(doc.Log.Entries))
 		}
 	})
 	t.Run("failure screenshot", func(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/uxprobe/uxprobe/agent"
 	"github.com/uxprobe/uxprobe/agent/history"
+	"github.com/uxprobe/uxprobe/agent/runner"
 	"github.com/uxprobe/uxprobe/agent/statuspage"
 )
 
@@ -169,4 +170,33 @@ func storageNote(f *storageFlags, health *history.Health) func() string {
 		}
 		return fmt.Sprintf("Run history failing since %s (runs and metrics go on; see uxprobe_storage_errors_total): %v", at.UTC().Format(time.RFC3339), err)
 	}
+}
+
+// harFlag is --artifacts.har.
+type harFlag struct{ mode runner.HARMode }
+
+const harUsage = "when to save a run's requests as a HAR 1.2 file (network.har beside its screenshots, and in the run history): on-failure, always or never; timings, statuses and sizes, no response bodies, secrets masked; it opens in Chrome DevTools' network panel"
+
+func (h *harFlag) Set(s string) error {
+	m, err := runner.ParseHARMode(s)
+	if err != nil {
+		return err
+	}
+	h.mode = m
+	return nil
+}
+
+func (h *harFlag) String() string {
+	if h == nil || h.mode == "" {
+		return string(runner.HAROnFailure)
+	}
+	return string(h.mode)
+}
+
+// Mode is the flag's value, on-failure unless set.
+func (h *harFlag) Mode() runner.HARMode {
+	if h.mode == "" {
+		return runner.HAROnFailure
+	}
+	return h.mode
 }
