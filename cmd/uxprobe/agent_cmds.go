@@ -185,6 +185,9 @@ func runDemo(ctx context.Context, env *environment, args []string) int {
 		fmt.Fprintf(w, "  demo shop:       %s/\n", shopURL)
 		fmt.Fprintf(w, "  fault switches:  %s/admin/faults\n", shopURL)
 		fmt.Fprintf(w, "  metrics:         %s/metrics\n", webURL)
+		if af.storage.path != "" {
+			fmt.Fprintf(w, "  status page:     %s/\n", webURL)
+		}
 		fmt.Fprintf(w, "  latest results:  %s/api/v1/results\n", webURL)
 		fmt.Fprintf(w, "Break checkout and watch uxprobe_flow_success{flow=\"checkout\"} drop to 0 on the next run:\n")
 		fmt.Fprintf(w, "  curl -d faults=checkout %s/admin/faults    (undo: curl -d faults=none %s/admin/faults)\n", shopURL, shopURL)

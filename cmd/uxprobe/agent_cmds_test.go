@@ -469,7 +469,8 @@ func TestAgentHelp(t *testing.T) {
 				t.Fatalf("exit code %d", code)
 			}
 			for _, f := range []string{"--web.listen-address", "--web.config.file", "--browser.path", "--browser.no-sandbox",
-				"--browser.max-concurrency", "--schedule.splay", "--shutdown.timeout", "--shard", "--artifacts", "--log.level", "--log.format"} {
+				"--browser.max-concurrency", "--schedule.splay", "--shutdown.timeout", "--shard", "--artifacts", "--log.level", "--log.format",
+				"--storage.path", "--storage.retention", "--storage.retention.size", "--web.refresh", "--artifacts.har"} {
 				if !strings.Contains(stderr.String(), f) {
 					t.Errorf("help lacks %s", f)
 				}
@@ -483,7 +484,7 @@ func TestDemo(t *testing.T) {
 	starter := fakeStarter(fr)
 	p := startAgentCmd(t, starter, "demo", "--demo.listen-address=127.0.0.1:0", "--demo.schedule=@every 1h", "--schedule.splay=0", "--demo.faults=checkout")
 	out := p.stdout.String()
-	for _, w := range []string{"/admin/faults", p.url + "/metrics", p.url + "/api/v1/results", "curl -d faults=checkout"} {
+	for _, w := range []string{"/admin/faults", p.url + "/metrics", p.url + "/api/v1/results", "curl -d faults=checkout", "status page:     " + p.url + "/"} {
 		if !strings.Contains(out, w) {
 			t.Errorf("banner lacks %q:\n%s", w, out)
 		}

@@ -470,7 +470,7 @@ func TestCheckHelp(t *testing.T) {
 		t.Errorf("help went to stdout:\n%s", stdout)
 	}
 	for _, f := range []string{"--browser.path", "--browser.no-sandbox", "--device", "--flow", "--parallel", "--json", "--junit",
-		"--artifacts", "--push.url", "--push.job", "--var"} {
+		"--artifacts", "--push.url", "--push.job", "--var", "--storage.path", "--storage.retention", "--storage.retention.size", "--artifacts.har"} {
 		if !strings.Contains(stderr, "  "+f+"\n") {
 			t.Errorf("help lacks %s:\n%s", f, stderr)
 		}
