@@ -72,10 +72,23 @@ func (s *Store) Run(ctx context.Context, id string) (Run, error) {
 // Latest returns the last run of each flow and device (by start time; a
 // run of uxprobe check may be recorded late), ordered by flow and device.
 func (s *Store) Latest(ctx context.Context) ([]Run, error) {
-	return s.query(ctx, `SELECT `+runColumns+` FROM runs
-		WHERE seq IN (SELECT seq FROM (SELECT seq, ROW_NUMBER() OVER
-			(PARTITION BY flow, device ORDER BY started_ms DESC, seq DESC) AS n FROM runs) WHERE n = 1)
-		ORDER BY flow, device`)
+	// MAX per group walks the index runs_flow_device_started instead of
+	// sorting the table; runs that tie on the start time come back
+	// together and the last recorded one wins.
+	runs, err := s.query(ctx, `SELECT `+runColumns+` FROM runs
+		WHERE (flow, device, started_ms) IN (SELECT flow, device, MAX(started_ms) FROM runs GROUP BY flow, device)
+		ORDER BY flow, device, seq DESC`)
+	if err != nil {
+		return nil, err
+	}
+	out := runs[:0]
+	for _, r := range runs {
+		if n := len(out); n > 0 && out[n-1].Result.Flow == r.Result.Flow && out[n-1].Result.Device == r.Result.Device {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out, nil
 }
 
 // LastOf returns the last run of the flow and device with that outcome, or

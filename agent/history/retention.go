@@ -10,12 +10,14 @@ import (
 	"time"
 )
 
-// protected selects the runs retention never deletes: the last failed and
-// the last successful run of each flow and device, the pair a person
-// compares when a flow breaks after a quiet month.
-const protected = `SELECT seq FROM (SELECT seq, ROW_NUMBER() OVER
-	(PARTITION BY flow, device, outcome ORDER BY started_ms DESC, seq DESC) AS n
-	FROM runs WHERE outcome IN ('success', 'failure')) WHERE n = 1`
+// notProtected leaves out the runs retention never deletes: the last failed
+// and the last successful run of each flow and device, the pair a person
+// compares when a flow breaks after a quiet month. Runs that tie on the
+// start time are all kept. The index runs_outcome answers the subquery
+// without sorting the table.
+const notProtected = `(flow, device, outcome, started_ms) NOT IN
+	(SELECT flow, device, outcome, MAX(started_ms) FROM runs
+	 WHERE outcome IN ('success', 'failure') GROUP BY flow, device, outcome)`
 
 // orphanAge is how old an artifact directory without a run must be before
 // Prune removes it: a writer copies the files before it commits the row.
@@ -57,7 +59,7 @@ func (s *Store) prune(ctx context.Context) (int, error) {
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		if s.opts.Retention > 0 {
 			cutoff := s.opts.Now().Add(-s.opts.Retention).UnixMilli()
-			ids, err := collect(ctx, tx, `DELETE FROM runs WHERE started_ms < ? AND seq NOT IN (`+protected+`) RETURNING id`, cutoff)
+			ids, err := collect(ctx, tx, `DELETE FROM runs WHERE started_ms < ? AND `+notProtected+` RETURNING id`, cutoff)
 			if err != nil {
 				return err
 			}
@@ -97,7 +99,7 @@ func pruneSize(ctx context.Context, tx *sql.Tx, limit int64) ([]string, error) {
 	if excess <= 0 {
 		return nil, nil
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT id, bytes FROM runs WHERE seq NOT IN (`+protected+`) ORDER BY started_ms, seq`)
+	rows, err := tx.QueryContext(ctx, `SELECT id, bytes FROM runs WHERE `+notProtected+` ORDER BY started_ms, seq`)
 	if err != nil {
 		return nil, err
 	}
