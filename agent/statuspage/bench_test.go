@@ -43,4 +43,3 @@ func BenchmarkOverview(b *testing.B) {
 		}
 	}
 }
-
