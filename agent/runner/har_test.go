@@ -29,7 +29,8 @@ func harSite(t *testing.T) *httptest.Server {
 	})
 	mux.HandleFunc("/logo.png", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "image/png")
-		_, _ = w.Write(noisyPNG(4, 4))
+		// The size the other tests use: noisyPNG keeps the first one asked for.
+		_, _ = w.Write(noisyPNG(400, 300))
 	})
 	mux.HandleFunc("POST /order", func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "out of stock", http.StatusInternalServerError)
