@@ -79,6 +79,12 @@ type Options struct {
 	Runner Runner
 	// Exporters are given every completed run.
 	Exporters []Exporter
+	// History, if set, is given every completed run first, before the
+	// latest results (and so /metrics) or any exporter show it: a run
+	// anyone has seen is already committed to the history. Its errors are
+	// counted as an exporter's; the run is shown all the same. With a
+	// History, every run gets an ID (result.NewID).
+	History Exporter
 	// Store keeps the latest results; nil means a new one. Give the agent
 	// the store the Prometheus collector reads.
 	Store *Store
@@ -110,6 +116,7 @@ type Agent struct {
 	log       *slog.Logger
 	m         *metrics
 	exporters []namedExporter
+	history   []namedExporter // none or one
 	cron      *cron.Cron
 	slots     slots
 	store     *Store
@@ -180,6 +187,7 @@ func New(opts Options) (*Agent, error) {
 		log:       opts.Logger,
 		m:         m,
 		exporters: nameExporters(opts.Exporters, m),
+		history:   nameExporters([]Exporter{opts.History}, m),
 		slots:     newSlots(opts.MaxConcurrency),
 		store:     opts.Store,
 		entries:   map[string]*entry{},
@@ -418,7 +426,7 @@ func (a *Agent) tick(e *entry) {
 
 	var wg sync.WaitGroup
 	for _, d := range e.flow.Devices {
-		wg.Go(func() { a.runDevice(e, d) })
+		wg.Go(func() { a.runDevice(e, d, "") })
 	}
 	wg.Wait()
 }
@@ -432,8 +440,9 @@ func (a *Agent) skipped(e *entry, reason string) {
 }
 
 // runDevice waits for a browser slot, runs the flow on the device and
-// records the result.
-func (a *Agent) runDevice(e *entry, d scenarios.Device) {
+// records the result, under the id given (RunNow), or a new one when the
+// agent keeps a history.
+func (a *Agent) runDevice(e *entry, d scenarios.Device, id string) {
 	waited, ok := a.slots.acquire(a.schedCtx.Done(), e.ctx.Done())
 	if !ok {
 		return
@@ -445,6 +454,12 @@ func (a *Agent) runDevice(e *entry, d scenarios.Device) {
 	a.m.queueWait.Observe(waited.Seconds())
 	res := runSafely(e.ctx, a.opts.Runner, e.flow, d, a.log)
 	a.slots.release()
+	switch {
+	case id != "":
+		res.ID = id
+	case len(a.history) > 0 && res.ID == "":
+		res.ID = result.NewID(res.StartedAt)
+	}
 	a.record(e, res)
 }
 
@@ -452,10 +467,15 @@ func (a *Agent) runDevice(e *entry, d scenarios.Device) {
 // still runs on the device: a replaced or removed flow's late result would
 // bring back series that a reload just removed.
 func (a *Agent) record(e *entry, res *result.Result) {
+	if len(a.history) > 0 && a.isCurrent(e, res.Device) {
+		// Committed before the store shows it; outside mu, since a commit
+		// waits for the disk.
+		ctx, cancel := context.WithTimeout(context.Background(), exportTimeout)
+		_ = exportAll(ctx, a.history, res, a.log)
+		cancel()
+	}
 	a.mu.Lock()
-	current := a.entries[e.flow.Name] == e
-	_, onDevice := e.flow.Device(res.Device)
-	kept := current && onDevice && a.store.put(res)
+	kept := a.currentLocked(e, res.Device) && a.store.put(res)
 	a.mu.Unlock()
 	if !kept {
 		a.log.Debug("dropping the result of a replaced or removed flow", "flow", e.flow.Name, "device", res.Device)
@@ -469,6 +489,19 @@ func (a *Agent) record(e *entry, res *result.Result) {
 	ctx, cancel := context.WithTimeout(context.Background(), exportTimeout)
 	defer cancel()
 	exportAll(ctx, a.exporters, res, a.log)
+}
+
+func (a *Agent) isCurrent(e *entry, device string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.currentLocked(e, device)
+}
+
+// currentLocked reports whether e is still the flow's version and still runs
+// on the device. Called with mu held.
+func (a *Agent) currentLocked(e *entry, device string) bool {
+	_, onDevice := e.flow.Device(device)
+	return a.entries[e.flow.Name] == e && onDevice
 }
 
 // BrowserRestarted counts a Chrome restart; give it to

@@ -89,6 +89,7 @@ func TestE2ECheckoutAlert(t *testing.T) {
 		"--browser.max-concurrency=1",
 		"--shutdown.timeout=5s",
 		"--artifacts="+filepath.Join(dir, "artifacts"),
+		"--storage.path="+filepath.Join(dir, "history"),
 		"--var", "base_url="+shopSrv.URL,
 		flowDir)
 	procs = append(procs, uxprobe)

@@ -105,6 +105,11 @@ type (
 				} `yaml:"metadata"`
 				Spec podSpec `yaml:"spec"`
 			} `yaml:"template"`
+			VolumeClaimTemplates []struct {
+				Metadata struct {
+					Name string `yaml:"name"`
+				} `yaml:"metadata"`
+			} `yaml:"volumeClaimTemplates"`
 		} `yaml:"spec"`
 	}
 	podSpec struct {
@@ -297,6 +302,24 @@ func TestStatefulSet(t *testing.T) {
 				return fmt.Errorf("/dev/shm is not an emptyDir with medium Memory and a sizeLimit")
 			}
 			return nil
+		}},
+		{"run history on a volume of each replica's own", func() error {
+			var path string
+			for _, a := range c.Args {
+				if p, ok := strings.CutPrefix(a, "--storage.path="); ok {
+					path = p
+				}
+			}
+			if path == "" {
+				return fmt.Errorf("args %q have no --storage.path=: the default under the read-only root cannot be written", c.Args)
+			}
+			name := c.mountedVolume(path)
+			for _, v := range s.Spec.VolumeClaimTemplates {
+				if name != "" && v.Metadata.Name == name {
+					return nil
+				}
+			}
+			return fmt.Errorf("--storage.path %s is not a mount of a volumeClaimTemplate", path)
 		}},
 		{"flows from the ConfigMap", func() error {
 			name := c.mountedVolume("/etc/uxprobe/flows")

@@ -5,6 +5,8 @@
 package result
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"time"
 
 	"github.com/uxprobe/uxprobe/scenarios"
@@ -12,6 +14,9 @@ import (
 
 // Result is one run of a flow on one device.
 type Result struct {
+	// ID names the run in the history (see agent/history); empty when no
+	// history is kept.
+	ID              string    `json:"id,omitempty"`
 	Flow            string    `json:"flow"`
 	Device          string    `json:"device"`
 	DeviceClass     string    `json:"device_class"`
@@ -31,6 +36,9 @@ type Result struct {
 	// the rules that were checked in the run, found something or not.
 	Findings     []Finding `json:"findings"`
 	AuditedRules []string  `json:"audited_rules,omitempty"`
+	// HAR is the path of the run's network log (HAR 1.2), when one was
+	// written (see --artifacts.har).
+	HAR string `json:"har,omitempty"`
 }
 
 // Step is one step of the run.
@@ -110,4 +118,14 @@ func (r *Result) SlowestLCP() (float64, bool) {
 		}
 	}
 	return max, found
+}
+
+// NewID returns a new run id: the start time to the second, so that ids
+// sort by time in listings and file names, and 48 random bits, so that runs
+// started in the same second (or by another process writing the same
+// history) do not collide.
+func NewID(started time.Time) string {
+	var b [6]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on Linux
+	return started.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
 }

@@ -246,3 +246,10 @@ func documentProblem(d document) string {
 	}
 	return ""
 }
+
+// currentStep is the step running now.
+func (t *tracker) currentStep() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.step
+}

@@ -37,6 +37,9 @@ type Runner struct {
 	Logger       *slog.Logger
 	// Progress, if set, hears each step as it starts, for live displays.
 	Progress func(flow, device, step string)
+	// HAR says when to write the run's requests as a HAR file beside its
+	// screenshots (see har.go); the zero value writes none.
+	HAR HARMode
 }
 
 // Run runs the flow on the device, with the flow's retries, and never
@@ -93,6 +96,7 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 		r.fail(res, "", scenarios.Fail(scenarios.KindBrowser, "listening to the tab: %v", err), f)
 		return res
 	}
+	hr := r.recordHAR(tab.Ctx, ev, f)
 	// The run's commands use a context that ends with the run and with the
 	// tab, whichever comes first.
 	tabRunCtx, stop := mergeCancel(runCtx, tab.Ctx)
@@ -183,6 +187,7 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 	res.Screenshots = append(res.Screenshots, pg.taken...)
 	r.collect(res, ev, vitals)
 	pg.audit.record(res)
+	r.saveHAR(hr, res, f, d)
 	return res
 }
 

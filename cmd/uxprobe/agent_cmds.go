@@ -23,6 +23,7 @@ import (
 
 	"github.com/uxprobe/uxprobe/agent"
 	"github.com/uxprobe/uxprobe/agent/demoshop"
+	"github.com/uxprobe/uxprobe/agent/history"
 	"github.com/uxprobe/uxprobe/agent/runner"
 	promexp "github.com/uxprobe/uxprobe/exporters/prometheus"
 	"github.com/uxprobe/uxprobe/scenarios"
@@ -47,6 +48,9 @@ type agentFlags struct {
 	shutdownTimeout time.Duration
 	shard           string
 	artifacts       string
+	storage         storageFlags
+	har             harFlag
+	webRefresh      time.Duration
 	log             logFlags
 }
 
@@ -66,6 +70,11 @@ func (f *agentFlags) register(fs *flag.FlagSet, splay time.Duration) {
 		"I/N: run only the flows whose name hashes to shard I of N, so that N agents over the same flow files share the work (e.g. 0/3, 1/3 and 2/3); empty runs every flow")
 	fs.StringVar(&f.artifacts, "artifacts", filepath.Join(os.TempDir(), "uxprobe-artifacts"),
 		"directory for screenshots (the screenshot step and failure screenshots); created if missing")
+	fs.Var(&f.har, "artifacts.har", harUsage)
+	f.storage.register(fs, defaultStoragePath,
+		"directory of the run history behind the status page (/) and /api/v1/runs: an SQLite database (uxprobe.db) and each run's screenshots and HAR file; created if missing; empty keeps no history")
+	fs.DurationVar(&f.webRefresh, "web.refresh", defaultWebRefresh,
+		"how often the status page (/ and /flows/NAME) reloads itself in the browser; 0 never")
 	f.log.register(fs)
 }
 
@@ -81,7 +90,7 @@ func startChrome(f *agentFlags, onRestart func(), log *slog.Logger) (agent.Runne
 		return nil, nil, err
 	}
 	log.Info("Chrome started", "path", b.Path(), "pid", b.PID())
-	return &runner.Runner{Browser: b, ArtifactsDir: f.artifacts, Logger: log}, b.Close, nil
+	return &runner.Runner{Browser: b, ArtifactsDir: f.artifacts, Logger: log, HAR: f.har.Mode()}, b.Close, nil
 }
 
 func runAgent(ctx context.Context, env *environment, args []string) int {
@@ -178,6 +187,9 @@ func runDemo(ctx context.Context, env *environment, args []string) int {
 		fmt.Fprintf(w, "  demo shop:       %s/\n", shopURL)
 		fmt.Fprintf(w, "  fault switches:  %s/admin/faults\n", shopURL)
 		fmt.Fprintf(w, "  metrics:         %s/metrics\n", webURL)
+		if af.storage.path != "" {
+			fmt.Fprintf(w, "  status page:     %s/\n", webURL)
+		}
 		fmt.Fprintf(w, "  latest results:  %s/api/v1/results\n", webURL)
 		fmt.Fprintf(w, "Break checkout and watch uxprobe_flow_success{flow=\"checkout\"} drop to 0 on the next run:\n")
 		fmt.Fprintf(w, "  curl -d faults=checkout %s/admin/faults    (undo: curl -d faults=none %s/admin/faults)\n", shopURL, shopURL)
@@ -221,6 +233,10 @@ func serveAgent(ctx context.Context, env *environment, af *agentFlags, load func
 			return exitUsage
 		}
 	}
+	if af.webRefresh < 0 {
+		fmt.Fprintln(env.stderr, "uxprobe: --web.refresh must not be negative")
+		return exitUsage
+	}
 	files, err := load()
 	if err != nil {
 		// A path that cannot be read at all is a mistake in the command
@@ -245,6 +261,29 @@ func serveAgent(ctx context.Context, env *environment, af *agentFlags, load func
 			return exitRuntime
 		}
 	}
+	// A store that cannot be opened is an agent error, not a reason to
+	// stop: runs and metrics go on without history, and /-/ready says why.
+	health, err := history.NewHealth(reg)
+	if err != nil {
+		fmt.Fprintln(env.stderr, "uxprobe: registering metrics:", err)
+		return exitRuntime
+	}
+	hist, err := af.storage.open(ctx, health, log)
+	if err != nil {
+		log.Error("the run history cannot be opened; running without it", "path", af.storage.path, "err", err)
+	} else if hist != nil {
+		log.Info("keeping run history", "path", af.storage.path)
+		defer func() {
+			if err := hist.Close(); err != nil {
+				log.Warn("closing the run history", "err", err)
+			}
+		}()
+	}
+	var histExporter agent.Exporter
+	if hist != nil {
+		histExporter = hist // not a typed nil in the interface
+	}
+
 	splay := af.splay
 	if splay == 0 {
 		splay = -1 // the flag's 0 means no splay; the agent's 0 means its default
@@ -253,6 +292,7 @@ func serveAgent(ctx context.Context, env *environment, af *agentFlags, load func
 	a, err := agent.New(agent.Options{
 		Runner:          lr,
 		Exporters:       []agent.Exporter{col},
+		History:         histExporter,
 		Store:           store,
 		Registerer:      reg,
 		Load:            load,
@@ -277,7 +317,8 @@ func serveAgent(ctx context.Context, env *environment, af *agentFlags, load func
 		return exitRuntime
 	}
 	srv := &http.Server{
-		Handler:           newAgentHandler(a, reg, func() bool { return browserUp.Load() && a.Loaded() }, log),
+		Handler: newAgentHandler(a, reg, func() bool { return browserUp.Load() && a.Loaded() }, log,
+			historyPages(a, hist, health, &af.storage, af.webRefresh, log), storageNote(&af.storage, health)),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 
@@ -296,6 +337,21 @@ func serveAgent(ctx context.Context, env *environment, af *agentFlags, load func
 		}
 		return nil
 	})
+	if hist != nil {
+		g.Go(func() error {
+			// Retention stops with the agent; the store closes after g.
+			ctx, cancel := context.WithCancel(gctx)
+			defer cancel()
+			go func() {
+				select {
+				case <-agentDone:
+				case <-ctx.Done():
+				}
+				cancel()
+			}()
+			return hist.RunRetention(ctx)
+		})
+	}
 	g.Go(func() error {
 		<-agentDone
 		shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

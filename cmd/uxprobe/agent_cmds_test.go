@@ -116,7 +116,9 @@ func startAgentCmd(t *testing.T, starter runnerStarter, args ...string) *agentPr
 	env := &environment{stdout: p.stdout, stderr: p.stderr, lookupEnv: func(string) (string, bool) { return "", false }, sighup: p.hup, startRunner: starter}
 	ctx, cancel := context.WithCancel(context.Background())
 	p.cancel = cancel
-	args = append([]string{args[0], "--web.listen-address=" + addr, "--log.level=debug"}, args[1:]...)
+	// The history goes to the test's directory, not the package's (a
+	// test's own --storage.path comes later and wins).
+	args = append([]string{args[0], "--web.listen-address=" + addr, "--log.level=debug", "--storage.path=" + t.TempDir()}, args[1:]...)
 	done := make(chan struct{})
 	go func() {
 		p.code <- run(ctx, env, args)
@@ -355,7 +357,7 @@ func TestRunBasicAuth(t *testing.T) {
 	done := make(chan int, 1)
 	flows := t.TempDir()
 	go func() {
-		done <- run(ctx, env, []string{"run", "--web.listen-address=" + addr, "--web.config.file=" + cfg, flows})
+		done <- run(ctx, env, []string{"run", "--web.listen-address=" + addr, "--web.config.file=" + cfg, "--storage.path=" + t.TempDir(), flows})
 	}()
 	defer func() {
 		cancel()
@@ -389,6 +391,36 @@ func TestRunBasicAuth(t *testing.T) {
 				t.Fatalf("HTTP %d, want %d", got, tt.want)
 			}
 		})
+	}
+
+	// The status page, the history API and run-now sit behind the same
+	// auth.
+	do := func(method, path, user, pass string) int {
+		req, _ := http.NewRequest(method, "http://"+addr+path, nil)
+		if user != "" {
+			req.SetBasicAuth(user, pass)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, c := range []struct {
+		method, path, user, pass string
+		want                     int
+	}{
+		{"GET", "/", "", "", http.StatusUnauthorized},
+		{"GET", "/api/v1/runs", "", "", http.StatusUnauthorized},
+		{"POST", "/api/v1/flows/nope/run", "", "", http.StatusUnauthorized},
+		{"POST", "/api/v1/flows/nope/run", "alice", "nope", http.StatusUnauthorized},
+		{"POST", "/api/v1/flows/nope/run", "alice", "s3cret", http.StatusNotFound},
+		{"GET", "/", "alice", "s3cret", http.StatusOK},
+	} {
+		if got := do(c.method, c.path, c.user, c.pass); got != c.want {
+			t.Errorf("%s %s as %q: HTTP %d, want %d", c.method, c.path, c.user, got, c.want)
+		}
 	}
 }
 
@@ -437,7 +469,8 @@ func TestAgentHelp(t *testing.T) {
 				t.Fatalf("exit code %d", code)
 			}
 			for _, f := range []string{"--web.listen-address", "--web.config.file", "--browser.path", "--browser.no-sandbox",
-				"--browser.max-concurrency", "--schedule.splay", "--shutdown.timeout", "--shard", "--artifacts", "--log.level", "--log.format"} {
+				"--browser.max-concurrency", "--schedule.splay", "--shutdown.timeout", "--shard", "--artifacts", "--log.level", "--log.format",
+				"--storage.path", "--storage.retention", "--storage.retention.size", "--web.refresh", "--artifacts.har"} {
 				if !strings.Contains(stderr.String(), f) {
 					t.Errorf("help lacks %s", f)
 				}
@@ -451,7 +484,7 @@ func TestDemo(t *testing.T) {
 	starter := fakeStarter(fr)
 	p := startAgentCmd(t, starter, "demo", "--demo.listen-address=127.0.0.1:0", "--demo.schedule=@every 1h", "--schedule.splay=0", "--demo.faults=checkout")
 	out := p.stdout.String()
-	for _, w := range []string{"/admin/faults", p.url + "/metrics", p.url + "/api/v1/results", "curl -d faults=checkout"} {
+	for _, w := range []string{"/admin/faults", p.url + "/metrics", p.url + "/api/v1/results", "curl -d faults=checkout", "status page:     " + p.url + "/"} {
 		if !strings.Contains(out, w) {
 			t.Errorf("banner lacks %q:\n%s", w, out)
 		}
@@ -493,7 +526,9 @@ func TestReadyWaitsForChrome(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	flows := t.TempDir()
-	go func() { done <- run(ctx, env, []string{"run", "--web.listen-address=" + addr, flows}) }()
+	go func() {
+		done <- run(ctx, env, []string{"run", "--web.listen-address=" + addr, "--storage.path=" + t.TempDir(), flows})
+	}()
 	defer func() {
 		cancel()
 		<-done

@@ -12,6 +12,7 @@ import (
 
 	"github.com/uxprobe/uxprobe/agent"
 	"github.com/uxprobe/uxprobe/agent/result"
+	"github.com/uxprobe/uxprobe/agent/statuspage"
 )
 
 // indexPage links the endpoints, so that a person who opens the agent's
@@ -31,8 +32,10 @@ var indexPage = template.Must(template.New("index").Parse(`<!doctype html>
 </body></html>
 `))
 
-// newAgentHandler serves the agent's endpoints.
-func newAgentHandler(a *agent.Agent, reg *prometheus.Registry, ready func() bool, log *slog.Logger) http.Handler {
+// newAgentHandler serves the agent's endpoints. pages, if not nil, serves
+// the status page at / and the history API instead of the index page;
+// note, if not nil, adds a line to /-/ready's answer.
+func newAgentHandler(a *agent.Agent, reg *prometheus.Registry, ready func() bool, log *slog.Logger, pages http.Handler, note func() string) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		ErrorLog:      slog.NewLogLogger(log.Handler(), slog.LevelError),
@@ -50,6 +53,11 @@ func newAgentHandler(a *agent.Agent, reg *prometheus.Registry, ready func() bool
 			return
 		}
 		_, _ = w.Write([]byte("OK"))
+		if note != nil {
+			if n := note(); n != "" {
+				_, _ = w.Write([]byte("\n" + n + "\n"))
+			}
+		}
 	})
 	// A reload changes state, so it takes POST only, as in Prometheus;
 	// the method pattern makes the mux answer other methods with 405.
@@ -75,6 +83,12 @@ func newAgentHandler(a *agent.Agent, reg *prometheus.Registry, ready func() bool
 			log.Debug("writing /api/v1/results", "err", err)
 		}
 	})
+	if pages != nil {
+		for _, p := range statuspage.Patterns() {
+			mux.Handle(p, pages)
+		}
+		return mux
+	}
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		_ = indexPage.Execute(w, struct {

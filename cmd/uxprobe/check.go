@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/uxprobe/uxprobe/agent"
+	"github.com/uxprobe/uxprobe/agent/history"
 	"github.com/uxprobe/uxprobe/agent/result"
 	"github.com/uxprobe/uxprobe/agent/runner"
 	jsonexp "github.com/uxprobe/uxprobe/exporters/json"
@@ -32,6 +33,8 @@ type checkFlags struct {
 	artifacts string
 	pushURL   string
 	pushJob   string
+	storage   storageFlags
+	har       harFlag
 	vars      varsFlag
 }
 
@@ -52,6 +55,9 @@ func runCheck(ctx context.Context, env *environment, args []string) int {
 	fs.StringVar(&cf.pushURL, "push.url", "", "push the results' metrics to this Prometheus Pushgateway, grouped by flow")
 	fs.StringVar(&cf.pushJob, "push.job", "uxprobe", "the job label of pushed metrics")
 	fs.Var(cf.vars, "var", "override a flow variable, name=value (repeatable)")
+	fs.Var(&cf.har, "artifacts.har", harUsage)
+	cf.storage.register(fs, "",
+		"also record the runs in the run history in this directory, the --storage.path of a `uxprobe run`, so that CI runs and scheduled runs share one history (SQLite allows both at once); empty records none")
 	if ok, code := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -83,6 +89,25 @@ func runCheck(ctx context.Context, env *environment, args []string) int {
 		}
 	}
 
+	// A history that cannot be opened does not stop the check, as in the
+	// agent; it is reported, and the exit code says so.
+	hist, storageErr := cf.storage.open(ctx, nil, slog.New(slog.DiscardHandler))
+	if storageErr != nil {
+		fmt.Fprintln(env.stderr, "uxprobe check: --storage.path: running without the run history:", storageErr)
+	}
+	if hist != nil {
+		defer func() {
+			// The agent prunes in the background; a history that only CI
+			// writes is pruned here.
+			if _, err := hist.Prune(context.Background()); err != nil {
+				fmt.Fprintln(env.stderr, "uxprobe check: pruning the run history:", err)
+			}
+			if err := hist.Close(); err != nil {
+				fmt.Fprintln(env.stderr, "uxprobe check: closing the run history:", err)
+			}
+		}()
+	}
+
 	b, err := cf.browser.start(min(cf.parallel, len(jobs)), nil)
 	if err != nil {
 		fmt.Fprintln(env.stderr, "uxprobe check:", err)
@@ -94,12 +119,12 @@ func runCheck(ctx context.Context, env *environment, args []string) int {
 		}
 	}()
 	prog := newProgress(env.stdout, len(jobs))
-	r := &runner.Runner{Browser: b, ArtifactsDir: cf.artifacts, Progress: prog.step}
+	r := &runner.Runner{Browser: b, ArtifactsDir: cf.artifacts, Progress: prog.step, HAR: cf.har.Mode()}
 	// The reports are agent exporters, as in `uxprobe run`; their errors
 	// are printed after the table.
 	results, exportErr := agent.RunOnce(ctx, r, jobs, agent.OnceOptions{
 		Parallel:  cf.parallel,
-		Exporters: cf.exporters(),
+		Exporters: cf.exporters(hist),
 		Done:      prog.done,
 		Logger:    slog.New(slog.DiscardHandler),
 	})
@@ -117,13 +142,20 @@ func runCheck(ctx context.Context, env *environment, args []string) int {
 		fmt.Fprintln(env.stderr, "uxprobe check:", exportErr)
 		return exitRuntime
 	}
+	if storageErr != nil {
+		return exitRuntime
+	}
 	return code
 }
 
 // exporters are the reports the flags ask for, in the order they are
 // written.
-func (cf *checkFlags) exporters() []agent.Exporter {
+func (cf *checkFlags) exporters(hist *history.Store) []agent.Exporter {
 	var exps []agent.Exporter
+	if hist != nil {
+		// First: it gives each result its id, which the reports then carry.
+		exps = append(exps, hist)
+	}
 	if cf.jsonFile != "" {
 		exps = append(exps, jsonexp.New(cf.jsonFile))
 	}

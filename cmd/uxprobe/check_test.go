@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
@@ -16,11 +17,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/har"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
 	"github.com/uxprobe/uxprobe/agent/demoshop"
+	"github.com/uxprobe/uxprobe/agent/history"
 	"github.com/uxprobe/uxprobe/agent/result"
 	promexp "github.com/uxprobe/uxprobe/exporters/prometheus"
 	"github.com/uxprobe/uxprobe/scenarios"
@@ -284,11 +287,12 @@ func TestCheckCheckoutFault(t *testing.T) {
 	artifacts := filepath.Join(out, "artifacts")
 	jsonFile := filepath.Join(out, "results.json")
 	junitFile := filepath.Join(out, "report.xml")
+	storage := filepath.Join(out, "history")
 
 	start := time.Now()
 	code, stdout, stderr := runCheckWithChrome(t, "--flow", "checkout", "--device", "desktop", "--parallel", "2",
 		"--var", "base_url="+srv.URL, "--artifacts", artifacts, "--json", jsonFile, "--junit", junitFile,
-		exampleFlowsDir(t))
+		"--storage.path", storage, exampleFlowsDir(t))
 	t.Logf("check of the broken checkout took %s", time.Since(start).Round(time.Millisecond))
 	if code != exitFailed {
 		t.Fatalf("exit code %d, want 1\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
@@ -349,6 +353,50 @@ func TestCheckCheckoutFault(t *testing.T) {
 		}
 		if !strings.Contains(c.SystemOut, "screenshot: "+shot) {
 			t.Errorf("system-out does not point at the failure screenshot:\n%s", c.SystemOut)
+		}
+	})
+	t.Run("history", func(t *testing.T) {
+		// --storage.path: the run is in the history the agent reads, under
+		// the id the JSON report carries, with its own copy of the
+		// failure screenshot.
+		h, err := history.Open(context.Background(), storage, history.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer h.Close()
+		runs, err := h.Runs(context.Background(), history.Query{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		results := readCheckJSON(t, jsonFile)
+		if len(runs) != 1 || len(results) != 1 || runs[0].ID == "" || runs[0].ID != results[0].ID {
+			t.Fatalf("history %v, JSON ids %v: want the one run under one id", runs, results)
+		}
+		if runs[0].Result.Error == nil || runs[0].Result.Error.Step != "place order" {
+			t.Errorf("stored result %+v", runs[0].Result)
+		}
+		if _, ok := runs[0].Artifact("failure-place_order.png"); !ok {
+			t.Errorf("artifacts %v lack the failure screenshot", runs[0].Artifacts)
+		}
+		// --artifacts.har's default, on-failure: the HAR is in the history
+		// too, with the order's HTTP 500.
+		f, _, err := h.OpenArtifact(context.Background(), runs[0].ID, "network.har")
+		if err != nil {
+			t.Fatalf("no HAR kept with the failed run: %v", err)
+		}
+		defer f.Close()
+		var doc har.HAR
+		if err := json.NewDecoder(f).Decode(&doc); err != nil {
+			t.Fatalf("the HAR does not decode: %v", err)
+		}
+		found := false
+		for _, e := range doc.Log.Entries {
+			if e.Request.Method == "POST" && strings.HasSuffix(e.Request.URL, "/checkout") && e.Response.Status == 500 {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("the HAR lacks POST /checkout with HTTP 500 (%d entries)", len(doc.Log.Entries))
 		}
 	})
 	t.Run("failure screenshot", func(t *testing.T) {
@@ -429,7 +477,7 @@ func TestCheckHelp(t *testing.T) {
 		t.Errorf("help went to stdout:\n%s", stdout)
 	}
 	for _, f := range []string{"--browser.path", "--browser.no-sandbox", "--device", "--flow", "--parallel", "--json", "--junit",
-		"--artifacts", "--push.url", "--push.job", "--var"} {
+		"--artifacts", "--push.url", "--push.job", "--var", "--storage.path", "--storage.retention", "--storage.retention.size", "--artifacts.har"} {
 		if !strings.Contains(stderr, "  "+f+"\n") {
 			t.Errorf("help lacks %s:\n%s", f, stderr)
 		}

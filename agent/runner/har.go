@@ -1,0 +1,319 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/chromedp/cdproto/har"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+
+	"github.com/uxprobe/uxprobe/agent/result"
+	"github.com/uxprobe/uxprobe/scenarios"
+)
+
+// HARMode says when a run's network log is written (--artifacts.har).
+type HARMode string
+
+// The HAR modes. The zero value writes none.
+const (
+	HAROnFailure HARMode = "on-failure"
+	HARAlways    HARMode = "always"
+	HARNever     HARMode = "never"
+)
+
+// ParseHARMode checks a --artifacts.har value.
+func ParseHARMode(s string) (HARMode, error) {
+	switch m := HARMode(s); m {
+	case HAROnFailure, HARAlways, HARNever:
+		return m, nil
+	}
+	return "", fmt.Errorf("%q: want on-failure, always or never", s)
+}
+
+// harFile is the name of a run's HAR beside its screenshots.
+const harFile = "network.har"
+
+// maxHAREntries bounds the log of a page that never stops requesting.
+const maxHAREntries = 2000
+
+// sanitizedHeaders carry credentials whatever the flow declares as secret;
+// their values are replaced, as Chrome DevTools' sanitized HAR export does.
+var sanitizedHeaders = []string{"authorization", "cookie", "set-cookie", "proxy-authorization"}
+
+// harRecorder builds a HAR 1.2 log of a tab's requests from the network
+// events the tracker also hears. Response bodies are not kept: they may
+// hold anything, and a HAR is for timings and statuses. Every URL, header
+// value and post body passes through the flow's mask.
+type harRecorder struct {
+	mask func(string) string
+	step func() string
+
+	mu      sync.Mutex
+	entries []*harEntry
+	byID    map[network.RequestID]*harEntry
+	dropped int
+}
+
+// harEntry is a HAR entry with the step that was running when the request
+// started, as a custom field (HAR's custom fields start with "_").
+type harEntry struct {
+	*har.Entry
+	Step string `json:"_step,omitempty"`
+
+	wallStart   time.Time
+	monoStart   float64 // seconds, the event's monotonic timestamp
+	timing      *network.ResourceTiming
+	headersDone float64 // ms after the request started, when the headers arrived
+}
+
+func newHARRecorder(mask func(string) string, step func() string) *harRecorder {
+	return &harRecorder{mask: mask, step: step, byID: map[network.RequestID]*harEntry{}}
+}
+
+func (h *harRecorder) listen(ev any) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	switch ev := ev.(type) {
+	case *network.EventRequestWillBeSent:
+		if ev.Request == nil {
+			return
+		}
+		if prev := h.byID[ev.RequestID]; prev != nil && ev.RedirectResponse != nil {
+			// A redirect reuses the request id: the hop ends here, as its
+			// own entry, and the next one starts.
+			h.respond(prev, ev.RedirectResponse)
+			prev.Response.RedirectURL = h.mask(ev.Request.URL)
+			h.finish(prev, float64(ev.Timestamp), 0)
+		}
+		if len(h.entries) >= maxHAREntries {
+			h.dropped++
+			return
+		}
+		e := &harEntry{Entry: &har.Entry{
+			Request: h.request(ev.Request),
+			Response: &har.Response{
+				Cookies: []*har.Cookie{}, Headers: []*har.NameValuePair{},
+				Content: &har.Content{MimeType: "x-unknown"}, HeadersSize: -1, BodySize: -1,
+			},
+			Cache:   &har.Cache{},
+			Timings: &har.Timings{Send: 0, Wait: 0, Receive: 0},
+		}, Step: h.step()}
+		e.wallStart = time.UnixMicro(int64(float64(ev.WallTime) * 1e6)).UTC()
+		e.monoStart = float64(ev.Timestamp)
+		e.StartedDateTime = e.wallStart.Format("2006-01-02T15:04:05.000Z07:00")
+		h.entries = append(h.entries, e)
+		h.byID[ev.RequestID] = e
+	case *network.EventResponseReceived:
+		if e := h.byID[ev.RequestID]; e != nil && ev.Response != nil {
+			h.respond(e, ev.Response)
+		}
+	case *network.EventLoadingFinished:
+		if e := h.byID[ev.RequestID]; e != nil {
+			h.finish(e, float64(ev.Timestamp), int64(ev.EncodedDataLength))
+			delete(h.byID, ev.RequestID)
+		}
+	case *network.EventLoadingFailed:
+		if e := h.byID[ev.RequestID]; e != nil {
+			// HAR has no field for a network error: status 0 and the
+			// error as the status text, as DevTools writes it.
+			e.Response.StatusText = h.mask(ev.ErrorText)
+			if ev.Canceled {
+				e.Response.StatusText = "canceled"
+			}
+			h.finish(e, float64(ev.Timestamp), 0)
+			delete(h.byID, ev.RequestID)
+		}
+	}
+}
+
+func (h *harRecorder) request(r *network.Request) *har.Request {
+	req := &har.Request{
+		Method: r.Method, URL: h.mask(r.URL), HTTPVersion: "",
+		Cookies: []*har.Cookie{}, Headers: h.headers(r.Headers), QueryString: []*har.NameValuePair{},
+		HeadersSize: -1, BodySize: 0,
+	}
+	if u, err := url.Parse(r.URL); err == nil {
+		for k, vs := range u.Query() {
+			for _, v := range vs {
+				req.QueryString = append(req.QueryString, &har.NameValuePair{Name: h.mask(k), Value: h.mask(v)})
+			}
+		}
+		slices.SortFunc(req.QueryString, func(a, b *har.NameValuePair) int { return strings.Compare(a.Name, b.Name) })
+	}
+	if r.HasPostData {
+		var body []byte
+		for _, p := range r.PostDataEntries {
+			body = append(body, p.Bytes...)
+		}
+		req.BodySize = int64(len(body))
+		mime, _ := r.Headers["Content-Type"].(string)
+		req.PostData = &har.PostData{MimeType: mime, Params: []*har.Param{}, Text: h.mask(string(body))}
+	}
+	return req
+}
+
+func (h *harRecorder) headers(hs network.Headers) []*har.NameValuePair {
+	out := make([]*har.NameValuePair, 0, len(hs))
+	for k, v := range hs {
+		val := h.mask(fmt.Sprint(v))
+		if slices.Contains(sanitizedHeaders, strings.ToLower(k)) {
+			val = "***"
+		}
+		out = append(out, &har.NameValuePair{Name: k, Value: val})
+	}
+	slices.SortFunc(out, func(a, b *har.NameValuePair) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+func (h *harRecorder) respond(e *harEntry, r *network.Response) {
+	e.Response.Status = r.Status
+	e.Response.StatusText = r.StatusText
+	e.Response.HTTPVersion = r.Protocol
+	e.Request.HTTPVersion = r.Protocol
+	e.Response.Headers = h.headers(r.Headers)
+	e.Response.Content.MimeType = r.MimeType
+	e.ServerIPAddress = r.RemoteIPAddress
+	if len(r.RequestHeaders) > 0 {
+		// What went over the wire, with the headers Chrome adds.
+		e.Request.Headers = h.headers(r.RequestHeaders)
+	}
+	if r.Timing != nil {
+		e.timing = r.Timing
+		e.headersDone = r.Timing.ReceiveHeadersEnd
+	}
+}
+
+// finish fills the timings: Chrome's ResourceTiming gives the phases in
+// milliseconds after its requestTime; the rest, to the end of loading, is
+// receive.
+func (h *harRecorder) finish(e *harEntry, endMono float64, bytes int64) {
+	if bytes > 0 {
+		e.Response.BodySize = bytes
+		e.Response.Content.Size = bytes
+	}
+	total := math.Max(0, (endMono-e.monoStart)*1000)
+	t := e.timing
+	if t == nil {
+		e.Timings.Wait = total
+		e.Time = total
+		return
+	}
+	phase := func(start, end float64) *float64 {
+		if start < 0 || end < start {
+			v := -1.0
+			return &v
+		}
+		v := end - start
+		return &v
+	}
+	// requestTime may be later than the event's timestamp (queueing);
+	// blocked is that gap plus what precedes DNS.
+	offset := math.Max(0, (t.RequestTime-e.monoStart)*1000)
+	first := t.SendStart
+	for _, s := range []float64{t.DNSStart, t.ConnectStart} {
+		if s >= 0 && s < first {
+			first = s
+		}
+	}
+	blocked := offset + math.Max(0, first)
+	e.Timings.Blocked = &blocked
+	e.Timings.DNS = phase(t.DNSStart, t.DNSEnd)
+	e.Timings.Connect = phase(t.ConnectStart, t.ConnectEnd)
+	e.Timings.Ssl = phase(t.SslStart, t.SslEnd)
+	e.Timings.Send = math.Max(0, t.SendEnd-t.SendStart)
+	e.Timings.Wait = math.Max(0, t.ReceiveHeadersEnd-t.SendEnd)
+	e.Timings.Receive = math.Max(0, total-offset-t.ReceiveHeadersEnd)
+	e.Time = blocked + e.Timings.Send + e.Timings.Wait + e.Timings.Receive
+	for _, p := range []*float64{e.Timings.DNS, e.Timings.Connect} {
+		if *p > 0 {
+			e.Time += *p
+		}
+	}
+}
+
+// harLog is har.Log with our entries: a field at a shallower depth wins
+// over the embedded one in encoding/json.
+type harLog struct {
+	*har.Log
+	Entries []*harEntry `json:"entries"`
+}
+
+// write saves the log as a HAR 1.2 file.
+func (h *harRecorder) write(path string, res *result.Result) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	comment := ""
+	if h.dropped > 0 {
+		comment = fmt.Sprintf("%d further requests left out", h.dropped)
+	}
+	doc := struct {
+		Log harLog `json:"log"`
+	}{harLog{
+		Log: &har.Log{Version: "1.2", Creator: &har.Creator{Name: "uxprobe", Version: "1"},
+			Comment: fmt.Sprintf("flow %s on %s, started %s. %s", res.Flow, res.Device, res.StartedAt.Format(time.RFC3339), comment)},
+		Entries: h.entries,
+	}}
+	if doc.Log.Entries == nil {
+		doc.Log.Entries = []*harEntry{}
+	}
+	data, err := json.MarshalIndent(doc, "", " ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, data, 0o644)
+}
+
+// wantHAR reports whether the run's log is to be written.
+func (r *Runner) wantHAR(res *result.Result) bool {
+	switch r.HAR {
+	case HARAlways:
+		return true
+	case HAROnFailure:
+		return !res.Success
+	}
+	return false
+}
+
+// saveHAR writes the run's HAR beside its screenshots and names it in the
+// result; a failure to write is logged, not the run's failure.
+func (r *Runner) saveHAR(h *harRecorder, res *result.Result, f *scenarios.Flow, d scenarios.Device) {
+	if h == nil || r.ArtifactsDir == "" || !r.wantHAR(res) {
+		return
+	}
+	shot, err := r.screenshotPath(f, d)("x")
+	if err != nil {
+		return
+	}
+	path := filepath.Join(filepath.Dir(shot), harFile)
+	if err := h.write(path, res); err != nil {
+		r.logger().Warn("writing the run's HAR", "flow", f.Name, "device", d.Name, "err", err)
+		return
+	}
+	res.HAR = path
+}
+
+// recordHAR starts a HAR recorder on the tab when the run may need one.
+func (r *Runner) recordHAR(ctx context.Context, ev *tracker, f *scenarios.Flow) *harRecorder {
+	if r.HAR != HAROnFailure && r.HAR != HARAlways || r.ArtifactsDir == "" {
+		return nil
+	}
+	h := newHARRecorder(f.Mask, ev.currentStep)
+	if err := chromedp.Listen(ctx, h.listen); err != nil {
+		r.logger().Warn("recording the run's HAR", "flow", f.Name, "err", err)
+		return nil
+	}
+	return h
+}

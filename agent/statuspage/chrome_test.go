@@ -1,0 +1,99 @@
+package statuspage
+
+import (
+	"context"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/uxprobe/uxprobe/agent/browser"
+	"github.com/uxprobe/uxprobe/agent/runner"
+	"github.com/uxprobe/uxprobe/scenarios"
+)
+
+// pageFlow is what a person does on the status page, as a uxprobe flow: on
+// the overview, the failing flow's step and both device columns are
+// visible, the first Tab reaches the skip link, and nothing overflows
+// sideways; the flow page shows both devices and the failing step. The
+// screenshots become the references under testdata/ with -update.
+const pageFlow = `
+name: statuspage
+devices: [desktop, mobile]
+steps:
+  - goto: ${base}/
+  - name: failing step shown
+    assert_text: {selector: "tr.failing", contains: "failed at place order (navigation)"}
+  - name: device columns shown
+    eval: "document.body.innerText.includes('desktop') && document.body.innerText.includes('mobile')"
+  - name: no sideways overflow on the overview
+    eval: "document.documentElement.scrollWidth <= window.innerWidth"
+  - name: keyboard reaches the skip link
+    press: Tab
+  - eval: "document.activeElement.classList.contains('skip')"
+  - screenshot: overview
+  - name: open the failing flow
+    click: "text=checkout"
+  - assert_url: /flows/checkout
+  - assert_visible: "#dev-desktop"
+  - assert_visible: "#dev-mobile"
+  - name: failing step on the flow page
+    assert_text: {selector: "section[aria-labelledby=dev-mobile]", contains: "failed at place order"}
+  - assert_visible: "img[alt*='last successful run']"
+  - name: no sideways overflow on the flow page
+    eval: "document.documentElement.scrollWidth <= window.innerWidth"
+  - screenshot: flow
+`
+
+func TestStatusPageInChrome(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Chrome")
+	}
+	srv := httptest.NewServer(New(Options{Store: newStore(t), Now: func() time.Time { return now },
+		Flows: func() []*scenarios.Flow { return flows(t) }}))
+	defer srv.Close()
+	fl, err := scenarios.Parse("statuspage.yaml", []byte(pageFlow), scenarios.LoadOptions{Vars: map[string]string{"base": srv.URL}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := browser.Start(browser.Options{NoSandbox: os.Geteuid() == 0})
+	if err != nil {
+		t.Fatalf("this test needs Chrome: %v", err)
+	}
+	defer func() {
+		if err := b.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
+	artifacts := t.TempDir()
+	r := &runner.Runner{Browser: b, ArtifactsDir: artifacts}
+	for _, d := range fl[0].Devices {
+		t.Run(d.Name, func(t *testing.T) {
+			res := r.Run(context.Background(), fl[0], d)
+			if !res.Success {
+				t.Fatalf("the status page failed its own flow on %s: %+v", d.Name, res.Error)
+			}
+			if len(res.ConsoleErrors) > 0 || len(res.FailedRequests) > 0 {
+				t.Errorf("console errors %q, failed requests %+v", res.ConsoleErrors, res.FailedRequests)
+			}
+			for _, name := range []string{"overview", "flow"} {
+				ref := filepath.Join("testdata", "chrome-"+name+"-"+d.Name+".png")
+				if *update {
+					data, err := os.ReadFile(filepath.Join(artifacts, "statuspage", d.Name, name+".png"))
+					if err != nil {
+						t.Fatal(err)
+					}
+					if err := os.WriteFile(ref, data, 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+				// Pixels differ with fonts and Chrome versions: the
+				// references are for people, looked at once, not compared.
+				if _, err := os.Stat(ref); err != nil {
+					t.Errorf("no reference screenshot %s (run with -update and look at it): %v", ref, err)
+				}
+			}
+		})
+	}
+}
