@@ -63,10 +63,14 @@ const (
 	KindBrowser ErrorKind = "browser"
 	// KindCancelled means the agent stopped the run, at shutdown.
 	KindCancelled ErrorKind = "cancelled"
+	// KindPageCrash means the page's renderer died (out of memory, a
+	// renderer bug the page triggers) while Chrome itself stayed up: the
+	// user saw "Aw, Snap!", so it is the site's failure.
+	KindPageCrash ErrorKind = "page_crash"
 )
 
 // ErrorKinds lists every kind, for documentation and metric checks.
-var ErrorKinds = []ErrorKind{KindAssertion, KindTimeout, KindElementNotFound, KindNavigation, KindScript, KindBrowser, KindCancelled}
+var ErrorKinds = []ErrorKind{KindAssertion, KindTimeout, KindElementNotFound, KindNavigation, KindScript, KindPageCrash, KindBrowser, KindCancelled}
 
 // StepError is a failure of a step with its kind and a specific message.
 type StepError struct {

@@ -51,6 +51,7 @@ type tracker struct {
 	console   []string
 	failed    []result.FailedRequest
 	crashed   bool
+	crash     chan struct{} // closed when the renderer crashed: no call gets an answer after it
 	changed   chan struct{} // signalled (non-blocking) after each relevant event
 	mask      func(string) string
 	extraErrs int // console errors past the cap, counted so the cut shows
@@ -63,6 +64,7 @@ func newTracker(mainFrame string, mask func(string) string) *tracker {
 		reqDoc:    map[network.RequestID]*document{},
 		reqURL:    map[network.RequestID]string{},
 		changed:   make(chan struct{}, 1),
+		crash:     make(chan struct{}),
 		mask:      mask,
 	}
 }
@@ -209,6 +211,9 @@ func (t *tracker) listen(ev any) {
 		}
 		t.addConsole("console.error: " + strings.Join(parts, " "))
 	case *inspector.EventTargetCrashed:
+		if !t.crashed {
+			close(t.crash)
+		}
 		t.crashed = true
 		t.signal()
 	}

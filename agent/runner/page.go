@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
@@ -33,6 +34,9 @@ type tabPage struct {
 	taken   []string
 	timeout time.Duration   // of the current step, for messages
 	runCtx  context.Context // the whole run's, for calls that outlive a step's deadline a little
+	// answered is whether the page answered a call in the current step:
+	// a step in which it answered nothing observed nothing.
+	answered atomic.Bool
 }
 
 var _ scenarios.Page = (*tabPage)(nil)
@@ -59,7 +63,11 @@ func (p *tabPage) withGrace(ctx context.Context) (context.Context, context.Cance
 // document until ctx ends.
 func (p *tabPage) call(ctx context.Context, expr string, out any) error {
 	for {
-		res, err := cdp.Call(ctx, p.t, runtime.Evaluate, runtime.EvaluateParams{
+		if err := ctx.Err(); err != nil {
+			return err // asked nothing, so the page is not to blame
+		}
+		sent := time.Now()
+		res, err := p.evaluate(ctx, runtime.EvaluateParams{
 			Expression:    expr,
 			AwaitPromise:  ptr(true),
 			ReturnByValue: ptr(true),
@@ -71,8 +79,9 @@ func (p *tabPage) call(ctx context.Context, expr string, out any) error {
 				}
 				continue
 			}
-			return p.wrap(ctx, err)
+			return p.unanswered(ctx, sent, err)
 		}
+		p.answered.Store(true)
 		if ex := res.ExceptionDetails; ex != nil {
 			text := exceptionText(ex)
 			if strings.Contains(text, "__uxprobe") {
@@ -119,7 +128,7 @@ func (p *tabPage) wrap(ctx context.Context, err error) error {
 		return err // the runner names the timeout with its context
 	}
 	if p.events.isCrashed() {
-		return scenarios.Fail(scenarios.KindBrowser, "the page crashed")
+		return scenarios.Fail(scenarios.KindPageCrash, "the page crashed")
 	}
 	return scenarios.Fail(scenarios.KindBrowser, "lost the browser: %v", err)
 }
@@ -217,7 +226,7 @@ func (p *tabPage) waitLoaded(ctx context.Context, mark int) error {
 			}
 		}
 		if p.events.isCrashed() {
-			return scenarios.Fail(scenarios.KindBrowser, "the page crashed")
+			return scenarios.Fail(scenarios.KindPageCrash, "the page crashed")
 		}
 		select {
 		case <-ctx.Done():
@@ -277,8 +286,9 @@ func (p *tabPage) mouse(ctx context.Context, typ input.DispatchMouseEventType, x
 			params.Buttons = 1
 		}
 	}
+	sent := time.Now()
 	_, err := cdp.Call(ctx, p.t, input.DispatchMouseEvent, params)
-	return p.wrap(ctx, err)
+	return p.unanswered(ctx, sent, err)
 }
 
 // Click implements scenarios.Page.
@@ -351,8 +361,9 @@ func (p *tabPage) Fill(ctx context.Context, sel scenarios.Selector, value string
 	// insertText types the whole value as one input event, as an IME
 	// would: the page sees beforeinput/input with the final text, and a run
 	// does not pay one round trip per character.
+	sent := time.Now()
 	_, err := cdp.Call(ctx, p.t, input.InsertText, input.InsertTextParams{Text: value})
-	return p.wrap(ctx, err)
+	return p.unanswered(ctx, sent, err)
 }
 
 // Select implements scenarios.Page.
@@ -391,8 +402,9 @@ func (p *tabPage) Press(ctx context.Context, sel *scenarios.Selector, key string
 		keys = key
 	}
 	mark := p.events.navCount()
+	sent := time.Now()
 	if _, err := chromedp.KeyEvent(keys)(ctx, p.t); err != nil {
-		return p.wrap(ctx, err)
+		return p.unanswered(ctx, sent, err)
 	}
 	return p.settle(ctx, mark, navsBefore)
 }
@@ -441,7 +453,7 @@ func (p *tabPage) Title(ctx context.Context) (string, error) {
 
 // Eval implements scenarios.Page.
 func (p *tabPage) Eval(ctx context.Context, expr string) (bool, string, error) {
-	res, err := cdp.Call(ctx, p.t, runtime.Evaluate, runtime.EvaluateParams{
+	res, err := p.evaluate(ctx, runtime.EvaluateParams{
 		Expression:   expr,
 		AwaitPromise: ptr(true),
 	})

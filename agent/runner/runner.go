@@ -80,7 +80,7 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 	gen := r.Browser.Generation()
 	tab, err := r.Browser.NewTab(runCtx)
 	if err != nil {
-		r.fail(res, "", r.classify(ctx, runCtx, nil, "opening a tab", err), f)
+		r.fail(res, "", r.classify(ctx, runCtx, nil, nil, "opening a tab", err), f)
 		r.recoverBrowser(gen)
 		res.DurationSeconds = time.Since(start).Seconds()
 		return res
@@ -98,7 +98,7 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 	defer stop()
 
 	if err := setup(tabRunCtx, t, f, d); err != nil {
-		r.fail(res, "", r.classify(ctx, runCtx, ev, "preparing the tab", err), f)
+		r.fail(res, "", r.classify(ctx, runCtx, tab, ev, "preparing the tab", err), f)
 		r.recoverBrowser(gen)
 		res.DurationSeconds = time.Since(start).Seconds()
 		return res
@@ -122,7 +122,7 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 		ev.setStep(st.Name)
 		stepStart := time.Now()
 		stepCtx, cancelStep := context.WithTimeout(tabRunCtx, st.Timeout)
-		pg.timeout = st.Timeout
+		pg.beginStep(st.Timeout)
 		mark := ev.navCount()
 		err := st.Action.Do(stepCtx, pg)
 		if err == nil {
@@ -138,15 +138,15 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 		sr := result.Step{Name: st.Name, Action: st.Action.Kind(), DurationSeconds: time.Since(stepStart).Seconds(), Success: err == nil}
 		var se *scenarios.StepError
 		if err != nil {
-			se = r.classify(ctx, runCtx, ev, describeStep(st), err)
+			se = r.classify(ctx, runCtx, tab, ev, describeStep(st), err)
 			se.Message = f.Mask(se.Message)
 			sr.Error = se.Message
 		}
 		res.Steps = append(res.Steps, sr)
-		if se == nil || se.Kind != scenarios.KindBrowser {
+		if se == nil || !pageGone(se.Kind) {
 			r.snapshot(tabRunCtx, pg, ev, vitals, false)
 		}
-		if se != nil && (!st.Optional || se.Kind == scenarios.KindBrowser || se.Kind == scenarios.KindCancelled) {
+		if se != nil && (!st.Optional || pageGone(se.Kind) || se.Kind == scenarios.KindCancelled) {
 			failed, failedStep = se, st.Name
 			break
 		}
@@ -156,7 +156,7 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 		r.fail(res, failedStep, failed, f)
 		if failed.Kind == scenarios.KindBrowser {
 			r.recoverBrowser(tab.Generation)
-		} else if r.ArtifactsDir != "" {
+		} else if failed.Kind != scenarios.KindPageCrash && r.ArtifactsDir != "" {
 			// The picture of the moment of failure is what people look at
 			// first; take it with a fresh bound, the step's may be spent.
 			shotCtx, cancelShot := context.WithTimeout(tab.Ctx, 5*time.Second)
@@ -178,6 +178,12 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 
 func describeStep(st scenarios.Step) string { return "step " + st.Name }
 
+// pageGone reports whether a failure left no page to read from: nothing
+// after it (vitals, later steps, a screenshot) could get an answer.
+func pageGone(k scenarios.ErrorKind) bool {
+	return k == scenarios.KindBrowser || k == scenarios.KindPageCrash
+}
+
 func (r *Runner) fail(res *result.Result, step string, se *scenarios.StepError, f *scenarios.Flow) {
 	res.Success = false
 	res.Error = &result.Error{Step: step, Kind: se.Kind, Message: f.Mask(se.Message)}
@@ -186,12 +192,23 @@ func (r *Runner) fail(res *result.Result, step string, se *scenarios.StepError, 
 // classify turns any error of a step into a StepError. Deadlines become
 // timeouts that say whose deadline it was; a parent context that ended means
 // the agent cancelled the run; a dead browser is a browser error.
-func (r *Runner) classify(parent, runCtx context.Context, ev *tracker, what string, err error) *scenarios.StepError {
-	// Whatever a step made of it, a page or a Chrome that died under it is
-	// our failure, not the site's: a crash during a page load looks like a
-	// load that never finishes.
+func (r *Runner) classify(parent, runCtx context.Context, tab *browser.Tab, ev *tracker, what string, err error) *scenarios.StepError {
+	// Whatever a step made of it, a Chrome that died or hung under it is
+	// our failure, not the site's: an unanswered read is no observation.
+	if parent.Err() == nil && tab != nil && (tab.Ctx.Err() != nil || r.Browser.Generation() != tab.Generation) {
+		why := r.Browser.LostReason(tab.Generation)
+		if why == "" {
+			why = "Chrome stopped responding"
+		}
+		return scenarios.Fail(scenarios.KindBrowser, "%s during %s", why, what)
+	}
+	// A renderer that died while Chrome answers is the page's doing; a
+	// crash during a page load looks like a load that never finishes.
 	if parent.Err() == nil && (ev != nil && ev.isCrashed()) {
-		return scenarios.Fail(scenarios.KindBrowser, "the page crashed during %s", what)
+		if r.Browser.Alive(context.Background()) {
+			return scenarios.Fail(scenarios.KindPageCrash, "the page crashed during %s (its renderer died; Chrome stayed up)", what)
+		}
+		return scenarios.Fail(scenarios.KindBrowser, "Chrome stopped responding during %s", what)
 	}
 	se := scenarios.AsStepError(err)
 	if se == nil || se.Kind == scenarios.KindTimeout || se.Kind == scenarios.KindElementNotFound {
