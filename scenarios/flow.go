@@ -70,15 +70,6 @@ func (s Step) RunsOn(d Device) bool {
 	return false
 }
 
-// Mask replaces every secret value of the flow in s with "***". Everything
-// that leaves a run (messages, results, logs) goes through it.
-func (f *Flow) Mask(s string) string {
-	for _, v := range f.secrets {
-		s = strings.ReplaceAll(s, v, "***")
-	}
-	return s
-}
-
 // Device returns the flow's device with the name, if the flow runs on it.
 func (f *Flow) Device(name string) (Device, bool) {
 	i := slices.IndexFunc(f.Devices, func(d Device) bool { return d.Name == name })

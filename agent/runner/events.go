@@ -224,14 +224,15 @@ func (t *tracker) addConsole(msg string) {
 		t.extraErrs++
 		return
 	}
-	t.console = append(t.console, t.mask(scenarios.Clip(msg, maxMessageLen)))
+	t.console = append(t.console, scenarios.Clip(t.mask(msg), maxMessageLen))
 }
 
 func (t *tracker) addFailed(f result.FailedRequest) {
 	if len(t.failed) >= maxFailedRequests {
 		return
 	}
-	f.URL = t.mask(scenarios.Clip(f.URL, maxMessageLen))
+	f.URL = scenarios.Clip(t.mask(f.URL), maxMessageLen)
+	f.Error = t.mask(f.Error)
 	t.failed = append(t.failed, f)
 }
 

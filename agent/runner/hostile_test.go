@@ -1,11 +1,17 @@
 package runner
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"html"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -151,4 +157,103 @@ func TestFrozenChromeDuringAnAssertion(t *testing.T) {
 		t.Fatal("the frozen Chrome was not replaced")
 	}
 	runAfter(t, r, srv)
+}
+
+// hostileSecret has every special character of URLs, JSON, Go quoting and
+// HTML, and alphanumeric runs that survive every encoding: if "Xk7" or
+// "Qz9" shows anywhere, some form of the secret leaked.
+const hostileSecret = `Xk7"Qz9 W&m4/öR2`
+
+var secretFragments = []string{"Xk7", "Qz9"}
+
+// secretSite echoes the secret back in every way a page can: in the
+// title and heading (HTML-escaped), in a broken image's URL (path
+// encoded), in a console error and an uncaught exception long enough to
+// be clipped through the secret.
+func secretSite(t *testing.T) *httptest.Server {
+	t.Helper()
+	mux := http.NewServeMux()
+	mux.HandleFunc("/echo/", func(w http.ResponseWriter, r *http.Request) {
+		// The path holds the whole secret; the query is cut at its "&".
+		q := strings.TrimPrefix(r.URL.Path, "/echo/")
+		lit, _ := json.Marshal(q)
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><link rel="icon" href="data:,"><title>%s</title><h1>%s</h1>
+<img src="/missing/%s.png">
+<script>console.error('x'.repeat(280) + %s); setTimeout(() => { throw new Error('y'.repeat(280) + %s); });</script>`,
+			html.EscapeString(q), html.EscapeString(q), url.PathEscape(q), lit, lit)
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// TestSecretsNeverLeak runs a flow whose secret goes through URLs, page
+// text, console errors, exceptions, failed requests, assertion and eval
+// messages (clipped through the secret), step names and screenshot file
+// names, and checks that no part of it is in the result, the logs or the
+// file names.
+func TestSecretsNeverLeak(t *testing.T) {
+	t.Parallel()
+	srv := secretSite(t)
+	dir := t.TempDir()
+	pad := strings.Repeat("a", 185)
+	f := mustFlow(t, `name: t
+vars: {token: '`+hostileSecret+`'}
+secrets: [token]
+steps:
+  - goto: `+srv.URL+`/echo/${token}?q=${token}
+  - sleep: 200ms
+  - eval: "'`+pad+`${token}' === 'no'"
+    optional: true
+  - assert_text: {selector: h1, contains: "${token} nope"}
+    timeout: 300ms
+    optional: true
+  - eval: "(() => { throw new Error('`+pad+`${token}') })()"
+    optional: true
+  - name: check ${token}
+    assert_title: {equals: "nope ${token}"}
+    timeout: 300ms
+`)
+	var logs bytes.Buffer
+	r := &Runner{Browser: testBrowser, ArtifactsDir: dir, Logger: slog.New(slog.NewTextHandler(&logs, nil))}
+	res := r.Run(context.Background(), f, desktop(t))
+	if res.Success {
+		t.Fatal("flow succeeded, want an assertion failure")
+	}
+	out, err := json.Marshal(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		names = append(names, path)
+		return nil
+	})
+	for what, s := range map[string]string{"result": string(out), "logs": logs.String(), "file names": strings.Join(names, "\n")} {
+		for _, frag := range secretFragments {
+			if strings.Contains(s, frag) {
+				t.Errorf("%s leak the secret (%q): %s", what, frag, s)
+			}
+		}
+	}
+	// The places the secret went through show that it was there.
+	if len(res.Pages) != 1 || !strings.Contains(res.Pages[0].URL, "***") {
+		t.Errorf("pages = %+v, want the page's URL with the secret masked", res.Pages)
+	}
+	if len(res.FailedRequests) == 0 || !strings.Contains(res.FailedRequests[0].URL, "***") {
+		t.Errorf("failed requests = %+v, want the broken image with the secret masked", res.FailedRequests)
+	}
+	for i, want := range map[int]string{2: "***", 3: `expected it to contains "*** nope"`, 4: "***"} {
+		if !strings.Contains(res.Steps[i].Error, want) {
+			t.Errorf("step %s error %q, want it to show %q", res.Steps[i].Name, res.Steps[i].Error, want)
+		}
+	}
+	// Clipped before masking, both would have kept the secret's start.
+	if len(res.ConsoleErrors) != 2 || !strings.HasSuffix(res.ConsoleErrors[0], "x***") || !strings.HasSuffix(res.ConsoleErrors[1], "y***") {
+		t.Errorf("console errors = %q, want both to end in the masked secret", res.ConsoleErrors)
+	}
+	if res.Error.Step != "check ***" || len(res.Screenshots) != 1 {
+		t.Errorf("error at %q with screenshots %v, want the masked step and its failure screenshot", res.Error.Step, res.Screenshots)
+	}
 }

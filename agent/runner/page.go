@@ -461,10 +461,10 @@ func (p *tabPage) Eval(ctx context.Context, expr string) (bool, string, error) {
 		return false, "", p.wrap(ctx, err)
 	}
 	if res.ExceptionDetails != nil {
-		return false, "", scenarios.Fail(scenarios.KindScript, "expression %q threw: %s", p.flow.Mask(scenarios.Clip(expr, 120)), p.flow.Mask(exceptionText(res.ExceptionDetails)))
+		return false, "", scenarios.Fail(scenarios.KindScript, "expression %q threw: %s", scenarios.Clip(p.flow.Mask(expr), 120), scenarios.Clip(p.flow.Mask(exceptionText(res.ExceptionDetails)), maxMessageLen))
 	}
 	truthy, repr := truthiness(res.Result)
-	return truthy, p.flow.Mask(repr), nil
+	return truthy, scenarios.Clip(p.flow.Mask(repr), 120), nil
 }
 
 // truthiness applies JavaScript's rules to a remote value.
@@ -484,7 +484,7 @@ func truthiness(o *runtime.RemoteObject) (bool, string) {
 		}
 		return raw != "0", raw
 	case runtime.RemoteObjectTypeString:
-		return raw != `""`, scenarios.Clip(raw, 120)
+		return raw != `""`, raw
 	case runtime.RemoteObjectTypeBigint:
 		u := string(o.UnserializableValue)
 		return u != "0n", u

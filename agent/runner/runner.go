@@ -121,7 +121,7 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 		}
 		ev.setStep(st.Name)
 		stepStart := time.Now()
-		stepCtx, cancelStep := context.WithTimeout(tabRunCtx, st.Timeout)
+		stepCtx, cancelStep := context.WithTimeout(scenarios.WithMask(tabRunCtx, f.Mask), st.Timeout)
 		pg.beginStep(st.Timeout)
 		mark := ev.navCount()
 		err := st.Action.Do(stepCtx, pg)
