@@ -21,7 +21,10 @@ type Result struct {
 	DurationSeconds float64   `json:"duration_seconds"`
 	Steps           []Step    `json:"steps"`
 	Pages           []Page    `json:"pages"`
-	Error           *Error    `json:"error,omitempty"`
+	// PagesOmitted counts the pages past the first 50, which Pages leaves
+	// out so that a page that navigates without end cannot grow a result.
+	PagesOmitted int    `json:"pages_omitted,omitempty"`
+	Error        *Error `json:"error,omitempty"`
 	// ConsoleErrors and FailedRequests are reported even when the task
 	// succeeded: a broken image or an uncaught exception is worth knowing.
 	ConsoleErrors  []string        `json:"console_errors"`

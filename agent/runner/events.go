@@ -55,6 +55,11 @@ type tracker struct {
 	changed   chan struct{} // signalled (non-blocking) after each relevant event
 	mask      func(string) string
 	extraErrs int // console errors past the cap, counted so the cut shows
+
+	// The redirect-loop bound of the current step (navbound.go).
+	navMark     int
+	onNavBound  func()
+	navBoundHit bool
 }
 
 func newTracker(mainFrame string, mask func(string) string) *tracker {
@@ -120,6 +125,7 @@ func (t *tracker) listen(ev any) {
 				t.byLoader[d.loaderID] = d
 				t.docs = append(t.docs, d)
 				d.requests++
+				t.checkNavBound()
 			}
 			// A redirect reuses the request id; the final URL is what counts.
 			d.url, d.method = ev.Request.URL, ev.Request.Method

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -45,6 +46,19 @@ func hostileSite(t *testing.T) *httptest.Server {
 	// The renderer runs out of memory: the tab crashes, Chrome stays up.
 	mux.HandleFunc("/oom", page(`<title>Hungry</title><h1>eating</h1>
 <script>addEventListener('load', () => setTimeout(() => { const keep = []; for (;;) keep.push(new Array(1 << 20).fill(keep.length)); }, 0));</script>`))
+	// Redirect loops: a meta refresh and a script that never stop.
+	mux.HandleFunc("/meta-loop", page(`<title>Loop</title><meta http-equiv="refresh" content="0;url=/meta-loop?again"><h1>again</h1>`))
+	mux.HandleFunc("/script-loop", page(`<title>Loop</title><h1>again</h1><script>location.replace('/script-loop?' + Date.now());</script>`))
+	// A chain of script redirects that stops at every 20th page.
+	mux.HandleFunc("/chain", func(w http.ResponseWriter, r *http.Request) {
+		n, _ := strconv.Atoi(r.URL.Query().Get("n"))
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		if n%20 == 0 {
+			fmt.Fprintf(w, `<!doctype html><link rel="icon" href="data:,"><title>stop</title><h1>stop %d</h1>`, n)
+			return
+		}
+		fmt.Fprintf(w, `<!doctype html><link rel="icon" href="data:,"><title>chain</title><script>location.replace('/chain?n=%d');</script>`, n+1)
+	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv
@@ -255,5 +269,57 @@ steps:
 	}
 	if res.Error.Step != "check ***" || len(res.Screenshots) != 1 {
 		t.Errorf("error at %q with screenshots %v, want the masked step and its failure screenshot", res.Error.Step, res.Screenshots)
+	}
+}
+
+// TestRedirectLoopsFailTheStep: a page that navigates without end fails
+// the step it loops in, with a bounded result.
+func TestRedirectLoopsFailTheStep(t *testing.T) {
+	t.Parallel()
+	srv := hostileSite(t)
+	tests := []struct{ name, path string }{
+		{"meta refresh", "/meta-loop"},
+		{"script", "/script-loop"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := mustFlow(t, "name: loop\ntimeout: 2m\nsteps:\n  - goto: "+srv.URL+tc.path+"\n  - wait_for: h2\n    timeout: 1m\n")
+			r := &Runner{Browser: testBrowser}
+			res := r.Run(context.Background(), f, desktop(t))
+			if res.Success || res.Error.Kind != scenarios.KindNavigation {
+				t.Fatalf("got %+v, want a navigation failure", res.Error)
+			}
+			want := fmt.Sprintf("redirect loop: %d navigations in step %s", maxNavsPerStep, res.Error.Step)
+			if res.Error.Message != want {
+				t.Errorf("message %q, want %q", res.Error.Message, want)
+			}
+			if len(res.Pages)+res.PagesOmitted > 2*maxNavsPerStep || len(res.Pages) > maxPages {
+				t.Errorf("%d pages kept and %d omitted: the loop was not cut at its bound", len(res.Pages), res.PagesOmitted)
+			}
+			runAfter(t, r, srv)
+		})
+	}
+}
+
+// TestPagesAreCapped: a flow that legitimately loads many pages keeps the
+// first 50 in its result and counts the rest.
+func TestPagesAreCapped(t *testing.T) {
+	t.Parallel()
+	srv := hostileSite(t)
+	var steps strings.Builder
+	for _, start := range []int{1, 21, 41} {
+		fmt.Fprintf(&steps, "  - goto: %s/chain?n=%d\n  - wait_for: \"text=stop %d\"\n", srv.URL, start, start+19)
+	}
+	f := mustFlow(t, "name: chain\ntimeout: 2m\nsteps:\n"+steps.String())
+	res := (&Runner{Browser: testBrowser}).Run(context.Background(), f, desktop(t))
+	if !res.Success {
+		t.Fatalf("flow failed: %+v", res.Error)
+	}
+	if len(res.Pages) != maxPages || res.PagesOmitted != 60-maxPages {
+		t.Fatalf("%d pages and %d omitted, want %d and %d", len(res.Pages), res.PagesOmitted, maxPages, 60-maxPages)
+	}
+	if first := res.Pages[0].URL; first != srv.URL+"/chain?n=1" {
+		t.Errorf("first page %q, want the first of the chain", first)
 	}
 }

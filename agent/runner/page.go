@@ -47,13 +47,20 @@ var _ scenarios.Page = (*tabPage)(nil)
 const callGrace = 2 * time.Second
 
 // withGrace derives a context for such a call from the run's, with the
-// step's deadline plus callGrace.
+// step's deadline plus callGrace; a step cancelled before its deadline (a
+// redirect loop) cancels the call too.
 func (p *tabPage) withGrace(ctx context.Context) (context.Context, context.CancelFunc) {
 	dl, ok := ctx.Deadline()
 	if !ok || p.runCtx == nil {
 		return context.WithCancel(ctx)
 	}
-	return context.WithDeadline(p.runCtx, dl.Add(callGrace))
+	callCtx, cancel := context.WithDeadline(p.runCtx, dl.Add(callGrace))
+	stop := context.AfterFunc(ctx, func() {
+		if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			cancel()
+		}
+	})
+	return callCtx, func() { stop(); cancel() }
 }
 
 // call evaluates an expression in the page, awaiting a promise, and decodes

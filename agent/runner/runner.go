@@ -124,8 +124,11 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 		stepCtx, cancelStep := context.WithTimeout(scenarios.WithMask(tabRunCtx, f.Mask), st.Timeout)
 		pg.beginStep(st.Timeout)
 		mark := ev.navCount()
+		navBound := ev.boundNavigations(mark, cancelStep)
 		err := st.Action.Do(stepCtx, pg)
-		if err == nil {
+		if n := navBound(); n > 0 {
+			err = scenarios.Fail(scenarios.KindNavigation, "redirect loop: %d navigations in step %s", n, st.Name)
+		} else if err == nil {
 			// A navigation the step caused may have failed even though the
 			// action itself went through (a form POST answered with 500).
 			for _, doc := range ev.since(mark) {

@@ -55,7 +55,11 @@ func (r *Runner) snapshot(ctx context.Context, pg *tabPage, ev *tracker, byLoade
 func (r *Runner) collect(res *result.Result, ev *tracker, byLoader map[string]pageVitals) {
 	ev.mu.Lock()
 	defer ev.mu.Unlock()
-	for _, d := range ev.docs {
+	for i, d := range ev.docs {
+		if i >= maxPages {
+			res.PagesOmitted = len(ev.docs) - maxPages
+			break
+		}
 		p := result.Page{
 			URL:            ev.mask(d.url),
 			Step:           d.step,
