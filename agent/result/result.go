@@ -30,6 +30,18 @@ type Result struct {
 	ConsoleErrors  []string        `json:"console_errors"`
 	FailedRequests []FailedRequest `json:"failed_requests"`
 	Screenshots    []string        `json:"screenshots"`
+	// Downloads are the files the page made the browser download; a
+	// download completes the step that started it. The files are not kept.
+	Downloads []Download `json:"downloads,omitempty"`
+}
+
+// Download is one file a run downloaded.
+type Download struct {
+	Step      string `json:"step"`
+	URL       string `json:"url"`
+	FileName  string `json:"file_name"` // the name the server suggested
+	SizeBytes int64  `json:"size_bytes"`
+	Complete  bool   `json:"complete"`
 }
 
 // Step is one step of the run.

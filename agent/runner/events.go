@@ -30,6 +30,7 @@ type document struct {
 	status   int
 	netError string
 	loaded   bool
+	download bool // the navigation became a download: no page
 
 	requests      int
 	failed        int
@@ -55,6 +56,8 @@ type tracker struct {
 	changed   chan struct{} // signalled (non-blocking) after each relevant event
 	mask      func(string) string
 	extraErrs int // console errors past the cap, counted so the cut shows
+
+	downloads []*download // from the browser's events (download.go)
 
 	// The redirect-loop bound of the current step (navbound.go).
 	navMark     int

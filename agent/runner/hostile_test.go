@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 
@@ -46,6 +47,19 @@ func hostileSite(t *testing.T) *httptest.Server {
 	// The renderer runs out of memory: the tab crashes, Chrome stays up.
 	mux.HandleFunc("/oom", page(`<title>Hungry</title><h1>eating</h1>
 <script>addEventListener('load', () => setTimeout(() => { const keep = []; for (;;) keep.push(new Array(1 << 20).fill(keep.length)); }, 0));</script>`))
+	// Downloads: an attachment, and links to it and to a file with the
+	// download attribute.
+	mux.HandleFunc("/report", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/csv")
+		w.Header().Set("Content-Disposition", `attachment; filename="report.csv"`)
+		w.Write(bytes.Repeat([]byte("a,b\n"), 25000))
+	})
+	mux.HandleFunc("/notes.txt", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		w.Write(bytes.Repeat([]byte("n"), 1234))
+	})
+	mux.HandleFunc("/downloads", page(`<title>Downloads</title><h1>Downloads</h1>
+<a id="attachment" href="/report">report</a> <a id="attribute" href="/notes.txt" download="my notes.txt">notes</a>`))
 	// Redirect loops: a meta refresh and a script that never stop.
 	mux.HandleFunc("/meta-loop", page(`<title>Loop</title><meta http-equiv="refresh" content="0;url=/meta-loop?again"><h1>again</h1>`))
 	mux.HandleFunc("/script-loop", page(`<title>Loop</title><h1>again</h1><script>location.replace('/script-loop?' + Date.now());</script>`))
@@ -322,4 +336,85 @@ func TestPagesAreCapped(t *testing.T) {
 	if first := res.Pages[0].URL; first != srv.URL+"/chain?n=1" {
 		t.Errorf("first page %q, want the first of the chain", first)
 	}
+}
+
+// TestDownloadsCompleteTheStep: a download is a completed action, on
+// goto and on click, recorded with its name and size; the file is not
+// kept, and the page stays where it was.
+func TestDownloadsCompleteTheStep(t *testing.T) {
+	// Not parallel: it points the temporary directory, process-wide, at
+	// its own to see that no downloaded file is left behind.
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	srv := hostileSite(t)
+	tests := []struct {
+		name, steps string
+		want        result.Download
+	}{
+		{"goto an attachment", "  - goto: ${u}/report\n",
+			result.Download{Step: "1-goto", URL: "${u}/report", FileName: "report.csv", SizeBytes: 100000, Complete: true}},
+		{"click an attachment link", "  - goto: ${u}/downloads\n  - click: \"#attachment\"\n  - assert_title: Downloads\n",
+			result.Download{Step: "2-click", URL: "${u}/report", FileName: "report.csv", SizeBytes: 100000, Complete: true}},
+		{"click a download attribute link", "  - goto: ${u}/downloads\n  - click: \"#attribute\"\n  - assert_title: Downloads\n",
+			result.Download{Step: "2-click", URL: "${u}/notes.txt", FileName: "my notes.txt", SizeBytes: 1234, Complete: true}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := mustFlow(t, "name: dl\ntimeout: 2m\nstep_timeout: 1m\nsteps:\n"+strings.ReplaceAll(tc.steps, "${u}", srv.URL))
+			r := &Runner{Browser: testBrowser}
+			res := r.Run(context.Background(), f, desktop(t))
+			if !res.Success {
+				t.Fatalf("flow failed: %+v", res.Error)
+			}
+			tc.want.URL = strings.ReplaceAll(tc.want.URL, "${u}", srv.URL)
+			if len(res.Downloads) != 1 || res.Downloads[0] != tc.want {
+				t.Errorf("downloads = %+v, want [%+v]", res.Downloads, tc.want)
+			}
+			for _, p := range res.Pages {
+				if strings.Contains(p.URL, "/report") || strings.Contains(p.URL, "/notes") {
+					t.Errorf("the download is listed as a page: %+v", p)
+				}
+			}
+			runAfter(t, r, srv)
+		})
+	}
+	testBrowser.Settle()
+	left, _ := filepath.Glob(filepath.Join(tmp, "uxprobe-downloads-*"))
+	if len(left) > 0 {
+		t.Errorf("downloaded files left behind: %v", left)
+	}
+}
+
+// TestUnwritableArtifactsDoNotStopTheFlow: an artifacts path that is a
+// file makes every screenshot unwritable; that is logged and counted, and
+// the flow goes on to find the site's real failure.
+func TestUnwritableArtifactsDoNotStopTheFlow(t *testing.T) {
+	t.Parallel()
+	srv := hostileSite(t)
+	file := filepath.Join(t.TempDir(), "not-a-dir")
+	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	var errs atomic.Int32
+	r := &Runner{Browser: testBrowser, ArtifactsDir: file, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+		OnArtifactError: func() { errs.Add(1) }}
+	f := mustFlow(t, "name: shots\nsteps:\n  - goto: "+srv.URL+"/ok\n  - screenshot: home\n  - assert_text: {selector: h1, equals: Nope}\n    timeout: 300ms\n")
+	res := r.Run(context.Background(), f, desktop(t))
+	if res.Success || res.Error.Kind != scenarios.KindAssertion || res.Error.Step != "3-assert_text" {
+		t.Fatalf("got %+v, want the site's assertion failure at step 3", res.Error)
+	}
+	if !res.Steps[1].Success {
+		t.Errorf("the screenshot step failed: %+v", res.Steps[1])
+	}
+	if len(res.Screenshots) != 0 {
+		t.Errorf("screenshots = %v, want none: none could be written", res.Screenshots)
+	}
+	if n := errs.Load(); n != 2 {
+		t.Errorf("%d artifact errors counted, want 2 (the step's and the failure's)", n)
+	}
+	if !strings.Contains(logs.String(), "could not write an artifact") {
+		t.Errorf("logs do not tell of the artifact errors:\n%s", logs.String())
+	}
+	runAfter(t, r, srv)
 }

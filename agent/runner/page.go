@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -30,13 +28,15 @@ type tabPage struct {
 	t       *chromedp.Target
 	events  *tracker
 	flow    *scenarios.Flow
-	shots   func(name string) (string, error) // where a screenshot goes
+	shots   func(name string) (string, error)   // where a screenshot goes
+	save    func(path string, data []byte) bool // writes an artifact; false if it could not
 	taken   []string
 	timeout time.Duration   // of the current step, for messages
 	runCtx  context.Context // the whole run's, for calls that outlive a step's deadline a little
 	// answered is whether the page answered a call in the current step:
 	// a step in which it answered nothing observed nothing.
 	answered atomic.Bool
+	dlMark   int // downloads before the current step
 }
 
 var _ scenarios.Page = (*tabPage)(nil)
@@ -209,6 +209,9 @@ func (p *tabPage) Navigate(ctx context.Context, url string) error {
 		}
 		return p.wrap(ctx, err)
 	}
+	if res.ErrorText == "net::ERR_ABORTED" && p.awaitDownloadStart(ctx) {
+		return p.waitLoaded(ctx, mark) // an attachment: the download is the load
+	}
 	if res.ErrorText != "" && res.ErrorText != "net::ERR_HTTP_RESPONSE_CODE_FAILURE" {
 		return scenarios.Fail(scenarios.KindNavigation, "GET %s failed: %s", p.flow.Mask(url), res.ErrorText)
 	}
@@ -222,8 +225,11 @@ func (p *tabPage) Navigate(ctx context.Context, url string) error {
 // loaded, and fails on a document the server or the network failed.
 func (p *tabPage) waitLoaded(ctx context.Context, mark int) error {
 	for {
+		if done, err := p.downloadFinished(); done {
+			return err // a download the step started ends it
+		}
 		docs := p.events.since(mark)
-		if len(docs) > 0 {
+		if len(docs) > 0 && !docs[len(docs)-1].download {
 			last := docs[len(docs)-1]
 			if msg := documentProblem(last); msg != "" {
 				return scenarios.Fail(scenarios.KindNavigation, "%s", p.flow.Mask(msg))
@@ -265,11 +271,11 @@ func (p *tabPage) settle(ctx context.Context, mark, navsBefore int) error {
 	if len(p.events.since(mark)) == 0 && !announced {
 		return nil
 	}
-	if len(p.events.since(mark)) == 0 {
+	if len(p.events.since(mark)) == 0 && !p.downloadBegan() {
 		// Announced in the page but not yet on the network.
 		startCtx, cancel := context.WithTimeout(ctx, navStartGrace)
 		defer cancel()
-		for len(p.events.since(mark)) == 0 {
+		for len(p.events.since(mark)) == 0 && !p.downloadBegan() {
 			select {
 			case <-startCtx.Done():
 				if ctx.Err() != nil {
@@ -513,13 +519,9 @@ func (p *tabPage) Screenshot(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("saving screenshot: %w", err)
+	if p.save(path, res.Data) {
+		p.taken = append(p.taken, path)
 	}
-	if err := os.WriteFile(path, res.Data, 0o644); err != nil {
-		return fmt.Errorf("saving screenshot: %w", err)
-	}
-	p.taken = append(p.taken, path)
 	return nil
 }
 

@@ -37,6 +37,9 @@ type Runner struct {
 	Logger       *slog.Logger
 	// Progress, if set, hears each step as it starts, for live displays.
 	Progress func(flow, device, step string)
+	// OnArtifactError, if set, hears each artifact that could not be
+	// written, for the artifact errors metric.
+	OnArtifactError func()
 }
 
 // Run runs the flow on the device, with the flow's retries, and never
@@ -103,7 +106,15 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 		res.DurationSeconds = time.Since(start).Seconds()
 		return res
 	}
-	pg := &tabPage{t: t, events: ev, flow: f, shots: r.screenshotPath(f, d), runCtx: tabRunCtx}
+	stopDownloads, err := startDownloads(tabRunCtx, tab.Ctx, ev)
+	if err != nil {
+		r.fail(res, "", r.classify(ctx, runCtx, tab, ev, "preparing the tab for downloads", err), f)
+		res.DurationSeconds = time.Since(start).Seconds()
+		return res
+	}
+	defer stopDownloads()
+	save := func(path string, data []byte) bool { return r.saveArtifact(f, d, path, data) }
+	pg := &tabPage{t: t, events: ev, flow: f, shots: r.screenshotPath(f, d), save: save, runCtx: tabRunCtx}
 
 	vitals := map[string]pageVitals{} // by loader, the last snapshot of each document
 	// The task time is the user's: it starts with the first step, not with

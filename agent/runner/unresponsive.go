@@ -23,6 +23,7 @@ const unresponsiveAfter = time.Second
 func (p *tabPage) beginStep(timeout time.Duration) {
 	p.timeout = timeout
 	p.answered.Store(false)
+	p.dlMark = p.events.downloadCount()
 }
 
 // unanswered turns the error of a call sent at sent into a timeout that

@@ -55,10 +55,13 @@ func (r *Runner) snapshot(ctx context.Context, pg *tabPage, ev *tracker, byLoade
 func (r *Runner) collect(res *result.Result, ev *tracker, byLoader map[string]pageVitals) {
 	ev.mu.Lock()
 	defer ev.mu.Unlock()
-	for i, d := range ev.docs {
-		if i >= maxPages {
-			res.PagesOmitted = len(ev.docs) - maxPages
-			break
+	for _, d := range ev.docs {
+		if d.download {
+			continue // no page: the result lists it as a download
+		}
+		if len(res.Pages) >= maxPages {
+			res.PagesOmitted++
+			continue
 		}
 		p := result.Page{
 			URL:            ev.mask(d.url),
@@ -86,6 +89,7 @@ func (r *Runner) collect(res *result.Result, ev *tracker, byLoader map[string]pa
 		res.ConsoleErrors = append(res.ConsoleErrors, fmt.Sprintf("(%d more not kept)", ev.extraErrs))
 	}
 	res.FailedRequests = append(res.FailedRequests, ev.failed...)
+	ev.collectDownloads(res)
 }
 
 func seconds(ms *float64) *float64 {

@@ -67,15 +67,21 @@ func (f *agentFlags) register(fs *flag.FlagSet, splay time.Duration) {
 	f.log.register(fs)
 }
 
+// runnerMetrics are the counters the runner and the browser feed.
+type runnerMetrics interface {
+	BrowserRestarted()
+	ArtifactError()
+}
+
 // startRunner starts Chrome and returns the runner over it and the function
 // that stops Chrome. Tests replace it with a fake runner.
-var startRunner = func(f *agentFlags, onRestart func(), log *slog.Logger) (agent.Runner, func() error, error) {
-	b, err := f.browser.start(f.maxConcurrency, onRestart)
+var startRunner = func(f *agentFlags, m runnerMetrics, log *slog.Logger) (agent.Runner, func() error, error) {
+	b, err := f.browser.start(f.maxConcurrency, m.BrowserRestarted)
 	if err != nil {
 		return nil, nil, err
 	}
 	log.Info("Chrome started", "path", b.Path(), "pid", b.PID())
-	return &runner.Runner{Browser: b, ArtifactsDir: f.artifacts, Logger: log}, b.Close, nil
+	return &runner.Runner{Browser: b, ArtifactsDir: f.artifacts, Logger: log, OnArtifactError: m.ArtifactError}, b.Close, nil
 }
 
 func runAgent(ctx context.Context, env *environment, args []string) int {
@@ -293,7 +299,7 @@ func serveAgent(ctx context.Context, env *environment, af *agentFlags, load func
 		banner(webURL)
 	}
 
-	r, closeBrowser, err := startRunner(af, exp.BrowserRestarted, log)
+	r, closeBrowser, err := startRunner(af, exp, log)
 	if err != nil {
 		shutdownHTTP()
 		fmt.Fprintln(env.stderr, "uxprobe:", err)

@@ -73,7 +73,7 @@ func (r *agentTestRunner) Run(ctx context.Context, f *scenarios.Flow, d scenario
 func useFakeRunner(t *testing.T, r agent.Runner) {
 	t.Helper()
 	prev := startRunner
-	startRunner = func(*agentFlags, func(), *slog.Logger) (agent.Runner, func() error, error) {
+	startRunner = func(*agentFlags, runnerMetrics, *slog.Logger) (agent.Runner, func() error, error) {
 		return r, func() error { return nil }, nil
 	}
 	t.Cleanup(func() { startRunner = prev })
@@ -486,7 +486,7 @@ func TestDemo(t *testing.T) {
 func TestReadyWaitsForChrome(t *testing.T) {
 	release := make(chan struct{})
 	prev := startRunner
-	startRunner = func(*agentFlags, func(), *slog.Logger) (agent.Runner, func() error, error) {
+	startRunner = func(*agentFlags, runnerMetrics, *slog.Logger) (agent.Runner, func() error, error) {
 		<-release // Chrome takes its time to start
 		return &agentTestRunner{delay: time.Millisecond}, func() error { return nil }, nil
 	}

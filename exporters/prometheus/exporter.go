@@ -56,6 +56,7 @@ type Exporter struct {
 	mu          sync.Mutex
 	flows       map[string]*flowSeries
 	restarts    float64
+	artifactErr float64
 	flowsLoaded float64
 	reloadOK    float64
 }
@@ -141,13 +142,14 @@ func (d *flowDescs) all() []*prom.Desc {
 }
 
 type agentDescs struct {
-	skipped, restarts, flowsLoaded, reloadOK, buildInfo *prom.Desc
+	skipped, restarts, artifactErr, flowsLoaded, reloadOK, buildInfo *prom.Desc
 }
 
 func newAgentDescs() agentDescs {
 	return agentDescs{
 		skipped:     prom.NewDesc(MetricRunsSkipped, "Scheduled runs that did not happen, by reason: overlap (the flow's previous run was still going) or shard (the flow belongs to another agent's --shard; counted once per schedule tick).", []string{"flow", "reason"}, nil),
 		restarts:    prom.NewDesc(MetricBrowserRestarts, "Times Chrome was restarted after it died or hung.", nil, nil),
+		artifactErr: prom.NewDesc(MetricArtifactErrors, "Artifacts (screenshots) that could not be written, such as on a full disk; the runs went on without them.", nil, nil),
 		flowsLoaded: prom.NewDesc(MetricFlowsLoaded, "Flows loaded from the flow files, including flows of other shards and the previous flows of invalid files.", nil, nil),
 		reloadOK:    prom.NewDesc(MetricConfigReloadSuccess, "1 if the last load of the flow files read every file, 0 if a file was invalid (its previous flows keep running).", nil, nil),
 		buildInfo:   prom.NewDesc(MetricBuildInfo, "Always 1; the labels say which build of uxprobe is running.", []string{"version", "revision", "goversion"}, nil),
@@ -161,6 +163,7 @@ func (e *Exporter) Describe(ch chan<- *prom.Desc) {
 	}
 	ch <- e.agentDesc.skipped
 	ch <- e.agentDesc.restarts
+	ch <- e.agentDesc.artifactErr
 	ch <- e.agentDesc.flowsLoaded
 	ch <- e.agentDesc.reloadOK
 	ch <- e.agentDesc.buildInfo
@@ -178,6 +181,7 @@ func (e *Exporter) Collect(ch chan<- prom.Metric) {
 		}
 	}
 	send(ch, e.agentDesc.restarts, prom.CounterValue, e.restarts)
+	send(ch, e.agentDesc.artifactErr, prom.CounterValue, e.artifactErr)
 	send(ch, e.agentDesc.flowsLoaded, prom.GaugeValue, e.flowsLoaded)
 	send(ch, e.agentDesc.reloadOK, prom.GaugeValue, e.reloadOK)
 	send(ch, e.agentDesc.buildInfo, prom.GaugeValue, 1, e.build.Version, e.build.Revision, e.build.GoVersion)
@@ -345,4 +349,12 @@ func (e *Exporter) BrowserRestarted() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.restarts++
+}
+
+// ArtifactError counts an artifact that could not be written; give it to
+// runner.Runner.OnArtifactError.
+func (e *Exporter) ArtifactError() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.artifactErr++
 }

@@ -107,6 +107,8 @@ func fixture(t testing.TB) *Exporter {
 	e.RunSkipped("search", "overlap")
 	e.QueueWaited(300 * time.Millisecond)
 	e.BrowserRestarted()
+	e.ArtifactError()
+	e.ArtifactError()
 	return e
 }
 
@@ -211,6 +213,7 @@ func TestMetricsValues(t *testing.T) {
 		{"overlap starts at 0", MetricRunsSkipped, L{"flow": "checkout", "reason": "overlap"}, 0, false},
 		{"queue wait", MetricRunQueueWait, L{}, 1, false},
 		{"restarts", MetricBrowserRestarts, L{}, 1, false},
+		{"artifact errors", MetricArtifactErrors, L{}, 2, false},
 		{"flows loaded", MetricFlowsLoaded, L{}, 2, false},
 		{"reload ok", MetricConfigReloadSuccess, L{}, 1, false},
 		{"build info", MetricBuildInfo, L{"version": "v0.0.0-test", "revision": "test", "goversion": "go-test"}, 1, false},

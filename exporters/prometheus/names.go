@@ -20,6 +20,7 @@ const (
 	MetricRunsSkipped         = "uxprobe_runs_skipped_total"
 	MetricRunQueueWait        = "uxprobe_run_queue_wait_seconds"
 	MetricBrowserRestarts     = "uxprobe_browser_restarts_total"
+	MetricArtifactErrors      = "uxprobe_artifact_errors_total"
 	MetricFlowsLoaded         = "uxprobe_flows_loaded"
 	MetricConfigReloadSuccess = "uxprobe_config_last_reload_successful"
 	MetricBuildInfo           = "uxprobe_build_info"
@@ -33,7 +34,7 @@ func MetricNames() []string {
 		MetricFlowLastRun, MetricStepDuration, MetricPageTTFB, MetricPageFCP,
 		MetricPageLCP, MetricPageLoad, MetricPageCLS, MetricConsoleErrors,
 		MetricFailedRequests, MetricRunsSkipped, MetricRunQueueWait,
-		MetricBrowserRestarts, MetricFlowsLoaded, MetricConfigReloadSuccess,
+		MetricBrowserRestarts, MetricArtifactErrors, MetricFlowsLoaded, MetricConfigReloadSuccess,
 		MetricBuildInfo,
 	}
 }
