@@ -7,7 +7,6 @@ package scenarios
 import (
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -62,12 +61,7 @@ func (s Step) RunsOn(d Device) bool {
 	if len(s.Only) == 0 {
 		return true
 	}
-	for _, o := range s.Only {
-		if strings.EqualFold(o, string(d.Class)) || strings.EqualFold(o, d.Name) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(s.Only, d.Matches)
 }
 
 // Device returns the flow's device with the name, if the flow runs on it.
