@@ -35,7 +35,10 @@ type Flow struct {
 	Network     NetworkProfile
 	CPUSlowdown float64 // 0 or 1 means no throttling
 	Headers     map[string]string
-	Steps       []Step
+	// HeadersOrigins are the origins that get Headers besides those of the
+	// goto URLs (see HeaderOrigins); AnyOrigin means every origin.
+	HeadersOrigins []string
+	Steps          []Step
 
 	// Source is where the flow's document starts, for messages about it.
 	Source Position

@@ -206,6 +206,13 @@ var flowKeySpecs = []flowKeySpec{
 		decode: func(p *parser, v *yaml.Node, f *Flow) { f.Headers = p.parseHeaders(v) },
 	},
 	{
+		name:   "headers_origins",
+		doc:    "Origins (scheme://host[:port]) that get the flow's headers besides those of its goto URLs, or \"*\" for every origin. By default a third-party host the pages load from never sees them.",
+		schema: func() obj { return nameOrList("An origin such as https://api.example.com, or \"*\".") },
+		stage:  stageSettings,
+		decode: func(p *parser, v *yaml.Node, f *Flow) { f.HeadersOrigins = p.parseHeadersOrigins(v) },
+	},
+	{
 		name: "vars",
 		doc:  "Variables for ${name} in values. A value may read the environment with ${env:NAME}; LoadOptions can override vars.",
 		schema: func() obj {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"html"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -417,4 +418,89 @@ func TestUnwritableArtifactsDoNotStopTheFlow(t *testing.T) {
 		t.Errorf("logs do not tell of the artifact errors:\n%s", logs.String())
 	}
 	runAfter(t, r, srv)
+}
+
+// headerRecorder is a server that records, by path, the X-Token header and
+// the cookie of each request it gets.
+type headerRecorder struct {
+	srv  *httptest.Server
+	mu   sync.Mutex
+	seen map[string]string // path → "token=... cookie=..."
+}
+
+func newHeaderRecorder(t *testing.T, handler func(w http.ResponseWriter, r *http.Request)) *headerRecorder {
+	t.Helper()
+	h := &headerRecorder{seen: map[string]string{}}
+	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.mu.Lock()
+		h.seen[r.URL.Path] = "token=" + r.Header.Get("X-Token") + " cookie=" + r.Header.Get("Cookie")
+		h.mu.Unlock()
+		handler(w, r)
+	}))
+	t.Cleanup(h.srv.Close)
+	return h
+}
+
+func (h *headerRecorder) got() map[string]string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return maps.Clone(h.seen)
+}
+
+// TestHeadersOnlyToTheFlowsOrigins: the flow's headers reach its own
+// origin (with the site's cookies intact), never a third-party host its
+// pages load from or redirect to, unless headers_origins widens them.
+func TestHeadersOnlyToTheFlowsOrigins(t *testing.T) {
+	t.Parallel()
+	third := newHeaderRecorder(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		w.Header().Set("Access-Control-Allow-Headers", "X-Token")
+		fmt.Fprint(w, `<!doctype html><title>third</title>`)
+	})
+	// Another host name for the same address: cookies are per host, not
+	// per port, and a third party is another host.
+	thirdURL := strings.Replace(third.srv.URL, "127.0.0.1", "localhost", 1)
+	own := newHeaderRecorder(t, func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/page":
+			http.SetCookie(w, &http.Cookie{Name: "session", Value: "s1", Path: "/"})
+			fmt.Fprintf(w, `<!doctype html><link rel="icon" href="data:,"><title>own</title><img src="/own.png"><img src="%[1]s/pixel.png"><script src="%[1]s/x.js"></script>
+<script>fetch('%[1]s/api').then(() => { document.title = 'fetched' })</script>`, thirdURL)
+		case "/away":
+			http.Redirect(w, r, thirdURL+"/redirected", http.StatusFound)
+		default:
+			w.WriteHeader(http.StatusNoContent)
+		}
+	})
+	tests := []struct {
+		name, origins string
+		ownWant       map[string]string
+		thirdWant     map[string]string
+	}{
+		{"own origin only", "",
+			map[string]string{"/page": "token=t0k cookie=", "/own.png": "token=t0k cookie=session=s1", "/away": "token=t0k cookie=session=s1"},
+			map[string]string{"/pixel.png": "token= cookie=", "/x.js": "token= cookie=", "/api": "token= cookie=", "/redirected": "token= cookie="}},
+		{"widened to the third party", "headers_origins: " + thirdURL + "\n",
+			map[string]string{"/page": "token=t0k cookie=", "/own.png": "token=t0k cookie=session=s1", "/away": "token=t0k cookie=session=s1"},
+			map[string]string{"/pixel.png": "token=t0k cookie=", "/x.js": "token=t0k cookie=", "/api": "token=t0k cookie=", "/redirected": "token=t0k cookie="}},
+		{"every origin", "headers_origins: \"*\"\n",
+			map[string]string{"/page": "token=t0k cookie=", "/own.png": "token=t0k cookie=session=s1", "/away": "token=t0k cookie=session=s1"},
+			map[string]string{"/pixel.png": "token=t0k cookie=", "/x.js": "token=t0k cookie=", "/api": "token=t0k cookie=", "/redirected": "token=t0k cookie="}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := mustFlow(t, "name: headers\nheaders: {X-Token: t0k}\n"+tc.origins+"steps:\n  - goto: "+own.srv.URL+"/page\n  - assert_title: fetched\n  - goto: "+own.srv.URL+"/away\n")
+			res := (&Runner{Browser: testBrowser}).Run(context.Background(), f, desktop(t))
+			if !res.Success {
+				t.Fatalf("flow failed: %+v", res.Error)
+			}
+			for name, c := range map[string]struct{ got, want map[string]string }{"own": {own.got(), tc.ownWant}, "third-party": {third.got(), tc.thirdWant}} {
+				for path, want := range c.want {
+					if got := c.got[path]; got != want {
+						t.Errorf("%s server, %s: %q, want %q", name, path, got, want)
+					}
+				}
+			}
+		})
+	}
 }

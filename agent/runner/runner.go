@@ -17,7 +17,6 @@ import (
 	"github.com/chromedp/cdproto/dom"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/log"
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"golang.org/x/sync/errgroup"
@@ -100,7 +99,11 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 	tabRunCtx, stop := mergeCancel(runCtx, tab.Ctx)
 	defer stop()
 
-	if err := setup(tabRunCtx, t, f, d); err != nil {
+	err = setup(tabRunCtx, t, f, d)
+	if err == nil {
+		err = enableHeaders(tabRunCtx, tab.Ctx, t, f)
+	}
+	if err != nil {
 		r.fail(res, "", r.classify(ctx, runCtx, tab, ev, "preparing the tab", err), f)
 		r.recoverBrowser(gen)
 		res.DurationSeconds = time.Since(start).Seconds()
@@ -305,16 +308,6 @@ func setup(ctx context.Context, t *chromedp.Target, f *scenarios.Flow, d scenari
 	if f.CPUSlowdown > 1 {
 		call(func() error {
 			_, err := cdp.Call(ctx, t, emulation.SetCPUThrottlingRate, emulation.SetCPUThrottlingRateParams{Rate: f.CPUSlowdown})
-			return err
-		})
-	}
-	if len(f.Headers) > 0 {
-		h := network.Headers{}
-		for k, v := range f.Headers {
-			h[k] = v
-		}
-		call(func() error {
-			_, err := cdp.Call(ctx, t, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{Headers: h})
 			return err
 		})
 	}
