@@ -137,6 +137,10 @@ func ParseSelector(s string) (Selector, error) {
 	if strings.TrimSpace(sel.Value) == "" {
 		return Selector{}, errors.New("empty selector")
 	}
+	if err := checkSelector(sel); err != nil {
+		what := map[SelectorKind]string{SelectorCSS: "CSS selector", SelectorXPath: "XPath"}[sel.Kind]
+		return Selector{}, fmt.Errorf("%s %q is not valid: %v", what, clip(sel.Value), err)
+	}
 	return sel, nil
 }
 
