@@ -73,6 +73,14 @@ const (
 // shutdown; a Runner that ignores its context must not hang the process.
 const cancelGrace = 10 * time.Second
 
+// shutdownReserve is the part of the shutdown timeout kept for what comes
+// after the wait for runs: cancelling the runs still going, their results,
+// closing Chrome. The timeout bounds the whole shutdown, so runs in
+// progress get it less this reserve.
+func shutdownReserve(timeout time.Duration) time.Duration {
+	return min(timeout/5, 3*time.Second)
+}
+
 // Options configure an Agent.
 type Options struct {
 	// Runner runs the flows; required.
@@ -226,7 +234,7 @@ func (a *Agent) shutdown() error {
 		<-cronDone.Done()
 		close(done)
 	}()
-	timer := time.NewTimer(a.opts.ShutdownTimeout)
+	timer := time.NewTimer(a.opts.ShutdownTimeout - shutdownReserve(a.opts.ShutdownTimeout))
 	defer timer.Stop()
 	select {
 	case <-done:

@@ -434,6 +434,11 @@ func (b *Browser) Close() error {
 	close(b.stop)
 	b.mu.Unlock()
 	b.watcher.Wait()
+	// A hung Chrome answers nothing, and every tab close below would wait
+	// out its bound for it: kill it now, which ends those waits at once.
+	if err := probe(b.browserCtx, closeProbeTimeout); err != nil {
+		b.cancelAll()
+	}
 	// Warm tabs and tabs being released go first, while Chrome still
 	// answers, so no profile or process outlives Close.
 	b.drainSpares()

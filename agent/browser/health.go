@@ -19,6 +19,10 @@ import (
 const (
 	DefaultHealthInterval = time.Second
 	DefaultHealthTimeout  = 5 * time.Second
+	// closeProbeTimeout is the probe's bound at Close, where a shutdown
+	// is waiting: a Chrome that answers closes gracefully, one that does
+	// not is killed.
+	closeProbeTimeout = time.Second
 )
 
 // watch probes the browser connection every interval until Close, and

@@ -30,3 +30,15 @@ func (r *Runner) saveArtifact(f *scenarios.Flow, d scenarios.Device, path string
 	}
 	return false
 }
+
+// canPicture reports whether a failure screenshot can be taken after the
+// failure: not of a crashed page, nor of one whose main thread stopped
+// answering (the capture would wait out its bound for a frame that never
+// comes), nor of a cancelled run, whose time belongs to the shutdown.
+func (p *tabPage) canPicture(failed *scenarios.StepError) bool {
+	switch failed.Kind {
+	case scenarios.KindPageCrash, scenarios.KindCancelled:
+		return false
+	}
+	return !p.unresponsive.Load()
+}

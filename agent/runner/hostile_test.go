@@ -109,7 +109,7 @@ func TestBusyMainThreadIsATimeoutNotAnObservation(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			f := mustFlow(t, "name: busy\nsteps:\n  - goto: "+srv.URL+"/busy\n  - "+tc.step+"\n    timeout: 1500ms\n")
-			r := &Runner{Browser: testBrowser}
+			r := &Runner{Browser: testBrowser, ArtifactsDir: t.TempDir()}
 			res := r.Run(context.Background(), f, desktop(t))
 			if res.Success {
 				t.Fatal("the flow succeeded on a page that answers nothing")
@@ -119,6 +119,11 @@ func TestBusyMainThreadIsATimeoutNotAnObservation(t *testing.T) {
 			}
 			if res.Outcome() != result.OutcomeFailure || res.Error.Step != "2-"+strings.SplitN(tc.step, ":", 2)[0] {
 				t.Errorf("outcome %s at step %q, want a site failure at step 2", res.Outcome(), res.Error.Step)
+			}
+			// A picture of a page that paints nothing would only wait out
+			// its own bound.
+			if len(res.Screenshots) != 0 {
+				t.Errorf("screenshots %v of a page that does not answer", res.Screenshots)
 			}
 			runAfter(t, r, srv)
 		})

@@ -36,7 +36,9 @@ type tabPage struct {
 	// answered is whether the page answered a call in the current step:
 	// a step in which it answered nothing observed nothing.
 	answered atomic.Bool
-	dlMark   int // downloads before the current step
+	// unresponsive is set once the page's main thread failed to answer.
+	unresponsive atomic.Bool
+	dlMark       int // downloads before the current step
 }
 
 var _ scenarios.Page = (*tabPage)(nil)

@@ -173,7 +173,7 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 		r.fail(res, failedStep, failed, f)
 		if failed.Kind == scenarios.KindBrowser {
 			r.recoverBrowser(tab.Generation)
-		} else if failed.Kind != scenarios.KindPageCrash && r.ArtifactsDir != "" {
+		} else if r.ArtifactsDir != "" && pg.canPicture(failed) {
 			// The picture of the moment of failure is what people look at
 			// first; take it with a fresh bound, the step's may be spent.
 			shotCtx, cancelShot := context.WithTimeout(tab.Ctx, 5*time.Second)

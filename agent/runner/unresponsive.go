@@ -39,6 +39,7 @@ func (p *tabPage) unanswered(ctx context.Context, sent time.Time, err error) err
 	}
 	waited := time.Since(sent)
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) && (waited >= unresponsiveAfter || !p.answered.Load()) {
+		p.unresponsive.Store(true)
 		return scenarios.Fail(scenarios.KindTimeout, "the page's main thread did not respond for %s", roundWait(waited))
 	}
 	return p.wrap(ctx, err)

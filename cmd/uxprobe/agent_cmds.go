@@ -61,7 +61,7 @@ func (f *agentFlags) register(fs *flag.FlagSet, splay time.Duration) {
 	fs.DurationVar(&f.splay, "schedule.splay", splay,
 		"spread the start times of flows that share a schedule over this long: each flow gets a fixed offset in [0, splay) from its name; 0 starts them all at once")
 	fs.DurationVar(&f.shutdownTimeout, "shutdown.timeout", agent.DefaultShutdownTimeout,
-		"on SIGTERM or SIGINT, how long runs in progress may finish before they are cancelled (recorded as result=\"error\", kind cancelled)")
+		"on SIGTERM or SIGINT, the bound of the whole shutdown: runs in progress may finish until a fifth of it (at most 3s) is left, then they are cancelled (recorded as result=\"error\", kind cancelled) and Chrome is closed")
 	fs.StringVar(&f.shard, "shard", "",
 		"I/N: run only the flows whose name hashes to shard I of N, so that N agents over the same flow files share the work (e.g. 0/3, 1/3 and 2/3); empty runs every flow")
 	fs.StringVar(&f.artifacts, "artifacts", filepath.Join(os.TempDir(), "uxprobe-artifacts"),

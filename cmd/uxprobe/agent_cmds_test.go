@@ -297,8 +297,10 @@ func TestRunSIGTERMCancelsRunsAfterTimeout(t *testing.T) {
 	case <-time.After(timeout + 5*time.Second):
 		t.Fatal("the command did not exit after the shutdown timeout")
 	}
-	if took := time.Since(start); took < timeout || took > timeout+3*time.Second {
-		t.Errorf("exit after %s, want just after the shutdown timeout %s", took, timeout)
+	// The timeout bounds the whole shutdown: the run is cancelled when a
+	// fifth of it is left for cancelling and closing.
+	if took := time.Since(start); took < timeout*4/5 || took > timeout+time.Second {
+		t.Errorf("exit after %s, want the run cancelled at 4/5 of the shutdown timeout %s and the exit within it", took, timeout)
 	}
 	if log := p.stderr.String(); !strings.Contains(log, "kind=cancelled") {
 		t.Errorf("the cancelled run was not recorded:\n%s", log)
