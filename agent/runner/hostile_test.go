@@ -20,8 +20,12 @@ import (
 	"syscall"
 	"testing"
 
+	prom "github.com/prometheus/client_golang/prometheus"
+
 	"github.com/uxprobe/uxprobe/agent/browser"
 	"github.com/uxprobe/uxprobe/agent/result"
+	"github.com/uxprobe/uxprobe/exporters/junit"
+	promexp "github.com/uxprobe/uxprobe/exporters/prometheus"
 	"github.com/uxprobe/uxprobe/scenarios"
 )
 
@@ -264,7 +268,27 @@ steps:
 		names = append(names, path)
 		return nil
 	})
-	for what, s := range map[string]string{"result": string(out), "logs": logs.String(), "file names": strings.Join(names, "\n")} {
+	// The ways results leave the agent: JUnit and metrics.
+	var report bytes.Buffer
+	if err := junit.Write(&report, []*result.Result{res}); err != nil {
+		t.Fatal(err)
+	}
+	col := promexp.NewCollector(latestOf{res})
+	if err := col.Export(context.Background(), res); err != nil {
+		t.Fatal(err)
+	}
+	reg := prom.NewRegistry()
+	reg.MustRegister(col)
+	fams, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var metrics strings.Builder
+	for _, mf := range fams {
+		fmt.Fprintln(&metrics, mf.String())
+	}
+	for what, s := range map[string]string{"result": string(out), "logs": logs.String(), "file names": strings.Join(names, "\n"),
+		"JUnit": report.String(), "metrics": metrics.String()} {
 		for _, frag := range secretFragments {
 			if strings.Contains(s, frag) {
 				t.Errorf("%s leak the secret (%q): %s", what, frag, s)
@@ -508,4 +532,11 @@ func TestHeadersOnlyToTheFlowsOrigins(t *testing.T) {
 			}
 		})
 	}
+}
+
+// latestOf is a store of one result, for the metrics collector.
+type latestOf struct{ r *result.Result }
+
+func (l latestOf) Latest() []result.Latest {
+	return []result.Latest{{Flow: l.r.Flow, Device: l.r.Device, Last: l.r, Verdict: l.r}}
 }
