@@ -112,6 +112,7 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 	stopDownloads, err := startDownloads(tabRunCtx, tab.Ctx, ev)
 	if err != nil {
 		r.fail(res, "", r.classify(ctx, runCtx, tab, ev, "preparing the tab for downloads", err), f)
+		r.recoverBrowser(gen)
 		res.DurationSeconds = time.Since(start).Seconds()
 		return res
 	}
