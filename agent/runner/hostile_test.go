@@ -97,7 +97,8 @@ func runAfter(t *testing.T, r *Runner, srv *httptest.Server) {
 // thread never answers, an assertion has read nothing, so it must say so
 // instead of reporting an empty text, title or visibility.
 func TestBusyMainThreadIsATimeoutNotAnObservation(t *testing.T) {
-	t.Parallel()
+	// Not parallel with the other tests: its pages keep renderers busy, which
+	// would slow the pages whose timings other tests check.
 	srv := hostileSite(t)
 	tests := []struct {
 		name string
@@ -138,7 +139,8 @@ func TestBusyMainThreadIsATimeoutNotAnObservation(t *testing.T) {
 // memory crashes its tab while Chrome stays up; the user saw a crashed
 // page, so it is the site's failure, of its own kind.
 func TestPageCrashIsTheSitesFailure(t *testing.T) {
-	t.Parallel()
+	// Not parallel with the other tests: its pages keep renderers busy, which
+	// would slow the pages whose timings other tests check.
 	srv := hostileSite(t)
 	f := mustFlow(t, "name: oom\ntimeout: 2m\nsteps:\n  - goto: "+srv.URL+"/oom\n  - wait_for: {selector: h2}\n    timeout: 90s\n")
 	r := &Runner{Browser: testBrowser}
@@ -319,7 +321,8 @@ steps:
 // TestRedirectLoopsFailTheStep: a page that navigates without end fails
 // the step it loops in, with a bounded result.
 func TestRedirectLoopsFailTheStep(t *testing.T) {
-	t.Parallel()
+	// Not parallel with the other tests: its pages keep renderers busy, which
+	// would slow the pages whose timings other tests check.
 	srv := hostileSite(t)
 	tests := []struct{ name, path string }{
 		{"meta refresh", "/meta-loop"},
