@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -31,7 +32,7 @@ func maskValue(s, secret string) string {
 	if secret == "" || s == "" {
 		return s
 	}
-	pat := compileSecret(secret)
+	pat := patternOf(secret)
 	var b strings.Builder
 	last := 0 // s[last:i] is not yet written
 	for i := 0; i < len(s); {
@@ -59,6 +60,33 @@ const maxMatchSteps = 4096
 // secretPattern holds, for each character of a secret, the forms it may
 // take; an occurrence is any sequence of one form per character.
 type secretPattern [][]string
+
+// patterns caches compiled secrets: a run masks hundreds of strings with
+// the same few secrets. It is bounded, so that secrets rotated over months
+// of reloads cannot grow it without end; past the bound a secret is
+// compiled on each use.
+var patterns struct {
+	sync.Mutex
+	m map[string]secretPattern
+}
+
+const maxCachedPatterns = 256
+
+func patternOf(secret string) secretPattern {
+	patterns.Lock()
+	defer patterns.Unlock()
+	if pat, ok := patterns.m[secret]; ok {
+		return pat
+	}
+	pat := compileSecret(secret)
+	if patterns.m == nil {
+		patterns.m = map[string]secretPattern{}
+	}
+	if len(patterns.m) < maxCachedPatterns {
+		patterns.m[secret] = pat
+	}
+	return pat
+}
 
 func compileSecret(secret string) secretPattern {
 	pat := make(secretPattern, 0, utf8.RuneCountInString(secret))

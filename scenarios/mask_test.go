@@ -101,3 +101,17 @@ func ExampleFlow_Mask() {
 	fmt.Println(flows[0].Mask(`GET http://x/?t=s3cr%26t failed; "s3cr\u0026t"; s3cr&amp;t`))
 	// Output: GET http://x/?t=*** failed; "***"; ***
 }
+
+// BenchmarkMask is masking a typical failed request URL with a secret of
+// every special character, as a run does for each string it reports.
+func BenchmarkMask(b *testing.B) {
+	flows, err := Parse("t.yaml", []byte("name: t\nvars: {token: 'pa\"ss w&rd/ö'}\nsecrets: [token]\nsteps:\n  - goto: http://x/\n"), LoadOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	f := flows[0]
+	s := "GET https://shop.example.com/account/orders?page=2&session=pa%22ss%20w&rd/%C3%B6&sort=date failed: net::ERR_CONNECTION_RESET"
+	for b.Loop() {
+		f.Mask(s)
+	}
+}
