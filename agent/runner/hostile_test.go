@@ -163,7 +163,8 @@ func TestPageCrashIsTheSitesFailure(t *testing.T) {
 // report the text it could not read, and Chrome must be replaced before
 // the step's long timeout.
 func TestFrozenChromeDuringAnAssertion(t *testing.T) {
-	t.Parallel()
+	// Not parallel with the other tests: it starts Chrome twice (the second time after the freeze), which would
+	// slow the pages whose timings other tests check.
 	srv := hostileSite(t)
 	b, err := browser.Start(browser.Options{NoSandbox: os.Geteuid() == 0})
 	if err != nil {
@@ -352,7 +353,8 @@ func TestRedirectLoopsFailTheStep(t *testing.T) {
 // TestPagesAreCapped: a flow that legitimately loads many pages keeps the
 // first 50 in its result and counts the rest.
 func TestPagesAreCapped(t *testing.T) {
-	t.Parallel()
+	// Not parallel with the other tests: sixty navigations in a row keep a renderer busy, which would slow the
+	// pages whose timings other tests check.
 	srv := hostileSite(t)
 	var steps strings.Builder
 	for _, start := range []int{1, 21, 41} {
