@@ -44,7 +44,9 @@ type Flow struct {
 	// HeadersOrigins are the origins that get Headers besides those of the
 	// goto URLs (see HeaderOrigins); AnyOrigin means every origin.
 	HeadersOrigins []string
-	Steps          []Step
+	// KeepDownloads keeps downloaded files among the artifacts.
+	KeepDownloads bool
+	Steps         []Step
 
 	// Source is where the flow's document starts, for messages about it.
 	Source Position

@@ -42,6 +42,8 @@ type Download struct {
 	FileName  string `json:"file_name"` // the name the server suggested
 	SizeBytes int64  `json:"size_bytes"`
 	Complete  bool   `json:"complete"`
+	// Path is where the file was kept (keep_downloads), else empty.
+	Path string `json:"path,omitempty"`
 }
 
 // Step is one step of the run.

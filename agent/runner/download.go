@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/chromedp/cdproto/browser"
@@ -13,8 +14,13 @@ import (
 	"github.com/uxprobe/uxprobe/scenarios"
 )
 
-// maxDownloads caps the downloads a result lists.
-const maxDownloads = 20
+// maxDownloads caps the downloads a result lists, and maxDownloadBytes the
+// size of one: a hostile page must not fill the disk. A download past the
+// size is cancelled; the step that started it still completes.
+const (
+	maxDownloads     = 20
+	maxDownloadBytes = 64 << 20
+)
 
 // download is one file the page made Chrome download.
 type download struct {
@@ -22,6 +28,7 @@ type download struct {
 	bytes                 int64
 	done                  bool // completed or cancelled
 	failed                bool // cancelled or interrupted
+	tooBig                bool // cancelled by uxprobe at maxDownloadBytes
 }
 
 // startDownloads lets the tab's browser context download into a
@@ -29,10 +36,10 @@ type download struct {
 // link or a goto of an attachment completes when the file is in, instead
 // of waiting for a page load that never comes. The files are not kept:
 // the returned function, called at the end of the run, removes them.
-func startDownloads(ctx context.Context, tab context.Context, ev *tracker) (func(), error) {
+func startDownloads(ctx context.Context, tab context.Context, ev *tracker) (string, func(), error) {
 	dir, err := os.MkdirTemp("", "uxprobe-downloads-")
 	if err != nil {
-		return func() {}, err
+		return "", func() {}, err
 	}
 	listenCtx, stopListening := context.WithCancel(tab)
 	done := func() {
@@ -40,9 +47,15 @@ func startDownloads(ctx context.Context, tab context.Context, ev *tracker) (func
 		_ = os.RemoveAll(dir) // best effort: a temporary directory
 	}
 	c := chromedp.FromContext(tab)
+	ev.cancelDownload = func(guid string) {
+		// From the listener, which must not send commands itself.
+		go func() {
+			_, _ = cdp.Call(listenCtx, c.Browser, browser.CancelDownload, browser.CancelDownloadParams{GUID: guid, BrowserContextID: c.BrowserContextID})
+		}()
+	}
 	if err := chromedp.ListenBrowser(listenCtx, ev.listenBrowser); err != nil {
 		done()
-		return func() {}, err
+		return "", func() {}, err
 	}
 	_, err = cdp.Call(ctx, c.Browser, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
 		Behavior:         browser.SetDownloadBehaviorBehaviorAllowAndName,
@@ -52,9 +65,9 @@ func startDownloads(ctx context.Context, tab context.Context, ev *tracker) (func
 	})
 	if err != nil {
 		done()
-		return func() {}, err
+		return "", func() {}, err
 	}
-	return done, nil
+	return dir, done, nil
 }
 
 // listenBrowser follows the browser's download events of this tab's main
@@ -82,12 +95,15 @@ func (t *tracker) listenBrowser(ev any) {
 			if d.guid != ev.GUID {
 				continue
 			}
-			d.bytes = int64(ev.ReceivedBytes)
-			switch ev.State {
-			case browser.DownloadProgressStateCompleted:
+			d.bytes = max(d.bytes, int64(ev.ReceivedBytes)) // a cancelled download reports 0
+			switch {
+			case ev.State == browser.DownloadProgressStateCompleted:
 				d.done = true
-			case browser.DownloadProgressStateCanceled:
-				d.done, d.failed = true, true
+			case ev.State == browser.DownloadProgressStateCanceled:
+				d.done, d.failed = true, !d.tooBig
+			case d.bytes > maxDownloadBytes && !d.tooBig && t.cancelDownload != nil:
+				d.tooBig = true
+				t.cancelDownload(d.guid)
 			}
 			t.signal()
 		}
@@ -156,7 +172,41 @@ func (t *tracker) collectDownloads(res *result.Result) {
 		}
 		res.Downloads = append(res.Downloads, result.Download{
 			Step: d.step, URL: scenarios.Clip(t.mask(d.url), maxMessageLen), FileName: t.mask(d.name),
-			SizeBytes: d.bytes, Complete: d.done && !d.failed,
+			SizeBytes: d.bytes, Complete: d.done && !d.failed && !d.tooBig,
 		})
+	}
+}
+
+// keepDownloads moves the run's completed downloads from its temporary
+// directory to <artifacts>/<flow>/<device>/downloads/<file name>, for a
+// flow with keep_downloads. Like screenshots, the next run overwrites
+// them, and a file that cannot be kept is logged and counted.
+func (r *Runner) keepDownloads(f *scenarios.Flow, d scenarios.Device, dir string, ev *tracker, res *result.Result) {
+	if r.ArtifactsDir == "" {
+		return
+	}
+	ev.mu.Lock()
+	kept := make([]download, 0, len(res.Downloads))
+	for _, dl := range ev.downloads[:len(res.Downloads)] {
+		kept = append(kept, *dl)
+	}
+	ev.mu.Unlock()
+	for i, dl := range kept {
+		if !res.Downloads[i].Complete {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(dir, filepath.Base(dl.guid)))
+		if err != nil {
+			r.logger().Error("could not read a downloaded file to keep it", "flow", f.Name, "device", d.Name, "err", f.Mask(err.Error()))
+			continue
+		}
+		name := res.Downloads[i].FileName // masked
+		if name == "" {
+			name = "download"
+		}
+		path := filepath.Join(r.ArtifactsDir, safeName(f, f.Name), safeName(f, d.Name), "downloads", safeName(f, name))
+		if r.saveArtifact(f, d, path, data) {
+			res.Downloads[i].Path = path
+		}
 	}
 }

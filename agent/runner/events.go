@@ -57,7 +57,8 @@ type tracker struct {
 	mask      func(string) string
 	extraErrs int // console errors past the cap, counted so the cut shows
 
-	downloads []*download // from the browser's events (download.go)
+	downloads      []*download // from the browser's events (download.go)
+	cancelDownload func(guid string)
 
 	// The redirect-loop bound of the current step (navbound.go).
 	navMark     int

@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	prom "github.com/prometheus/client_golang/prometheus"
 
@@ -58,6 +59,20 @@ func hostileSite(t *testing.T) *httptest.Server {
 		w.Header().Set("Content-Type", "text/csv")
 		w.Header().Set("Content-Disposition", `attachment; filename="report.csv"`)
 		w.Write(bytes.Repeat([]byte("a,b\n"), 25000))
+	})
+	mux.HandleFunc("/huge", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Header().Set("Content-Disposition", `attachment; filename="huge.bin"`)
+		chunk := make([]byte, 1<<20)
+		for range 96 { // 96 MiB, past the runner's bound of a download
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+			// At the pace of a fast network rather than of loopback, so
+			// that the cancel arrives before the end.
+			w.(http.Flusher).Flush()
+			time.Sleep(10 * time.Millisecond)
+		}
 	})
 	mux.HandleFunc("/notes.txt", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
@@ -392,18 +407,40 @@ func TestDownloadsCompleteTheStep(t *testing.T) {
 			result.Download{Step: "2-click", URL: "${u}/report", FileName: "report.csv", SizeBytes: 100000, Complete: true}},
 		{"click a download attribute link", "  - goto: ${u}/downloads\n  - click: \"#attribute\"\n  - assert_title: Downloads\n",
 			result.Download{Step: "2-click", URL: "${u}/notes.txt", FileName: "my notes.txt", SizeBytes: 1234, Complete: true}},
+		{"kept when asked", "keep_downloads: true\nsteps:\n  - goto: ${u}/report\n",
+			result.Download{Step: "1-goto", URL: "${u}/report", FileName: "report.csv", SizeBytes: 100000, Complete: true, Path: "${a}/dl/desktop/downloads/report.csv"}},
+		{"stopped past the size bound", "  - goto: ${u}/huge\n",
+			result.Download{Step: "1-goto", URL: "${u}/huge", FileName: "huge.bin", Complete: false}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f := mustFlow(t, "name: dl\ntimeout: 2m\nstep_timeout: 1m\nsteps:\n"+strings.ReplaceAll(tc.steps, "${u}", srv.URL))
-			r := &Runner{Browser: testBrowser}
+			steps := strings.ReplaceAll(tc.steps, "${u}", srv.URL)
+			if !strings.HasPrefix(steps, "keep_downloads") {
+				steps = "steps:\n" + steps
+			}
+			f := mustFlow(t, "name: dl\ntimeout: 2m\nstep_timeout: 1m\n"+steps)
+			artifacts := t.TempDir()
+			r := &Runner{Browser: testBrowser, ArtifactsDir: artifacts}
 			res := r.Run(context.Background(), f, desktop(t))
 			if !res.Success {
 				t.Fatalf("flow failed: %+v", res.Error)
 			}
 			tc.want.URL = strings.ReplaceAll(tc.want.URL, "${u}", srv.URL)
+			tc.want.Path = strings.ReplaceAll(tc.want.Path, "${a}", artifacts)
+			if len(res.Downloads) == 1 && !tc.want.Complete {
+				// Cut off somewhere past the bound, short of the whole file.
+				if got := res.Downloads[0].SizeBytes; got <= maxDownloadBytes || got >= 96<<20 {
+					t.Errorf("the download stopped at %d bytes, want past %d and short of the whole", got, maxDownloadBytes)
+				}
+				tc.want.SizeBytes = res.Downloads[0].SizeBytes
+			}
 			if len(res.Downloads) != 1 || res.Downloads[0] != tc.want {
 				t.Errorf("downloads = %+v, want [%+v]", res.Downloads, tc.want)
+			}
+			if tc.want.Path != "" {
+				if st, err := os.Stat(tc.want.Path); err != nil || st.Size() != tc.want.SizeBytes {
+					t.Errorf("kept file: %v, %v; want %d bytes", st, err, tc.want.SizeBytes)
+				}
 			}
 			for _, p := range res.Pages {
 				if strings.Contains(p.URL, "/report") || strings.Contains(p.URL, "/notes") {

@@ -109,7 +109,7 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 		res.DurationSeconds = time.Since(start).Seconds()
 		return res
 	}
-	stopDownloads, err := startDownloads(tabRunCtx, tab.Ctx, ev)
+	downloadDir, stopDownloads, err := startDownloads(tabRunCtx, tab.Ctx, ev)
 	if err != nil {
 		r.fail(res, "", r.classify(ctx, runCtx, tab, ev, "preparing the tab for downloads", err), f)
 		r.recoverBrowser(gen)
@@ -191,6 +191,9 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 	}
 	res.Screenshots = append(res.Screenshots, pg.taken...)
 	r.collect(res, ev, vitals)
+	if f.KeepDownloads {
+		r.keepDownloads(f, d, downloadDir, ev, res)
+	}
 	return res
 }
 
@@ -347,8 +350,18 @@ func (r *Runner) screenshotPath(f *scenarios.Flow, d scenarios.Device) func(stri
 		if r.ArtifactsDir == "" {
 			return "", errors.New("no artifacts directory (--artifacts) to save screenshots in")
 		}
-		safe := func(s string) string { return strings.Trim(unsafeChars.ReplaceAllString(f.Mask(s), "_"), "_") }
+		safe := func(s string) string { return safeName(f, s) }
 		file := safe(name) + ".png"
 		return filepath.Join(r.ArtifactsDir, safe(f.Name), safe(d.Name), file), nil
 	}
+}
+
+// safeName makes s a file name: masked, with anything but letters, digits,
+// dots, dashes and underscores replaced.
+func safeName(f *scenarios.Flow, s string) string {
+	s = strings.Trim(unsafeChars.ReplaceAllString(f.Mask(s), "_"), "_")
+	if strings.Trim(s, ".") == "" {
+		return "_" // "", "." and ".." name no file of their own
+	}
+	return s
 }
