@@ -73,6 +73,14 @@ const (
 // shutdown; a Runner that ignores its context must not hang the process.
 const cancelGrace = 10 * time.Second
 
+// shutdownReserve is the part of the shutdown timeout kept for what comes
+// after the wait for runs: cancelling the runs still going, their results,
+// closing Chrome. The timeout bounds the whole shutdown, so runs in
+// progress get it less this reserve.
+func shutdownReserve(timeout time.Duration) time.Duration {
+	return min(timeout/5, 3*time.Second)
+}
+
 // Options configure an Agent.
 type Options struct {
 	// Runner runs the flows; required.
@@ -234,7 +242,7 @@ func (a *Agent) shutdown() error {
 		<-cronDone.Done()
 		close(done)
 	}()
-	timer := time.NewTimer(a.opts.ShutdownTimeout)
+	timer := time.NewTimer(a.opts.ShutdownTimeout - shutdownReserve(a.opts.ShutdownTimeout))
 	defer timer.Stop()
 	select {
 	case <-done:
@@ -507,6 +515,10 @@ func (a *Agent) currentLocked(e *entry, device string) bool {
 // BrowserRestarted counts a Chrome restart; give it to
 // browser.Options.OnRestart.
 func (a *Agent) BrowserRestarted() { a.m.restarts.Inc() }
+
+// ArtifactError counts an artifact that could not be written; give it to
+// runner.Runner.OnArtifactError.
+func (a *Agent) ArtifactError() { a.m.artifactErrors.Inc() }
 
 func logRun(log *slog.Logger, r *result.Result) {
 	attrs := []any{"flow", r.Flow, "device", r.Device, "duration", time.Duration(r.DurationSeconds * float64(time.Second)).Round(time.Millisecond)}

@@ -193,3 +193,62 @@ func next(t *testing.T, ch <-chan *result.Result) *result.Result {
 		return nil
 	}
 }
+
+// TestShutdownTimeoutBoundsHungPages stops the agent while its runs wait on
+// pages whose main thread never answers: --shutdown.timeout bounds the
+// whole shutdown (the runs' wait, their cancellation, closing Chrome), and
+// the runs end as cancelled, not as the site's failure.
+func TestShutdownTimeoutBoundsHungPages(t *testing.T) {
+	pageHit := make(chan struct{}, 10)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case pageHit <- struct{}{}:
+		default:
+		}
+		fmt.Fprint(w, `<!doctype html><link rel="icon" href="data:,"><title>busy</title><h1>busy</h1>
+<script>addEventListener('load', () => setTimeout(() => { for (;;) {} }, 0));</script>`)
+	}))
+	defer srv.Close()
+	b, err := browser.Start(browser.Options{NoSandbox: os.Geteuid() == 0, WarmTabs: 2})
+	if err != nil {
+		t.Fatalf("this test needs Chrome: %v", err)
+	}
+	src := fmt.Sprintf("name: hung\nschedule: \"@every 1h\"\ntimeout: 5m\ndevices: [desktop, mobile]\nsteps:\n"+
+		"  - goto: %s/\n  - assert_text: {selector: h1, contains: never}\n    timeout: 2m\n", srv.URL)
+	flows, err := scenarios.Parse("hung.yaml", []byte(src), scenarios.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recordingExporter{results: make(chan *result.Result, 10)}
+	const timeout = 2 * time.Second
+	r := &runner.Runner{Browser: b, ArtifactsDir: t.TempDir()}
+	_, cancel, done := startAgent(t, Options{Runner: r, Exporters: []Exporter{rec}, Splay: -1, MaxConcurrency: 2, ShutdownTimeout: timeout},
+		fileResult("hung.yaml", flows...))
+	for range 2 {
+		select {
+		case <-pageHit:
+		case <-time.After(30 * time.Second):
+			t.Fatal("the runs never opened the page")
+		}
+	}
+	time.Sleep(500 * time.Millisecond) // into the step that waits on the hung page
+	stopped := time.Now()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Close(); err != nil {
+		t.Errorf("closing Chrome: %v", err)
+	}
+	// The bug this guards against overran the timeout by 5 s (a failure
+	// screenshot of the hung page); the slack is for a loaded machine.
+	if took := time.Since(stopped); took > timeout+time.Second {
+		t.Errorf("shutdown took %s, --shutdown.timeout is %s", took.Round(time.Millisecond), timeout)
+	}
+	for range 2 {
+		res := next(t, rec.results)
+		if res.Error == nil || res.Error.Kind != scenarios.KindCancelled || len(res.Screenshots) != 0 {
+			t.Errorf("run on %s: %+v, screenshots %v; want cancelled, without a screenshot", res.Device, res.Error, res.Screenshots)
+		}
+	}
+}

@@ -14,12 +14,13 @@ const (
 	MetricFlowsLoaded         = "uxprobe_flows_loaded"
 	MetricConfigReloadSuccess = "uxprobe_config_last_reload_successful"
 	MetricExportErrors        = "uxprobe_export_errors_total"
+	MetricArtifactErrors      = "uxprobe_artifact_errors_total"
 )
 
 // MetricNames lists the agent's own metric families.
 func MetricNames() []string {
 	return []string{MetricRunsSkipped, MetricRunQueueWait, MetricBrowserRestarts,
-		MetricFlowsLoaded, MetricConfigReloadSuccess, MetricExportErrors}
+		MetricFlowsLoaded, MetricConfigReloadSuccess, MetricExportErrors, MetricArtifactErrors}
 }
 
 // queueWaitBuckets span a free slot (milliseconds) to a queue that holds
@@ -35,6 +36,8 @@ type metrics struct {
 	flowsLoaded  prometheus.Gauge
 	reloadOK     prometheus.Gauge
 	exportErrors *prometheus.CounterVec
+	// artifactErrors counts screenshots that could not be written.
+	artifactErrors prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -64,8 +67,12 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: MetricExportErrors,
 			Help: "Results an exporter failed to take (a report file, the Pushgateway), by exporter; the run and the other exporters went on.",
 		}, []string{"exporter"}),
+		artifactErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: MetricArtifactErrors,
+			Help: "Artifacts (screenshots) that could not be written, such as on a full disk; the runs went on without them.",
+		}),
 	}
-	for _, c := range []prometheus.Collector{m.skipped, m.queueWait, m.restarts, m.flowsLoaded, m.reloadOK, m.exportErrors} {
+	for _, c := range []prometheus.Collector{m.skipped, m.queueWait, m.restarts, m.flowsLoaded, m.reloadOK, m.exportErrors, m.artifactErrors} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

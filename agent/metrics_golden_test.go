@@ -29,6 +29,7 @@ func healthFixture(t *testing.T) (*Agent, *prom.Registry) {
 	}
 	a.skipped(a.entry("search"), SkipOverlap)
 	a.BrowserRestarted()
+	a.ArtifactError()
 	return a, reg
 }
 

@@ -83,6 +83,8 @@ func TestAgentMetrics(t *testing.T) {
 	a.tick(a.entry("checkout"))
 	a.skipped(a.entry("search"), SkipOverlap)
 	a.BrowserRestarted()
+	a.ArtifactError()
+	a.ArtifactError()
 	got := gather(t, reg)
 	tests := []struct {
 		name   string
@@ -93,6 +95,7 @@ func TestAgentMetrics(t *testing.T) {
 		{"overlap starts at 0", `uxprobe_runs_skipped_total{flow=checkout,reason=overlap}`, 0},
 		{"queue wait of each run", `uxprobe_run_queue_wait_seconds{}`, 2},
 		{"restarts", `uxprobe_browser_restarts_total{}`, 1},
+		{"artifact errors", `uxprobe_artifact_errors_total{}`, 2},
 		{"flows loaded", `uxprobe_flows_loaded{}`, 2},
 		{"reload ok", `uxprobe_config_last_reload_successful{}`, 1},
 		{"export errors start at 0", `uxprobe_export_errors_total{exporter=prometheus}`, 0},

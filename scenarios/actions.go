@@ -409,7 +409,7 @@ func (a AssertText) Do(ctx context.Context, p Page) error {
 	case AsStepError(err) != nil:
 		return err
 	case isTimeout(err):
-		return Fail(KindAssertion, "text of %s is %q, expected it to %s", a.Selector, clip(seen), a.Match)
+		return Fail(KindAssertion, "text of %s is %q, expected it to %s", a.Selector, show(ctx, seen), a.Match)
 	default:
 		return err
 	}
@@ -440,7 +440,7 @@ func assertString(ctx context.Context, what string, get func(context.Context) (s
 		return m.Match(got), got, nil
 	})
 	if err != nil && isTimeout(err) {
-		return Fail(KindAssertion, "page %s is %q, expected it to %s", what, clip(seen), m)
+		return Fail(KindAssertion, "page %s is %q, expected it to %s", what, show(ctx, seen), m)
 	}
 	return err
 }
@@ -455,7 +455,7 @@ func (a Eval) Do(ctx context.Context, p Page) error {
 		return err
 	}
 	if !truthy {
-		return Fail(KindAssertion, "expression %q returned %s, expected a truthy value", clip(a.Expression), value)
+		return Fail(KindAssertion, "expression %q returned %s, expected a truthy value", show(ctx, a.Expression), value)
 	}
 	return nil
 }
@@ -495,3 +495,21 @@ func Clip(s string, max int) string {
 
 // clip keeps messages readable when a page has long text.
 func clip(s string) string { return Clip(s, 200) }
+
+type maskKey struct{}
+
+// WithMask gives the steps run under ctx the flow's mask, so that a step
+// message masks what it quotes before clipping it: a secret cut in two by
+// the clip would leave its first part in the message, where masking the
+// whole message afterwards no longer finds it.
+func WithMask(ctx context.Context, mask func(string) string) context.Context {
+	return context.WithValue(ctx, maskKey{}, mask)
+}
+
+// show renders a quoted string of a step message: masked, then clipped.
+func show(ctx context.Context, s string) string {
+	if mask, ok := ctx.Value(maskKey{}).(func(string) string); ok {
+		s = mask(s)
+	}
+	return clip(s)
+}

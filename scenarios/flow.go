@@ -7,7 +7,6 @@ package scenarios
 import (
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -42,7 +41,12 @@ type Flow struct {
 	Network     NetworkProfile
 	CPUSlowdown float64 // 0 or 1 means no throttling
 	Headers     map[string]string
-	Steps       []Step
+	// HeadersOrigins are the origins that get Headers besides those of the
+	// goto URLs (see HeaderOrigins); AnyOrigin means every origin.
+	HeadersOrigins []string
+	// KeepDownloads keeps downloaded files among the artifacts.
+	KeepDownloads bool
+	Steps         []Step
 	// Audit lists the audit rules run on every page the flow opens, after
 	// its load; empty runs none.
 	Audit []string
@@ -83,15 +87,6 @@ func (f *Flow) SetSchedule(spec string) error {
 	}
 	f.Schedule, f.Cron = spec, c
 	return nil
-}
-
-// Mask replaces every secret value of the flow in s with "***". Everything
-// that leaves a run (messages, results, logs) goes through it.
-func (f *Flow) Mask(s string) string {
-	for _, v := range f.secrets {
-		s = strings.ReplaceAll(s, v, "***")
-	}
-	return s
 }
 
 // Device returns the flow's device with the name, if the flow runs on it.

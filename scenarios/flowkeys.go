@@ -196,12 +196,26 @@ var flowKeySpecs = []flowKeySpec{
 	},
 	{
 		name: "headers",
-		doc:  "Extra HTTP headers sent with every request of the flow, such as X-Synthetic: \"1\". Values may use ${var}.",
+		doc:  "Extra HTTP headers, such as X-Synthetic: \"1\", sent with the requests to the flow's own origins: those of its goto URLs and headers_origins. Values may use ${var}.",
 		schema: func() obj {
 			return obj{"type": "object", "propertyNames": obj{"pattern": jsPattern(headerNameRe)}, "additionalProperties": ref("scalar")}
 		},
 		stage:  stageSettings,
 		decode: func(p *parser, v *yaml.Node, f *Flow) { f.Headers = p.parseHeaders(v) },
+	},
+	{
+		name:   "headers_origins",
+		doc:    "Origins (scheme://host[:port]) that get the flow's headers besides those of its goto URLs, or \"*\" for every origin. By default a third-party host the pages load from never sees them.",
+		schema: func() obj { return nameOrList("An origin such as https://api.example.com, or \"*\".") },
+		stage:  stageSettings,
+		decode: func(p *parser, v *yaml.Node, f *Flow) { f.HeadersOrigins = p.parseHeadersOrigins(v) },
+	},
+	{
+		name:   "keep_downloads",
+		doc:    "true keeps the files the flow downloads, as <artifacts>/<flow>/<device>/downloads/<file name>; the next run overwrites them. Default false: downloads are recorded and deleted.",
+		schema: func() obj { return obj{"type": "boolean", "default": false} },
+		stage:  stageSettings,
+		decode: func(p *parser, v *yaml.Node, f *Flow) { f.KeepDownloads, _ = p.boolean(v, "keep_downloads") },
 	},
 	{
 		name: "vars",

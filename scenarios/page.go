@@ -71,10 +71,14 @@ const (
 	KindBrowser ErrorKind = "browser"
 	// KindCancelled means the agent stopped the run, at shutdown.
 	KindCancelled ErrorKind = "cancelled"
+	// KindPageCrash means the page's renderer died (out of memory, a
+	// renderer bug the page triggers) while Chrome itself stayed up: the
+	// user saw "Aw, Snap!", so it is the site's failure.
+	KindPageCrash ErrorKind = "page_crash"
 )
 
 // ErrorKinds lists every kind, for documentation and metric checks.
-var ErrorKinds = []ErrorKind{KindAssertion, KindTimeout, KindElementNotFound, KindNavigation, KindScript, KindAudit, KindBrowser, KindCancelled}
+var ErrorKinds = []ErrorKind{KindAssertion, KindTimeout, KindElementNotFound, KindNavigation, KindScript, KindAudit, KindPageCrash, KindBrowser, KindCancelled}
 
 // StepError is a failure of a step with its kind and a specific message.
 type StepError struct {
@@ -140,6 +144,10 @@ func ParseSelector(s string) (Selector, error) {
 	}
 	if strings.TrimSpace(sel.Value) == "" {
 		return Selector{}, errors.New("empty selector")
+	}
+	if err := checkSelector(sel); err != nil {
+		what := map[SelectorKind]string{SelectorCSS: "CSS selector", SelectorXPath: "XPath"}[sel.Kind]
+		return Selector{}, fmt.Errorf("%s %q is not valid: %v", what, clip(sel.Value), err)
 	}
 	return sel, nil
 }

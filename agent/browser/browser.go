@@ -4,6 +4,7 @@
 package browser
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -83,6 +84,10 @@ type Options struct {
 	// sequential protocol round trips; a warm tab takes that off the run's
 	// critical path. 0 opens every tab on demand.
 	WarmTabs int
+	// HealthInterval and HealthTimeout set the health probe of the
+	// browser connection: every interval, Chrome must answer within the
+	// timeout or it is restarted. Zero means the defaults.
+	HealthInterval, HealthTimeout time.Duration
 }
 
 // Browser is a running Chrome that restarts itself when it dies. It is safe
@@ -98,7 +103,10 @@ type Browser struct {
 	generation int
 	// deadGeneration is the generation Alive last found dead.
 	deadGeneration int
+	lostReason     string // why deadGeneration was given up, if the probe found it hung
 	closed         bool
+	stop           chan struct{}  // closed by Close, ends the health probe
+	watcher        sync.WaitGroup // the health probe
 
 	spares  chan *Tab      // warm tabs of the current generation
 	warming int            // tabs being opened for spares, under mu
@@ -111,11 +119,14 @@ func Start(opts Options) (*Browser, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &Browser{opts: opts, path: path, spares: make(chan *Tab, max(opts.WarmTabs, 1))}
+	b := &Browser{opts: opts, path: path, spares: make(chan *Tab, max(opts.WarmTabs, 1)), stop: make(chan struct{})}
 	if err := b.start(); err != nil {
 		return nil, err
 	}
 	b.refill()
+	interval, timeout := cmp.Or(opts.HealthInterval, DefaultHealthInterval), cmp.Or(opts.HealthTimeout, DefaultHealthTimeout)
+	b.watcher.Add(1)
+	go b.watch(interval, timeout)
 	return b, nil
 }
 
@@ -361,8 +372,8 @@ func (b *Browser) Alive(ctx context.Context) bool {
 	c := chromedp.FromContext(browserCtx)
 	if _, err := cdp.Call(ctx, c.Browser, target.GetTargets, target.GetTargetsParams{}); err != nil {
 		b.mu.Lock()
-		if b.generation == gen {
-			b.deadGeneration = gen
+		if b.generation == gen && b.deadGeneration != gen {
+			b.deadGeneration, b.lostReason = gen, ""
 		}
 		b.mu.Unlock()
 		return false
@@ -420,7 +431,14 @@ func (b *Browser) Close() error {
 		return nil
 	}
 	b.closed = true
+	close(b.stop)
 	b.mu.Unlock()
+	b.watcher.Wait()
+	// A hung Chrome answers nothing, and every tab close below would wait
+	// out its bound for it: kill it now, which ends those waits at once.
+	if err := probe(b.browserCtx, closeProbeTimeout); err != nil {
+		b.cancelAll()
+	}
 	// Warm tabs and tabs being released go first, while Chrome still
 	// answers, so no profile or process outlives Close.
 	b.drainSpares()

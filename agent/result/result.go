@@ -26,7 +26,10 @@ type Result struct {
 	DurationSeconds float64   `json:"duration_seconds"`
 	Steps           []Step    `json:"steps"`
 	Pages           []Page    `json:"pages"`
-	Error           *Error    `json:"error,omitempty"`
+	// PagesOmitted counts the pages past the first 50, which Pages leaves
+	// out so that a page that navigates without end cannot grow a result.
+	PagesOmitted int    `json:"pages_omitted,omitempty"`
+	Error        *Error `json:"error,omitempty"`
 	// ConsoleErrors and FailedRequests are reported even when the task
 	// succeeded: a broken image or an uncaught exception is worth knowing.
 	ConsoleErrors  []string        `json:"console_errors"`
@@ -39,6 +42,20 @@ type Result struct {
 	// HAR is the path of the run's network log (HAR 1.2), when one was
 	// written (see --artifacts.har).
 	HAR string `json:"har,omitempty"`
+	// Downloads are the files the page made the browser download; a
+	// download completes the step that started it. The files are not kept.
+	Downloads []Download `json:"downloads,omitempty"`
+}
+
+// Download is one file a run downloaded.
+type Download struct {
+	Step      string `json:"step"`
+	URL       string `json:"url"`
+	FileName  string `json:"file_name"` // the name the server suggested
+	SizeBytes int64  `json:"size_bytes"`
+	Complete  bool   `json:"complete"`
+	// Path is where the file was kept (keep_downloads), else empty.
+	Path string `json:"path,omitempty"`
 }
 
 // Step is one step of the run.

@@ -30,6 +30,7 @@ type document struct {
 	status   int
 	netError string
 	loaded   bool
+	download bool // the navigation became a download: no page
 
 	requests      int
 	failed        int
@@ -51,9 +52,18 @@ type tracker struct {
 	console   []string
 	failed    []result.FailedRequest
 	crashed   bool
+	crash     chan struct{} // closed when the renderer crashed: no call gets an answer after it
 	changed   chan struct{} // signalled (non-blocking) after each relevant event
 	mask      func(string) string
 	extraErrs int // console errors past the cap, counted so the cut shows
+
+	downloads      []*download // from the browser's events (download.go)
+	cancelDownload func(guid string)
+
+	// The redirect-loop bound of the current step (navbound.go).
+	navMark     int
+	onNavBound  func()
+	navBoundHit bool
 }
 
 func newTracker(mainFrame string, mask func(string) string) *tracker {
@@ -63,6 +73,7 @@ func newTracker(mainFrame string, mask func(string) string) *tracker {
 		reqDoc:    map[network.RequestID]*document{},
 		reqURL:    map[network.RequestID]string{},
 		changed:   make(chan struct{}, 1),
+		crash:     make(chan struct{}),
 		mask:      mask,
 	}
 }
@@ -118,6 +129,7 @@ func (t *tracker) listen(ev any) {
 				t.byLoader[d.loaderID] = d
 				t.docs = append(t.docs, d)
 				d.requests++
+				t.checkNavBound()
 			}
 			// A redirect reuses the request id; the final URL is what counts.
 			d.url, d.method = ev.Request.URL, ev.Request.Method
@@ -209,6 +221,9 @@ func (t *tracker) listen(ev any) {
 		}
 		t.addConsole("console.error: " + strings.Join(parts, " "))
 	case *inspector.EventTargetCrashed:
+		if !t.crashed {
+			close(t.crash)
+		}
 		t.crashed = true
 		t.signal()
 	}
@@ -219,14 +234,15 @@ func (t *tracker) addConsole(msg string) {
 		t.extraErrs++
 		return
 	}
-	t.console = append(t.console, t.mask(scenarios.Clip(msg, maxMessageLen)))
+	t.console = append(t.console, scenarios.Clip(t.mask(msg), maxMessageLen))
 }
 
 func (t *tracker) addFailed(f result.FailedRequest) {
 	if len(t.failed) >= maxFailedRequests {
 		return
 	}
-	f.URL = t.mask(scenarios.Clip(f.URL, maxMessageLen))
+	f.URL = scenarios.Clip(t.mask(f.URL), maxMessageLen)
+	f.Error = t.mask(f.Error)
 	t.failed = append(t.failed, f)
 }
 

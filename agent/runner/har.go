@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"net/url"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -61,7 +60,10 @@ type harRecorder struct {
 	mu      sync.Mutex
 	entries []*harEntry
 	byID    map[network.RequestID]*harEntry
-	dropped int
+	// sentHeaders are the headers Chrome reports it really sent
+	// (requestWillBeSentExtraInfo), when they arrive before their request.
+	sentHeaders map[network.RequestID]network.Headers
+	dropped     int
 }
 
 // harEntry is a HAR entry with the step that was running when the request
@@ -77,7 +79,7 @@ type harEntry struct {
 }
 
 func newHARRecorder(mask func(string) string, step func() string) *harRecorder {
-	return &harRecorder{mask: mask, step: step, byID: map[network.RequestID]*harEntry{}}
+	return &harRecorder{mask: mask, step: step, byID: map[network.RequestID]*harEntry{}, sentHeaders: map[network.RequestID]network.Headers{}}
 }
 
 func (h *harRecorder) listen(ev any) {
@@ -95,6 +97,8 @@ func (h *harRecorder) listen(ev any) {
 			prev.Response.RedirectURL = h.mask(ev.Request.URL)
 			h.finish(prev, float64(ev.Timestamp), 0)
 		}
+		sent, haveSent := h.sentHeaders[ev.RequestID]
+		delete(h.sentHeaders, ev.RequestID)
 		if len(h.entries) >= maxHAREntries {
 			h.dropped++
 			return
@@ -111,8 +115,20 @@ func (h *harRecorder) listen(ev any) {
 		e.wallStart = time.UnixMicro(int64(float64(ev.WallTime) * 1e6)).UTC()
 		e.monoStart = float64(ev.Timestamp)
 		e.StartedDateTime = e.wallStart.Format("2006-01-02T15:04:05.000Z07:00")
+		if haveSent {
+			e.Request.Headers = h.headers(sent)
+		}
 		h.entries = append(h.entries, e)
 		h.byID[ev.RequestID] = e
+	case *network.EventRequestWillBeSentExtraInfo:
+		// What went over the wire: the headers Chrome adds and those the
+		// flow's headers add through request interception, which
+		// requestWillBeSent does not show.
+		if e := h.byID[ev.RequestID]; e != nil {
+			e.Request.Headers = h.headers(ev.Headers)
+		} else if len(h.sentHeaders) < maxHAREntries {
+			h.sentHeaders[ev.RequestID] = ev.Headers
+		}
 	case *network.EventResponseReceived:
 		if e := h.byID[ev.RequestID]; e != nil && ev.Response != nil {
 			h.respond(e, ev.Response)
@@ -248,8 +264,8 @@ type harLog struct {
 	Entries []*harEntry `json:"entries"`
 }
 
-// write saves the log as a HAR 1.2 file.
-func (h *harRecorder) write(path string, res *result.Result) error {
+// encode renders the log as a HAR 1.2 document.
+func (h *harRecorder) encode(res *result.Result) ([]byte, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	comment := ""
@@ -266,14 +282,7 @@ func (h *harRecorder) write(path string, res *result.Result) error {
 	if doc.Log.Entries == nil {
 		doc.Log.Entries = []*harEntry{}
 	}
-	data, err := json.MarshalIndent(doc, "", " ")
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	return os.WriteFile(path, data, 0o644)
+	return json.MarshalIndent(doc, "", " ")
 }
 
 // wantHAR reports whether the run's log is to be written.
@@ -298,11 +307,16 @@ func (r *Runner) saveHAR(h *harRecorder, res *result.Result, f *scenarios.Flow, 
 		return
 	}
 	path := filepath.Join(filepath.Dir(shot), harFile)
-	if err := h.write(path, res); err != nil {
-		r.logger().Warn("writing the run's HAR", "flow", f.Name, "device", d.Name, "err", err)
+	data, err := h.encode(res)
+	if err != nil {
+		r.logger().Warn("encoding the run's HAR", "flow", f.Name, "device", d.Name, "err", err)
 		return
 	}
-	res.HAR = path
+	// Written like a screenshot: an unwritable HAR is logged and counted
+	// as an artifact error, never the run's failure.
+	if r.saveArtifact(f, d, path, data) {
+		res.HAR = path
+	}
 }
 
 // recordHAR starts a HAR recorder on the tab when the run may need one.

@@ -6,9 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
@@ -29,11 +28,18 @@ type tabPage struct {
 	t       *chromedp.Target
 	events  *tracker
 	flow    *scenarios.Flow
-	shots   func(name string) (string, error) // where a screenshot goes
+	shots   func(name string) (string, error)   // where a screenshot goes
+	save    func(path string, data []byte) bool // writes an artifact; false if it could not
 	taken   []string
 	timeout time.Duration   // of the current step, for messages
 	runCtx  context.Context // the whole run's, for calls that outlive a step's deadline a little
 	audit   *auditState     // what the run's audits found
+	// answered is whether the page answered a call in the current step:
+	// a step in which it answered nothing observed nothing.
+	answered atomic.Bool
+	// unresponsive is set once the page's main thread failed to answer.
+	unresponsive atomic.Bool
+	dlMark       int // downloads before the current step
 }
 
 var _ scenarios.Page = (*tabPage)(nil)
@@ -44,13 +50,20 @@ var _ scenarios.Page = (*tabPage)(nil)
 const callGrace = 2 * time.Second
 
 // withGrace derives a context for such a call from the run's, with the
-// step's deadline plus callGrace.
+// step's deadline plus callGrace; a step cancelled before its deadline (a
+// redirect loop) cancels the call too.
 func (p *tabPage) withGrace(ctx context.Context) (context.Context, context.CancelFunc) {
 	dl, ok := ctx.Deadline()
 	if !ok || p.runCtx == nil {
 		return context.WithCancel(ctx)
 	}
-	return context.WithDeadline(p.runCtx, dl.Add(callGrace))
+	callCtx, cancel := context.WithDeadline(p.runCtx, dl.Add(callGrace))
+	stop := context.AfterFunc(ctx, func() {
+		if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			cancel()
+		}
+	})
+	return callCtx, func() { stop(); cancel() }
 }
 
 // call evaluates an expression in the page, awaiting a promise, and decodes
@@ -60,7 +73,11 @@ func (p *tabPage) withGrace(ctx context.Context) (context.Context, context.Cance
 // document until ctx ends.
 func (p *tabPage) call(ctx context.Context, expr string, out any) error {
 	for {
-		res, err := cdp.Call(ctx, p.t, runtime.Evaluate, runtime.EvaluateParams{
+		if err := ctx.Err(); err != nil {
+			return err // asked nothing, so the page is not to blame
+		}
+		sent := time.Now()
+		res, err := p.evaluate(ctx, runtime.EvaluateParams{
 			Expression:    expr,
 			AwaitPromise:  ptr(true),
 			ReturnByValue: ptr(true),
@@ -72,8 +89,9 @@ func (p *tabPage) call(ctx context.Context, expr string, out any) error {
 				}
 				continue
 			}
-			return p.wrap(ctx, err)
+			return p.unanswered(ctx, sent, err)
 		}
+		p.answered.Store(true)
 		if ex := res.ExceptionDetails; ex != nil {
 			text := exceptionText(ex)
 			if strings.Contains(text, "__uxprobe") {
@@ -120,7 +138,7 @@ func (p *tabPage) wrap(ctx context.Context, err error) error {
 		return err // the runner names the timeout with its context
 	}
 	if p.events.isCrashed() {
-		return scenarios.Fail(scenarios.KindBrowser, "the page crashed")
+		return scenarios.Fail(scenarios.KindPageCrash, "the page crashed")
 	}
 	return scenarios.Fail(scenarios.KindBrowser, "lost the browser: %v", err)
 }
@@ -194,6 +212,9 @@ func (p *tabPage) Navigate(ctx context.Context, url string) error {
 		}
 		return p.wrap(ctx, err)
 	}
+	if res.ErrorText == "net::ERR_ABORTED" && p.awaitDownloadStart(ctx) {
+		return p.waitLoaded(ctx, mark) // an attachment: the download is the load
+	}
 	if res.ErrorText != "" && res.ErrorText != "net::ERR_HTTP_RESPONSE_CODE_FAILURE" {
 		return scenarios.Fail(scenarios.KindNavigation, "GET %s failed: %s", p.flow.Mask(url), res.ErrorText)
 	}
@@ -207,8 +228,11 @@ func (p *tabPage) Navigate(ctx context.Context, url string) error {
 // loaded, and fails on a document the server or the network failed.
 func (p *tabPage) waitLoaded(ctx context.Context, mark int) error {
 	for {
+		if done, err := p.downloadFinished(); done {
+			return err // a download the step started ends it
+		}
 		docs := p.events.since(mark)
-		if len(docs) > 0 {
+		if len(docs) > 0 && !docs[len(docs)-1].download {
 			last := docs[len(docs)-1]
 			if msg := documentProblem(last); msg != "" {
 				return scenarios.Fail(scenarios.KindNavigation, "%s", p.flow.Mask(msg))
@@ -218,7 +242,7 @@ func (p *tabPage) waitLoaded(ctx context.Context, mark int) error {
 			}
 		}
 		if p.events.isCrashed() {
-			return scenarios.Fail(scenarios.KindBrowser, "the page crashed")
+			return scenarios.Fail(scenarios.KindPageCrash, "the page crashed")
 		}
 		select {
 		case <-ctx.Done():
@@ -250,11 +274,11 @@ func (p *tabPage) settle(ctx context.Context, mark, navsBefore int) error {
 	if len(p.events.since(mark)) == 0 && !announced {
 		return nil
 	}
-	if len(p.events.since(mark)) == 0 {
+	if len(p.events.since(mark)) == 0 && !p.downloadBegan() {
 		// Announced in the page but not yet on the network.
 		startCtx, cancel := context.WithTimeout(ctx, navStartGrace)
 		defer cancel()
-		for len(p.events.since(mark)) == 0 {
+		for len(p.events.since(mark)) == 0 && !p.downloadBegan() {
 			select {
 			case <-startCtx.Done():
 				if ctx.Err() != nil {
@@ -278,8 +302,9 @@ func (p *tabPage) mouse(ctx context.Context, typ input.DispatchMouseEventType, x
 			params.Buttons = 1
 		}
 	}
+	sent := time.Now()
 	_, err := cdp.Call(ctx, p.t, input.DispatchMouseEvent, params)
-	return p.wrap(ctx, err)
+	return p.unanswered(ctx, sent, err)
 }
 
 // Click implements scenarios.Page.
@@ -352,8 +377,9 @@ func (p *tabPage) Fill(ctx context.Context, sel scenarios.Selector, value string
 	// insertText types the whole value as one input event, as an IME
 	// would: the page sees beforeinput/input with the final text, and a run
 	// does not pay one round trip per character.
+	sent := time.Now()
 	_, err := cdp.Call(ctx, p.t, input.InsertText, input.InsertTextParams{Text: value})
-	return p.wrap(ctx, err)
+	return p.unanswered(ctx, sent, err)
 }
 
 // Select implements scenarios.Page.
@@ -392,8 +418,9 @@ func (p *tabPage) Press(ctx context.Context, sel *scenarios.Selector, key string
 		keys = key
 	}
 	mark := p.events.navCount()
+	sent := time.Now()
 	if _, err := chromedp.KeyEvent(keys)(ctx, p.t); err != nil {
-		return p.wrap(ctx, err)
+		return p.unanswered(ctx, sent, err)
 	}
 	return p.settle(ctx, mark, navsBefore)
 }
@@ -442,7 +469,7 @@ func (p *tabPage) Title(ctx context.Context) (string, error) {
 
 // Eval implements scenarios.Page.
 func (p *tabPage) Eval(ctx context.Context, expr string) (bool, string, error) {
-	res, err := cdp.Call(ctx, p.t, runtime.Evaluate, runtime.EvaluateParams{
+	res, err := p.evaluate(ctx, runtime.EvaluateParams{
 		Expression:   expr,
 		AwaitPromise: ptr(true),
 	})
@@ -450,10 +477,10 @@ func (p *tabPage) Eval(ctx context.Context, expr string) (bool, string, error) {
 		return false, "", p.wrap(ctx, err)
 	}
 	if res.ExceptionDetails != nil {
-		return false, "", scenarios.Fail(scenarios.KindScript, "expression %q threw: %s", p.flow.Mask(scenarios.Clip(expr, 120)), p.flow.Mask(exceptionText(res.ExceptionDetails)))
+		return false, "", scenarios.Fail(scenarios.KindScript, "expression %q threw: %s", scenarios.Clip(p.flow.Mask(expr), 120), scenarios.Clip(p.flow.Mask(exceptionText(res.ExceptionDetails)), maxMessageLen))
 	}
 	truthy, repr := truthiness(res.Result)
-	return truthy, p.flow.Mask(repr), nil
+	return truthy, scenarios.Clip(p.flow.Mask(repr), 120), nil
 }
 
 // truthiness applies JavaScript's rules to a remote value.
@@ -473,7 +500,7 @@ func truthiness(o *runtime.RemoteObject) (bool, string) {
 		}
 		return raw != "0", raw
 	case runtime.RemoteObjectTypeString:
-		return raw != `""`, scenarios.Clip(raw, 120)
+		return raw != `""`, raw
 	case runtime.RemoteObjectTypeBigint:
 		u := string(o.UnserializableValue)
 		return u != "0n", u
@@ -495,13 +522,9 @@ func (p *tabPage) Screenshot(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("saving screenshot: %w", err)
+	if p.save(path, res.Data) {
+		p.taken = append(p.taken, path)
 	}
-	if err := os.WriteFile(path, res.Data, 0o644); err != nil {
-		return fmt.Errorf("saving screenshot: %w", err)
-	}
-	p.taken = append(p.taken, path)
 	return nil
 }
 

@@ -17,7 +17,6 @@ import (
 	"github.com/chromedp/cdproto/dom"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/log"
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"golang.org/x/sync/errgroup"
@@ -40,6 +39,9 @@ type Runner struct {
 	// HAR says when to write the run's requests as a HAR file beside its
 	// screenshots (see har.go); the zero value writes none.
 	HAR HARMode
+	// OnArtifactError, if set, hears each artifact that could not be
+	// written, for the artifact errors metric.
+	OnArtifactError func()
 }
 
 // Run runs the flow on the device, with the flow's retries, and never
@@ -84,7 +86,7 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 	gen := r.Browser.Generation()
 	tab, err := r.Browser.NewTab(runCtx)
 	if err != nil {
-		r.fail(res, "", r.classify(ctx, runCtx, nil, "opening a tab", err), f)
+		r.fail(res, "", r.classify(ctx, runCtx, nil, nil, "opening a tab", err), f)
 		r.recoverBrowser(gen)
 		res.DurationSeconds = time.Since(start).Seconds()
 		return res
@@ -102,13 +104,26 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 	tabRunCtx, stop := mergeCancel(runCtx, tab.Ctx)
 	defer stop()
 
-	if err := setup(tabRunCtx, t, f, d); err != nil {
-		r.fail(res, "", r.classify(ctx, runCtx, ev, "preparing the tab", err), f)
+	err = setup(tabRunCtx, t, f, d)
+	if err == nil {
+		err = enableHeaders(tabRunCtx, tab.Ctx, t, f)
+	}
+	if err != nil {
+		r.fail(res, "", r.classify(ctx, runCtx, tab, ev, "preparing the tab", err), f)
 		r.recoverBrowser(gen)
 		res.DurationSeconds = time.Since(start).Seconds()
 		return res
 	}
-	pg := &tabPage{t: t, events: ev, flow: f, shots: r.screenshotPath(f, d), runCtx: tabRunCtx, audit: newAuditState(d)}
+	downloadDir, stopDownloads, err := startDownloads(tabRunCtx, tab.Ctx, ev)
+	if err != nil {
+		r.fail(res, "", r.classify(ctx, runCtx, tab, ev, "preparing the tab for downloads", err), f)
+		r.recoverBrowser(gen)
+		res.DurationSeconds = time.Since(start).Seconds()
+		return res
+	}
+	defer stopDownloads()
+	save := func(path string, data []byte) bool { return r.saveArtifact(f, d, path, data) }
+	pg := &tabPage{t: t, events: ev, flow: f, shots: r.screenshotPath(f, d), save: save, runCtx: tabRunCtx, audit: newAuditState(d)}
 
 	vitals := map[string]pageVitals{} // by loader, the last snapshot of each document
 	// The task time is the user's: it starts with the first step, not with
@@ -126,12 +141,15 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 		}
 		ev.setStep(st.Name)
 		stepStart := time.Now()
-		stepCtx, cancelStep := context.WithTimeout(tabRunCtx, st.Timeout)
-		pg.timeout = st.Timeout
+		stepCtx, cancelStep := context.WithTimeout(scenarios.WithMask(tabRunCtx, f.Mask), st.Timeout)
+		pg.beginStep(st.Timeout)
 		pg.audit.step = st.Name
 		mark := ev.navCount()
+		navBound := ev.boundNavigations(mark, cancelStep)
 		err := st.Action.Do(stepCtx, pg)
-		if err == nil {
+		if n := navBound(); n > 0 {
+			err = scenarios.Fail(scenarios.KindNavigation, "redirect loop: %d navigations in step %s", n, st.Name)
+		} else if err == nil {
 			// A navigation the step caused may have failed even though the
 			// action itself went through (a form POST answered with 500).
 			for _, doc := range ev.since(mark) {
@@ -144,12 +162,12 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 		sr := result.Step{Name: st.Name, Action: st.Action.Kind(), DurationSeconds: time.Since(stepStart).Seconds(), Success: err == nil}
 		var se *scenarios.StepError
 		if err != nil {
-			se = r.classify(ctx, runCtx, ev, describeStep(st), err)
+			se = r.classify(ctx, runCtx, tab, ev, describeStep(st), err)
 			se.Message = f.Mask(se.Message)
 			sr.Error = se.Message
 		}
 		res.Steps = append(res.Steps, sr)
-		if se == nil || se.Kind != scenarios.KindBrowser {
+		if se == nil || !pageGone(se.Kind) {
 			r.snapshot(tabRunCtx, pg, ev, vitals, false)
 		}
 		if se == nil && len(ev.since(mark)) > 0 {
@@ -159,7 +177,7 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 			r.flowAudit(tabRunCtx, pg, f, st.Name)
 			taskStart = taskStart.Add(time.Since(auditStart))
 		}
-		if se != nil && (!st.Optional || se.Kind == scenarios.KindBrowser || se.Kind == scenarios.KindCancelled) {
+		if se != nil && (!st.Optional || pageGone(se.Kind) || se.Kind == scenarios.KindCancelled) {
 			failed, failedStep = se, st.Name
 			break
 		}
@@ -169,7 +187,7 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 		r.fail(res, failedStep, failed, f)
 		if failed.Kind == scenarios.KindBrowser {
 			r.recoverBrowser(tab.Generation)
-		} else if r.ArtifactsDir != "" {
+		} else if r.ArtifactsDir != "" && pg.canPicture(failed) {
 			// The picture of the moment of failure is what people look at
 			// first; take it with a fresh bound, the step's may be spent.
 			shotCtx, cancelShot := context.WithTimeout(tab.Ctx, 5*time.Second)
@@ -188,10 +206,19 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 	r.collect(res, ev, vitals)
 	pg.audit.record(res)
 	r.saveHAR(hr, res, f, d)
+	if f.KeepDownloads {
+		r.keepDownloads(f, d, downloadDir, ev, res)
+	}
 	return res
 }
 
 func describeStep(st scenarios.Step) string { return "step " + st.Name }
+
+// pageGone reports whether a failure left no page to read from: nothing
+// after it (vitals, later steps, a screenshot) could get an answer.
+func pageGone(k scenarios.ErrorKind) bool {
+	return k == scenarios.KindBrowser || k == scenarios.KindPageCrash
+}
 
 func (r *Runner) fail(res *result.Result, step string, se *scenarios.StepError, f *scenarios.Flow) {
 	res.Success = false
@@ -201,12 +228,23 @@ func (r *Runner) fail(res *result.Result, step string, se *scenarios.StepError, 
 // classify turns any error of a step into a StepError. Deadlines become
 // timeouts that say whose deadline it was; a parent context that ended means
 // the agent cancelled the run; a dead browser is a browser error.
-func (r *Runner) classify(parent, runCtx context.Context, ev *tracker, what string, err error) *scenarios.StepError {
-	// Whatever a step made of it, a page or a Chrome that died under it is
-	// our failure, not the site's: a crash during a page load looks like a
-	// load that never finishes.
+func (r *Runner) classify(parent, runCtx context.Context, tab *browser.Tab, ev *tracker, what string, err error) *scenarios.StepError {
+	// Whatever a step made of it, a Chrome that died or hung under it is
+	// our failure, not the site's: an unanswered read is no observation.
+	if parent.Err() == nil && tab != nil && (tab.Ctx.Err() != nil || r.Browser.Generation() != tab.Generation) {
+		why := r.Browser.LostReason(tab.Generation)
+		if why == "" {
+			why = "Chrome stopped responding"
+		}
+		return scenarios.Fail(scenarios.KindBrowser, "%s during %s", why, what)
+	}
+	// A renderer that died while Chrome answers is the page's doing; a
+	// crash during a page load looks like a load that never finishes.
 	if parent.Err() == nil && (ev != nil && ev.isCrashed()) {
-		return scenarios.Fail(scenarios.KindBrowser, "the page crashed during %s", what)
+		if r.Browser.Alive(context.Background()) {
+			return scenarios.Fail(scenarios.KindPageCrash, "the page crashed during %s (its renderer died; Chrome stayed up)", what)
+		}
+		return scenarios.Fail(scenarios.KindBrowser, "Chrome stopped responding during %s", what)
 	}
 	se := scenarios.AsStepError(err)
 	if se == nil || se.Kind == scenarios.KindTimeout || se.Kind == scenarios.KindElementNotFound {
@@ -292,16 +330,6 @@ func setup(ctx context.Context, t *chromedp.Target, f *scenarios.Flow, d scenari
 			return err
 		})
 	}
-	if len(f.Headers) > 0 {
-		h := network.Headers{}
-		for k, v := range f.Headers {
-			h[k] = v
-		}
-		call(func() error {
-			_, err := cdp.Call(ctx, t, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{Headers: h})
-			return err
-		})
-	}
 	call(func() error {
 		_, err := cdp.Call(ctx, t, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: helperJS})
 		return err
@@ -337,8 +365,18 @@ func (r *Runner) screenshotPath(f *scenarios.Flow, d scenarios.Device) func(stri
 		if r.ArtifactsDir == "" {
 			return "", errors.New("no artifacts directory (--artifacts) to save screenshots in")
 		}
-		safe := func(s string) string { return strings.Trim(unsafeChars.ReplaceAllString(f.Mask(s), "_"), "_") }
+		safe := func(s string) string { return safeName(f, s) }
 		file := safe(name) + ".png"
 		return filepath.Join(r.ArtifactsDir, safe(f.Name), safe(d.Name), file), nil
 	}
+}
+
+// safeName makes s a file name: masked, with anything but letters, digits,
+// dots, dashes and underscores replaced.
+func safeName(f *scenarios.Flow, s string) string {
+	s = strings.Trim(unsafeChars.ReplaceAllString(f.Mask(s), "_"), "_")
+	if strings.Trim(s, ".") == "" {
+		return "_" // "", "." and ".." name no file of their own
+	}
+	return s
 }

@@ -56,6 +56,13 @@ func (r *Runner) collect(res *result.Result, ev *tracker, byLoader map[string]pa
 	ev.mu.Lock()
 	defer ev.mu.Unlock()
 	for _, d := range ev.docs {
+		if d.download {
+			continue // no page: the result lists it as a download
+		}
+		if len(res.Pages) >= maxPages {
+			res.PagesOmitted++
+			continue
+		}
 		p := result.Page{
 			URL:            ev.mask(d.url),
 			Step:           d.step,
@@ -82,6 +89,7 @@ func (r *Runner) collect(res *result.Result, ev *tracker, byLoader map[string]pa
 		res.ConsoleErrors = append(res.ConsoleErrors, fmt.Sprintf("(%d more not kept)", ev.extraErrs))
 	}
 	res.FailedRequests = append(res.FailedRequests, ev.failed...)
+	ev.collectDownloads(res)
 }
 
 func seconds(ms *float64) *float64 {

@@ -65,7 +65,7 @@ func (f *agentFlags) register(fs *flag.FlagSet, splay time.Duration) {
 	fs.DurationVar(&f.splay, "schedule.splay", splay,
 		"spread the start times of flows that share a schedule over this long: each flow gets a fixed offset in [0, splay) from its name; 0 starts them all at once")
 	fs.DurationVar(&f.shutdownTimeout, "shutdown.timeout", agent.DefaultShutdownTimeout,
-		"on SIGTERM or SIGINT, how long runs in progress may finish before they are cancelled (recorded as result=\"error\", kind cancelled)")
+		"on SIGTERM or SIGINT, the bound of the whole shutdown: runs in progress may finish until a fifth of it (at most 3s) is left, then they are cancelled (recorded as result=\"error\", kind cancelled) and Chrome is closed")
 	fs.StringVar(&f.shard, "shard", "",
 		"I/N: run only the flows whose name hashes to shard I of N, so that N agents over the same flow files share the work (e.g. 0/3, 1/3 and 2/3); empty runs every flow")
 	fs.StringVar(&f.artifacts, "artifacts", filepath.Join(os.TempDir(), "uxprobe-artifacts"),
@@ -79,18 +79,22 @@ func (f *agentFlags) register(fs *flag.FlagSet, splay time.Duration) {
 }
 
 // runnerStarter starts what runs the agent's flows, and returns it with the
-// function that stops it; onRestart hears of each browser restart.
-type runnerStarter func(f *agentFlags, onRestart func(), log *slog.Logger) (agent.Runner, func() error, error)
+// function that stops it; the hooks hear of what the agent counts.
+type runnerStarter func(f *agentFlags, hooks runnerHooks, log *slog.Logger) (agent.Runner, func() error, error)
+
+// runnerHooks are the agent's counters that the browser and the runner feed:
+// each browser restart, each artifact that could not be written.
+type runnerHooks struct{ onRestart, onArtifactError func() }
 
 // startChrome starts Chrome and returns the runner over it and the function
 // that stops Chrome.
-func startChrome(f *agentFlags, onRestart func(), log *slog.Logger) (agent.Runner, func() error, error) {
-	b, err := f.browser.start(f.maxConcurrency, onRestart)
+func startChrome(f *agentFlags, hooks runnerHooks, log *slog.Logger) (agent.Runner, func() error, error) {
+	b, err := f.browser.start(f.maxConcurrency, hooks.onRestart)
 	if err != nil {
 		return nil, nil, err
 	}
 	log.Info("Chrome started", "path", b.Path(), "pid", b.PID())
-	return &runner.Runner{Browser: b, ArtifactsDir: f.artifacts, Logger: log, HAR: f.har.Mode()}, b.Close, nil
+	return &runner.Runner{Browser: b, ArtifactsDir: f.artifacts, Logger: log, HAR: f.har.Mode(), OnArtifactError: hooks.onArtifactError}, b.Close, nil
 }
 
 func runAgent(ctx context.Context, env *environment, args []string) int {
@@ -369,7 +373,7 @@ func serveAgent(ctx context.Context, env *environment, af *agentFlags, load func
 	if startRunner == nil {
 		startRunner = startChrome
 	}
-	r, closeBrowser, err := startRunner(af, a.BrowserRestarted, log)
+	r, closeBrowser, err := startRunner(af, runnerHooks{a.BrowserRestarted, a.ArtifactError}, log)
 	if err != nil {
 		stopServing()
 		_ = g.Wait()

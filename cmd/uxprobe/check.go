@@ -119,7 +119,10 @@ func runCheck(ctx context.Context, env *environment, args []string) int {
 		}
 	}()
 	prog := newProgress(env.stdout, len(jobs))
-	r := &runner.Runner{Browser: b, ArtifactsDir: cf.artifacts, Progress: prog.step, HAR: cf.har.Mode()}
+	// The runner's warnings (a screenshot that could not be written, a
+	// Chrome restart) go to stderr, apart from the table.
+	warnings := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	r := &runner.Runner{Browser: b, ArtifactsDir: cf.artifacts, Progress: prog.step, Logger: warnings, HAR: cf.har.Mode()}
 	// The reports are agent exporters, as in `uxprobe run`; their errors
 	// are printed after the table.
 	results, exportErr := agent.RunOnce(ctx, r, jobs, agent.OnceOptions{

@@ -69,15 +69,15 @@ func Write(w io.Writer, results []*result.Result) error {
 			doc.Suites = append(doc.Suites, testSuite{Name: r.Flow, Timestamp: r.StartedAt.Format("2006-01-02T15:04:05")})
 		}
 		s := &doc.Suites[i]
-		tc := testCase{Name: r.Flow + " on " + r.Device, ClassName: "uxprobe." + r.Flow, Time: seconds(r.DurationSeconds)}
+		tc := testCase{Name: xmlSafe(r.Flow + " on " + r.Device), ClassName: xmlSafe("uxprobe." + r.Flow), Time: seconds(r.DurationSeconds)}
 		if d := details(r); d != "" {
-			tc.SystemOut = &cdata{d}
+			tc.SystemOut = &cdata{xmlSafe(d)}
 		}
 		if r.Error != nil {
 			p := &problem{
-				Message: fmt.Sprintf("step %q: %s: %s", r.Error.Step, r.Error.Kind, r.Error.Message),
+				Message: xmlSafe(fmt.Sprintf("step %q: %s: %s", r.Error.Step, r.Error.Kind, r.Error.Message)),
 				Type:    string(r.Error.Kind),
-				Text:    fmt.Sprintf("flow %s on %s failed at step %q\nkind: %s\n%s\n", r.Flow, r.Device, r.Error.Step, r.Error.Kind, r.Error.Message),
+				Text:    xmlSafe(fmt.Sprintf("flow %s on %s failed at step %q\nkind: %s\n%s\n", r.Flow, r.Device, r.Error.Step, r.Error.Kind, r.Error.Message)),
 			}
 			if r.Outcome() == result.OutcomeError {
 				tc.Error = p

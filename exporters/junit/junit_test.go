@@ -190,3 +190,44 @@ func TestWriteOutcomes(t *testing.T) {
 		})
 	}
 }
+
+// TestControlCharactersKeepTheReportValid: a step name or a page's message
+// with control characters must not make the report invalid XML, and what
+// was there stays visible.
+func TestControlCharactersKeepTheReportValid(t *testing.T) {
+	nasty := "bell\a nul\x00 esc\x1b[31m vt\v ff\f del\x7f bad\xff end ]]> tab\tnl\n"
+	tests := []struct {
+		name string
+		res  *result.Result
+	}{
+		{"step name and message", &result.Result{Flow: "f", Device: "desktop", StartedAt: started,
+			Steps: []result.Step{{Name: "step " + nasty, Action: "eval", Error: nasty}},
+			Error: &result.Error{Step: "step " + nasty, Kind: scenarios.KindAssertion, Message: nasty}}},
+		{"browser error", &result.Result{Flow: "f", Device: "custom\x01device", StartedAt: started,
+			Steps: []result.Step{{Name: "s", Action: "goto", Error: nasty}},
+			Error: &result.Error{Step: "s", Kind: scenarios.KindBrowser, Message: nasty}}},
+		{"screenshot path", &result.Result{Flow: "f", Device: "desktop", StartedAt: started, Success: true,
+			Steps: []result.Step{{Name: "s", Action: "screenshot", Success: true}}, Screenshots: []string{"a\x02b.png"}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := Write(&buf, []*result.Result{tc.res}); err != nil {
+				t.Fatal(err)
+			}
+			dec := xml.NewDecoder(&buf)
+			for {
+				_, err := dec.Token()
+				if err != nil {
+					if err.Error() != "EOF" {
+						t.Fatalf("the report is not valid XML: %v\n%s", err, buf.String())
+					}
+					break
+				}
+			}
+		})
+	}
+	if got, want := xmlSafe("a\x1bb\x00c\xffd\tx\u0085"), `a\x1bb\x00c\xffd`+"\tx\u0085"; got != want {
+		t.Errorf("xmlSafe = %q, want %q", got, want)
+	}
+}
