@@ -45,6 +45,10 @@ func res(id, flow, device string, ago time.Duration, failStep string, kind scena
 	}
 	if device == "mobile" {
 		r.DurationSeconds = 3
+		r.AuditedRules = []string{"horizontal-overflow", "help-link"}
+		r.Findings = []result.Finding{{Rule: "horizontal-overflow", Step: "open home", URL: "http://shop.test/", Count: 1,
+			Message:  "the page is 720 px wide on a 393 px screen: users must scroll sideways",
+			Examples: []result.Example{{Selector: "div.promo", Width: 720, Height: 80}}}}
 	}
 	if kind != "" {
 		r.Error = &result.Error{Step: failStep, Kind: kind, Message: "POST http://shop.test/checkout returned HTTP 500"}
@@ -193,7 +197,8 @@ func TestPages(t *testing.T) {
 			},
 		},
 		{name: "run", path: "/runs/r-checkout-mobile-bad", status: 200,
-			want:    []string{"checkout</a> on mobile", "failure-place_order.png", "network log (HAR)", "POST http://shop.test/checkout returned HTTP 500"},
+			want: []string{"checkout</a> on mobile", "failure-place_order.png", "network log (HAR)", "POST http://shop.test/checkout returned HTTP 500",
+				"Audit findings", "<strong>horizontal-overflow</strong> (1)", "the page is 720 px wide on a 393 px screen", "<code>div.promo</code>", "720×80 px"},
 			notWant: []string{`http-equiv="refresh"`}},
 		{name: "flow without runs", path: "/flows/fresh", status: 200, want: []string{"No run yet."}},
 		{name: "unknown flow", path: "/flows/nope", status: 404, want: []string{`No flow &#34;nope&#34;`}},

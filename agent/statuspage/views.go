@@ -352,6 +352,7 @@ type runView struct {
 	Pages                                         []pageView
 	ConsoleErrors                                 []string
 	FailedRequests                                []result.FailedRequest
+	Findings                                      []result.Finding
 	Screenshots                                   []shot
 	// Final is the run's last screenshot: the failure's, or the last
 	// screenshot step's.
@@ -406,7 +407,7 @@ func (h *Handler) runView(run history.Run, root string) *runView {
 		ID: run.ID, URL: root + "runs/" + run.ID, Flow: r.Flow, Device: r.Device,
 		Started: r.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC"), Age: age(h.opts.Now(), r.StartedAt),
 		Duration: fmtSeconds(r.DurationSeconds), Attempts: r.Attempts, Status: statusOf(r), Error: r.Error,
-		ConsoleErrors: r.ConsoleErrors, FailedRequests: r.FailedRequests,
+		ConsoleErrors: r.ConsoleErrors, FailedRequests: r.FailedRequests, Findings: r.Findings,
 		JSONURL: root + "api/v1/runs/" + run.ID,
 	}
 	failing := ""
