@@ -106,8 +106,8 @@ func New(opts Options) *Exporter {
 // flowDescs describe the per-flow metrics. The agent's carry a flow label;
 // pushed ones do not, because the Pushgateway's grouping key supplies it.
 type flowDescs struct {
-	success, duration, runs, failures, lastRun, step         *prom.Desc
-	ttfb, fcp, lcp, load, cls, consoleErrors, failedRequests *prom.Desc
+	success, duration, runs, failures, lastFailure, lastRun, step *prom.Desc
+	ttfb, fcp, lcp, load, cls, consoleErrors, failedRequests      *prom.Desc
 }
 
 func newFlowDescs(withFlow bool) *flowDescs {
@@ -123,6 +123,7 @@ func newFlowDescs(withFlow bool) *flowDescs {
 		duration:       d(MetricFlowDuration, "Task time of the last completed run of the flow on the device, in seconds; for a failed run, the time until it gave up."),
 		runs:           d(MetricFlowRuns, "Runs by result: success, failure (the site failed the user) or error (uxprobe or Chrome broke, or the run was cancelled).", "result"),
 		failures:       d(MetricFlowFailures, "Failed runs (result failure) by the step where the task was abandoned and the kind of error.", "step", "kind"),
+		lastFailure:    d(MetricFlowLastFailure, "Present, with value 1, while the last completed run of the flow on the device failed; step and kind say where the task was abandoned and why. One series per flow and device at most, so an alert on it names the latest failing step only.", "step", "kind"),
 		lastRun:        d(MetricFlowLastRun, "When the last run of the flow on the device ended, whatever its result, as a Unix time in seconds."),
 		step:           d(MetricStepDuration, "Time of each step of the last completed run, in seconds; skipped steps have no sample.", "step"),
 		ttfb:           d(MetricPageTTFB, "Time to first byte of the page that a step of the last completed run opened, in seconds.", "step"),
@@ -136,7 +137,7 @@ func newFlowDescs(withFlow bool) *flowDescs {
 }
 
 func (d *flowDescs) all() []*prom.Desc {
-	return []*prom.Desc{d.success, d.duration, d.runs, d.failures, d.lastRun, d.step,
+	return []*prom.Desc{d.success, d.duration, d.runs, d.failures, d.lastFailure, d.lastRun, d.step,
 		d.ttfb, d.fcp, d.lcp, d.load, d.cls, d.consoleErrors, d.failedRequests}
 }
 
@@ -211,6 +212,9 @@ func collectFlow(ch chan<- prom.Metric, d *flowDescs, prefix []string, fs *flowS
 			success = 1
 		}
 		send(ch, d.success, prom.GaugeValue, success, lv...)
+		if !r.Success && r.Error != nil {
+			send(ch, d.lastFailure, prom.GaugeValue, 1, with(r.Error.Step, string(r.Error.Kind))...)
+		}
 		send(ch, d.duration, prom.GaugeValue, r.DurationSeconds, lv...)
 		// A step name used twice would give two samples of one series, which
 		// a scrape rejects; the later step wins, like the later page below.

@@ -8,6 +8,7 @@ const (
 	MetricFlowDuration        = "uxprobe_flow_duration_seconds"
 	MetricFlowRuns            = "uxprobe_flow_runs_total"
 	MetricFlowFailures        = "uxprobe_flow_failures_total"
+	MetricFlowLastFailure     = "uxprobe_flow_last_failure_info"
 	MetricFlowLastRun         = "uxprobe_flow_last_run_timestamp_seconds"
 	MetricStepDuration        = "uxprobe_step_duration_seconds"
 	MetricPageTTFB            = "uxprobe_page_ttfb_seconds"
@@ -30,6 +31,7 @@ const (
 func MetricNames() []string {
 	return []string{
 		MetricFlowSuccess, MetricFlowDuration, MetricFlowRuns, MetricFlowFailures,
+		MetricFlowLastFailure,
 		MetricFlowLastRun, MetricStepDuration, MetricPageTTFB, MetricPageFCP,
 		MetricPageLCP, MetricPageLoad, MetricPageCLS, MetricConsoleErrors,
 		MetricFailedRequests, MetricRunsSkipped, MetricRunQueueWait,
