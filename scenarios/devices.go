@@ -27,6 +27,10 @@ type Device struct {
 	Mobile    bool
 	Touch     bool
 	UserAgent string // empty: the browser's own user agent
+	// PresetUserAgent says UserAgent comes from a chromedp preset, written
+	// for the Chrome of its day: the runner gives it the running Chrome's
+	// version. A user agent from the flow file is sent as written.
+	PresetUserAgent bool
 }
 
 // Presets chosen for the device aliases. Pixel 5 stands for phones because it
@@ -82,6 +86,7 @@ func fromPreset(info device.Info) Device {
 		Touch:     info.Touch,
 		UserAgent: info.UserAgent,
 	}
+	d.PresetUserAgent = d.UserAgent != ""
 	d.Class = classOf(d)
 	return d
 }

@@ -97,7 +97,7 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 	tabRunCtx, stop := mergeCancel(runCtx, tab.Ctx)
 	defer stop()
 
-	if err := setup(tabRunCtx, t, f, d); err != nil {
+	if err := setup(tabRunCtx, t, f, d, r.Browser.Version()); err != nil {
 		r.fail(res, "", r.classify(ctx, runCtx, ev, "preparing the tab", err), f)
 		r.recoverBrowser(gen)
 		res.DurationSeconds = time.Since(start).Seconds()
@@ -236,7 +236,7 @@ func (r *Runner) recoverBrowser(gen int) {
 // setup emulates the device, network and CPU, and installs the helper. The
 // commands are independent of one another, so they go out concurrently:
 // sequential round trips are most of a tab's fixed cost.
-func setup(ctx context.Context, t *chromedp.Target, f *scenarios.Flow, d scenarios.Device) error {
+func setup(ctx context.Context, t *chromedp.Target, f *scenarios.Flow, d scenarios.Device, chromeVersion string) error {
 	g, ctx := errgroup.WithContext(ctx)
 	call := func(fn func() error) { g.Go(fn) }
 	call(func() error {
@@ -252,9 +252,9 @@ func setup(ctx context.Context, t *chromedp.Target, f *scenarios.Flow, d scenari
 			return err
 		})
 	}
-	if d.UserAgent != "" {
+	if ua := userAgentOverride(d, chromeVersion); ua != nil {
 		call(func() error {
-			_, err := cdp.Call(ctx, t, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: d.UserAgent})
+			_, err := cdp.Call(ctx, t, emulation.SetUserAgentOverride, *ua)
 			return err
 		})
 	}
