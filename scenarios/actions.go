@@ -29,6 +29,7 @@ const (
 	typeState
 	typeRegexp
 	typeFileName
+	typeVarName
 )
 
 type param struct {
@@ -173,6 +174,7 @@ var actionSpecs = []actionSpec{
 		scalar: "name", params: []param{{name: "name", typ: typeFileName, required: true}},
 		build: func(a args) Action { return Screenshot{Name: a.str("name")} },
 	},
+	extractSpec,
 }
 
 // ActionNames lists the step actions in the order of the reference.

@@ -206,6 +206,13 @@ var flowKeySpecs = []flowKeySpec{
 		decode: func(p *parser, v *yaml.Node, f *Flow) { f.Headers = p.parseHeaders(v) },
 	},
 	{
+		name:   "dialogs",
+		doc:    "What the run does with alert, confirm, prompt and beforeunload dialogs: accept (click OK, a prompt keeps its default text), dismiss (click Cancel) or fail (dismiss, and fail the step with kind dialog). Default accept.",
+		schema: func() obj { return obj{"enum": DialogPolicies, "default": string(DialogAccept)} },
+		stage:  stageSettings,
+		decode: decodeDialogs,
+	},
+	{
 		name: "vars",
 		doc:  "Variables for ${name} in values. A value may read the environment with ${env:NAME}; LoadOptions can override vars.",
 		schema: func() obj {
@@ -230,6 +237,13 @@ var flowKeySpecs = []flowKeySpec{
 		absent: func(p *parser, doc *yaml.Node, _ *Flow) {
 			p.errorf(doc, "a flow needs steps (steps: followed by a list of actions)")
 		},
+	},
+	{
+		name:   "finally",
+		doc:    "Cleanup steps that always run after the flow's steps, after a failure too. Their results are recorded as cleanup steps; they never change whether the run succeeded.",
+		schema: func() obj { return obj{"type": "array", "minItems": 1, "items": ref("step")} },
+		stage:  stageSteps,
+		decode: func(p *parser, v *yaml.Node, f *Flow) { f.Finally = p.parseFinally(v, f) },
 	},
 }
 
@@ -256,6 +270,7 @@ func (p *parser) flow(doc *yaml.Node) *Flow {
 		Source:      p.pos(doc),
 	}
 	f.Network, _ = lookupNetwork("none")
+	f.Dialogs = DialogAccept
 	p.flow_ = peekName(doc)
 	pairs, ok := p.mapping(doc, "a flow", flowKeys)
 	if !ok {
@@ -283,6 +298,8 @@ func (p *parser) flow(doc *yaml.Node) *Flow {
 			}
 		}
 	}
+	f.vars = p.vars
+	p.checkPendingSecrets(f)
 	return f
 }
 
@@ -331,7 +348,8 @@ func (p *parser) parseSecrets(n *yaml.Node) []string {
 	for _, s := range names {
 		v, ok := p.vars[s.Value]
 		if !ok {
-			p.errorf(s, "secret %q is not one of the flow's vars; list var names whose values must be masked", clip(s.Value))
+			// It may name an extract var, known after the steps.
+			p.pendingSecrets = append(p.pendingSecrets, s)
 			continue
 		}
 		if v != "" {

@@ -66,7 +66,7 @@ const (
 )
 
 // ErrorKinds lists every kind, for documentation and metric checks.
-var ErrorKinds = []ErrorKind{KindAssertion, KindTimeout, KindElementNotFound, KindNavigation, KindScript, KindBrowser, KindCancelled}
+var ErrorKinds = []ErrorKind{KindAssertion, KindTimeout, KindElementNotFound, KindNavigation, KindScript, KindDialog, KindBrowser, KindCancelled}
 
 // StepError is a failure of a step with its kind and a specific message.
 type StepError struct {
@@ -103,7 +103,8 @@ const (
 // SelectorKind is how a selector finds elements.
 type SelectorKind string
 
-// The selector kinds: CSS by default, `text=` and `xpath=` by prefix.
+// The selector kinds: CSS by default, `text=` and `xpath=` by prefix; the
+// others are in selectors.go.
 const (
 	SelectorCSS   SelectorKind = "css"
 	SelectorText  SelectorKind = "text"
@@ -117,28 +118,17 @@ type Selector struct {
 	Value string
 }
 
-// ParseSelector reads `text=...`, `xpath=...`, `css=...` or a plain CSS selector.
-func ParseSelector(s string) (Selector, error) {
-	var sel Selector
-	switch {
-	case strings.HasPrefix(s, "text="):
-		sel = Selector{SelectorText, strings.TrimPrefix(s, "text=")}
-	case strings.HasPrefix(s, "xpath="):
-		sel = Selector{SelectorXPath, strings.TrimPrefix(s, "xpath=")}
-	case strings.HasPrefix(s, "css="):
-		sel = Selector{SelectorCSS, strings.TrimPrefix(s, "css=")}
-	default:
-		sel = Selector{SelectorCSS, s}
-	}
-	if strings.TrimSpace(sel.Value) == "" {
-		return Selector{}, errors.New("empty selector")
-	}
-	return sel, nil
-}
+// ParseSelector reads every selector form (see SelectorForms): `text=...`,
+// `xpath=...`, `css=...`, `role=...`, `label=...`, `placeholder=...`,
+// `testid=...`, chains joined by `>>` with `nth=N`, or a plain CSS selector.
+func ParseSelector(s string) (Selector, error) { return parseSelectorText(s) }
 
 func (s Selector) String() string {
-	if s.Kind == SelectorCSS {
+	switch s.Kind {
+	case SelectorCSS:
 		return s.Value
+	case SelectorChain:
+		return chainString(s.Segments())
 	}
 	return string(s.Kind) + "=" + s.Value
 }

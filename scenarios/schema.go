@@ -123,7 +123,7 @@ func selectorSchema() obj {
 	return obj{
 		"type":        "string",
 		"minLength":   1,
-		"description": "A CSS selector, text=Visible text, xpath=//path, or css=selector.",
+		"description": "A selector: " + SelectorForms + ". CSS selectors pierce open shadow roots.",
 	}
 }
 
@@ -252,6 +252,8 @@ func paramSchema(pm param) (obj, error) {
 		s = obj{"enum": []WaitState{StateVisible, StateHidden, StatePresent}, "default": StateVisible}
 	case typeRegexp:
 		s = obj{"type": "string", "format": "regex", "description": "A Go (RE2) regular expression."}
+	case typeVarName:
+		s = obj{"type": "string", "pattern": jsPattern(varNameRe)}
 	case typeFileName:
 		s = obj{
 			"type":        "string",

@@ -16,9 +16,20 @@ func (p *parser) parseSteps(n *yaml.Node, f *Flow) []Step {
 	if !ok {
 		return nil
 	}
+	return p.parseStepItems(items, f, "")
+}
+
+// parseStepItems decodes a list of steps. prefix starts the default names
+// ("finally-" for cleanup steps), which are unique across both lists since
+// they label the same metrics.
+func (p *parser) parseStepItems(items []*yaml.Node, f *Flow, prefix string) []Step {
+	p.beginRuntimeVars()
+	if p.stepNames == nil {
+		p.stepNames = map[string]Position{}
+	}
 	allowed := append(append([]string{}, commonStepKeys...), ActionNames()...)
 	var steps []Step
-	names := map[string]Position{}
+	names := p.stepNames
 	for i, c := range items {
 		if p.exhausted(c) {
 			return nil
@@ -77,8 +88,9 @@ func (p *parser) parseSteps(n *yaml.Node, f *Flow) []Step {
 			continue
 		}
 		st.Action = a
+		st.dynamic = p.markDynamic(actions[0].value)
 		if st.Name == "" {
-			st.Name = strconv.Itoa(i+1) + "-" + spec.name
+			st.Name = prefix + strconv.Itoa(i+1) + "-" + spec.name
 		}
 		if prev, dup := names[st.Name]; dup {
 			p.errorf(c, "step name %q is already used at %s; step names label metrics, so they must be unique in a flow", st.Name, prev)
@@ -214,10 +226,12 @@ func (p *parser) typed(n *yaml.Node, spec actionSpec, pm param, f *Flow) (any, b
 		}
 		sel, err := ParseSelector(s)
 		if err != nil {
-			p.errorf(n, "%s: %v; write a CSS selector, text=Visible text or xpath=//path", what, err)
+			p.errorf(n, "%s: %v; write %s", what, err, SelectorForms)
 			return nil, false
 		}
 		return sel, true
+	case typeVarName:
+		return p.extractVar(n, f)
 	case typeDuration:
 		return p.duration(n, what)
 	case typeBool:

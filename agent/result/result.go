@@ -27,6 +27,16 @@ type Result struct {
 	ConsoleErrors  []string        `json:"console_errors"`
 	FailedRequests []FailedRequest `json:"failed_requests"`
 	Screenshots    []string        `json:"screenshots"`
+	// Dialogs are the alert, confirm, prompt and beforeunload dialogs the
+	// pages opened, answered by the flow's dialogs policy.
+	Dialogs []Dialog `json:"dialogs"`
+}
+
+// Dialog is one JavaScript dialog a page opened.
+type Dialog struct {
+	Step    string `json:"step"`
+	Type    string `json:"type"` // alert, confirm, prompt or beforeunload
+	Message string `json:"message"`
 }
 
 // Step is one step of the run.
@@ -37,6 +47,12 @@ type Step struct {
 	Success         bool    `json:"success"`
 	Skipped         bool    `json:"skipped"`
 	Error           string  `json:"error,omitempty"`
+	// Cleanup marks a step of the flow's finally list: it ran after the
+	// task whatever happened, and never changes Success.
+	Cleanup bool `json:"cleanup,omitempty"`
+	// Warnings are what went through but deserves a look, such as an
+	// action on the first of several elements its selector matched.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Page is one document navigation and what the browser measured of it. A
@@ -69,6 +85,17 @@ type FailedRequest struct {
 	URL    string `json:"url"`
 	Status int    `json:"status,omitempty"`
 	Error  string `json:"error,omitempty"`
+}
+
+// CleanupFailures returns the cleanup steps that failed.
+func (r *Result) CleanupFailures() []Step {
+	var out []Step
+	for _, s := range r.Steps {
+		if s.Cleanup && !s.Success {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // Outcome classifies a run for alerting.

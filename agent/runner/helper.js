@@ -70,7 +70,7 @@
       return r && r.nodeType === 1 ? r : null;
     }
     if (kind === 'text') return byText(value);
-    return document.querySelector(value);
+    return window.__uxprobeSelect.first(kind, value); // selectors.js
   };
 
   const describe = (el) => {
@@ -101,7 +101,9 @@
       el.scrollIntoView({ block: 'center', inline: 'center', behavior: 'instant' });
       s = state(el);
     }
-    const at = document.elementFromPoint(s.x, s.y);
+    let at = document.elementFromPoint(s.x, s.y);
+    // The hit on a shadow host stands for what its open shadow root has there.
+    for (let inner; at && at.shadowRoot && (inner = at.shadowRoot.elementFromPoint(s.x, s.y)) && inner !== at;) at = inner;
     if (at && at !== el && !el.contains(at) && !(at.control === el)) {
       return { covered: describe(at), x: s.x, y: s.y };
     }
@@ -122,7 +124,10 @@
         if (!el || !s.visible || !s.enabled) return { ok: false, found: !!el, visible: !!s && s.visible, enabled: !!s && s.enabled };
         const h = hit(el);
         if (h.covered) return { ok: false, found: true, visible: true, enabled: true, covered: h.covered };
-        return { ok: true, found: true, x: h.x, y: h.y };
+        // An action on one of several matches may be on the wrong one: the
+        // step reports how many matched and the first two.
+        const all = window.__uxprobeSelect.all(kind, value);
+        return { ok: true, found: true, x: h.x, y: h.y, count: all.length, matches: all.slice(0, 2).map(describe) };
       }
     }
   };

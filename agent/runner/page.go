@@ -33,6 +33,9 @@ type tabPage struct {
 	taken   []string
 	timeout time.Duration   // of the current step, for messages
 	runCtx  context.Context // the whole run's, for calls that outlive a step's deadline a little
+
+	warnings []string           // of the current step, such as a selector that matched several elements
+	vars     *scenarios.RunVars // values extract steps set, for the later steps (extract.go)
 }
 
 var _ scenarios.Page = (*tabPage)(nil)
@@ -146,6 +149,9 @@ type checkResult struct {
 	Error   string  `json:"error"`
 	X       float64 `json:"x"`
 	Y       float64 `json:"y"`
+
+	Count   int      `json:"count"`   // of an actionable element's matches
+	Matches []string `json:"matches"` // the first two of them
 }
 
 // wait waits in the page for the condition and says specifically what was
@@ -159,6 +165,9 @@ func (p *tabPage) wait(ctx context.Context, sel scenarios.Selector, cond string)
 		return r, err
 	}
 	if r.OK {
+		if w := multiMatchWarning(sel, r); w != "" {
+			p.warnings = append(p.warnings, p.flow.Mask(w))
+		}
 		return r, nil
 	}
 	if r.Error != "" {

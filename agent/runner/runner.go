@@ -62,6 +62,7 @@ func (r *Runner) logger() *slog.Logger {
 }
 
 func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Device) *result.Result {
+	f = f.ForRun() // masks what this run extracts as secret
 	start := time.Now()
 	res := &result.Result{
 		Flow:           f.Name,
@@ -73,6 +74,7 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 		ConsoleErrors:  []string{},
 		FailedRequests: []result.FailedRequest{},
 		Screenshots:    []string{},
+		Dialogs:        []result.Dialog{},
 	}
 	runCtx, cancel := context.WithTimeout(ctx, f.Timeout)
 	defer cancel()
@@ -104,6 +106,12 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 		return res
 	}
 	pg := &tabPage{t: t, events: ev, flow: f, shots: r.screenshotPath(f, d), runCtx: tabRunCtx}
+	pg.vars = runVars(f, d, start)
+	dw := newDialogWatcher(tab.Ctx, t, f, ev)
+	if err := chromedp.Listen(tab.Ctx, dw.listen); err != nil {
+		r.fail(res, "", scenarios.Fail(scenarios.KindBrowser, "listening to the tab: %v", err), f)
+		return res
+	}
 
 	vitals := map[string]pageVitals{} // by loader, the last snapshot of each document
 	// The task time is the user's: it starts with the first step, not with
@@ -124,7 +132,7 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 		stepCtx, cancelStep := context.WithTimeout(tabRunCtx, st.Timeout)
 		pg.timeout = st.Timeout
 		mark := ev.navCount()
-		err := st.Action.Do(stepCtx, pg)
+		err := doStep(stepCtx, cancelStep, f, st, pg, dw)
 		if err == nil {
 			// A navigation the step caused may have failed even though the
 			// action itself went through (a form POST answered with 500).
@@ -136,6 +144,7 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 		}
 		cancelStep()
 		sr := result.Step{Name: st.Name, Action: st.Action.Kind(), DurationSeconds: time.Since(stepStart).Seconds(), Success: err == nil}
+		sr.Warnings = pg.takeWarnings()
 		var se *scenarios.StepError
 		if err != nil {
 			se = r.classify(ctx, runCtx, ev, describeStep(st), err)
@@ -171,6 +180,8 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 		// time is already taken.
 		r.snapshot(tabRunCtx, pg, ev, vitals, true)
 	}
+	r.cleanup(tab, f, d, pg, ev, dw, res, failed, vitals)
+	res.Dialogs = dw.result()
 	res.Screenshots = append(res.Screenshots, pg.taken...)
 	r.collect(res, ev, vitals)
 	return res
