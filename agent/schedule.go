@@ -9,11 +9,9 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
-)
 
-// cronParser reads schedules the way scenarios.ValidateSchedule checks them:
-// five-field cron or a descriptor such as @every 1m.
-var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+	"github.com/uxprobe/uxprobe/scenarios"
+)
 
 // SplayOffset is the deterministic delay of a flow's runs within
 // [0, splay): FNV-1a 64 of the flow's name modulo splay. A hash rather than a
@@ -45,7 +43,7 @@ type splayedSchedule struct {
 // a whole minute for its first run, and an offset longer than the period
 // would only shift runs by whole periods anyway.
 func newSplayedSchedule(spec, flow string, splay time.Duration, now time.Time) (*splayedSchedule, error) {
-	inner, err := cronParser.Parse(spec)
+	inner, err := scenarios.ParseSchedule(spec)
 	if err != nil {
 		return nil, fmt.Errorf("schedule %q: %w", spec, err)
 	}

@@ -77,12 +77,7 @@ func (s Step) RunsOn(d Device) bool {
 	if len(s.Only) == 0 {
 		return true
 	}
-	for _, o := range s.Only {
-		if strings.EqualFold(o, string(d.Class)) || strings.EqualFold(o, d.Name) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(s.Only, d.Matches)
 }
 
 // Mask replaces every secret value of the flow in s with "***". Everything
