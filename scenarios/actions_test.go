@@ -341,6 +341,7 @@ var actionSamples = map[string]string{
 	"assert_title":   "assert_title: {equals: Cart}",
 	"eval":           "eval: 'true'",
 	"screenshot":     "screenshot: cart",
+	"extract":        "extract: {var: id, selector: '#order', pattern: 'ID (\\w+)'}",
 }
 
 // TestKindComesFromTheTable: each action's Kind is its name in the table,

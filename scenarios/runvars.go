@@ -79,8 +79,10 @@ type Variables interface {
 	EvalString(ctx context.Context, expr string) (string, error)
 }
 
-func (Extract) Kind() string { return "extract" }
+func (a Extract) Kind() string { return kindOf(a) }
 
+// Do reads the value, waiting until the element is there (and its text
+// matches the pattern), and sets the variable.
 func (a Extract) Do(ctx context.Context, p Page) error {
 	vs, ok := p.(Variables)
 	if !ok {
@@ -320,6 +322,7 @@ var extractSpec = actionSpec{
 		{name: "pattern", typ: typeRegexp, doc: "keep the first group (else the whole match) of this Go regular expression; the step waits until the text matches"},
 	},
 	oneOf: []string{"selector", "eval"},
+	zero:  Extract{},
 	build: func(a args) Action {
 		e := Extract{Var: a.str("var"), Expression: a.str("eval")}
 		if s, ok := a["selector"].(Selector); ok {

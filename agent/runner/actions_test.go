@@ -29,6 +29,7 @@ var runnerActionSteps = []struct{ action, step string }{
 	{"assert_title", "assert_title: Home"},
 	{"eval", "eval: document.querySelector('#q').value === 'lamp'"},
 	{"screenshot", "screenshot: home"},
+	{"extract", "extract: {var: title, selector: '#title'}"},
 	{"press", "press: {selector: '#q', key: Enter}"},
 }
 
