@@ -191,7 +191,7 @@ func (t *tracker) listen(ev any) {
 				}
 			}
 		}
-		t.addConsole(msg)
+		t.addConsole(msg + exceptionSource(ev.ExceptionDetails))
 	case *runtime.EventConsoleAPICalled:
 		if ev.Type != runtime.ConsoleAPICalledTypeError && ev.Type != runtime.ConsoleAPICalledTypeAssert {
 			return
@@ -207,7 +207,7 @@ func (t *tracker) listen(ev any) {
 				parts = append(parts, string(a.Type))
 			}
 		}
-		t.addConsole("console.error: " + strings.Join(parts, " "))
+		t.addConsole("console.error: " + strings.Join(parts, " ") + stackSource(ev.StackTrace))
 	case *inspector.EventTargetCrashed:
 		t.crashed = true
 		t.signal()

@@ -313,7 +313,7 @@ func TestPageErrorsReportedOnSuccess(t *testing.T) {
 		t.Fatalf("flow failed: %+v", res.Error)
 	}
 	joined := strings.Join(res.ConsoleErrors, "\n")
-	for _, want := range []string{"console.error: boom 42", "Error: kaput"} {
+	for _, want := range []string{"console.error: boom 42 (" + srv.URL + "/errors:2)", "Error: kaput (" + srv.URL + "/errors:2)"} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("console errors %q lack %q", res.ConsoleErrors, want)
 		}
@@ -557,8 +557,8 @@ func TestConsoleErrorsAreCapped(t *testing.T) {
 	if last := res.ConsoleErrors[maxConsoleErrors]; last != "(5 more not kept)" {
 		t.Errorf("last entry %q, want the count of what was cut", last)
 	}
-	if first := res.ConsoleErrors[0]; first != "console.error: noise 0" {
-		t.Errorf("first entry %q, want the first error", first)
+	if first, want := res.ConsoleErrors[0], "console.error: noise 0 ("+srv.URL+"/noisy:2)"; first != want {
+		t.Errorf("first entry %q, want the first error with its source, %q", first, want)
 	}
 }
 

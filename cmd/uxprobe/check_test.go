@@ -83,6 +83,8 @@ func checkTable(t *testing.T, stdout string) map[string]checkTableRow {
 		switch {
 		case len(f) > 0 && f[0] == "FLOW":
 			inTable = true
+		case inTable && len(f) == 0:
+			return rows // the notes after the table are no rows
 		case inTable && len(f) >= 3:
 			rows[f[0]+"/"+f[1]] = checkTableRow{result: f[2], line: line}
 		}
