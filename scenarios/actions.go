@@ -51,6 +51,8 @@ type actionSpec struct {
 	scalar string
 	// params of the mapping form; nil when the action only takes a scalar.
 	params []param
+	// bare actions take no value: "- close_tab:".
+	bare bool
 	// oneOf lists parameters of which exactly one must be given.
 	oneOf []string
 	// zero is the action's type, as a zero value: Kind finds an action's
@@ -194,6 +196,7 @@ var actionSpecs = []actionSpec{
 		build: func(a args) Action { return Screenshot{Name: a.str("name")} },
 	},
 	extractSpec,
+	closeTabSpec,
 }
 
 // ActionNames lists the step actions in the order of the reference.

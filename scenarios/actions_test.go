@@ -342,6 +342,7 @@ var actionSamples = map[string]string{
 	"eval":           "eval: 'true'",
 	"screenshot":     "screenshot: cart",
 	"extract":        "extract: {var: id, selector: '#order', pattern: 'ID (\\w+)'}",
+	"close_tab":      "close_tab:",
 }
 
 // TestKindComesFromTheTable: each action's Kind is its name in the table,

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"context"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -76,3 +77,33 @@ func (p *parser) extractVar(n *yaml.Node, f *Flow) (any, bool) {
 }
 
 func hasKey(m map[string]string, k string) bool { _, ok := m[k]; return ok }
+
+// TabCloser is what close_tab needs besides Page. The runner's page
+// implements it.
+type TabCloser interface {
+	// CloseTab closes the tab a step opened that the flow is in, and goes
+	// back to the tab before it.
+	CloseTab(ctx context.Context) error
+}
+
+// CloseTab closes the current tab, which a step opened, and returns to the
+// one before.
+type CloseTab struct{}
+
+func (a CloseTab) Kind() string { return kindOf(a) }
+
+// Do closes the tab.
+func (CloseTab) Do(ctx context.Context, p Page) error {
+	tc, ok := p.(TabCloser)
+	if !ok {
+		return Fail(KindScript, "close_tab needs a page with tabs")
+	}
+	return tc.CloseTab(ctx)
+}
+
+var closeTabSpec = actionSpec{
+	name: "close_tab", doc: "Close the tab that a step opened (a target=_blank link, window.open) and go back to the tab before it.",
+	bare:  true,
+	zero:  CloseTab{},
+	build: func(args) Action { return CloseTab{} },
+}

@@ -184,6 +184,9 @@ func stepSchemas() ([]obj, error) {
 // actionSchema describes an action's value: the scalar form when the action
 // has one, and the mapping form of its params.
 func actionSchema(spec actionSpec) (obj, error) {
+	if spec.bare {
+		return obj{"type": "null", "description": spec.doc + " It takes no value."}, nil
+	}
 	props := obj{}
 	var required []string
 	var scalar obj

@@ -133,6 +133,11 @@ func (p *parser) action(spec actionSpec, n *yaml.Node, f *Flow) (Action, bool) {
 	a := args{}
 	good := true
 	switch {
+	case spec.bare:
+		if n.Kind != yaml.ScalarNode || n.Tag != "!!null" {
+			p.errorf(n, "%s takes no value; write it as \"- %s:\"", spec.name, spec.name)
+			return nil, false
+		}
 	case n.Kind == yaml.ScalarNode && n.Tag != "!!null":
 		if spec.scalar == "" {
 			p.errorf(n, "%s takes a mapping {%s}, not a single value", spec.name, paramNames(spec.params))

@@ -71,6 +71,9 @@ type Page struct {
 	Requests                int      `json:"requests"`
 	FailedRequests          int      `json:"failed_requests"`
 	TransferBytes           int64    `json:"transfer_bytes"`
+	// Tab is the tab the page was in: 0 for the run's first tab, 1 for
+	// the first tab a step opened, and so on.
+	Tab int `json:"tab,omitempty"`
 }
 
 // Error says where and why the task was abandoned.

@@ -45,8 +45,16 @@ func newDialogWatcher(ctx context.Context, t *chromedp.Target, f *scenarios.Flow
 	return &dialogWatcher{ctx: ctx, t: t, policy: f.Dialogs, mask: f.Mask, ev: ev}
 }
 
-// listen runs in the tab's read loop, so the answer goes from a goroutine.
-func (w *dialogWatcher) listen(ev any) {
+// listen hears the run's first tab.
+func (w *dialogWatcher) listen(ev any) { w.handle(w.t, ev) }
+
+// on returns a listener for another tab of the run, answering there.
+func (w *dialogWatcher) on(t *chromedp.Target) func(any) {
+	return func(ev any) { w.handle(t, ev) }
+}
+
+// handle runs in a tab's read loop, so the answer goes from a goroutine.
+func (w *dialogWatcher) handle(t *chromedp.Target, ev any) {
 	switch ev := ev.(type) {
 	case *page.EventJavascriptDialogOpening:
 		w.ev.mu.Lock()
@@ -74,7 +82,7 @@ func (w *dialogWatcher) listen(ev any) {
 			defer cancel()
 			// An error means the dialog is gone already (the page
 			// navigated or closed): nothing is left to answer.
-			_, _ = cdp.Call(ctx, w.t, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: accept, PromptText: prompt})
+			_, _ = cdp.Call(ctx, t, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: accept, PromptText: prompt})
 		}()
 	case *page.EventJavascriptDialogClosed:
 		w.mu.Lock()

@@ -30,6 +30,7 @@ type document struct {
 	status   int
 	netError string
 	loaded   bool
+	tab      int // 0 for the run's first tab, then in the order the flow followed them (tabs.go)
 
 	requests      int
 	failed        int
@@ -54,6 +55,8 @@ type tracker struct {
 	changed   chan struct{} // signalled (non-blocking) after each relevant event
 	mask      func(string) string
 	extraErrs int // console errors past the cap, counted so the cut shows
+
+	tabs tabFrames // the main frames of the tabs the run followed (tabs.go)
 }
 
 func newTracker(mainFrame string, mask func(string) string) *tracker {
@@ -99,10 +102,12 @@ func (t *tracker) since(mark int) []document {
 }
 
 func (t *tracker) current() *document {
-	if len(t.docs) == 0 {
-		return nil
+	for i := len(t.docs) - 1; i >= 0; i-- {
+		if t.docs[i].tab == t.tabs.active {
+			return t.docs[i]
+		}
 	}
-	return t.docs[len(t.docs)-1]
+	return nil
 }
 
 func (t *tracker) listen(ev any) {
@@ -110,11 +115,11 @@ func (t *tracker) listen(ev any) {
 	defer t.mu.Unlock()
 	switch ev := ev.(type) {
 	case *network.EventRequestWillBeSent:
-		isDoc := ev.Type == network.ResourceTypeDocument && string(ev.FrameID) == t.mainFrame && string(ev.RequestID) == string(ev.LoaderID)
+		isDoc := ev.Type == network.ResourceTypeDocument && t.isMainFrame(string(ev.FrameID)) && string(ev.RequestID) == string(ev.LoaderID)
 		if isDoc {
 			d := t.byLoader[string(ev.LoaderID)]
 			if d == nil {
-				d = &document{loaderID: string(ev.LoaderID), step: t.step}
+				d = &document{loaderID: string(ev.LoaderID), step: t.step, tab: t.tabs.of(string(ev.FrameID))}
 				t.byLoader[d.loaderID] = d
 				t.docs = append(t.docs, d)
 				d.requests++
@@ -174,7 +179,7 @@ func (t *tracker) listen(ev any) {
 		}
 		t.addFailed(result.FailedRequest{URL: url, Error: ev.ErrorText})
 	case *page.EventLifecycleEvent:
-		if string(ev.FrameID) == t.mainFrame && ev.Name == "load" {
+		if t.isMainFrame(string(ev.FrameID)) && ev.Name == "load" {
 			if d := t.byLoader[string(ev.LoaderID)]; d != nil {
 				d.loaded = true
 				t.signal()

@@ -70,12 +70,30 @@ func (p *tabPage) takeWarnings() []string {
 }
 
 // doStep runs one step's action with the run's variables bound and its
-// dialogs watched.
+// dialogs watched, in the tab the flow is in: a tab the page closed is left
+// before the step, and a tab the step opened is followed after it.
 func doStep(ctx context.Context, cancel context.CancelFunc, f *scenarios.Flow, st scenarios.Step, pg *tabPage, dw *dialogWatcher) error {
+	if pg.tabs != nil {
+		pg.tabs.returnIfClosed(pg)
+	}
 	action, err := f.Bind(st, pg.vars)
 	if err != nil {
 		return err
 	}
 	dw.begin(cancel)
-	return dw.end(action.Do(ctx, pg))
+	err = dw.end(action.Do(ctx, pg))
+	if pg.tabs == nil {
+		return err
+	}
+	if err != nil && pg.tabs.closedUnder(err) {
+		// The step closed its own tab (a button that calls window.close):
+		// what the step waited for went with it, and the user is back in
+		// the tab before.
+		err = nil
+	}
+	pg.tabs.returnIfClosed(pg)
+	if err == nil {
+		err = pg.tabs.follow(ctx, pg)
+	}
+	return err
 }

@@ -36,6 +36,7 @@ type tabPage struct {
 
 	warnings []string           // of the current step, such as a selector that matched several elements
 	vars     *scenarios.RunVars // values extract steps set, for the later steps (extract.go)
+	tabs     *tabSet            // the tabs the run opened (tabs.go)
 }
 
 var _ scenarios.Page = (*tabPage)(nil)

@@ -112,6 +112,12 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 		r.fail(res, "", scenarios.Fail(scenarios.KindBrowser, "listening to the tab: %v", err), f)
 		return res
 	}
+	closeTabs, err := r.watchTabs(tab.Ctx, t, pg, ev, dw, f, d)
+	defer closeTabs()
+	if err != nil {
+		r.fail(res, "", scenarios.Fail(scenarios.KindBrowser, "listening to the browser: %v", err), f)
+		return res
+	}
 
 	vitals := map[string]pageVitals{} // by loader, the last snapshot of each document
 	// The task time is the user's: it starts with the first step, not with
@@ -184,6 +190,7 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 	res.Dialogs = dw.result()
 	res.Screenshots = append(res.Screenshots, pg.taken...)
 	r.collect(res, ev, vitals)
+	markTabs(res, ev, 0)
 	return res
 }
 

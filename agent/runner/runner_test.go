@@ -463,10 +463,17 @@ func TestCrashedChromeIsABrowserErrorAndRecovers(t *testing.T) {
 func TestNoLeaksAcrossRuns(t *testing.T) {
 	srv := testSite(t)
 	f := mustFlow(t, "name: leak\nsteps:\n  - goto: "+srv.URL+"/help\n  - click: text=nothing here\n    optional: true\n    timeout: 50ms\n")
+	// Tabs, dialogs and cleanup of issue 11: a run that ends in a tab it
+	// opened, with one more popup it never followed, a dialog and a finally.
+	sites := sitesSite(t)
+	tabs := mustFlow(t, "name: leak-tabs\nsteps:\n  - goto: "+sites.URL+"/tabs\n  - click: \"#open\"\n  - eval: \"!!window.opener.open('/plain') && !!alert('x')\"\n    optional: true\nfinally:\n  - goto: "+sites.URL+"/delete?id=x\n")
 	r := &Runner{Browser: testBrowser}
 	run := func() {
 		if res := r.Run(context.Background(), f, desktop(t)); !res.Success {
 			t.Fatalf("run failed: %+v", res.Error)
+		}
+		if res := r.Run(context.Background(), tabs, desktop(t)); !res.Success || len(res.Dialogs) != 1 {
+			t.Fatalf("tabs run failed: %+v, dialogs %+v", res.Error, res.Dialogs)
 		}
 	}
 	run() // warm up: the first run starts the warm-tab cycle

@@ -45,6 +45,12 @@ var sitesPages = map[string]string{
 const root = document.getElementById('host').attachShadow({ mode: 'open' });
 root.innerHTML = '<button class="inner" onclick="this.textContent = \'pressed\'">Shadow button</button><label>Name <input class="name"></label>';
 </script>`,
+	"/tabs": `<!doctype html><title>Tabs</title>
+<a id="blank" href="/plain" target="_blank">Open plain</a>
+<button id="open" onclick="window.open('/popup', 'pop', 'width=400,height=300')">Popup</button>
+<button id="noop" onclick="this.textContent = 'still here'">Stay</button>`,
+	"/popup": `<!doctype html><title>Popup</title><h1>Popup</h1>
+<button id="close" onclick="window.close()">Close me</button>`,
 	"/record": `<!doctype html><title>Record</title>
 <p id="created">Created record ID rec-4711 at noon</p>
 <script>window.recordId = 'rec-4711';</script>`,
@@ -279,6 +285,37 @@ func TestFinally(t *testing.T) {
 			}
 			if n := len(res.CleanupFailures()); n != strings.Count(fmt.Sprint(tc.cleanupOK), "false") {
 				t.Errorf("CleanupFailures() = %d", n)
+			}
+		})
+	}
+}
+
+func TestTabs(t *testing.T) {
+	t.Parallel()
+	srv := sitesSite(t)
+	tests := []struct {
+		name     string
+		steps    string
+		wantKind scenarios.ErrorKind
+		wantMsg  string
+		tabs     []int // of the result's pages
+	}{
+		{"target=_blank continues in the new tab and close_tab returns", "- goto: ${u}/tabs\n- click: \"#blank\"\n- assert_title: Plain\n- close_tab:\n- assert_title: Tabs\n- click: \"#noop\"\n- assert_text: {selector: \"#noop\", equals: still here}", "", "", []int{0, 1}},
+		{"window.open, and window.close returns", "- goto: ${u}/tabs\n- click: \"#open\"\n- assert_title: Popup\n- click: \"#close\"\n- assert_title: Tabs", "", "", []int{0, 1}},
+		{"the new tab is followed for navigations", "- goto: ${u}/tabs\n- click: \"#blank\"\n- goto: ${u}/record\n- assert_text: {selector: \"#created\", contains: rec-4711}", "", "", []int{0, 1, 1}},
+		{"close_tab in the first tab fails", "- goto: ${u}/tabs\n- close_tab:", scenarios.KindAssertion, "the flow is in its first tab", []int{0}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			res := runSteps(t, srv.URL, "", tc.steps)
+			checkOutcome(t, res, tc.wantKind, tc.wantMsg)
+			var tabs []int
+			for _, p := range res.Pages {
+				tabs = append(tabs, p.Tab)
+			}
+			if fmt.Sprint(tabs) != fmt.Sprint(tc.tabs) {
+				t.Errorf("pages %+v in tabs %v, want %v", res.Pages, tabs, tc.tabs)
 			}
 		})
 	}
