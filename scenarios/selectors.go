@@ -61,7 +61,7 @@ var ariaRoles = []string{
 // SelectorForms says in one line what a selector may be, for messages.
 const SelectorForms = `a CSS selector, text=Visible text, xpath=//path, role=button[name="Place order"], label=Email, placeholder=Search, testid=checkout, joined with >> (and nth=N to pick one match)`
 
-var roleRe = regexp.MustCompile(`^([a-z]+)\s*(?:\[\s*name\s*=\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')\s*\])?$`)
+var roleRe = regexp.MustCompile(`^([a-z]+)\s*(?:\[\s*name\s*=\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|([^\]"'\s][^\]"']*?))\s*\])?$`)
 
 // parseSelectorText parses every selector form. A selector of one CSS,
 // text or XPath segment keeps its simple form, so existing selectors reach
@@ -166,7 +166,7 @@ func parseSegment(s string) (Segment, error) {
 		seg := Segment{Kind: kind, Value: m[1]}
 		if strings.Contains(value, "[") {
 			seg.HasName = true
-			seg.Name = unescapeQuoted(m[2] + m[3])
+			seg.Name = unescapeQuoted(m[2]+m[3]) + m[4] // m[4]: a name without quotes, as in role=button[name=Pay]
 		}
 		return seg, nil
 	case SelectorText, SelectorLabel, SelectorPlaceholder, SelectorTestID:

@@ -151,8 +151,9 @@ type checkResult struct {
 	X       float64 `json:"x"`
 	Y       float64 `json:"y"`
 
-	Count   int      `json:"count"`   // of an actionable element's matches
-	Matches []string `json:"matches"` // the first two of them
+	Unstable bool     `json:"unstable"` // actionable, but its box or opacity still changing
+	Count    int      `json:"count"`    // of an actionable element's matches
+	Matches  []string `json:"matches"`  // the first two of them
 }
 
 // wait waits in the page for the condition and says specifically what was
@@ -185,6 +186,8 @@ func (p *tabPage) wait(ctx context.Context, sel scenarios.Selector, cond string)
 		return r, scenarios.Fail(scenarios.KindTimeout, "%s is present but not visible after %s", sel, after)
 	case cond == "actionable" && !r.Enabled:
 		return r, scenarios.Fail(scenarios.KindTimeout, "%s is visible but disabled after %s", sel, after)
+	case r.Unstable:
+		return r, scenarios.Fail(scenarios.KindTimeout, "%s kept moving or fading in for %s, so a user could not aim at it", sel, after)
 	case r.Covered != "":
 		return r, scenarios.Fail(scenarios.KindTimeout, "%s is covered by %s after %s, so a user could not click it", sel, r.Covered, after)
 	}
@@ -496,6 +499,7 @@ func truthiness(o *runtime.RemoteObject) (bool, string) {
 
 // Screenshot implements scenarios.Page.
 func (p *tabPage) Screenshot(ctx context.Context, name string) error {
+	p.waitStill(ctx) // actions.go
 	res, err := cdp.Call(ctx, p.t, page.CaptureScreenshot, page.CaptureScreenshotParams{Format: page.CaptureScreenshotFormatPng})
 	if err != nil {
 		return p.wrap(ctx, err)

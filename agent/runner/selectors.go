@@ -6,13 +6,17 @@ import (
 	"strings"
 )
 
-// selectorsJS is the page's selector engine. It lives in a file of its own,
-// apart from helper.js, and goes in front of it: helper.js's find calls it.
-//
-//go:embed selectors.js
-var selectorsJS string
+// selectorsJS is the page's selector engine, and actionsJS where a person
+// aims and whether an element stands still. They live in files of their
+// own, apart from helper.js, and go in front of it: helper.js calls them.
+var (
+	//go:embed selectors.js
+	selectorsJS string
+	//go:embed actions.js
+	actionsJS string
+)
 
-func init() { helperJS = selectorsJS + "\n" + helperJS }
+func init() { helperJS = selectorsJS + "\n" + actionsJS + "\n" + helperJS }
 
 // multiMatchWarning describes an action whose selector matched more than
 // one element, or returns "".

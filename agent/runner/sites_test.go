@@ -1,10 +1,13 @@
 package runner
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image/png"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -51,6 +54,24 @@ root.innerHTML = '<button class="inner" onclick="this.textContent = \'pressed\'"
 <button id="noop" onclick="this.textContent = 'still here'">Stay</button>`,
 	"/popup": `<!doctype html><title>Popup</title><h1>Popup</h1>
 <button id="close" onclick="window.close()">Close me</button>`,
+	"/frame": `<!doctype html><title>Frame</title><h1>Shop</h1>
+<iframe id="pay" src="/frame-form" style="margin:80px 0 0 50px;border:5px solid #888;padding:3px;width:400px;height:300px"></iframe>`,
+	"/frame-form": `<!doctype html><title>Inner</title><style>body{margin:20px}</style>
+<div style="height:150px"></div>
+<label>Card number <input name="card"></label>
+<button onclick="document.getElementById('paid').textContent = 'paid with ' + document.querySelector('[name=card]').value">Pay</button>
+<p id="paid"></p>
+<script>setTimeout(() => { const p = document.createElement('p'); p.id = 'late'; p.textContent = 'late in the frame'; document.body.appendChild(p); }, 300);</script>`,
+	"/modal": `<!doctype html><title>Modal</title>
+<style>#modal{position:fixed;inset:0;background:#fff;opacity:0;transition:opacity .4s linear;display:none} #modal.open{opacity:1}</style>
+<button id="open" onclick="const m = document.getElementById('modal'); m.style.display = 'block'; requestAnimationFrame(() => requestAnimationFrame(() => m.classList.add('open')))">Open</button>
+<div id="modal"><button id="ok" onclick="if (getComputedStyle(document.getElementById('modal')).opacity === '1') this.textContent = 'clicked'; else this.textContent = 'swallowed'">OK</button></div>`,
+	"/wrapped": `<!doctype html><title>Wrapped</title>
+<p id="para" style="width:220px;font:16px/40px monospace;margin:0">xxxxxxxxxx <a id="wrapped" href="#done">wrapped link text</a> tail</p>`,
+	"/animated": `<!doctype html><title>Animated</title>
+<style>body{margin:0} #panel{position:fixed;inset:0;background:rgb(255,0,0);opacity:0;transition:opacity .6s linear} #panel.in{opacity:1}</style>
+<div id="panel"></div>
+<script>requestAnimationFrame(() => requestAnimationFrame(() => document.getElementById('panel').classList.add('in')));</script>`,
 	"/record": `<!doctype html><title>Record</title>
 <p id="created">Created record ID rec-4711 at noon</p>
 <script>window.recordId = 'rec-4711';</script>`,
@@ -318,5 +339,53 @@ func TestTabs(t *testing.T) {
 				t.Errorf("pages %+v in tabs %v, want %v", res.Pages, tabs, tc.tabs)
 			}
 		})
+	}
+}
+
+func TestFramesAndActionability(t *testing.T) {
+	t.Parallel()
+	srv := sitesSite(t)
+	tests := []struct {
+		name     string
+		steps    string
+		wantKind scenarios.ErrorKind
+		wantMsg  string
+	}{
+		{"fill and click inside a same-origin iframe", "- goto: ${u}/frame\n- fill: {selector: iframe#pay >> label=Card number, value: '4242'}\n- click: iframe#pay >> role=button[name=Pay]\n- assert_text: {selector: 'iframe#pay >> #paid', equals: paid with 4242}", "", ""},
+		{"waits inside a frame", "- goto: ${u}/frame\n- wait_for: 'iframe#pay >> #late'\n- assert_visible: iframe#pay >> text=late in the frame", "", ""},
+		{"missing element inside a frame", "- goto: ${u}/frame\n- click: 'iframe#pay >> #nope'\n  timeout: 300ms", scenarios.KindElementNotFound, "no element matches iframe#pay >> #nope after 300ms"},
+		{"a click waits for the modal's fade-in", "- goto: ${u}/modal\n- click: \"#open\"\n- click: \"#ok\"\n- assert_text: {selector: \"#ok\", equals: clicked}", "", ""},
+		{"a wrapped link is clicked on its first line", "- goto: ${u}/wrapped\n- eval: \"(() => { const r = document.getElementById('wrapped').getBoundingClientRect(); return document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2).id === 'para'; })()\"\n- click: \"#wrapped\"\n- assert_url: '#done'", "", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			res := runSteps(t, srv.URL, "", tc.steps)
+			checkOutcome(t, res, tc.wantKind, tc.wantMsg)
+		})
+	}
+}
+
+// TestScreenshotWaitsForAnimations: the panel fades from transparent to
+// red over 600 ms from the first frames; a screenshot right after the page
+// loads must show the end state, not a pink in-between.
+func TestScreenshotWaitsForAnimations(t *testing.T) {
+	t.Parallel()
+	srv := sitesSite(t)
+	dir := t.TempDir()
+	f := mustFlow(t, "name: anim\nsteps:\n  - goto: "+srv.URL+"/animated\n  - screenshot: panel\n")
+	res := (&Runner{Browser: testBrowser, ArtifactsDir: dir}).Run(context.Background(), f, desktop(t))
+	checkOutcome(t, res, "", "")
+	data, err := os.ReadFile(res.Screenshots[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, g, b, _ := img.At(10, 10).RGBA()
+	if r>>8 < 250 || g>>8 > 5 || b>>8 > 5 {
+		t.Errorf("pixel = %d,%d,%d; want the panel's red after its fade", r>>8, g>>8, b>>8)
 	}
 }

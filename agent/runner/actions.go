@@ -1,0 +1,22 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// maxStillWait bounds how long a screenshot waits for the page's
+// animations to end.
+const maxStillWait = 2 * time.Second
+
+// waitStill waits, within the step's time, until no finite CSS animation or
+// transition runs: what a screenshot shows is then a state the page stays
+// in. A page that never stands still is pictured all the same.
+func (p *tabPage) waitStill(ctx context.Context) {
+	wait := min(remaining(ctx)/2, maxStillWait)
+	if wait <= 0 {
+		return
+	}
+	_ = p.call(ctx, fmt.Sprintf("__uxprobeAct.quiet(%d)", wait.Milliseconds()), nil)
+}
