@@ -31,6 +31,9 @@ const (
 	typeRegexp
 	typeFileName
 	typeVarName
+	typeMethod
+	typeStatus
+	typeHeaders
 )
 
 type param struct {
@@ -197,6 +200,7 @@ var actionSpecs = []actionSpec{
 	},
 	extractSpec,
 	closeTabSpec,
+	requestSpec,
 }
 
 // ActionNames lists the step actions in the order of the reference.

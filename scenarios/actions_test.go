@@ -343,6 +343,7 @@ var actionSamples = map[string]string{
 	"screenshot":     "screenshot: cart",
 	"extract":        "extract: {var: id, selector: '#order', pattern: 'ID (\\w+)'}",
 	"close_tab":      "close_tab:",
+	"request":        "request: {method: DELETE, url: 'https://example.com/api/x', status: 204}",
 }
 
 // TestKindComesFromTheTable: each action's Kind is its name in the table,

@@ -48,6 +48,12 @@ type Flow struct {
 	Dialogs DialogPolicy
 	// Finally are the cleanup steps, run after Steps whatever happened.
 	Finally []Step
+	// IgnoreHTTPSErrors accepts any certificate, such as a test site's
+	// self-signed one.
+	IgnoreHTTPSErrors bool
+	// HTTPCredentials answer the site's HTTP basic auth; the password is
+	// masked like a secret.
+	HTTPCredentials *Credentials
 
 	vars        map[string]string // the flow's vars, overrides included
 	extractVars map[string]bool   // vars that extract steps set at run time

@@ -213,6 +213,23 @@ var flowKeySpecs = []flowKeySpec{
 		decode: decodeDialogs,
 	},
 	{
+		name:   "ignore_https_errors",
+		doc:    "When true, certificate errors are ignored, for a test site with a self-signed certificate. Default false.",
+		schema: func() obj { return obj{"type": "boolean", "default": false} },
+		stage:  stageSettings,
+		decode: func(p *parser, v *yaml.Node, f *Flow) { f.IgnoreHTTPSErrors, _ = p.boolean(v, "ignore_https_errors") },
+	},
+	{
+		name: "http_credentials",
+		doc:  "{username, password} for the site's HTTP basic auth, given when a server asks. Values may use ${var}; the password is masked like a secret everywhere.",
+		schema: func() obj {
+			return obj{"type": "object", "required": []string{"username", "password"}, "additionalProperties": false,
+				"properties": obj{"username": ref("scalar"), "password": ref("scalar")}}
+		},
+		stage:  stageSecrets,
+		decode: decodeCredentials,
+	},
+	{
 		name: "vars",
 		doc:  "Variables for ${name} in values. A value may read the environment with ${env:NAME}; LoadOptions can override vars.",
 		schema: func() obj {
@@ -226,7 +243,10 @@ var flowKeySpecs = []flowKeySpec{
 		doc:    "Names of vars whose values are masked as *** in every result, message and log.",
 		schema: func() obj { return nameOrList("A var name.") },
 		stage:  stageSecrets,
-		decode: func(p *parser, v *yaml.Node, f *Flow) { f.secrets = p.parseSecrets(v) },
+		decode: func(p *parser, v *yaml.Node, f *Flow) {
+			f.secrets = append(f.secrets, p.parseSecrets(v)...) // after http_credentials' password
+			sortLongestFirst(f.secrets)
+		},
 	},
 	{
 		name:   "steps",

@@ -264,6 +264,16 @@ func bindValue(v reflect.Value, expand func(string) (string, error)) error {
 			return err
 		}
 		v.Set(cp)
+	case v.Kind() == reflect.Map && v.Type().Key().Kind() == reflect.String && v.Type().Elem().Kind() == reflect.String && !v.IsNil():
+		cp := reflect.MakeMapWithSize(v.Type(), v.Len())
+		for it := v.MapRange(); it.Next(); {
+			s, err := expand(it.Value().String())
+			if err != nil {
+				return err
+			}
+			cp.SetMapIndex(it.Key(), reflect.ValueOf(s).Convert(v.Type().Elem()))
+		}
+		v.Set(cp)
 	case v.Kind() == reflect.Struct:
 		for i := 0; i < v.NumField(); i++ {
 			if v.Type().Field(i).IsExported() {

@@ -257,6 +257,12 @@ func paramSchema(pm param) (obj, error) {
 		s = obj{"type": "string", "format": "regex", "description": "A Go (RE2) regular expression."}
 	case typeVarName:
 		s = obj{"type": "string", "pattern": jsPattern(varNameRe)}
+	case typeMethod:
+		s = obj{"type": "string", "pattern": jsPattern(methodRe), "default": "GET", "examples": []string{"GET", "POST", "PUT", "DELETE"}}
+	case typeStatus:
+		s = obj{"type": "integer", "minimum": 100, "maximum": 599}
+	case typeHeaders:
+		s = obj{"type": "object", "propertyNames": obj{"pattern": jsPattern(headerNameRe)}, "additionalProperties": ref("scalar")}
 	case typeFileName:
 		s = obj{
 			"type":        "string",

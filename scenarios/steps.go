@@ -236,6 +236,13 @@ func (p *parser) typed(n *yaml.Node, spec actionSpec, pm param, f *Flow) (any, b
 		return sel, true
 	case typeVarName:
 		return p.extractVar(n, f)
+	case typeMethod:
+		return p.method(n, what)
+	case typeStatus:
+		return p.status(n, what)
+	case typeHeaders:
+		h := p.parseHeaders(n)
+		return h, h != nil
 	case typeDuration:
 		return p.duration(n, what)
 	case typeBool:

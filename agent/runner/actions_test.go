@@ -29,6 +29,7 @@ var runnerActionSteps = []struct{ action, step string }{
 	{"assert_title", "assert_title: Home"},
 	{"eval", "eval: document.querySelector('#q').value === 'lamp' && !!window.open('/help')"}, // opens a tab for close_tab
 	{"close_tab", "close_tab:"},
+	{"request", "request: {url: '${u}/help', status: 200}"},
 	{"screenshot", "screenshot: home"},
 	{"extract", "extract: {var: title, selector: '#title'}"},
 	{"press", "press: {selector: '#q', key: Enter}"},

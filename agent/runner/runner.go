@@ -105,6 +105,11 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 		res.DurationSeconds = time.Since(start).Seconds()
 		return res
 	}
+	if err := siteAccess(tab.Ctx, t, f); err != nil { // request.go
+		r.fail(res, "", r.classify(ctx, runCtx, ev, "preparing the tab", err), f)
+		res.DurationSeconds = time.Since(start).Seconds()
+		return res
+	}
 	pg := &tabPage{t: t, events: ev, flow: f, shots: r.screenshotPath(f, d), runCtx: tabRunCtx}
 	pg.vars = runVars(f, d, start)
 	dw := newDialogWatcher(tab.Ctx, t, f, ev)

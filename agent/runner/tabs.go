@@ -142,6 +142,9 @@ func (ts *tabSet) follow(ctx context.Context, pg *tabPage) error {
 	if err := setup(ctx, t, ts.flow, ts.dev, ts.r.Browser.Version()); err != nil {
 		return pg.wrap(ctx, err)
 	}
+	if err := siteAccess(tctx, t, ts.flow); err != nil {
+		return pg.wrap(ctx, err)
+	}
 	// The tab's first document may have started before we attached: adopt
 	// it from the frame tree, so that it is in pages[] and waited for.
 	if tree, err := cdp.Call(ctx, t, page.GetFrameTree, cdp.Empty{}); err == nil && tree.FrameTree != nil && tree.FrameTree.Frame != nil {
