@@ -370,9 +370,15 @@ func (a *Agent) schedule(f *scenarios.Flow, file string) (*entry, error) {
 	if splay < 0 {
 		splay = 0
 	}
-	sched, err := newSplayedSchedule(f.Schedule, f.Name, splay, time.Now())
-	if err != nil {
-		return nil, err
+	// The loader parsed the schedule; only a flow built in code has none.
+	var sched *splayedSchedule
+	if f.Cron != nil {
+		sched = splaySchedule(f.Cron, f.Name, splay, time.Now())
+	} else {
+		var err error
+		if sched, err = newSplayedSchedule(f.Schedule, f.Name, splay, time.Now()); err != nil {
+			return nil, err
+		}
 	}
 	ctx, cancel := context.WithCancel(a.runCtx)
 	e := &entry{flow: f, file: file, ctx: ctx, cancel: cancel}

@@ -544,3 +544,17 @@ func TestNewValidates(t *testing.T) {
 	}
 	_ = context.Background
 }
+
+// TestAgentUsesTheLoadersSchedule: the agent schedules with the schedule the
+// loader parsed, and does not parse the text again.
+func TestAgentUsesTheLoadersSchedule(t *testing.T) {
+	f := testFlow(t, "a", "@every 1h")
+	f.Schedule = "not a schedule, and never parsed again"
+	a, err := New(Options{Runner: newFakeRunner(0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Apply([]scenarios.FileResult{fileResult("a.yaml", f)}); err != nil {
+		t.Fatalf("Apply parsed the schedule text again: %v", err)
+	}
+}

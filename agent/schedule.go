@@ -47,11 +47,16 @@ func newSplayedSchedule(spec, flow string, splay time.Duration, now time.Time) (
 	if err != nil {
 		return nil, fmt.Errorf("schedule %q: %w", spec, err)
 	}
+	return splaySchedule(inner, flow, splay, now), nil
+}
+
+// splaySchedule is newSplayedSchedule for a parsed schedule.
+func splaySchedule(inner cron.Schedule, flow string, splay time.Duration, now time.Time) *splayedSchedule {
 	first := inner.Next(now)
 	if period := inner.Next(first).Sub(first); period > 0 && period < splay {
 		splay = period
 	}
-	return &splayedSchedule{inner: inner, offset: SplayOffset(flow, splay)}, nil
+	return &splayedSchedule{inner: inner, offset: SplayOffset(flow, splay)}
 }
 
 // Next implements cron.Schedule.

@@ -172,7 +172,9 @@ func runDemo(ctx context.Context, env *environment, args []string) int {
 			return []scenarios.FileResult{{Path: "examples", Err: err}}, nil
 		}
 		for _, f := range flows {
-			f.Schedule = *schedule
+			if err := f.SetSchedule(*schedule); err != nil {
+				return nil, err // validated above, so not expected
+			}
 		}
 		return []scenarios.FileResult{{Path: "examples", Flows: flows}}, nil
 	}
