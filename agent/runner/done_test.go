@@ -66,7 +66,7 @@ document.getElementById('f').addEventListener('submit', async (e) => {
 			http.NotFound(w, r)
 			return
 		}
-		page(`<title>Record</title><h1>Record ` + r.PathValue("id") + `</h1><p id="title">` + title + `</p>`)(w, r)
+		page(`<title>Record</title><h1>Record `+r.PathValue("id")+`</h1><p id="title">`+title+`</p>`)(w, r)
 	})
 	mux.HandleFunc("DELETE /api/records/{id}", func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()

@@ -108,10 +108,9 @@
       s = state(el);
     }
     // In a frame, the page must hit the frame where the element is, and
-    // the frame's document the element.
-    let at = hitInFrames(el, s);
-    // The hit on a shadow host stands for what its open shadow root has there.
-    for (let inner; at && at.shadowRoot && (inner = at.shadowRoot.elementFromPoint(s.x, s.y)) && inner !== at;) at = inner;
+    // the frame's document the element; a shadow host stands for what its
+    // open shadow root has at the point.
+    const at = hitInFrames(el, s);
     if (at && at !== el && !el.contains(at) && !(at.control === el)) {
       return { covered: describe(at), x: s.x, y: s.y };
     }
