@@ -6,6 +6,12 @@ import (
 	"time"
 )
 
+// condClickable is actionable and standing still: the condition of the
+// actions that aim at a point (click, hover). Typing and choosing go to the
+// element wherever it is, so they wait for actionable only, and do not pay
+// the two frames of the stability check.
+const condClickable = "clickable"
+
 // maxStillWait bounds how long a screenshot waits for the page's
 // animations to end.
 const maxStillWait = 2 * time.Second

@@ -127,7 +127,7 @@
       case 'hidden': return { ok: !el || !s.visible, found: !!el, visible: !!s && s.visible };
       case 'visible': return { ok: !!el && s.visible, found: !!el, visible: !!s && s.visible };
       case 'in_viewport': return { ok: !!el && s.inViewport, found: !!el, visible: !!s && s.visible };
-      default: { // actionable
+      default: { // actionable, or clickable (wait adds the stability check)
         if (!el || !s.visible || !s.enabled) return { ok: false, found: !!el, visible: !!s && s.visible, enabled: !!s && s.enabled };
         const h = hit(el);
         if (h.covered) return { ok: false, found: true, visible: true, enabled: true, covered: h.covered };
@@ -166,7 +166,7 @@
       } catch (e) {
         return finish({ ok: false, error: String(e && e.message || e) });
       }
-      if (r.ok && cond === 'actionable') {
+      if (r.ok && cond === 'clickable') {
         // A person clicks what stands still: the box (and opacity) must
         // be the same over two animation frames, not moving or fading in.
         // Two looks in one frame (a timer and a frame callback) see the same

@@ -184,7 +184,7 @@ func (p *tabPage) wait(ctx context.Context, sel scenarios.Selector, cond string)
 		return r, scenarios.Fail(scenarios.KindTimeout, "%s is still visible after %s", sel, after)
 	case !r.Visible:
 		return r, scenarios.Fail(scenarios.KindTimeout, "%s is present but not visible after %s", sel, after)
-	case cond == "actionable" && !r.Enabled:
+	case (cond == "actionable" || cond == condClickable) && !r.Enabled:
 		return r, scenarios.Fail(scenarios.KindTimeout, "%s is visible but disabled after %s", sel, after)
 	case r.Unstable:
 		return r, scenarios.Fail(scenarios.KindTimeout, "%s kept moving or fading in for %s, so a user could not aim at it", sel, after)
@@ -296,7 +296,7 @@ func (p *tabPage) mouse(ctx context.Context, typ input.DispatchMouseEventType, x
 
 // Click implements scenarios.Page.
 func (p *tabPage) Click(ctx context.Context, sel scenarios.Selector) error {
-	r, err := p.wait(ctx, sel, "actionable")
+	r, err := p.wait(ctx, sel, condClickable)
 	if err != nil {
 		return err
 	}
@@ -311,7 +311,7 @@ func (p *tabPage) Click(ctx context.Context, sel scenarios.Selector) error {
 
 // Hover implements scenarios.Page.
 func (p *tabPage) Hover(ctx context.Context, sel scenarios.Selector) error {
-	r, err := p.wait(ctx, sel, "actionable")
+	r, err := p.wait(ctx, sel, condClickable)
 	if err != nil {
 		return err
 	}
