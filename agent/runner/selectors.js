@@ -186,7 +186,13 @@
   // a cross-origin frame's document is not reachable from here.
   const enter = (el) => {
     if (el.tagName === 'IFRAME' || el.tagName === 'FRAME') {
-      try { return el.contentDocument; } catch (e) { return null; }
+      let doc = null;
+      try { doc = el.contentDocument; } catch (e) {}
+      if (!doc && el.contentWindow) {
+        // Of another origin: say so, rather than "no element matches".
+        throw new Error('it goes into an iframe of another origin (' + (el.src || 'no src') + '), whose document uxprobe cannot reach yet');
+      }
+      return doc;
     }
     return el;
   };

@@ -99,6 +99,14 @@ func sitesSite(t *testing.T) *sitesServer {
 		s.mu.Unlock()
 		fmt.Fprint(w, `<!doctype html><link rel="icon" href="data:,"><title>Deleted</title><h1>Deleted</h1>`)
 	})
+	// A second server is another origin (another port) for cross-origin frames.
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><link rel="icon" href="data:,"><title>Other</title><button id="x">Other origin</button>`)
+	}))
+	t.Cleanup(other.Close)
+	mux.HandleFunc("/frame-other", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `<!doctype html><link rel="icon" href="data:,"><title>Frame</title><iframe id="other" src="%s/"></iframe>`, other.URL)
+	})
 	s.Server = httptest.NewServer(mux)
 	t.Cleanup(s.Close)
 	return s
@@ -353,6 +361,7 @@ func TestFramesAndActionability(t *testing.T) {
 	}{
 		{"fill and click inside a same-origin iframe", "- goto: ${u}/frame\n- fill: {selector: iframe#pay >> label=Card number, value: '4242'}\n- click: iframe#pay >> role=button[name=Pay]\n- assert_text: {selector: 'iframe#pay >> #paid', equals: paid with 4242}", "", ""},
 		{"waits inside a frame", "- goto: ${u}/frame\n- wait_for: 'iframe#pay >> #late'\n- assert_visible: iframe#pay >> text=late in the frame", "", ""},
+		{"a cross-origin frame says so", "- goto: ${u}/frame-other\n- click: 'iframe#other >> #x'\n  timeout: 300ms", scenarios.KindElementNotFound, "goes into an iframe of another origin (http://127.0.0.1:"},
 		{"missing element inside a frame", "- goto: ${u}/frame\n- click: 'iframe#pay >> #nope'\n  timeout: 300ms", scenarios.KindElementNotFound, "no element matches iframe#pay >> #nope after 300ms"},
 		{"a click waits for the modal's fade-in", "- goto: ${u}/modal\n- click: \"#open\"\n- click: \"#ok\"\n- assert_text: {selector: \"#ok\", equals: clicked}", "", ""},
 		{"a wrapped link is clicked on its first line", "- goto: ${u}/wrapped\n- eval: \"(() => { const r = document.getElementById('wrapped').getBoundingClientRect(); return document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2).id === 'para'; })()\"\n- click: \"#wrapped\"\n- assert_url: '#done'", "", ""},
