@@ -33,6 +33,10 @@ const (
 	// typeAuditRules is `all` or a list of audit rule names; it may be
 	// given as the action's value directly, list included.
 	typeAuditRules
+	typeVarName
+	typeMethod
+	typeStatus
+	typeHeaders
 )
 
 type param struct {
@@ -53,6 +57,8 @@ type actionSpec struct {
 	scalar string
 	// params of the mapping form; nil when the action only takes a scalar.
 	params []param
+	// bare actions take no value: "- close_tab:".
+	bare bool
 	// oneOf lists parameters of which exactly one must be given.
 	oneOf []string
 	// zero is the action's type, as a zero value: Kind finds an action's
@@ -208,6 +214,9 @@ var actionSpecs = []actionSpec{
 		zero:  Screenshot{},
 		build: func(a args) Action { return Screenshot{Name: a.str("name")} },
 	},
+	extractSpec,
+	closeTabSpec,
+	requestSpec,
 }
 
 // ActionNames lists the step actions in the order of the reference.

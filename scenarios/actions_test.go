@@ -343,6 +343,9 @@ var actionSamples = map[string]string{
 	"eval":           "eval: 'true'",
 	"screenshot":     "screenshot: cart",
 	"audit":          "audit: {rules: [tap-target-size], fail: true}",
+	"extract":        "extract: {var: id, selector: '#order', pattern: 'ID (\\w+)'}",
+	"close_tab":      "close_tab:",
+	"request":        "request: {method: DELETE, url: 'https://example.com/api/x', status: 204}",
 }
 
 // TestKindComesFromTheTable: each action's Kind is its name in the table,

@@ -27,6 +27,10 @@ type Device struct {
 	Mobile    bool
 	Touch     bool
 	UserAgent string // empty: the browser's own user agent
+	// PresetUserAgent says UserAgent comes from a chromedp preset, written
+	// for the Chrome of its day: the runner gives it the running Chrome's
+	// version. A user agent from the flow file is sent as written.
+	PresetUserAgent bool
 }
 
 // Matches reports whether name names the device, by its name or its class,
@@ -89,6 +93,7 @@ func fromPreset(info device.Info) Device {
 		Touch:     info.Touch,
 		UserAgent: info.UserAgent,
 	}
+	d.PresetUserAgent = d.UserAgent != ""
 	d.Class = classOf(d)
 	return d
 }

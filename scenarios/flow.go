@@ -55,6 +55,23 @@ type Flow struct {
 	Source Position
 
 	secrets []string // values to mask, longest first
+
+	// Dialogs is what the run does with alert, confirm, prompt and
+	// beforeunload dialogs.
+	Dialogs DialogPolicy
+	// Finally are the cleanup steps, run after Steps whatever happened.
+	Finally []Step
+	// IgnoreHTTPSErrors accepts any certificate, such as a test site's
+	// self-signed one.
+	IgnoreHTTPSErrors bool
+	// HTTPCredentials answer the site's HTTP basic auth; the password is
+	// masked like a secret.
+	HTTPCredentials *Credentials
+
+	vars        map[string]string // the flow's vars, overrides included
+	extractVars map[string]bool   // vars that extract steps set at run time
+	secretVars  map[string]bool   // extract vars whose values are masked
+	run         *runSecrets       // values masked in this run only; nil outside a run
 }
 
 // Step is one action of a flow with its common keys resolved.
@@ -68,6 +85,10 @@ type Step struct {
 	Only     []string      // device classes or names; empty means every device
 	Optional bool          // a failure is recorded but the flow goes on
 	Source   Position
+
+	// dynamic is set when the action uses run-time variables, which Bind
+	// substitutes.
+	dynamic bool
 }
 
 // RunsOn reports whether the step applies to the device, by `only:`.

@@ -218,6 +218,30 @@ var flowKeySpecs = []flowKeySpec{
 		decode: func(p *parser, v *yaml.Node, f *Flow) { f.KeepDownloads, _ = p.boolean(v, "keep_downloads") },
 	},
 	{
+		name:   "dialogs",
+		doc:    "What the run does with alert, confirm, prompt and beforeunload dialogs: accept (click OK, a prompt keeps its default text), dismiss (click Cancel) or fail (dismiss, and fail the step with kind dialog). Default accept.",
+		schema: func() obj { return obj{"enum": DialogPolicies, "default": string(DialogAccept)} },
+		stage:  stageSettings,
+		decode: decodeDialogs,
+	},
+	{
+		name:   "ignore_https_errors",
+		doc:    "When true, certificate errors are ignored, for a test site with a self-signed certificate. Default false.",
+		schema: func() obj { return obj{"type": "boolean", "default": false} },
+		stage:  stageSettings,
+		decode: func(p *parser, v *yaml.Node, f *Flow) { f.IgnoreHTTPSErrors, _ = p.boolean(v, "ignore_https_errors") },
+	},
+	{
+		name: "http_credentials",
+		doc:  "{username, password} for the site's HTTP basic auth, given when a server asks. Values may use ${var}; the password is masked like a secret everywhere.",
+		schema: func() obj {
+			return obj{"type": "object", "required": []string{"username", "password"}, "additionalProperties": false,
+				"properties": obj{"username": ref("scalar"), "password": ref("scalar")}}
+		},
+		stage:  stageSecrets,
+		decode: decodeCredentials,
+	},
+	{
 		name: "vars",
 		doc:  "Variables for ${name} in values. A value may read the environment with ${env:NAME}; LoadOptions can override vars.",
 		schema: func() obj {
@@ -231,7 +255,10 @@ var flowKeySpecs = []flowKeySpec{
 		doc:    "Names of vars whose values are masked as *** in every result, message and log.",
 		schema: func() obj { return nameOrList("A var name.") },
 		stage:  stageSecrets,
-		decode: func(p *parser, v *yaml.Node, f *Flow) { f.secrets = p.parseSecrets(v) },
+		decode: func(p *parser, v *yaml.Node, f *Flow) {
+			f.secrets = append(f.secrets, p.parseSecrets(v)...) // after http_credentials' password
+			sortLongestFirst(f.secrets)
+		},
 	},
 	{
 		name:   "audit",
@@ -249,6 +276,13 @@ var flowKeySpecs = []flowKeySpec{
 		absent: func(p *parser, doc *yaml.Node, _ *Flow) {
 			p.errorf(doc, "a flow needs steps (steps: followed by a list of actions)")
 		},
+	},
+	{
+		name:   "finally",
+		doc:    "Cleanup steps that always run after the flow's steps, after a failure too. Their results are recorded as cleanup steps; they never change whether the run succeeded.",
+		schema: func() obj { return obj{"type": "array", "minItems": 1, "items": ref("step")} },
+		stage:  stageSteps,
+		decode: func(p *parser, v *yaml.Node, f *Flow) { f.Finally = p.parseFinally(v, f) },
 	},
 }
 
@@ -276,6 +310,7 @@ func (p *parser) flow(doc *yaml.Node) *Flow {
 		Source:      p.pos(doc),
 	}
 	f.Network, _ = lookupNetwork("none")
+	f.Dialogs = DialogAccept
 	p.flow_ = peekName(doc)
 	pairs, ok := p.mapping(doc, "a flow", flowKeys)
 	if !ok {
@@ -303,6 +338,8 @@ func (p *parser) flow(doc *yaml.Node) *Flow {
 			}
 		}
 	}
+	f.vars = p.vars
+	p.checkPendingSecrets(f)
 	return f
 }
 
@@ -351,7 +388,8 @@ func (p *parser) parseSecrets(n *yaml.Node) []string {
 	for _, s := range names {
 		v, ok := p.vars[s.Value]
 		if !ok {
-			p.errorf(s, "secret %q is not one of the flow's vars; list var names whose values must be masked", clip(s.Value))
+			// It may name an extract var, known after the steps.
+			p.pendingSecrets = append(p.pendingSecrets, s)
 			continue
 		}
 		if v != "" {

@@ -21,7 +21,8 @@ const Masked = "***"
 // file names) goes through it, before any clipping, so that no prefix of a
 // secret survives a cut.
 func (f *Flow) Mask(s string) string {
-	for _, v := range f.secrets {
+	// maskValues adds the values extract steps set in secret vars.
+	for _, v := range f.maskValues() {
 		s = maskValue(s, v)
 	}
 	return s

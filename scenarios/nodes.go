@@ -21,6 +21,15 @@ type parser struct {
 	budget int // nodes left to visit; aliases can otherwise blow up a walk
 	// overBudget is set once the budget error has been reported.
 	overBudget bool
+
+	// runtime are the names a step may use that get their value during a
+	// run (built-ins and extract vars): they stay as ${name} at load time.
+	runtime map[string]bool
+	// pendingSecrets are secrets that name no var; they must name an
+	// extract var, which is known only after the steps.
+	pendingSecrets []*yaml.Node
+	// stepNames are the names of steps and finally steps so far.
+	stepNames map[string]Position
 }
 
 const nodeBudget = 100000
@@ -178,6 +187,9 @@ func (p *parser) expand(n *yaml.Node, s string) (string, bool) {
 			return v
 		}
 		v, defined := p.vars[name]
+		if !defined && p.runtime[name] {
+			return m
+		}
 		if !defined {
 			names := make([]string, 0, len(p.vars))
 			for k := range p.vars {
@@ -188,7 +200,7 @@ func (p *parser) expand(n *yaml.Node, s string) (string, bool) {
 			if len(names) > 0 {
 				hint = "defined vars: " + strings.Join(names, ", ")
 			}
-			p.errorf(n, "undefined variable ${%s}%s; %s", name, didYouMean(name, names), hint)
+			p.errorf(n, "undefined variable ${%s}%s; %s", name, didYouMean(name, append(names, p.runtimeNames()...)), hint)
 			ok = false
 		}
 		return v

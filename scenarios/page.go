@@ -78,7 +78,7 @@ const (
 )
 
 // ErrorKinds lists every kind, for documentation and metric checks.
-var ErrorKinds = []ErrorKind{KindAssertion, KindTimeout, KindElementNotFound, KindNavigation, KindScript, KindAudit, KindPageCrash, KindBrowser, KindCancelled}
+var ErrorKinds = []ErrorKind{KindAssertion, KindTimeout, KindElementNotFound, KindNavigation, KindScript, KindAudit, KindDialog, KindPageCrash, KindBrowser, KindCancelled}
 
 // StepError is a failure of a step with its kind and a specific message.
 type StepError struct {
@@ -115,7 +115,8 @@ const (
 // SelectorKind is how a selector finds elements.
 type SelectorKind string
 
-// The selector kinds: CSS by default, `text=` and `xpath=` by prefix.
+// The selector kinds: CSS by default, `text=` and `xpath=` by prefix; the
+// others are in selectors.go.
 const (
 	SelectorCSS   SelectorKind = "css"
 	SelectorText  SelectorKind = "text"
@@ -129,32 +130,18 @@ type Selector struct {
 	Value string
 }
 
-// ParseSelector reads `text=...`, `xpath=...`, `css=...` or a plain CSS selector.
-func ParseSelector(s string) (Selector, error) {
-	var sel Selector
-	switch {
-	case strings.HasPrefix(s, "text="):
-		sel = Selector{SelectorText, strings.TrimPrefix(s, "text=")}
-	case strings.HasPrefix(s, "xpath="):
-		sel = Selector{SelectorXPath, strings.TrimPrefix(s, "xpath=")}
-	case strings.HasPrefix(s, "css="):
-		sel = Selector{SelectorCSS, strings.TrimPrefix(s, "css=")}
-	default:
-		sel = Selector{SelectorCSS, s}
-	}
-	if strings.TrimSpace(sel.Value) == "" {
-		return Selector{}, errors.New("empty selector")
-	}
-	if err := checkSelector(sel); err != nil {
-		what := map[SelectorKind]string{SelectorCSS: "CSS selector", SelectorXPath: "XPath"}[sel.Kind]
-		return Selector{}, fmt.Errorf("%s %q is not valid: %v", what, clip(sel.Value), err)
-	}
-	return sel, nil
-}
+// ParseSelector reads every selector form (see SelectorForms): `text=...`,
+// `xpath=...`, `css=...`, `role=...`, `label=...`, `placeholder=...`,
+// `testid=...`, chains joined by `>>` with `nth=N`, or a plain CSS selector.
+// CSS and XPath segments are checked for syntax as Chrome would check them.
+func ParseSelector(s string) (Selector, error) { return parseSelectorText(s) }
 
 func (s Selector) String() string {
-	if s.Kind == SelectorCSS {
+	switch s.Kind {
+	case SelectorCSS:
 		return s.Value
+	case SelectorChain:
+		return chainString(s.Segments())
 	}
 	return string(s.Kind) + "=" + s.Value
 }

@@ -2,6 +2,8 @@ package scenarios
 
 import (
 	"os"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -57,5 +59,37 @@ func TestReadmeExampleFlowValidates(t *testing.T) {
 	}
 	if len(flows) != 1 || len(flows[0].Steps) < 3 {
 		t.Fatalf("got %d flows, want the one search flow", len(flows))
+	}
+}
+
+// TestReadmeDeviceTable keeps the README's device aliases true to the
+// presets they come from: a size or scale written from memory (the Pixel 5
+// was once documented at scale 2.75; chromedp's preset says 3) fails here.
+func TestReadmeDeviceTable(t *testing.T) {
+	data, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := regexp.MustCompile("(?m)^\\| `([a-z-]+)` \\|[^|]*?(\\d+)x(\\d+), scale ([0-9.]+)")
+	seen := map[string]bool{}
+	for _, m := range row.FindAllStringSubmatch(string(data), -1) {
+		name := m[1]
+		d, ok := LookupDevice(name)
+		if !ok {
+			t.Errorf("README's device table lists %q, which is no device", name)
+			continue
+		}
+		seen[name] = true
+		w, _ := strconv.ParseInt(m[2], 10, 64)
+		h, _ := strconv.ParseInt(m[3], 10, 64)
+		scale, _ := strconv.ParseFloat(m[4], 64)
+		if w != d.Width || h != d.Height || scale != d.Scale {
+			t.Errorf("README says %s is %dx%d at scale %v; the device is %dx%d at scale %v", name, w, h, scale, d.Width, d.Height, d.Scale)
+		}
+	}
+	for _, alias := range []string{"desktop", "desktop-hd", "mobile", "tablet"} {
+		if !seen[alias] {
+			t.Errorf("README's device table has no row of the form \"| `%s` | ... WxH, scale S\"", alias)
+		}
 	}
 }

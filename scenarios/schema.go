@@ -123,7 +123,7 @@ func selectorSchema() obj {
 	return obj{
 		"type":        "string",
 		"minLength":   1,
-		"description": "A CSS selector, text=Visible text, xpath=//path, or css=selector.",
+		"description": "A selector: " + SelectorForms + ". CSS selectors pierce open shadow roots.",
 	}
 }
 
@@ -184,6 +184,9 @@ func stepSchemas() ([]obj, error) {
 // actionSchema describes an action's value: the scalar form when the action
 // has one, and the mapping form of its params.
 func actionSchema(spec actionSpec) (obj, error) {
+	if spec.bare {
+		return obj{"type": "null", "description": spec.doc + " It takes no value."}, nil
+	}
 	props := obj{}
 	var required []string
 	var scalar obj
@@ -252,6 +255,14 @@ func paramSchema(pm param) (obj, error) {
 		s = obj{"enum": []WaitState{StateVisible, StateHidden, StatePresent}, "default": StateVisible}
 	case typeRegexp:
 		s = obj{"type": "string", "format": "regex", "description": "A Go (RE2) regular expression."}
+	case typeVarName:
+		s = obj{"type": "string", "pattern": jsPattern(varNameRe)}
+	case typeMethod:
+		s = obj{"type": "string", "pattern": jsPattern(methodRe), "default": "GET", "examples": []string{"GET", "POST", "PUT", "DELETE"}}
+	case typeStatus:
+		s = obj{"type": "integer", "minimum": 100, "maximum": 599}
+	case typeHeaders:
+		s = obj{"type": "object", "propertyNames": obj{"pattern": jsPattern(headerNameRe)}, "additionalProperties": ref("scalar")}
 	case typeFileName:
 		s = obj{
 			"type":        "string",

@@ -17,9 +17,20 @@ func (p *parser) parseSteps(n *yaml.Node, f *Flow) []Step {
 	if !ok {
 		return nil
 	}
+	return p.parseStepItems(items, f, "")
+}
+
+// parseStepItems decodes a list of steps. prefix starts the default names
+// ("finally-" for cleanup steps), which are unique across both lists since
+// they label the same metrics.
+func (p *parser) parseStepItems(items []*yaml.Node, f *Flow, prefix string) []Step {
+	p.beginRuntimeVars()
+	if p.stepNames == nil {
+		p.stepNames = map[string]Position{}
+	}
 	allowed := append(append([]string{}, commonStepKeys...), ActionNames()...)
 	var steps []Step
-	names := map[string]Position{}
+	names := p.stepNames
 	for i, c := range items {
 		if p.exhausted(c) {
 			return nil
@@ -78,8 +89,9 @@ func (p *parser) parseSteps(n *yaml.Node, f *Flow) []Step {
 			continue
 		}
 		st.Action = a
+		st.dynamic = p.markDynamic(actions[0].value)
 		if st.Name == "" {
-			st.Name = strconv.Itoa(i+1) + "-" + spec.name
+			st.Name = prefix + strconv.Itoa(i+1) + "-" + spec.name
 		}
 		if prev, dup := names[st.Name]; dup {
 			p.errorf(c, "step name %q is already used at %s; step names label metrics, so they must be unique in a flow", st.Name, prev)
@@ -121,6 +133,11 @@ func (p *parser) action(spec actionSpec, n *yaml.Node, f *Flow) (Action, bool) {
 	a := args{}
 	good := true
 	switch {
+	case spec.bare:
+		if n.Kind != yaml.ScalarNode || n.Tag != "!!null" {
+			p.errorf(n, "%s takes no value; write it as \"- %s:\"", spec.name, spec.name)
+			return nil, false
+		}
 	case (n.Kind == yaml.ScalarNode && n.Tag != "!!null") || (n.Kind == yaml.SequenceNode && scalarTakesList(spec)):
 		if spec.scalar == "" {
 			p.errorf(n, "%s takes a mapping {%s}, not a single value", spec.name, paramNames(spec.params))
@@ -213,10 +230,19 @@ func (p *parser) typed(n *yaml.Node, spec actionSpec, pm param, f *Flow) (any, b
 		}
 		sel, err := ParseSelector(s)
 		if err != nil {
-			p.errorf(n, "%s: %v; write a CSS selector, text=Visible text or xpath=//path", what, err)
+			p.errorf(n, "%s: %v; write %s", what, err, SelectorForms)
 			return nil, false
 		}
 		return sel, true
+	case typeVarName:
+		return p.extractVar(n, f)
+	case typeMethod:
+		return p.method(n, what)
+	case typeStatus:
+		return p.status(n, what)
+	case typeHeaders:
+		h := p.parseHeaders(n)
+		return h, h != nil
 	case typeDuration:
 		return p.duration(n, what)
 	case typeBool:

@@ -10,9 +10,11 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
@@ -107,6 +109,9 @@ type Browser struct {
 	closed         bool
 	stop           chan struct{}  // closed by Close, ends the health probe
 	watcher        sync.WaitGroup // the health probe
+	// version is the running Chrome's version ("156.0.8078.73"), read at
+	// each start: device presets carry it in their user agent.
+	version string
 
 	spares  chan *Tab      // warm tabs of the current generation
 	warming int            // tabs being opened for spares, under mu
@@ -202,9 +207,34 @@ func (b *Browser) start() error {
 			_, _ = cdp.Call(closeCtx, c.Browser, target.CloseTarget, target.CloseTargetParams{TargetID: info.TargetID})
 		}
 	}
+	// Best effort too: without it, presets keep the version they were
+	// written with.
+	var version string
+	if v, err := cdp.Call(closeCtx, c.Browser, cdpbrowser.GetVersion, cdp.Empty{}); err == nil {
+		version = productVersion(v.Product)
+	}
 	b.allocCtx, b.browserCtx, b.cancelAll = allocCtx, browserCtx, cancel
+	b.version = version
 	b.generation++
 	return nil
+}
+
+// productVersion turns the product Chrome reports ("HeadlessChrome/156.0.8078.73"
+// or "Chrome/156.0.8078.73") into its version; "" when it has none.
+func productVersion(product string) string {
+	_, v, ok := strings.Cut(product, "/")
+	if !ok {
+		return ""
+	}
+	return v
+}
+
+// Version is the running Chrome's version, such as "156.0.8078.73"; empty
+// if Chrome did not say.
+func (b *Browser) Version() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.version
 }
 
 // Tab is one isolated tab: its own browser context (cookies, storage and

@@ -45,6 +45,9 @@ type Result struct {
 	// Downloads are the files the page made the browser download; a
 	// download completes the step that started it. The files are not kept.
 	Downloads []Download `json:"downloads,omitempty"`
+	// Dialogs are the alert, confirm, prompt and beforeunload dialogs the
+	// pages opened, answered by the flow's dialogs policy.
+	Dialogs []Dialog `json:"dialogs"`
 }
 
 // Download is one file a run downloaded.
@@ -58,6 +61,13 @@ type Download struct {
 	Path string `json:"path,omitempty"`
 }
 
+// Dialog is one JavaScript dialog a page opened.
+type Dialog struct {
+	Step    string `json:"step"`
+	Type    string `json:"type"` // alert, confirm, prompt or beforeunload
+	Message string `json:"message"`
+}
+
 // Step is one step of the run.
 type Step struct {
 	Name            string  `json:"name"`
@@ -66,6 +76,12 @@ type Step struct {
 	Success         bool    `json:"success"`
 	Skipped         bool    `json:"skipped"`
 	Error           string  `json:"error,omitempty"`
+	// Cleanup marks a step of the flow's finally list: it ran after the
+	// task whatever happened, and never changes Success.
+	Cleanup bool `json:"cleanup,omitempty"`
+	// Warnings are what went through but deserves a look, such as an
+	// action on the first of several elements its selector matched.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Page is one document navigation and what the browser measured of it. A
@@ -84,6 +100,9 @@ type Page struct {
 	Requests                int      `json:"requests"`
 	FailedRequests          int      `json:"failed_requests"`
 	TransferBytes           int64    `json:"transfer_bytes"`
+	// Tab is the tab the page was in: 0 for the run's first tab, 1 for
+	// the first tab a step opened, and so on.
+	Tab int `json:"tab,omitempty"`
 }
 
 // Error says where and why the task was abandoned.
@@ -98,6 +117,17 @@ type FailedRequest struct {
 	URL    string `json:"url"`
 	Status int    `json:"status,omitempty"`
 	Error  string `json:"error,omitempty"`
+}
+
+// CleanupFailures returns the cleanup steps that failed.
+func (r *Result) CleanupFailures() []Step {
+	var out []Step
+	for _, s := range r.Steps {
+		if s.Cleanup && !s.Success {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // Outcome classifies a run for alerting.

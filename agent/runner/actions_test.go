@@ -28,8 +28,11 @@ var runnerActionSteps = []struct{ action, step string }{
 	{"click", "click: '#counter'"},
 	{"assert_url", "assert_url: {equals: '${u}/'}"},
 	{"assert_title", "assert_title: Home"},
-	{"eval", "eval: document.querySelector('#q').value === 'lamp'"},
+	{"eval", "eval: document.querySelector('#q').value === 'lamp' && !!window.open('/help')"}, // opens a tab for close_tab
+	{"close_tab", "close_tab:"},
+	{"request", "request: {url: '${u}/help', status: 200}"},
 	{"screenshot", "screenshot: home"},
+	{"extract", "extract: {var: title, selector: '#title'}"},
 	{"press", "press: {selector: '#q', key: Enter}"},
 }
 

@@ -31,6 +31,7 @@ type document struct {
 	netError string
 	loaded   bool
 	download bool // the navigation became a download: no page
+	tab      int  // 0 for the run's first tab, then in the order the flow followed them (tabs.go)
 
 	requests      int
 	failed        int
@@ -64,6 +65,7 @@ type tracker struct {
 	navMark     int
 	onNavBound  func()
 	navBoundHit bool
+	tabs        tabFrames // the main frames of the tabs the run followed (tabs.go)
 }
 
 func newTracker(mainFrame string, mask func(string) string) *tracker {
@@ -110,10 +112,12 @@ func (t *tracker) since(mark int) []document {
 }
 
 func (t *tracker) current() *document {
-	if len(t.docs) == 0 {
-		return nil
+	for i := len(t.docs) - 1; i >= 0; i-- {
+		if t.docs[i].tab == t.tabs.active {
+			return t.docs[i]
+		}
 	}
-	return t.docs[len(t.docs)-1]
+	return nil
 }
 
 func (t *tracker) listen(ev any) {
@@ -121,11 +125,11 @@ func (t *tracker) listen(ev any) {
 	defer t.mu.Unlock()
 	switch ev := ev.(type) {
 	case *network.EventRequestWillBeSent:
-		isDoc := ev.Type == network.ResourceTypeDocument && string(ev.FrameID) == t.mainFrame && string(ev.RequestID) == string(ev.LoaderID)
+		isDoc := ev.Type == network.ResourceTypeDocument && t.isMainFrame(string(ev.FrameID)) && string(ev.RequestID) == string(ev.LoaderID)
 		if isDoc {
 			d := t.byLoader[string(ev.LoaderID)]
 			if d == nil {
-				d = &document{loaderID: string(ev.LoaderID), step: t.step}
+				d = &document{loaderID: string(ev.LoaderID), step: t.step, tab: t.tabs.of(string(ev.FrameID))}
 				t.byLoader[d.loaderID] = d
 				t.docs = append(t.docs, d)
 				d.requests++
@@ -186,7 +190,7 @@ func (t *tracker) listen(ev any) {
 		}
 		t.addFailed(result.FailedRequest{URL: url, Error: ev.ErrorText})
 	case *page.EventLifecycleEvent:
-		if string(ev.FrameID) == t.mainFrame && ev.Name == "load" {
+		if t.isMainFrame(string(ev.FrameID)) && ev.Name == "load" {
 			if d := t.byLoader[string(ev.LoaderID)]; d != nil {
 				d.loaded = true
 				t.signal()
@@ -203,7 +207,7 @@ func (t *tracker) listen(ev any) {
 				}
 			}
 		}
-		t.addConsole(msg)
+		t.addConsole(msg, exceptionSource(ev.ExceptionDetails))
 	case *runtime.EventConsoleAPICalled:
 		if ev.Type != runtime.ConsoleAPICalledTypeError && ev.Type != runtime.ConsoleAPICalledTypeAssert {
 			return
@@ -219,7 +223,7 @@ func (t *tracker) listen(ev any) {
 				parts = append(parts, string(a.Type))
 			}
 		}
-		t.addConsole("console.error: " + strings.Join(parts, " "))
+		t.addConsole("console.error: "+strings.Join(parts, " "), stackSource(ev.StackTrace))
 	case *inspector.EventTargetCrashed:
 		if !t.crashed {
 			close(t.crash)
@@ -229,12 +233,15 @@ func (t *tracker) listen(ev any) {
 	}
 }
 
-func (t *tracker) addConsole(msg string) {
+// addConsole records a page error. The message and its source (" (url:line)")
+// are masked and clipped apart, so that a long message never cuts off the
+// script that broke.
+func (t *tracker) addConsole(msg, source string) {
 	if len(t.console) >= maxConsoleErrors {
 		t.extraErrs++
 		return
 	}
-	t.console = append(t.console, scenarios.Clip(t.mask(msg), maxMessageLen))
+	t.console = append(t.console, scenarios.Clip(t.mask(msg), maxMessageLen)+scenarios.Clip(t.mask(source), maxMessageLen))
 }
 
 func (t *tracker) addFailed(f result.FailedRequest) {

@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/fetch"
@@ -12,53 +13,97 @@ import (
 	"github.com/uxprobe/uxprobe/scenarios"
 )
 
-// enableHeaders sends the flow's headers to its own origins only. Chrome's
-// Network.setExtraHTTPHeaders would add them to every request, third-party
-// subresources included, so a token meant for the site would reach every
-// host its pages load from. Fetch interception pauses only the requests
-// whose URL matches an origin's pattern; each gets the headers added and
-// goes on. Chrome does not carry the added headers over a redirect, so a
-// redirect to another host does not get them either.
-func enableHeaders(ctx, tab context.Context, t *chromedp.Target, f *scenarios.Flow) error {
-	if len(f.Headers) == 0 {
-		return nil
-	}
-	origins := f.HeaderOrigins()
-	for _, o := range origins {
-		if o == scenarios.AnyOrigin {
-			h := network.Headers{}
-			for k, v := range f.Headers {
-				h[k] = v
+// interceptRequests pauses the requests that need the flow's help and
+// answers them: basic auth challenges get the flow's http_credentials, and
+// requests to the flow's own origins get its headers. Chrome's
+// Network.setExtraHTTPHeaders would add the headers to every request,
+// third-party subresources included, so a token meant for the site would
+// reach every host its pages load from. Without credentials only the
+// requests whose URL matches an origin's pattern are paused, since each
+// pause is a round trip; with credentials every request is, because Chrome
+// raises auth challenges only for paused ones. Chrome does not carry added
+// headers over a redirect, so a redirect to another host does not get them.
+func interceptRequests(ctx, tab context.Context, t *chromedp.Target, f *scenarios.Flow) error {
+	creds := f.HTTPCredentials
+	var origins []string
+	if len(f.Headers) > 0 {
+		origins = f.HeaderOrigins()
+		for _, o := range origins {
+			if o == scenarios.AnyOrigin {
+				h := network.Headers{}
+				for k, v := range f.Headers {
+					h[k] = v
+				}
+				if _, err := cdp.Call(ctx, t, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{Headers: h}); err != nil {
+					return err
+				}
+				origins = nil // every request has them already
+				break
 			}
-			_, err := cdp.Call(ctx, t, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{Headers: h})
-			return err
 		}
 	}
-	if len(origins) == 0 {
-		return nil // no goto: the flow never opens a page of its own
+	if creds == nil && len(origins) == 0 {
+		return nil
+	}
+	ownOrigin := func(url string) bool {
+		for _, o := range origins {
+			// An origin has no path; the "/" after it keeps
+			// https://shop.example.com from matching shop.example.com.evil.
+			if strings.HasPrefix(url, o+"/") || url == o {
+				return true
+			}
+		}
+		return false
+	}
+	// A listener must not send commands (chromedp's read loop would wait
+	// on itself): the answers go out from goroutines, bounded, and a tab
+	// that closed meanwhile took its request with it.
+	answer := func(fn func(ctx context.Context) error) {
+		go func() {
+			ctx, cancel := context.WithTimeout(tab, 5*time.Second)
+			defer cancel()
+			_ = fn(ctx)
+		}()
 	}
 	if err := chromedp.Listen(tab, func(ev any) {
-		if ev, ok := ev.(*fetch.EventRequestPaused); ok {
-			// A listener must not send commands (chromedp's read loop
-			// would wait on itself); the request waits until this answers.
-			go continueWithHeaders(tab, t, ev, f.Headers)
+		switch ev := ev.(type) {
+		case *fetch.EventRequestPaused:
+			answer(func(ctx context.Context) error {
+				if ev.Request != nil && ownOrigin(ev.Request.URL) {
+					return continueWithHeaders(ctx, t, ev, f.Headers)
+				}
+				_, err := cdp.Call(ctx, t, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID})
+				return err
+			})
+		case *fetch.EventAuthRequired:
+			if creds == nil {
+				return
+			}
+			answer(func(ctx context.Context) error {
+				_, err := cdp.Call(ctx, t, fetch.ContinueWithAuth, fetch.ContinueWithAuthParams{RequestID: ev.RequestID,
+					AuthChallengeResponse: &fetch.AuthChallengeResponse{Response: fetch.AuthChallengeResponseResponseProvideCredentials, Username: creds.Username, Password: creds.Password}})
+				return err
+			})
 		}
 	}); err != nil {
 		return err
 	}
-	patterns := make([]*fetch.RequestPattern, len(origins))
-	for i, o := range origins {
-		// An origin has no wildcard characters; the "/" after it keeps
-		// https://shop.example.com from matching shop.example.com.evil.
-		patterns[i] = &fetch.RequestPattern{URLPattern: o + "/*", RequestStage: fetch.RequestStageRequest}
+	params := fetch.EnableParams{}
+	if creds != nil {
+		params.HandleAuthRequests = ptr(true)
+		params.Patterns = []*fetch.RequestPattern{{URLPattern: "*", RequestStage: fetch.RequestStageRequest}}
+	} else {
+		for _, o := range origins {
+			params.Patterns = append(params.Patterns, &fetch.RequestPattern{URLPattern: o + "/*", RequestStage: fetch.RequestStageRequest})
+		}
 	}
-	_, err := cdp.Call(ctx, t, fetch.Enable, fetch.EnableParams{Patterns: patterns})
+	_, err := cdp.Call(ctx, t, fetch.Enable, params)
 	return err
 }
 
 // continueWithHeaders lets a paused request go on with the flow's headers
 // in place of any of the same name.
-func continueWithHeaders(ctx context.Context, t *chromedp.Target, ev *fetch.EventRequestPaused, extra map[string]string) {
+func continueWithHeaders(ctx context.Context, t *chromedp.Target, ev *fetch.EventRequestPaused, extra map[string]string) error {
 	var hs []*fetch.HeaderEntry
 	if ev.Request != nil {
 		for k, v := range ev.Request.Headers {
@@ -72,8 +117,8 @@ func continueWithHeaders(ctx context.Context, t *chromedp.Target, ev *fetch.Even
 	for k, v := range extra {
 		hs = append(hs, &fetch.HeaderEntry{Name: k, Value: v})
 	}
-	// Best effort: a tab that closed meanwhile took the request with it.
-	_, _ = cdp.Call(ctx, t, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID, Headers: hs})
+	_, err := cdp.Call(ctx, t, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID, Headers: hs})
+	return err
 }
 
 func hasHeader(h map[string]string, name string) bool {

@@ -4,6 +4,7 @@
 // round trip: the waiting happens in the page, not in polls from Go.
 (() => {
   if (window.__uxprobe) return;
+  const { aimPoint, frameOffset, hitInFrames, boxOf } = window.__uxprobeAct; // actions.js
 
   const vitals = { lcp: null, cls: 0, clsSupported: false };
   try {
@@ -70,7 +71,7 @@
       return r && r.nodeType === 1 ? r : null;
     }
     if (kind === 'text') return byText(value);
-    return document.querySelector(value);
+    return window.__uxprobeSelect.first(kind, value); // selectors.js
   };
 
   const describe = (el) => {
@@ -84,12 +85,17 @@
     const r = el.getBoundingClientRect();
     const visible = r.width > 0 && r.height > 0 &&
       (el.checkVisibility ? el.checkVisibility({ visibilityProperty: true }) : getComputedStyle(el).visibility !== 'hidden');
-    const cx = r.left + r.width / 2, cy = r.top + r.height / 2;
+    // The point a person aims at is on the element: for an inline element
+    // that wraps over lines, the centre of its bounding box can fall
+    // between them, so the centre of its first box is used.
+    const p = aimPoint(el, r);
+    const off = frameOffset(el);
+    const cx = p.x + off.x, cy = p.y + off.y;
     return {
       visible,
       enabled: !el.disabled && el.getAttribute('aria-disabled') !== 'true',
       inViewport: visible && cx >= 0 && cy >= 0 && cx <= innerWidth && cy <= innerHeight,
-      x: cx, y: cy,
+      x: cx, y: cy, lx: p.x, ly: p.y,
     };
   };
 
@@ -101,7 +107,10 @@
       el.scrollIntoView({ block: 'center', inline: 'center', behavior: 'instant' });
       s = state(el);
     }
-    const at = document.elementFromPoint(s.x, s.y);
+    // In a frame, the page must hit the frame where the element is, and
+    // the frame's document the element; a shadow host stands for what its
+    // open shadow root has at the point.
+    const at = hitInFrames(el, s);
     if (at && at !== el && !el.contains(at) && !(at.control === el)) {
       return { covered: describe(at), x: s.x, y: s.y };
     }
@@ -118,11 +127,15 @@
       case 'hidden': return { ok: !el || !s.visible, found: !!el, visible: !!s && s.visible };
       case 'visible': return { ok: !!el && s.visible, found: !!el, visible: !!s && s.visible };
       case 'in_viewport': return { ok: !!el && s.inViewport, found: !!el, visible: !!s && s.visible };
-      default: { // actionable
+      default: { // actionable, or clickable (wait adds the stability check)
         if (!el || !s.visible || !s.enabled) return { ok: false, found: !!el, visible: !!s && s.visible, enabled: !!s && s.enabled };
         const h = hit(el);
         if (h.covered) return { ok: false, found: true, visible: true, enabled: true, covered: h.covered };
-        return { ok: true, found: true, x: h.x, y: h.y };
+        const box = boxOf(el); // for the stability check in wait
+        // An action on one of several matches may be on the wrong one: the
+        // step reports how many matched and the first two.
+        const all = window.__uxprobeSelect.all(kind, value);
+        return { ok: true, found: true, x: h.x, y: h.y, box, count: all.length, matches: all.slice(0, 2).map(describe) };
       }
     }
   };
@@ -136,6 +149,7 @@
   const wait = (kind, value, cond, timeoutMs) => new Promise((resolve) => {
     const deadline = performance.now() + timeoutMs;
     let done = false, mo = null, timer = 0, frame = 0;
+    let lastBox = null, still = 0, lastTime = null; // an actionable element's box, the frames it kept it, the last frame
     const finish = (r) => {
       done = true;
       if (mo) mo.disconnect();
@@ -151,6 +165,23 @@
         r = check(kind, value, cond);
       } catch (e) {
         return finish({ ok: false, error: String(e && e.message || e) });
+      }
+      if (r.ok && cond === 'clickable') {
+        // A person clicks what stands still: the box (and opacity) must
+        // be the same over two animation frames, not moving or fading in.
+        // Two looks in one frame (a timer and a frame callback) see the same
+        // animation time, so only looks in different frames count.
+        const t = document.timeline ? document.timeline.currentTime : performance.now();
+        if (t !== lastTime) {
+          lastTime = t;
+          if (r.box === lastBox) still++; else { lastBox = r.box; still = 0; }
+        }
+        if (still < 2) {
+          r = { ok: false, found: true, visible: true, enabled: true, unstable: true };
+          if (performance.now() >= deadline) return finish(r);
+          if (!frame) frame = requestAnimationFrame(attempt);
+          return;
+        }
       }
       if (r.ok || performance.now() >= deadline) return finish(r);
     };

@@ -326,7 +326,9 @@ steps:
 		}
 	}
 	// Clipped before masking, both would have kept the secret's start.
-	if len(res.ConsoleErrors) != 2 || !strings.HasSuffix(res.ConsoleErrors[0], "x***") || !strings.HasSuffix(res.ConsoleErrors[1], "y***") {
+	// The script's source, " (url:line)", follows the clipped message.
+	msgOf := func(i int) string { m, _, _ := strings.Cut(res.ConsoleErrors[i], " (http://"); return m }
+	if len(res.ConsoleErrors) != 2 || !strings.HasSuffix(msgOf(0), "x***") || !strings.HasSuffix(msgOf(1), "y***") {
 		t.Errorf("console errors = %q, want both to end in the masked secret", res.ConsoleErrors)
 	}
 	if res.Error.Step != "check ***" || len(res.Screenshots) != 1 {

@@ -40,6 +40,10 @@ type tabPage struct {
 	// unresponsive is set once the page's main thread failed to answer.
 	unresponsive atomic.Bool
 	dlMark       int // downloads before the current step
+
+	warnings []string           // of the current step, such as a selector that matched several elements
+	vars     *scenarios.RunVars // values extract steps set, for the later steps (extract.go)
+	tabs     *tabSet            // the tabs the run opened (tabs.go)
 }
 
 var _ scenarios.Page = (*tabPage)(nil)
@@ -165,6 +169,10 @@ type checkResult struct {
 	Error   string  `json:"error"`
 	X       float64 `json:"x"`
 	Y       float64 `json:"y"`
+
+	Unstable bool     `json:"unstable"` // actionable, but its box or opacity still changing
+	Count    int      `json:"count"`    // of an actionable element's matches
+	Matches  []string `json:"matches"`  // the first two of them
 }
 
 // wait waits in the page for the condition and says specifically what was
@@ -178,6 +186,9 @@ func (p *tabPage) wait(ctx context.Context, sel scenarios.Selector, cond string)
 		return r, err
 	}
 	if r.OK {
+		if w := multiMatchWarning(sel, r); w != "" {
+			p.warnings = append(p.warnings, p.flow.Mask(w))
+		}
 		return r, nil
 	}
 	if r.Error != "" {
@@ -192,8 +203,10 @@ func (p *tabPage) wait(ctx context.Context, sel scenarios.Selector, cond string)
 		return r, scenarios.Fail(scenarios.KindTimeout, "%s is still visible after %s", sel, after)
 	case !r.Visible:
 		return r, scenarios.Fail(scenarios.KindTimeout, "%s is present but not visible after %s", sel, after)
-	case cond == "actionable" && !r.Enabled:
+	case (cond == "actionable" || cond == condClickable) && !r.Enabled:
 		return r, scenarios.Fail(scenarios.KindTimeout, "%s is visible but disabled after %s", sel, after)
+	case r.Unstable:
+		return r, scenarios.Fail(scenarios.KindTimeout, "%s kept moving or fading in for %s, so a user could not aim at it", sel, after)
 	case r.Covered != "":
 		return r, scenarios.Fail(scenarios.KindTimeout, "%s is covered by %s after %s, so a user could not click it", sel, r.Covered, after)
 	}
@@ -309,7 +322,7 @@ func (p *tabPage) mouse(ctx context.Context, typ input.DispatchMouseEventType, x
 
 // Click implements scenarios.Page.
 func (p *tabPage) Click(ctx context.Context, sel scenarios.Selector) error {
-	r, err := p.wait(ctx, sel, "actionable")
+	r, err := p.wait(ctx, sel, condClickable)
 	if err != nil {
 		return err
 	}
@@ -324,7 +337,7 @@ func (p *tabPage) Click(ctx context.Context, sel scenarios.Selector) error {
 
 // Hover implements scenarios.Page.
 func (p *tabPage) Hover(ctx context.Context, sel scenarios.Selector) error {
-	r, err := p.wait(ctx, sel, "actionable")
+	r, err := p.wait(ctx, sel, condClickable)
 	if err != nil {
 		return err
 	}
@@ -514,6 +527,7 @@ func truthiness(o *runtime.RemoteObject) (bool, string) {
 
 // Screenshot implements scenarios.Page.
 func (p *tabPage) Screenshot(ctx context.Context, name string) error {
+	p.waitStill(ctx) // actions.go
 	res, err := cdp.Call(ctx, p.t, page.CaptureScreenshot, page.CaptureScreenshotParams{Format: page.CaptureScreenshotFormatPng})
 	if err != nil {
 		return p.wrap(ctx, err)

@@ -67,6 +67,7 @@ func (r *Runner) logger() *slog.Logger {
 }
 
 func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Device) *result.Result {
+	f = f.ForRun() // masks what this run extracts as secret
 	start := time.Now()
 	res := &result.Result{
 		Flow:           f.Name,
@@ -79,6 +80,7 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 		FailedRequests: []result.FailedRequest{},
 		Screenshots:    []string{},
 		Findings:       []result.Finding{},
+		Dialogs:        []result.Dialog{},
 	}
 	runCtx, cancel := context.WithTimeout(ctx, f.Timeout)
 	defer cancel()
@@ -104,9 +106,9 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 	tabRunCtx, stop := mergeCancel(runCtx, tab.Ctx)
 	defer stop()
 
-	err = setup(tabRunCtx, t, f, d)
+	err = setup(tabRunCtx, t, f, d, r.Browser.Version())
 	if err == nil {
-		err = enableHeaders(tabRunCtx, tab.Ctx, t, f)
+		err = siteAccess(tabRunCtx, tab.Ctx, t, f) // headers.go, request.go
 	}
 	if err != nil {
 		r.fail(res, "", r.classify(ctx, runCtx, tab, ev, "preparing the tab", err), f)
@@ -124,6 +126,18 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 	defer stopDownloads()
 	save := func(path string, data []byte) bool { return r.saveArtifact(f, d, path, data) }
 	pg := &tabPage{t: t, events: ev, flow: f, shots: r.screenshotPath(f, d), save: save, runCtx: tabRunCtx, audit: newAuditState(d)}
+	pg.vars = runVars(f, d, start)
+	dw := newDialogWatcher(tab.Ctx, t, f, ev)
+	if err := chromedp.Listen(tab.Ctx, dw.listen); err != nil {
+		r.fail(res, "", scenarios.Fail(scenarios.KindBrowser, "listening to the tab: %v", err), f)
+		return res
+	}
+	closeTabs, err := r.watchTabs(tab.Ctx, t, pg, ev, dw, f, d)
+	defer closeTabs()
+	if err != nil {
+		r.fail(res, "", scenarios.Fail(scenarios.KindBrowser, "listening to the browser: %v", err), f)
+		return res
+	}
 
 	vitals := map[string]pageVitals{} // by loader, the last snapshot of each document
 	// The task time is the user's: it starts with the first step, not with
@@ -146,7 +160,7 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 		pg.audit.step = st.Name
 		mark := ev.navCount()
 		navBound := ev.boundNavigations(mark, cancelStep)
-		err := st.Action.Do(stepCtx, pg)
+		err := doStep(stepCtx, cancelStep, f, st, pg, dw)
 		if n := navBound(); n > 0 {
 			err = scenarios.Fail(scenarios.KindNavigation, "redirect loop: %d navigations in step %s", n, st.Name)
 		} else if err == nil {
@@ -160,6 +174,7 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 		}
 		cancelStep()
 		sr := result.Step{Name: st.Name, Action: st.Action.Kind(), DurationSeconds: time.Since(stepStart).Seconds(), Success: err == nil}
+		sr.Warnings = pg.takeWarnings()
 		var se *scenarios.StepError
 		if err != nil {
 			se = r.classify(ctx, runCtx, tab, ev, describeStep(st), err)
@@ -202,9 +217,12 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 		// time is already taken.
 		r.snapshot(tabRunCtx, pg, ev, vitals, true)
 	}
+	r.cleanup(tab, f, d, pg, ev, dw, res, failed, vitals)
+	res.Dialogs = dw.result()
 	res.Screenshots = append(res.Screenshots, pg.taken...)
 	r.collect(res, ev, vitals)
 	pg.audit.record(res)
+	markTabs(res, ev, 0)
 	r.saveHAR(hr, res, f, d)
 	if f.KeepDownloads {
 		r.keepDownloads(f, d, downloadDir, ev, res)
@@ -289,7 +307,7 @@ func (r *Runner) recoverBrowser(gen int) {
 // setup emulates the device, network and CPU, and installs the helper. The
 // commands are independent of one another, so they go out concurrently:
 // sequential round trips are most of a tab's fixed cost.
-func setup(ctx context.Context, t *chromedp.Target, f *scenarios.Flow, d scenarios.Device) error {
+func setup(ctx context.Context, t *chromedp.Target, f *scenarios.Flow, d scenarios.Device, chromeVersion string) error {
 	g, ctx := errgroup.WithContext(ctx)
 	call := func(fn func() error) { g.Go(fn) }
 	call(func() error {
@@ -305,9 +323,9 @@ func setup(ctx context.Context, t *chromedp.Target, f *scenarios.Flow, d scenari
 			return err
 		})
 	}
-	if d.UserAgent != "" {
+	if ua := userAgentOverride(d, chromeVersion); ua != nil {
 		call(func() error {
-			_, err := cdp.Call(ctx, t, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: d.UserAgent})
+			_, err := cdp.Call(ctx, t, emulation.SetUserAgentOverride, *ua)
 			return err
 		})
 	}

@@ -109,6 +109,10 @@ document.getElementById('ship').addEventListener('change', (e) => { document.get
 		w.Header().Set("Content-Type", "image/png")
 		w.Write(noisyPNG(400, 300))
 	})
+	// The hero image is made before any page asks for it: under the race
+	// detector on a loaded machine it takes over a second, which would
+	// otherwise add to the 600 ms the LCP truth counts on.
+	noisyPNG(400, 300)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv
@@ -313,7 +317,7 @@ func TestPageErrorsReportedOnSuccess(t *testing.T) {
 		t.Fatalf("flow failed: %+v", res.Error)
 	}
 	joined := strings.Join(res.ConsoleErrors, "\n")
-	for _, want := range []string{"console.error: boom 42", "Error: kaput"} {
+	for _, want := range []string{"console.error: boom 42 (" + srv.URL + "/errors:2)", "Error: kaput (" + srv.URL + "/errors:2)"} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("console errors %q lack %q", res.ConsoleErrors, want)
 		}
@@ -463,10 +467,17 @@ func TestCrashedChromeIsABrowserErrorAndRecovers(t *testing.T) {
 func TestNoLeaksAcrossRuns(t *testing.T) {
 	srv := testSite(t)
 	f := mustFlow(t, "name: leak\nsteps:\n  - goto: "+srv.URL+"/help\n  - click: text=nothing here\n    optional: true\n    timeout: 50ms\n")
+	// Tabs, dialogs and cleanup of issue 11: a run that ends in a tab it
+	// opened, with one more popup it never followed, a dialog and a finally.
+	sites := sitesSite(t)
+	tabs := mustFlow(t, "name: leak-tabs\nsteps:\n  - goto: "+sites.URL+"/tabs\n  - click: \"#open\"\n  - eval: \"!!window.opener.open('/plain') && !!alert('x')\"\n    optional: true\nfinally:\n  - goto: "+sites.URL+"/delete?id=x\n")
 	r := &Runner{Browser: testBrowser}
 	run := func() {
 		if res := r.Run(context.Background(), f, desktop(t)); !res.Success {
 			t.Fatalf("run failed: %+v", res.Error)
+		}
+		if res := r.Run(context.Background(), tabs, desktop(t)); !res.Success || len(res.Dialogs) != 1 {
+			t.Fatalf("tabs run failed: %+v, dialogs %+v", res.Error, res.Dialogs)
 		}
 	}
 	run() // warm up: the first run starts the warm-tab cycle
@@ -490,11 +501,20 @@ func TestNoLeaksAcrossRuns(t *testing.T) {
 	stable := func(want [4]int) [4]int {
 		// Chrome reaps renderer processes of closed tabs asynchronously;
 		// give it a bounded moment before judging.
-		var got [4]int
+		// The baseline is taken once three readings in a row agree: the
+		// warm-up run's popup may still be leaving when it is first read.
+		var got, prev [4]int
+		same := 0
 		for i := 0; i < 50; i++ {
 			p, g, c := count()
 			got = [4]int{p, g, c, fds()}
-			if got == want || (want == [4]int{} && i >= 2) {
+			if got == prev {
+				same++
+			} else {
+				same = 0
+			}
+			prev = got
+			if got == want || (want == [4]int{} && i >= 2 && same >= 2) {
 				break
 			}
 			time.Sleep(100 * time.Millisecond)
@@ -557,8 +577,8 @@ func TestConsoleErrorsAreCapped(t *testing.T) {
 	if last := res.ConsoleErrors[maxConsoleErrors]; last != "(5 more not kept)" {
 		t.Errorf("last entry %q, want the count of what was cut", last)
 	}
-	if first := res.ConsoleErrors[0]; first != "console.error: noise 0" {
-		t.Errorf("first entry %q, want the first error", first)
+	if first, want := res.ConsoleErrors[0], "console.error: noise 0 ("+srv.URL+"/noisy:2)"; first != want {
+		t.Errorf("first entry %q, want the first error with its source, %q", first, want)
 	}
 }
 

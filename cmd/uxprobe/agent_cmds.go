@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -33,9 +32,16 @@ import (
 // Defaults of the agent's flags.
 const (
 	defaultListenAddress = ":9747"
-	defaultDemoSplay     = 5 * time.Second
-	defaultDemoSchedule  = "@every 30s"
-	defaultDemoShopAddr  = "127.0.0.1:8080"
+	// The demo is for one person at their machine: it serves the shop and
+	// the agent on loopback only, as the addresses it prints say.
+	defaultDemoListenAddress = "127.0.0.1:9747"
+	// defaultArtifactsDir is relative to the working directory, as check's:
+	// a shared /tmp folder would mix the screenshots of every user on the
+	// machine, and let one user's files stand in the way of another's.
+	defaultArtifactsDir = "uxprobe-artifacts"
+	defaultDemoSplay    = 5 * time.Second
+	defaultDemoSchedule = "@every 30s"
+	defaultDemoShopAddr = "127.0.0.1:8080"
 )
 
 // agentFlags are the flags that `run` and `demo` share.
@@ -54,8 +60,8 @@ type agentFlags struct {
 	log             logFlags
 }
 
-func (f *agentFlags) register(fs *flag.FlagSet, splay time.Duration) {
-	fs.StringVar(&f.listenAddress, "web.listen-address", defaultListenAddress,
+func (f *agentFlags) register(fs *flag.FlagSet, listenAddress string, splay time.Duration) {
+	fs.StringVar(&f.listenAddress, "web.listen-address", listenAddress,
 		"address for /metrics, /api/v1/results, /-/healthy, /-/ready and /-/reload, as host:port; \":9747\" listens on every interface, port 0 picks a free port")
 	fs.StringVar(&f.webConfigFile, "web.config.file", "",
 		"exporter-toolkit web config file that turns on TLS and/or basic auth, as in every Prometheus exporter (https://github.com/prometheus/exporter-toolkit/blob/master/docs/web-configuration.md); empty serves plain HTTP without auth")
@@ -68,8 +74,8 @@ func (f *agentFlags) register(fs *flag.FlagSet, splay time.Duration) {
 		"on SIGTERM or SIGINT, the bound of the whole shutdown: runs in progress may finish until a fifth of it (at most 3s) is left, then they are cancelled (recorded as result=\"error\", kind cancelled) and Chrome is closed")
 	fs.StringVar(&f.shard, "shard", "",
 		"I/N: run only the flows whose name hashes to shard I of N, so that N agents over the same flow files share the work (e.g. 0/3, 1/3 and 2/3); empty runs every flow")
-	fs.StringVar(&f.artifacts, "artifacts", filepath.Join(os.TempDir(), "uxprobe-artifacts"),
-		"directory for screenshots (the screenshot step and failure screenshots); created if missing")
+	fs.StringVar(&f.artifacts, "artifacts", defaultArtifactsDir,
+		"directory for screenshots (the screenshot step and failure screenshots), relative to the working directory unless absolute; created if missing")
 	fs.Var(&f.har, "artifacts.har", harUsage)
 	f.storage.register(fs, defaultStoragePath,
 		"directory of the run history behind the status page (/) and /api/v1/runs: an SQLite database (uxprobe.db) and each run's screenshots and HAR file; created if missing; empty keeps no history")
@@ -104,7 +110,7 @@ func runAgent(ctx context.Context, env *environment, args []string) int {
 			"/api/v1/results. SIGHUP or POST /-/reload rereads the files; an invalid file keeps its previous\n"+
 			"flows running. SIGTERM stops scheduling, lets runs in progress finish and exits 0.")
 	var af agentFlags
-	af.register(fs, agent.DefaultSplay)
+	af.register(fs, defaultListenAddress, agent.DefaultSplay)
 	vars := varsFlag{}
 	fs.Var(vars, "var", "set or override a flow variable, as name=value (e.g. --var base_url=https://staging.example.com); repeatable")
 	if ok, code := parseFlags(fs, args); !ok {
@@ -134,7 +140,7 @@ func runDemo(ctx context.Context, env *environment, args []string) int {
 		"Run the agent against the embedded demo shop with the example flows (uxprobe validate shows them).\n"+
 			"Open the printed URLs, switch faults on at /admin/faults and watch the metrics change.")
 	var af agentFlags
-	af.register(fs, defaultDemoSplay)
+	af.register(fs, defaultDemoListenAddress, defaultDemoSplay)
 	shopAddr := fs.String("demo.listen-address", defaultDemoShopAddr, "address of the demo shop, as host:port; port 0 picks a free port")
 	schedule := fs.String("demo.schedule", defaultDemoSchedule, "schedule of every example flow: 5-field cron or @every <duration>")
 	faults := fs.String("demo.faults", "", "faults the shop starts with: none, slow, slow=<duration>, checkout, js-error, missing-help, mobile-overflow, comma-separated; change them later at /admin/faults")

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -479,6 +480,46 @@ func TestAgentHelp(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAgentDefaults checks the defaults a newcomer gets: the demo, meant for
+// one person at their machine, listens on loopback only, and screenshots go
+// to a folder of the working directory, never to a /tmp folder that every
+// user of the machine shares.
+func TestAgentDefaults(t *testing.T) {
+	tests := []struct {
+		cmd, listen string
+	}{
+		{"run", ":9747"},
+		{"demo", "127.0.0.1:9747"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.cmd, func(t *testing.T) {
+			var stderr agentTestBuffer
+			env := &environment{stdout: io.Discard, stderr: &stderr, lookupEnv: func(string) (string, bool) { return "", false }}
+			if code := run(context.Background(), env, []string{tt.cmd, "--help"}); code != exitOK {
+				t.Fatalf("exit code %d", code)
+			}
+			help := stderr.String()
+			if got := flagDefault(t, help, "web.listen-address"); got != tt.listen {
+				t.Errorf("--web.listen-address defaults to %q, want %q", got, tt.listen)
+			}
+			if got := flagDefault(t, help, "artifacts"); got != "uxprobe-artifacts" {
+				t.Errorf("--artifacts defaults to %q, want uxprobe-artifacts (in the working directory)", got)
+			}
+		})
+	}
+}
+
+// flagDefault reads the default value that the help text gives a flag.
+func flagDefault(t *testing.T, help, name string) string {
+	t.Helper()
+	re := regexp.MustCompile(`(?s)--` + regexp.QuoteMeta(name) + `\b.*?\(default "?([^")]*)"?\)`)
+	m := re.FindStringSubmatch(help)
+	if m == nil {
+		t.Fatalf("help gives no default for --%s:\n%s", name, help)
+	}
+	return m[1]
 }
 
 func TestDemo(t *testing.T) {

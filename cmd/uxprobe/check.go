@@ -174,7 +174,7 @@ func (cf *checkFlags) exporters(hist *history.Store) []agent.Exporter {
 // printTable ends a check with one line per flow and device.
 func printTable(w io.Writer, results []*result.Result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "FLOW\tDEVICE\tRESULT\tTASK TIME\tSLOWEST LCP\tERROR")
+	fmt.Fprintln(tw, "FLOW\tDEVICE\tRESULT\tTASK TIME\tSLOWEST LCP\tJS ERRORS\tFAILED REQUESTS\tERROR")
 	for _, r := range results {
 		state := "ok"
 		if !r.Success {
@@ -191,9 +191,10 @@ func printTable(w io.Writer, results []*result.Result) {
 		if r.Error != nil {
 			msg = fmt.Sprintf("step %q: %s: %s", r.Error.Step, r.Error.Kind, r.Error.Message)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%.2fs\t%s\t%s\n", r.Flow, r.Device, state, r.DurationSeconds, lcp, msg)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.2fs\t%s\t%d\t%d\t%s\n", r.Flow, r.Device, state, r.DurationSeconds, lcp, len(r.ConsoleErrors), len(r.FailedRequests), msg)
 	}
 	tw.Flush()
+	printNotes(w, results)
 }
 
 // progress shows live progress on a terminal (flow, device, current step),

@@ -87,7 +87,7 @@ func checkTable(t *testing.T, stdout string) map[string]checkTableRow {
 		case len(f) > 0 && f[0] == "FLOW":
 			inTable = true
 		case inTable && len(f) == 0:
-			// The table ends at the blank line before the parity section.
+			// The table ends at the blank line before the notes and the parity section.
 			return rows
 		case inTable && len(f) >= 3:
 			rows[f[0]+"/"+f[1]] = checkTableRow{result: f[2], line: line}

@@ -50,6 +50,7 @@ type counts struct {
 	failures       map[failureKey]float64
 	consoleErrors  float64
 	failedRequests float64
+	cleanup        map[string]float64 // failed cleanup steps by name
 }
 
 type failureKey struct {
@@ -58,7 +59,7 @@ type failureKey struct {
 }
 
 func newCounts() *counts {
-	return &counts{runs: map[result.Outcome]float64{}, failures: map[failureKey]float64{}}
+	return &counts{runs: map[result.Outcome]float64{}, failures: map[failureKey]float64{}, cleanup: map[string]float64{}}
 }
 
 // NewCollector returns a collector of the flows and devices of src.
@@ -92,14 +93,17 @@ func (n *counts) add(r *result.Result) {
 	if o == result.OutcomeFailure && r.Error != nil {
 		n.failures[failureKey{r.Error.Step, r.Error.Kind}]++
 	}
+	for _, s := range r.CleanupFailures() {
+		n.cleanup[s.Name]++
+	}
 }
 
 // flowDescs describe the per-flow metrics. The agent's carry a flow label;
 // pushed ones do not, because the Pushgateway's grouping key supplies it.
 type flowDescs struct {
-	success, duration, runs, failures, lastRun, step         *prom.Desc
-	ttfb, fcp, lcp, load, cls, consoleErrors, failedRequests *prom.Desc
-	auditFindings                                            *prom.Desc
+	success, duration, runs, failures, lastFailure, lastRun, step *prom.Desc
+	ttfb, fcp, lcp, load, cls, consoleErrors, failedRequests      *prom.Desc
+	cleanupFailures, auditFindings                                *prom.Desc
 }
 
 func newFlowDescs(withFlow bool) *flowDescs {
@@ -111,26 +115,28 @@ func newFlowDescs(withFlow bool) *flowDescs {
 		return prom.NewDesc(name, help, append(slices.Clone(base), extra...), nil)
 	}
 	return &flowDescs{
-		success:        d(MetricFlowSuccess, "1 if the last completed run of the flow on the device succeeded, 0 if the site failed the user. Runs that ended in an error of uxprobe or Chrome do not change it."),
-		duration:       d(MetricFlowDuration, "Task time of the last completed run of the flow on the device, in seconds; for a failed run, the time until it gave up."),
-		runs:           d(MetricFlowRuns, "Runs by result: success, failure (the site failed the user) or error (uxprobe or Chrome broke, or the run was cancelled).", "result"),
-		failures:       d(MetricFlowFailures, "Failed runs (result failure) by the step where the task was abandoned and the kind of error.", "step", "kind"),
-		lastRun:        d(MetricFlowLastRun, "When the last run of the flow on the device ended, whatever its result, as a Unix time in seconds."),
-		step:           d(MetricStepDuration, "Time of each step of the last completed run, in seconds; skipped steps have no sample.", "step"),
-		ttfb:           d(MetricPageTTFB, "Time to first byte of the page that a step of the last completed run opened, in seconds.", "step"),
-		fcp:            d(MetricPageFCP, "First contentful paint of the page that a step of the last completed run opened, in seconds.", "step"),
-		lcp:            d(MetricPageLCP, "Largest contentful paint of the page that a step of the last completed run opened, in seconds.", "step"),
-		load:           d(MetricPageLoad, "Time until the load event of the page that a step of the last completed run opened, in seconds.", "step"),
-		cls:            d(MetricPageCLS, "Cumulative layout shift of the page that a step of the last completed run opened (unitless score).", "step"),
-		consoleErrors:  d(MetricConsoleErrors, "JavaScript errors and console errors seen on the pages, in all runs, including successful ones."),
-		failedRequests: d(MetricFailedRequests, "Requests of the pages that got an HTTP error or no response, in all runs, including successful ones."),
-		auditFindings:  d(MetricAuditFindings, "Elements the audits of the last completed run found at fault, by rule, summed over the pages; 0 for a rule that was checked and found nothing, absent for a rule that was not checked.", "rule"),
+		success:         d(MetricFlowSuccess, "1 if the last completed run of the flow on the device succeeded, 0 if the site failed the user. Runs that ended in an error of uxprobe or Chrome do not change it."),
+		duration:        d(MetricFlowDuration, "Task time of the last completed run of the flow on the device, in seconds; for a failed run, the time until it gave up."),
+		runs:            d(MetricFlowRuns, "Runs by result: success, failure (the site failed the user) or error (uxprobe or Chrome broke, or the run was cancelled).", "result"),
+		failures:        d(MetricFlowFailures, "Failed runs (result failure) by the step where the task was abandoned and the kind of error.", "step", "kind"),
+		lastFailure:     d(MetricFlowLastFailure, "Present, with value 1, while the last completed run of the flow on the device failed; step and kind say where the task was abandoned and why. One series per flow and device at most, so an alert on it names the latest failing step only.", "step", "kind"),
+		lastRun:         d(MetricFlowLastRun, "When the last run of the flow on the device ended, whatever its result, as a Unix time in seconds."),
+		step:            d(MetricStepDuration, "Time of each step of the last completed run, in seconds; skipped steps have no sample.", "step"),
+		ttfb:            d(MetricPageTTFB, "Time to first byte of the page that a step of the last completed run opened, in seconds.", "step"),
+		fcp:             d(MetricPageFCP, "First contentful paint of the page that a step of the last completed run opened, in seconds.", "step"),
+		lcp:             d(MetricPageLCP, "Largest contentful paint of the page that a step of the last completed run opened, in seconds.", "step"),
+		load:            d(MetricPageLoad, "Time until the load event of the page that a step of the last completed run opened, in seconds.", "step"),
+		cls:             d(MetricPageCLS, "Cumulative layout shift of the page that a step of the last completed run opened (unitless score).", "step"),
+		consoleErrors:   d(MetricConsoleErrors, "JavaScript errors and console errors seen on the pages, in all runs, including successful ones."),
+		failedRequests:  d(MetricFailedRequests, "Requests of the pages that got an HTTP error or no response, in all runs, including successful ones."),
+		cleanupFailures: d(MetricCleanupFailures, "Cleanup steps (the flow's finally steps) that failed, by step, in all runs: each may have left data behind that later runs trip over.", "step"),
+		auditFindings:   d(MetricAuditFindings, "Elements the audits of the last completed run found at fault, by rule, summed over the pages; 0 for a rule that was checked and found nothing, absent for a rule that was not checked.", "rule"),
 	}
 }
 
 func (d *flowDescs) all() []*prom.Desc {
-	return []*prom.Desc{d.success, d.duration, d.runs, d.failures, d.lastRun, d.step,
-		d.ttfb, d.fcp, d.lcp, d.load, d.cls, d.consoleErrors, d.failedRequests,
+	return []*prom.Desc{d.success, d.duration, d.runs, d.failures, d.lastFailure, d.lastRun, d.step,
+		d.ttfb, d.fcp, d.lcp, d.load, d.cls, d.consoleErrors, d.failedRequests, d.cleanupFailures,
 		d.auditFindings}
 }
 
@@ -179,6 +185,9 @@ func collectDevice(ch chan<- prom.Metric, d *flowDescs, lv []string, l result.La
 	}
 	send(ch, d.consoleErrors, prom.CounterValue, n.consoleErrors, lv...)
 	send(ch, d.failedRequests, prom.CounterValue, n.failedRequests, lv...)
+	for step, v := range n.cleanup {
+		send(ch, d.cleanupFailures, prom.CounterValue, v, with(step)...)
+	}
 	if r := l.Last; r != nil {
 		end := r.StartedAt.Add(time.Duration(r.DurationSeconds * float64(time.Second)))
 		send(ch, d.lastRun, prom.GaugeValue, float64(end.UnixNano())/1e9, lv...)
@@ -192,6 +201,9 @@ func collectDevice(ch chan<- prom.Metric, d *flowDescs, lv []string, l result.La
 		success = 1
 	}
 	send(ch, d.success, prom.GaugeValue, success, lv...)
+	if !r.Success && r.Error != nil {
+		send(ch, d.lastFailure, prom.GaugeValue, 1, with(r.Error.Step, string(r.Error.Kind))...)
+	}
 	send(ch, d.duration, prom.GaugeValue, r.DurationSeconds, lv...)
 	// A step name used twice would give two samples of one series, which
 	// a scrape rejects; the later step wins, like the later page below.

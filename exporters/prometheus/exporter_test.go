@@ -62,6 +62,8 @@ func checkoutMobileFailed() *result.Result {
 		Steps: []result.Step{
 			{Name: "open product", Action: "goto", DurationSeconds: 1, Success: true},
 			{Name: "place order", Action: "click", DurationSeconds: 10, Error: "HTTP 500"},
+			// A failed cleanup is counted apart from the run's failure.
+			{Name: "delete cart", Action: "goto", DurationSeconds: 0.25, Error: "HTTP 503", Cleanup: true},
 		},
 		Pages: []result.Page{{URL: "http://shop/product/lamp-1", Step: "open product", TTFBSeconds: f64(0.2)}},
 		Error: &result.Error{Step: "place order", Kind: scenarios.KindNavigation, Message: "HTTP 500"},
@@ -248,6 +250,9 @@ func TestMetricsValues(t *testing.T) {
 		{"failure runs", MetricFlowRuns, L{"flow": "checkout", "device": "mobile", "result": "failure"}, 1, false},
 		{"error runs", MetricFlowRuns, L{"flow": "search", "device": "desktop", "result": "error"}, 1, false},
 		{"failures by step and kind", MetricFlowFailures, L{"flow": "checkout", "device": "mobile", "step": "place order", "kind": "navigation"}, 1, false},
+		{"the last failure names its step", MetricFlowLastFailure, L{"flow": "checkout", "device": "mobile", "step": "place order", "kind": "navigation"}, 1, false},
+		{"no last failure after a success", MetricFlowLastFailure, L{"flow": "checkout", "device": "desktop", "step": "place order", "kind": "navigation"}, 0, true},
+		{"an error run is no last failure", MetricFlowLastFailure, L{"flow": "search", "device": "desktop", "step": "search", "kind": "browser"}, 0, true},
 		{"error runs are not failures", MetricFlowFailures, L{"flow": "search", "device": "desktop", "step": "search", "kind": "browser"}, 0, true},
 		{"last run of any outcome", MetricFlowLastRun, L{"flow": "search", "device": "desktop"}, float64(t0.Add(time.Minute).Unix()) + 0.5, false},
 		{"step time", MetricStepDuration, L{"flow": "checkout", "device": "desktop", "step": "place order"}, 1.75, false},

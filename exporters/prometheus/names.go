@@ -4,20 +4,22 @@ package prometheus
 // deploy/ are written against; a test there checks every name they use is one
 // of these, so a rename here cannot silently break an alert.
 const (
-	MetricFlowSuccess    = "uxprobe_flow_success"
-	MetricFlowDuration   = "uxprobe_flow_duration_seconds"
-	MetricFlowRuns       = "uxprobe_flow_runs_total"
-	MetricFlowFailures   = "uxprobe_flow_failures_total"
-	MetricFlowLastRun    = "uxprobe_flow_last_run_timestamp_seconds"
-	MetricStepDuration   = "uxprobe_step_duration_seconds"
-	MetricPageTTFB       = "uxprobe_page_ttfb_seconds"
-	MetricPageFCP        = "uxprobe_page_fcp_seconds"
-	MetricPageLCP        = "uxprobe_page_lcp_seconds"
-	MetricPageLoad       = "uxprobe_page_load_seconds"
-	MetricPageCLS        = "uxprobe_page_cls"
-	MetricConsoleErrors  = "uxprobe_console_errors_total"
-	MetricFailedRequests = "uxprobe_failed_requests_total"
-	MetricAuditFindings  = "uxprobe_audit_findings"
+	MetricFlowSuccess     = "uxprobe_flow_success"
+	MetricFlowDuration    = "uxprobe_flow_duration_seconds"
+	MetricFlowRuns        = "uxprobe_flow_runs_total"
+	MetricFlowFailures    = "uxprobe_flow_failures_total"
+	MetricFlowLastFailure = "uxprobe_flow_last_failure_info"
+	MetricFlowLastRun     = "uxprobe_flow_last_run_timestamp_seconds"
+	MetricStepDuration    = "uxprobe_step_duration_seconds"
+	MetricPageTTFB        = "uxprobe_page_ttfb_seconds"
+	MetricPageFCP         = "uxprobe_page_fcp_seconds"
+	MetricPageLCP         = "uxprobe_page_lcp_seconds"
+	MetricPageLoad        = "uxprobe_page_load_seconds"
+	MetricPageCLS         = "uxprobe_page_cls"
+	MetricConsoleErrors   = "uxprobe_console_errors_total"
+	MetricFailedRequests  = "uxprobe_failed_requests_total"
+	MetricCleanupFailures = "uxprobe_cleanup_failures_total"
+	MetricAuditFindings   = "uxprobe_audit_findings"
 )
 
 // MetricBuildInfo is the build info of the agent. It comes from
@@ -31,6 +33,7 @@ const MetricBuildInfo = "uxprobe_build_info"
 func MetricNames() []string {
 	return []string{
 		MetricFlowSuccess, MetricFlowDuration, MetricFlowRuns, MetricFlowFailures,
+		MetricFlowLastFailure, MetricCleanupFailures,
 		MetricFlowLastRun, MetricStepDuration, MetricPageTTFB, MetricPageFCP,
 		MetricPageLCP, MetricPageLoad, MetricPageCLS, MetricConsoleErrors,
 		MetricFailedRequests, MetricBuildInfo,

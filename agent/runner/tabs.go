@@ -1,0 +1,322 @@
+package runner
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/target"
+	"github.com/chromedp/chromedp"
+
+	"github.com/uxprobe/uxprobe/agent/result"
+	"github.com/uxprobe/uxprobe/scenarios"
+)
+
+// tabFrames maps the main frame of each tab a run followed (a page target's
+// id is its main frame's) to the tab's index, and says which one the flow is
+// in. Guarded by the tracker's mutex.
+type tabFrames struct {
+	index  map[string]int
+	active int
+}
+
+func (tf *tabFrames) of(frame string) int { return tf.index[frame] }
+
+func (t *tracker) isMainFrame(frame string) bool {
+	if frame == t.mainFrame {
+		return true
+	}
+	_, ok := t.tabs.index[frame]
+	return ok
+}
+
+func (t *tracker) setActiveTab(frame string, i int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.tabs.index == nil {
+		t.tabs.index = map[string]int{}
+	}
+	if frame != "" {
+		t.tabs.index[frame] = i
+	}
+	t.tabs.active = i
+}
+
+// popupLoadTimeout bounds the wait for a tab a step opened, when the step's
+// own time is spent.
+const popupLoadTimeout = 10 * time.Second
+
+// openedTab is a tab of the run besides its first.
+type openedTab struct {
+	index  int
+	t      *chromedp.Target
+	ctx    context.Context
+	cancel context.CancelFunc
+	gone   <-chan struct{} // closed when the page closed itself (window.close)
+}
+
+// tabSet follows the tabs a run opens. A step that opens a tab or popup
+// (a target=_blank link, window.open) continues the flow in it; close_tab,
+// or the page calling window.close(), returns to the tab before. Every tab
+// it opened is closed when the run ends, so none outlives it.
+type tabSet struct {
+	r     *Runner
+	first *chromedp.Target
+	base  context.Context // the first tab's, parent of the others
+	flow  *scenarios.Flow
+	dev   scenarios.Device
+	ev    *tracker
+	dw    *dialogWatcher
+
+	mu     sync.Mutex
+	ours   map[target.ID]bool // targets of this run, whose popups are ours too
+	opened []target.ID        // popups not followed yet
+	stray  []target.ID        // popups a step opened besides the one followed
+	stack  []*openedTab       // the tabs followed, the current last
+	all    []*openedTab
+}
+
+// watchTabs starts following the popups of the run's first tab. The
+// returned function closes every tab the run opened.
+func (r *Runner) watchTabs(base context.Context, first *chromedp.Target, pg *tabPage, ev *tracker, dw *dialogWatcher, f *scenarios.Flow, d scenarios.Device) (func(), error) {
+	ts := &tabSet{r: r, first: first, base: base, flow: f, dev: d, ev: ev, dw: dw,
+		ours: map[target.ID]bool{first.TargetID: true}}
+	pg.tabs = ts
+	// chromedp turns on target discovery in each tab's session, so the
+	// tab hears of the targets created, its popups among them.
+	err := chromedp.Listen(base, func(e any) {
+		if c, ok := e.(*target.EventTargetCreated); ok && c.TargetInfo != nil && c.TargetInfo.Type == "page" {
+			ts.mu.Lock()
+			if ts.ours[c.TargetInfo.OpenerID] {
+				ts.opened = append(ts.opened, c.TargetInfo.TargetID)
+				ts.ours[c.TargetInfo.TargetID] = true
+			}
+			ts.mu.Unlock()
+		}
+	})
+	return ts.closeAll, err
+}
+
+// follow switches the page to the newest tab the step opened, waiting for
+// its document. Called after each step that went through.
+func (ts *tabSet) follow(ctx context.Context, pg *tabPage) error {
+	ts.mu.Lock()
+	opened := ts.opened
+	ts.opened = nil
+	ts.mu.Unlock()
+	if len(opened) == 0 {
+		return nil
+	}
+	id := opened[len(opened)-1] // a step that opened several: the last is in front
+	ts.mu.Lock()
+	ts.stray = append(ts.stray, opened[:len(opened)-1]...)
+	ts.mu.Unlock()
+	if ctx.Err() != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(pg.runCtx, popupLoadTimeout)
+		defer cancel()
+	}
+	tctx, cancel := chromedp.NewContext(ts.base, chromedp.WithTargetID(id))
+	if err := chromedp.Do(tctx); err != nil {
+		cancel()
+		return scenarios.Fail(scenarios.KindBrowser, "following the new tab: %v", err)
+	}
+	t := chromedp.FromContext(tctx).Target
+	gone, _ := chromedp.Detached(tctx)
+	ts.mu.Lock()
+	ot := &openedTab{index: len(ts.all) + 1, t: t, ctx: tctx, cancel: cancel, gone: gone}
+	ts.all = append(ts.all, ot)
+	ts.stack = append(ts.stack, ot)
+	ts.mu.Unlock()
+	if err := chromedp.Listen(tctx, ts.ev.listen); err != nil {
+		return scenarios.Fail(scenarios.KindBrowser, "listening to the new tab: %v", err)
+	}
+	if err := chromedp.Listen(tctx, ts.dw.on(t)); err != nil {
+		return scenarios.Fail(scenarios.KindBrowser, "listening to the new tab: %v", err)
+	}
+	ts.ev.setActiveTab(string(t.TargetID), ot.index)
+	pg.t = t
+	if err := setup(ctx, t, ts.flow, ts.dev, ts.r.Browser.Version()); err != nil {
+		return pg.wrap(ctx, err)
+	}
+	if err := siteAccess(ctx, tctx, t, ts.flow); err != nil {
+		return pg.wrap(ctx, err)
+	}
+	// The tab's first document may have started before we attached: adopt
+	// it from the frame tree, so that it is in pages[] and waited for.
+	if tree, err := cdp.Call(ctx, t, page.GetFrameTree, cdp.Empty{}); err == nil && tree.FrameTree != nil && tree.FrameTree.Frame != nil {
+		fr := tree.FrameTree.Frame
+		ts.ev.adopt(string(fr.LoaderID), fr.URL, ot.index)
+	}
+	return pg.waitTabLoaded(ctx)
+}
+
+// adopt records a tab's document that began before the tab was followed.
+func (t *tracker) adopt(loaderID, url string, tab int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if loaderID == "" || t.byLoader[loaderID] != nil || url == "about:blank" {
+		return
+	}
+	d := &document{loaderID: loaderID, method: "GET", url: url, step: t.step, tab: tab}
+	t.byLoader[loaderID] = d
+	t.docs = append(t.docs, d)
+}
+
+// waitTabLoaded waits until the followed tab's document has loaded, by the
+// page's own readyState: its load event may have come before we listened.
+// A tab that starts at about:blank gets a moment to navigate.
+func (p *tabPage) waitTabLoaded(ctx context.Context) error {
+	blankSince := time.Now()
+	for {
+		var st struct {
+			State string `json:"state"`
+			URL   string `json:"url"`
+		}
+		err := p.call(ctx, "({state: document.readyState, url: location.href})", &st)
+		if err != nil {
+			if ctx.Err() != nil {
+				return scenarios.Fail(scenarios.KindTimeout, "the new tab did not finish loading within %s", p.timeout)
+			}
+			return err
+		}
+		blank := st.URL == "about:blank"
+		if st.State == "complete" && (!blank || time.Since(blankSince) > navStartGrace) {
+			return nil
+		}
+		if err := (scenarios.Sleep{Duration: 25 * time.Millisecond}).Do(ctx, p); err != nil {
+			return scenarios.Fail(scenarios.KindTimeout, "the new tab (%s) did not finish loading within %s", p.flow.Mask(st.URL), p.timeout)
+		}
+	}
+}
+
+// back returns to the tab before the current one. With closeIt, the current
+// tab is closed first (close_tab); else it closed itself.
+func (ts *tabSet) back(pg *tabPage, closeIt bool) {
+	ts.mu.Lock()
+	if len(ts.stack) == 0 {
+		ts.mu.Unlock()
+		return
+	}
+	cur := ts.stack[len(ts.stack)-1]
+	ts.stack = ts.stack[:len(ts.stack)-1]
+	prevT, prevIndex := ts.first, 0
+	if n := len(ts.stack); n > 0 {
+		prevT, prevIndex = ts.stack[n-1].t, ts.stack[n-1].index
+	}
+	ts.mu.Unlock()
+	if closeIt {
+		closeTab(cur)
+	}
+	pg.t = prevT
+	ts.ev.setActiveTab("", prevIndex)
+}
+
+// returnIfClosed goes back from tabs that closed themselves; called before
+// each step.
+func (ts *tabSet) returnIfClosed(pg *tabPage) {
+	for {
+		ts.mu.Lock()
+		var cur *openedTab
+		if n := len(ts.stack); n > 0 {
+			cur = ts.stack[n-1]
+		}
+		ts.mu.Unlock()
+		if cur == nil {
+			return
+		}
+		select {
+		case <-cur.gone:
+			ts.back(pg, false)
+		default:
+			return
+		}
+	}
+}
+
+// closedUnder reports whether the tab the flow is in, one a step opened,
+// closed itself, waiting a moment for Chrome to say so: a step that failed
+// because its tab went away is told of that a little after its error.
+func (ts *tabSet) closedUnder(err error) bool {
+	ts.mu.Lock()
+	var cur *openedTab
+	if n := len(ts.stack); n > 0 {
+		cur = ts.stack[n-1]
+	}
+	ts.mu.Unlock()
+	if cur == nil {
+		return false
+	}
+	wait := time.Duration(0)
+	if msg := err.Error(); strings.Contains(msg, "detached") || strings.Contains(msg, "navigated or closed") {
+		wait = time.Second
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-cur.gone:
+		return true
+	case <-t.C:
+		return false
+	}
+}
+
+// CloseTab implements scenarios.TabCloser.
+func (p *tabPage) CloseTab(ctx context.Context) error {
+	if p.tabs == nil || !p.tabs.inOpened() {
+		return scenarios.Fail(scenarios.KindAssertion, "close_tab: the flow is in its first tab; close_tab closes a tab that a step opened")
+	}
+	p.tabs.back(p, true)
+	return nil
+}
+
+func (ts *tabSet) inOpened() bool {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	return len(ts.stack) > 0
+}
+
+func closeTab(ot *openedTab) {
+	ctx, cancel := context.WithTimeout(ot.ctx, 2*time.Second)
+	defer cancel()
+	select {
+	case <-ot.gone:
+	default:
+		_, _ = cdp.Call(ctx, ot.t, page.Close, cdp.Empty{}) // best effort: cancel below closes it too
+	}
+	ot.cancel()
+}
+
+// closeAll closes every tab the run opened, those it never followed too.
+func (ts *tabSet) closeAll() {
+	ts.mu.Lock()
+	all := ts.all
+	ts.all, ts.stack = nil, nil
+	unfollowed := append(ts.stray, ts.opened...)
+	ts.opened, ts.stray = nil, nil
+	ts.mu.Unlock()
+	for _, ot := range all {
+		closeTab(ot)
+	}
+	b := chromedp.FromContext(ts.base).Browser
+	for _, id := range unfollowed {
+		ctx, cancel := context.WithTimeout(ts.base, 2*time.Second)
+		_, _ = cdp.Call(ctx, b, target.CloseTarget, target.CloseTargetParams{TargetID: id}) // best effort: the browser context goes with the first tab
+		cancel()
+	}
+}
+
+// markTabs copies each page's tab into the result: collect builds pages in
+// the tracker's order.
+func markTabs(res *result.Result, ev *tracker, from int) {
+	ev.mu.Lock()
+	defer ev.mu.Unlock()
+	for i, d := range ev.docs {
+		if from+i < len(res.Pages) {
+			res.Pages[from+i].Tab = d.tab
+		}
+	}
+}

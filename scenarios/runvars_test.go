@@ -1,0 +1,85 @@
+package scenarios
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestBindRunVars checks that run-time variables reach every kind of value
+// of an action, and that load-time vars were already substituted.
+func TestBindRunVars(t *testing.T) {
+	src := `name: bind
+vars: {base: https://example.com}
+steps:
+  - extract: {var: id, selector: "#id"}
+  - goto: ${base}/r/${id}?d=${device}&f=${flow}
+  - click: role=button[name="Delete ${id}"]
+  - assert_text: {selector: "#msg", matches: '^${id} deleted$'}
+  - press: {selector: "label=${id}", key: Enter}
+  - goto: ${base}/static
+finally:
+  - goto: ${base}/delete/${id}?run=${run_id}&t=${timestamp}
+`
+	flows, err := Parse("bind.yaml", []byte(src), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := flows[0]
+	vars := NewRunVars(map[string]string{VarFlow: "bind", VarDevice: "mobile", VarRunID: "r1", VarTimestamp: "1700000000"})
+	vars.Set("id", "a.b")
+	bind := func(st Step) Action {
+		t.Helper()
+		a, err := f.Bind(st, vars)
+		if err != nil {
+			t.Fatalf("Bind(%s): %v", st.Name, err)
+		}
+		return a
+	}
+	if got := bind(f.Steps[1]).(Goto).URL; got != "https://example.com/r/a.b?d=mobile&f=bind" {
+		t.Errorf("goto URL = %q", got)
+	}
+	if got := bind(f.Steps[2]).(Click).Selector.String(); got != `role=button[name="Delete a.b"]` {
+		t.Errorf("click selector = %q", got)
+	}
+	m := bind(f.Steps[3]).(AssertText).Match
+	if !m.Match("a.b deleted") {
+		t.Errorf("matches %q: the regexp was not rebuilt from the bound value, or not at all", m.Want)
+	}
+	if got := bind(f.Steps[4]).(Press).Selector.String(); got != "label=a.b" {
+		t.Errorf("press selector = %q", got)
+	}
+	if f.Steps[5].dynamic {
+		t.Error("a step with load-time vars only is marked dynamic")
+	}
+	if got := bind(f.Finally[0]).(Goto).URL; got != "https://example.com/delete/a.b?run=r1&t=1700000000" {
+		t.Errorf("finally URL = %q", got)
+	}
+	// The flow's own action is untouched: the next run binds afresh.
+	if got := f.Steps[1].Action.(Goto).URL; !strings.Contains(got, "${id}") {
+		t.Errorf("Bind changed the flow's action: %q", got)
+	}
+	_, err = f.Bind(f.Steps[1], NewRunVars(map[string]string{VarFlow: "bind", VarDevice: "mobile"}))
+	if se := AsStepError(err); se == nil || !strings.Contains(se.Message, "variable ${id} has no value") {
+		t.Errorf("Bind without the extracted value = %v", err)
+	}
+}
+
+func TestExtractedSecretsMaskPerRun(t *testing.T) {
+	src := "name: s\nvars: {pw: hunter2}\nsecrets: [pw, token]\nsteps:\n  - extract: {var: token, eval: window.t}\n  - goto: https://example.com/${token}\n"
+	flows, err := Parse("s.yaml", []byte(src), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := flows[0]
+	if !f.IsSecretVar("token") || f.IsSecretVar("pw") {
+		t.Fatalf("IsSecretVar: token %v, pw %v", f.IsSecretVar("token"), f.IsSecretVar("pw"))
+	}
+	run := f.ForRun()
+	run.AddSecretValue("tok-123")
+	if got := run.Mask("hunter2 tok-123"); got != "*** ***" {
+		t.Errorf("run Mask = %q", got)
+	}
+	if got := f.Mask("tok-123"); got != "tok-123" {
+		t.Errorf("a run's secret leaks into the flow's mask: %q", got)
+	}
+}
