@@ -37,6 +37,10 @@ type Flow struct {
 	CPUSlowdown float64 // 0 or 1 means no throttling
 	Headers     map[string]string
 	Steps       []Step
+	// VitalsSettle is the flow's vitals_settle: how long the final read of
+	// a page's vitals may wait for the page to settle; nil leaves it to the
+	// runner (--vitals.settle).
+	VitalsSettle *time.Duration
 
 	// Source is where the flow's document starts, for messages about it.
 	Source Position

@@ -19,6 +19,7 @@ import (
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"golang.org/x/sync/errgroup"
 
@@ -37,6 +38,10 @@ type Runner struct {
 	Logger       *slog.Logger
 	// Progress, if set, hears each step as it starts, for live displays.
 	Progress func(flow, device, step string)
+	// VitalsSettle bounds the wait for a page to settle before its vitals
+	// are final (--vitals.settle); zero means DefaultVitalsSettle. A flow's
+	// vitals_settle overrides it.
+	VitalsSettle time.Duration
 }
 
 // Run runs the flow on the device, with the flow's retries, and never
@@ -105,10 +110,13 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 	}
 	pg := &tabPage{t: t, events: ev, flow: f, shots: r.screenshotPath(f, d), runCtx: tabRunCtx}
 
-	vitals := map[string]pageVitals{} // by loader, the last snapshot of each document
+	settle := r.settleBound(f.VitalsSettle)
+	var marks []stepMark
 	// The task time is the user's: it starts with the first step, not with
-	// our tab and emulation set-up.
+	// our tab and emulation set-up, and leaves out the waits for a page's
+	// vitals to settle before a goto leaves it.
 	taskStart := time.Now()
+	var notTask time.Duration
 	var failed *scenarios.StepError
 	var failedStep string
 	for _, st := range f.Steps {
@@ -119,7 +127,14 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 		if r.Progress != nil {
 			r.Progress(f.Name, d.Name, st.Name)
 		}
+		if _, isGoto := st.Action.(scenarios.Goto); isGoto {
+			// The page about to be left gets its final read first.
+			readStart := time.Now()
+			r.finalRead(tabRunCtx, pg, ev, settle)
+			notTask += time.Since(readStart)
+		}
 		ev.setStep(st.Name)
+		pg.input = nil
 		stepStart := time.Now()
 		stepCtx, cancelStep := context.WithTimeout(tabRunCtx, st.Timeout)
 		pg.timeout = st.Timeout
@@ -142,16 +157,16 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 			se.Message = f.Mask(se.Message)
 			sr.Error = se.Message
 		}
-		res.Steps = append(res.Steps, sr)
-		if se == nil || se.Kind != scenarios.KindBrowser {
-			r.snapshot(tabRunCtx, pg, ev, vitals, false)
+		if pg.input != nil {
+			marks = append(marks, stepMark{step: len(res.Steps), inputMark: *pg.input})
 		}
+		res.Steps = append(res.Steps, sr)
 		if se != nil && (!st.Optional || se.Kind == scenarios.KindBrowser || se.Kind == scenarios.KindCancelled) {
 			failed, failedStep = se, st.Name
 			break
 		}
 	}
-	res.DurationSeconds = time.Since(taskStart).Seconds()
+	res.DurationSeconds = (time.Since(taskStart) - notTask).Seconds()
 	if failed != nil {
 		r.fail(res, failedStep, failed, f)
 		if failed.Kind == scenarios.KindBrowser {
@@ -165,14 +180,20 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 			}
 			cancelShot()
 		}
+		if failed.Kind != scenarios.KindBrowser {
+			// The page where the user gave up is read as it is, without
+			// waiting for it to settle.
+			r.finalRead(tabRunCtx, pg, ev, 0)
+		}
 	} else {
 		res.Success = true
-		// The last page gets its moment to report its paints; the task
+		// The last page's vitals are final once it has settled; the task
 		// time is already taken.
-		r.snapshot(tabRunCtx, pg, ev, vitals, true)
+		r.finalRead(tabRunCtx, pg, ev, settle)
 	}
 	res.Screenshots = append(res.Screenshots, pg.taken...)
-	r.collect(res, ev, vitals)
+	r.collect(res, ev, marks)
+	res.SetupSeconds = max(time.Since(start).Seconds()-res.DurationSeconds, 0)
 	return res
 }
 
@@ -288,7 +309,12 @@ func setup(ctx context.Context, t *chromedp.Target, f *scenarios.Flow, d scenari
 		})
 	}
 	call(func() error {
-		_, err := cdp.Call(ctx, t, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: helperJS})
+		// Before the helper, which takes the binding when it starts.
+		_, err := cdp.Call(ctx, t, runtime.AddBinding, runtime.AddBindingParams{Name: reportBinding})
+		if err != nil {
+			return err
+		}
+		_, err = cdp.Call(ctx, t, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: helperJS})
 		return err
 	})
 	// chromedp enables DOM, CSS and Log for its node-based queries; ours run

@@ -1,0 +1,238 @@
+// uxprobe's web vitals observers. Installed in every document before its own
+// scripts (with helper.js), so they see the whole life of the page. They
+// push every change to the runner through the __uxprobeReport binding
+// rather than waiting to be asked: a read that would queue behind the
+// page's long tasks, or come after the page was left, would lose values
+// the browser had reported.
+(() => {
+  if (window.__uxprobeVitals) return;
+  // Taken now, before the page's scripts can replace it.
+  const send = typeof window.__uxprobeReport === 'function' ? window.__uxprobeReport : null;
+
+  const doc = Math.random().toString(36).slice(2);
+  const st = {
+    fcp: null, lcp: null, lcpEl: '', cls: 0, shifts: 0,
+    clsOk: false, longOk: false, eventsOk: false,
+  };
+  // inputs are the trusted inputs the page received: in a headless tab
+  // they are uxprobe's own. d is the latency of the interaction the input
+  // started (Event Timing duration), null until the browser reports it.
+  const inputs = [];
+  const maxInputs = 200;
+  const longTasks = [];
+  const maxLongTasks = 1000;
+  let firstInput = Infinity;
+  let lastActivity = 0; // performance.now() of the last thing that could still change a value
+  const touch = () => { lastActivity = performance.now(); };
+
+  // selector names an element for a person: its id if it has one, else a
+  // short path of tag names with their position among siblings.
+  const selector = (el) => {
+    const parts = [];
+    for (let e = el; e && e.nodeType === 1 && parts.length < 5; e = e.parentElement) {
+      const tag = e.tagName.toLowerCase();
+      if (e.id) { parts.unshift(tag + '#' + e.id); break; }
+      if (tag === 'html' || tag === 'body') { parts.unshift(tag); break; }
+      let i = 1;
+      for (let s = e.previousElementSibling; s; s = s.previousElementSibling) if (s.tagName === e.tagName) i++;
+      parts.unshift(i > 1 ? tag + ':nth-of-type(' + i + ')' : tag);
+    }
+    return parts.join(' > ');
+  };
+
+  const inputBefore = (t) => {
+    for (let i = inputs.length - 1; i >= 0; i--) if (inputs[i].t <= t + 1) return i;
+    return -1;
+  };
+
+  const onInput = (e) => {
+    if (!e.isTrusted) return;
+    if (inputs.length < maxInputs) inputs.push({ t: e.timeStamp, d: null });
+    if (e.timeStamp < firstInput) firstInput = e.timeStamp;
+    touch();
+    schedule();
+  };
+  // pointerdown and keydown start the interactions Event Timing groups;
+  // beforeinput is the only trusted event of text inserted without keys,
+  // as uxprobe's fill does.
+  for (const type of ['pointerdown', 'keydown', 'beforeinput']) {
+    addEventListener(type, onInput, { capture: true, passive: true });
+  }
+
+  const observers = [];
+  const observe = (type, opts, fn) => {
+    try {
+      const o = new PerformanceObserver((list) => { fn(list.getEntries()); schedule(); });
+      o.observe(Object.assign({ type, buffered: true }, opts));
+      observers.push([o, fn]);
+      return true;
+    } catch (e) {
+      return false;
+    }
+  };
+
+  observe('paint', {}, (entries) => {
+    for (const e of entries) if (e.name === 'first-contentful-paint') { st.fcp = e.startTime; touch(); }
+  });
+  // LCP as Chrome and web-vitals define it: the last candidate before the
+  // page's first input.
+  observe('largest-contentful-paint', {}, (entries) => {
+    for (const e of entries) {
+      if (e.startTime >= firstInput) continue;
+      st.lcp = e.startTime;
+      st.lcpEl = e.element ? selector(e.element) : st.lcpEl;
+      touch();
+    }
+  });
+  // CLS as web-vitals defines it: the largest session window of shifts
+  // (gaps under 1 s, windows at most 5 s) without recent input. Chrome's
+  // hadRecentInput is believed only when an input came in the 500 ms
+  // before the shift: under mobile emulation Chrome flags shifts of the
+  // first moments of a page although nothing touched it.
+  let cur = 0, first = 0, last = 0;
+  st.clsOk = observe('layout-shift', {}, (entries) => {
+    for (const e of entries) {
+      st.shifts++;
+      touch();
+      if (e.hadRecentInput) {
+        const i = inputBefore(e.startTime);
+        if (i >= 0 && e.startTime - inputs[i].t <= 500) continue;
+      }
+      if (cur && e.startTime - last < 1000 && e.startTime - first < 5000) {
+        cur += e.value;
+      } else {
+        cur = e.value;
+        first = e.startTime;
+      }
+      last = e.startTime;
+      if (cur > st.cls) st.cls = cur;
+    }
+  });
+  st.longOk = observe('longtask', {}, (entries) => {
+    for (const e of entries) if (longTasks.length < maxLongTasks) longTasks.push([e.startTime, e.duration]);
+  });
+  // An entry belongs to the latest input at or before it. Entries of a
+  // pointer or key interaction carry an interactionId; beforeinput and
+  // input entries of inserted text do not.
+  const onEvents = (entries) => {
+    for (const e of entries) {
+      if (!e.interactionId && e.name !== 'beforeinput' && e.name !== 'input' && e.entryType !== 'first-input') continue;
+      const i = inputBefore(e.startTime);
+      if (i < 0) continue;
+      if (inputs[i].d === null || e.duration > inputs[i].d) inputs[i].d = e.duration;
+    }
+    touch();
+  };
+  st.eventsOk = observe('event', { durationThreshold: 16 }, onEvents);
+  // first-input is reported whatever its duration, so the first
+  // interaction has a value even when it was faster than the threshold.
+  observe('first-input', {}, onEvents);
+
+  // flush hands the observers what the browser queued but has not
+  // dispatched yet.
+  const flush = () => {
+    for (const [o, fn] of observers) {
+      try {
+        const r = o.takeRecords();
+        if (r.length) fn(r);
+      } catch (e) {}
+    }
+  };
+
+  const snapshot = () => {
+    const n = performance.getEntriesByType('navigation')[0];
+    const r = { doc, url: location.href, now: performance.now(), inputs: inputs.map((i) => i.d) };
+    if (n) {
+      r.status = n.responseStatus || 0;
+      if (n.responseStart > 0) r.ttfb = n.responseStart;
+      if (n.domContentLoadedEventEnd > 0) r.dcl = n.domContentLoadedEventEnd;
+      if (n.loadEventEnd > 0) r.load = n.loadEventEnd;
+    }
+    if (st.fcp !== null) r.fcp = st.fcp;
+    if (st.lcp !== null) { r.lcp = st.lcp; r.lcpEl = st.lcpEl; }
+    if (st.clsOk && r.load) { r.cls = st.cls; r.shifts = st.shifts; }
+    if (st.longOk && st.fcp !== null) {
+      // Total blocking time from FCP on: a task's time beyond 50 ms, only
+      // the part after FCP of a task that spans it.
+      let tbt = 0;
+      for (const [s, d] of longTasks) {
+        const from = Math.max(s, st.fcp);
+        if (s + d - from > 50) tbt += s + d - from - 50;
+      }
+      r.tbt = tbt;
+    }
+    return r;
+  };
+
+  const report = () => {
+    if (!send) return;
+    try { send(JSON.stringify(snapshot())); } catch (e) {}
+  };
+  let queued = false;
+  const schedule = () => {
+    if (queued) return;
+    queued = true;
+    setTimeout(() => { queued = false; report(); }, 0);
+  };
+  // The document's last word as it is left: entries still queued, and a
+  // report that a pending timer would not get to send.
+  addEventListener('pagehide', () => { flush(); report(); }, { capture: true });
+  addEventListener('load', () => { touch(); setTimeout(() => { touch(); report(); }, 0); });
+  // An image's or font's arrival is a moment a new LCP candidate may follow.
+  addEventListener('load', (e) => { if (e.target && e.target.tagName === 'IMG') touch(); }, { capture: true });
+  try { document.fonts.addEventListener('loadingdone', touch); } catch (e) {}
+
+  const inViewport = (el) => {
+    const r = el.getBoundingClientRect();
+    return r.bottom >= 0 && r.right >= 0 && r.top <= innerHeight && r.left <= innerWidth;
+  };
+  // pending names what may still bring a new LCP candidate or shift.
+  const pending = () => {
+    if (document.readyState !== 'complete') return 'load';
+    try { if (document.fonts.status === 'loading') return 'fonts'; } catch (e) {}
+    for (const img of document.images) {
+      if (!img.complete && img.loading !== 'lazy' && inViewport(img)) return 'images';
+    }
+    return '';
+  };
+  const frame = () => new Promise((r) => { requestAnimationFrame(() => r()); setTimeout(r, 50); });
+  // quietMs: how long nothing may have happened before the page counts as
+  // settled; a paint's candidate is dispatched a few frames after the
+  // image or font that caused it arrived.
+  const quietMs = 150;
+  const paintMs = 250;
+
+  window.__uxprobeVitals = {
+    doc,
+    inputs: () => inputs.length,
+    // settle waits until the browser has nothing more to report about the
+    // page, at most boundMs: loaded, fonts and the images in the viewport
+    // arrived, FCP and LCP reported (for at most paintMs), and quiet since
+    // the last of these. It resolves to whether the page settled, and
+    // reports.
+    settle: async (boundMs) => {
+      const t0 = performance.now();
+      let frames = 0, settled = false;
+      for (;;) {
+        if (frames < 2 || boundMs > 0) await frame();
+        frames++;
+        flush();
+        const now = performance.now();
+        const waitPaint = (st.fcp === null || (st.lcp === null && firstInput === Infinity)) && now - t0 < paintMs;
+        if (!pending() && !waitPaint && now - lastActivity >= quietMs && frames >= 2) { settled = true; break; }
+        if (now - t0 >= boundMs) break;
+      }
+      report();
+      return { settled, pending: pending() };
+    },
+    // painted waits, at most ms, until the first paint and a first LCP
+    // candidate have been reported, as a user looks before acting.
+    painted: async (ms) => {
+      const t0 = performance.now();
+      while ((st.fcp === null || st.lcp === null) && firstInput === Infinity && performance.now() - t0 < ms) {
+        await new Promise((r) => setTimeout(r, 10));
+        flush();
+      }
+    },
+  };
+})();
