@@ -108,6 +108,7 @@ func New(opts Options) *Exporter {
 type flowDescs struct {
 	success, duration, runs, failures, lastRun, step         *prom.Desc
 	ttfb, fcp, lcp, load, cls, consoleErrors, failedRequests *prom.Desc
+	inp, tbt, interaction                                    *prom.Desc
 }
 
 func newFlowDescs(withFlow bool) *flowDescs {
@@ -130,6 +131,9 @@ func newFlowDescs(withFlow bool) *flowDescs {
 		lcp:            d(MetricPageLCP, "Largest contentful paint of the page that a step of the last completed run opened, in seconds.", "step"),
 		load:           d(MetricPageLoad, "Time until the load event of the page that a step of the last completed run opened, in seconds.", "step"),
 		cls:            d(MetricPageCLS, "Cumulative layout shift of the page that a step of the last completed run opened (unitless score).", "step"),
+		inp:            d(MetricPageINP, "Worst interaction latency of the inputs of the flow's steps on the page that a step of the last completed run opened, in seconds.", "step"),
+		tbt:            d(MetricPageTBT, "Total blocking time, from first contentful paint until the flow left the page that a step of the last completed run opened, in seconds.", "step"),
+		interaction:    d(MetricStepInteraction, "Interaction latency of the input of each click, press and fill step of the last completed run, from the input to the next paint, in seconds.", "step"),
 		consoleErrors:  d(MetricConsoleErrors, "JavaScript errors and console errors seen on the pages, in all runs, including successful ones."),
 		failedRequests: d(MetricFailedRequests, "Requests of the pages that got an HTTP error or no response, in all runs, including successful ones."),
 	}
@@ -137,7 +141,7 @@ func newFlowDescs(withFlow bool) *flowDescs {
 
 func (d *flowDescs) all() []*prom.Desc {
 	return []*prom.Desc{d.success, d.duration, d.runs, d.failures, d.lastRun, d.step,
-		d.ttfb, d.fcp, d.lcp, d.load, d.cls, d.consoleErrors, d.failedRequests}
+		d.ttfb, d.fcp, d.lcp, d.load, d.cls, d.inp, d.tbt, d.interaction, d.consoleErrors, d.failedRequests}
 }
 
 type agentDescs struct {
@@ -215,13 +219,20 @@ func collectFlow(ch chan<- prom.Metric, d *flowDescs, prefix []string, fs *flowS
 		// A step name used twice would give two samples of one series, which
 		// a scrape rejects; the later step wins, like the later page below.
 		steps := map[string]float64{}
+		interactions := map[string]float64{}
 		for _, s := range r.Steps {
 			if !s.Skipped {
 				steps[s.Name] = s.DurationSeconds
+				if s.InteractionSeconds != nil {
+					interactions[s.Name] = *s.InteractionSeconds
+				}
 			}
 		}
 		for step, v := range steps {
 			send(ch, d.step, prom.GaugeValue, v, with(step)...)
+		}
+		for step, v := range interactions {
+			send(ch, d.interaction, prom.GaugeValue, v, with(step)...)
 		}
 		pages := map[string]result.Page{}
 		for _, p := range r.Pages {
@@ -231,7 +242,8 @@ func collectFlow(ch chan<- prom.Metric, d *flowDescs, prefix []string, fs *flowS
 			for _, m := range []struct {
 				desc *prom.Desc
 				v    *float64
-			}{{d.ttfb, p.TTFBSeconds}, {d.fcp, p.FCPSeconds}, {d.lcp, p.LCPSeconds}, {d.load, p.LoadSeconds}, {d.cls, p.CLS}} {
+			}{{d.ttfb, p.TTFBSeconds}, {d.fcp, p.FCPSeconds}, {d.lcp, p.LCPSeconds}, {d.load, p.LoadSeconds}, {d.cls, p.CLS},
+				{d.inp, p.INPSeconds}, {d.tbt, p.TBTSeconds}} {
 				if m.v != nil {
 					send(ch, m.desc, prom.GaugeValue, *m.v, with(step)...)
 				}

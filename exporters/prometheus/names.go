@@ -15,6 +15,9 @@ const (
 	MetricPageLCP             = "uxprobe_page_lcp_seconds"
 	MetricPageLoad            = "uxprobe_page_load_seconds"
 	MetricPageCLS             = "uxprobe_page_cls"
+	MetricPageINP             = "uxprobe_page_inp_seconds"
+	MetricPageTBT             = "uxprobe_page_tbt_seconds"
+	MetricStepInteraction     = "uxprobe_step_interaction_seconds"
 	MetricConsoleErrors       = "uxprobe_console_errors_total"
 	MetricFailedRequests      = "uxprobe_failed_requests_total"
 	MetricRunsSkipped         = "uxprobe_runs_skipped_total"
@@ -31,7 +34,8 @@ func MetricNames() []string {
 	return []string{
 		MetricFlowSuccess, MetricFlowDuration, MetricFlowRuns, MetricFlowFailures,
 		MetricFlowLastRun, MetricStepDuration, MetricPageTTFB, MetricPageFCP,
-		MetricPageLCP, MetricPageLoad, MetricPageCLS, MetricConsoleErrors,
+		MetricPageLCP, MetricPageLoad, MetricPageCLS, MetricPageINP, MetricPageTBT,
+		MetricStepInteraction, MetricConsoleErrors,
 		MetricFailedRequests, MetricRunsSkipped, MetricRunQueueWait,
 		MetricBrowserRestarts, MetricFlowsLoaded, MetricConfigReloadSuccess,
 		MetricBuildInfo,
