@@ -27,11 +27,13 @@ ARG TARGETOS
 ARG TARGETARCH
 ARG VERSION=dev
 ARG REVISION=unknown
+ARG BRANCH=unknown
+ARG BUILD_DATE=unknown
 ENV CGO_ENABLED=0
 RUN --mount=type=cache,target=/root/.cache/go-build \
     GOOS=${TARGETOS} GOARCH=${TARGETARCH} \
     go build -trimpath \
-      -ldflags "-s -w -X github.com/uxprobe/uxprobe/cmd/uxprobe/version.Version=${VERSION} -X github.com/uxprobe/uxprobe/cmd/uxprobe/version.Revision=${REVISION}" \
+      -ldflags "-s -w -X github.com/prometheus/common/version.Version=${VERSION} -X github.com/prometheus/common/version.Revision=${REVISION} -X github.com/prometheus/common/version.Branch=${BRANCH} -X github.com/prometheus/common/version.BuildDate=${BUILD_DATE}" \
       -o /out/uxprobe ./cmd/uxprobe
 
 # The example flows, so the image runs something out of the box; the cp

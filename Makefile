@@ -2,10 +2,17 @@
 # with Go: they install what they need from Debian's packages when missing.
 GO       ?= go
 BIN      ?= bin/uxprobe
-PKG      := github.com/uxprobe/uxprobe
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 REVISION ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
-LDFLAGS  := -X $(PKG)/cmd/uxprobe/version.Version=$(VERSION) -X $(PKG)/cmd/uxprobe/version.Revision=$(REVISION)
+BRANCH   ?= $(shell git rev-parse --abbrev-ref HEAD 2>/dev/null || echo unknown)
+# The commit's date rather than now, so that a rebuild of the same commit
+# gives the same binary.
+BUILD_DATE ?= $(shell git log -1 --format=%cd --date=format:%Y%m%d-%H:%M:%S 2>/dev/null || echo unknown)
+# prometheus/common/version holds the build info, as in every Prometheus
+# exporter: `uxprobe version` prints it and uxprobe_build_info exports it.
+VERSION_PKG := github.com/prometheus/common/version
+LDFLAGS  := -X $(VERSION_PKG).Version=$(VERSION) -X $(VERSION_PKG).Revision=$(REVISION) \
+	-X $(VERSION_PKG).Branch=$(BRANCH) -X $(VERSION_PKG).BuildDate=$(BUILD_DATE)
 # Fuzzing in `make test` is a short smoke run; `make fuzz` goes longer.
 FUZZTIME ?= 15s
 # Every benchmark runs this many times: enough for stable per-run figures
@@ -80,7 +87,8 @@ fuzz:
 
 docker:
 	@command -v docker >/dev/null 2>&1 || { echo "docker is not installed" >&2; exit 1; }
-	docker build --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) -t uxprobe:$(VERSION) .
+	docker build --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) \
+		--build-arg BRANCH=$(BRANCH) --build-arg BUILD_DATE=$(BUILD_DATE) -t uxprobe:$(VERSION) .
 
 clean:
 	rm -rf bin

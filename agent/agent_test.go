@@ -300,7 +300,7 @@ func TestReload(t *testing.T) {
 	writeFile(t, pb, flowYAML("b", "@every 1h", "desktop", "http://127.0.0.1:1/b"))
 	load := func() ([]scenarios.FileResult, error) { return scenarios.Load([]string{dir}, scenarios.LoadOptions{}) }
 
-	exp := promexp.New(promexp.Options{BuildInfo: promexp.BuildInfo{Version: "t", Revision: "t", GoVersion: "t"}})
+	exp := promexp.New(promexp.Options{})
 	reg := prom.NewRegistry()
 	reg.MustRegister(exp)
 	runner := newFakeRunner(10 * time.Millisecond)

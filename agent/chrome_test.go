@@ -75,7 +75,7 @@ func TestChromeCrashDoesNotStopTheAgent(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	exp := promexp.New(promexp.Options{BuildInfo: promexp.BuildInfo{Version: "t", Revision: "t", GoVersion: "t"}})
+	exp := promexp.New(promexp.Options{})
 	reg := prom.NewRegistry()
 	reg.MustRegister(exp)
 	b, err := browser.Start(browser.Options{NoSandbox: os.Geteuid() == 0, OnRestart: exp.BrowserRestarted})

@@ -3,13 +3,14 @@ package deploy_test
 import (
 	"encoding/json"
 	"fmt"
-	"go/ast"
-	"go/parser"
-	"go/token"
+	"os/exec"
 	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/prometheus/common/version"
 )
 
 // instruction is one Dockerfile instruction with its continuation lines
@@ -109,26 +110,22 @@ func execForm(s string) ([]string, error) {
 	return v, nil
 }
 
-// versionVars returns the package-level variables of the version package
-// that the linker stamps.
-func versionVars(t *testing.T) []string {
-	t.Helper()
-	f, err := parser.ParseFile(token.NewFileSet(), "../cmd/uxprobe/version/version.go", nil, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, d := range f.Decls {
-		if g, ok := d.(*ast.GenDecl); ok && g.Tok == token.VAR {
-			for _, s := range g.Specs {
-				for _, n := range s.(*ast.ValueSpec).Names {
-					names = append(names, n.Name)
-				}
-			}
-		}
-	}
-	return names
+// stampedVars are the variables of prometheus/common/version that the
+// Dockerfile and the Makefile stamp, with the ARG (and its default) or make
+// variable that sets each. Taking their addresses makes the build of this
+// test fail if one goes away from the package.
+var stampedVars = []struct {
+	name string
+	addr *string
+	arg  string
+}{
+	{"Version", &version.Version, "VERSION=dev"},
+	{"Revision", &version.Revision, "REVISION=unknown"},
+	{"Branch", &version.Branch, "BRANCH=unknown"},
+	{"BuildDate", &version.BuildDate, "BUILD_DATE=unknown"},
 }
+
+const versionPkg = "github.com/prometheus/common/version"
 
 func TestDockerfile(t *testing.T) {
 	stages := parseDockerfile(t, string(readFile(t, dockerfile)))
@@ -144,7 +141,6 @@ func TestDockerfile(t *testing.T) {
 		return b.String()
 	}
 
-	const versionPkg = "github.com/uxprobe/uxprobe/cmd/uxprobe/version"
 	tests := []struct {
 		name  string
 		check func() error
@@ -169,11 +165,7 @@ func TestDockerfile(t *testing.T) {
 			return nil
 		}},
 		{"version stamped", func() error {
-			vars := versionVars(t)
-			for _, v := range []struct{ name, arg string }{{"Version", "VERSION=dev"}, {"Revision", "REVISION=unknown"}} {
-				if !slices.Contains(vars, v.name) {
-					return fmt.Errorf("package %s has no variable %s to stamp", versionPkg, v.name)
-				}
+			for _, v := range stampedVars {
 				argName, _, _ := strings.Cut(v.arg, "=")
 				if !strings.Contains(runs(build), "-X "+versionPkg+"."+v.name+"=${"+argName+"}") {
 					return fmt.Errorf("go build does not stamp %s.%s from ${%s}", versionPkg, v.name, argName)
@@ -321,7 +313,7 @@ func TestDockerignore(t *testing.T) {
 		{"go.mod", false},
 		{"go.sum", false},
 		{"cmd/uxprobe/main.go", false},
-		{"cmd/uxprobe/version/version.go", false},
+		{"cmd/uxprobe/agent_http.go", false},
 		{"scenarios/examples/search.yaml", false},
 		{"agent/demoshop/static/app.js", false},
 		{"exporters/prometheus/names.go", false},
@@ -332,5 +324,53 @@ func TestDockerignore(t *testing.T) {
 				t.Errorf("excluded = %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestMakefileStampsBuildInfo checks that `make build` stamps every variable
+// the Dockerfile stamps, from the make variable of the same name as the ARG.
+func TestMakefileStampsBuildInfo(t *testing.T) {
+	mk := string(readFile(t, "../Makefile"))
+	if !strings.Contains(mk, "VERSION_PKG := "+versionPkg+"\n") {
+		t.Fatalf("the Makefile does not set VERSION_PKG := %s", versionPkg)
+	}
+	for _, v := range stampedVars {
+		argName, _, _ := strings.Cut(v.arg, "=")
+		if want := "-X $(VERSION_PKG)." + v.name + "=$(" + argName + ")"; !strings.Contains(mk, want) {
+			t.Errorf("the Makefile's LDFLAGS lack %s", want)
+		}
+	}
+}
+
+// TestStampedBuildPrintsItsVersion builds uxprobe with the -X flags that the
+// Makefile and the Dockerfile use and checks that `uxprobe version` prints
+// what was stamped: a moved variable would make -X silently do nothing.
+func TestStampedBuildPrintsItsVersion(t *testing.T) {
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	values := map[string]string{"Version": "v9.8.7-test", "Revision": "0123abcd", "Branch": "release-test", "BuildDate": "20260102-03:04:05"}
+	var ldflags []string
+	for _, v := range stampedVars {
+		ldflags = append(ldflags, "-X "+versionPkg+"."+v.name+"="+values[v.name])
+	}
+	bin := filepath.Join(t.TempDir(), "uxprobe")
+	build := exec.Command(goTool, "build", "-ldflags", strings.Join(ldflags, " "), "-o", bin, "./cmd/uxprobe")
+	build.Dir = ".."
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "version").CombinedOutput()
+	if err != nil {
+		t.Fatalf("uxprobe version: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		"uxprobe, version v9.8.7-test (branch: release-test, revision: 0123abcd)",
+		"build date:       20260102-03:04:05",
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("uxprobe version lacks %q:\n%s", want, out)
+		}
 	}
 }

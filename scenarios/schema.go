@@ -14,26 +14,8 @@ import (
 //
 //go:generate go test -run TestSchemaUpToDate -update .
 
-// flowKeyDocs documents each key of flowKeys for the JSON Schema. It sits next
-// to the schema and not in the loader's table because only editors read it;
-// JSONSchema fails when a key lacks a doc, so the two cannot drift.
-var flowKeyDocs = map[string]string{
-	"name":         "Required. The flow's name: lower-case letters, digits, _ and -, starting with a letter or digit, at most 100 characters. It is a metric label, so it must be unique across all loaded files.",
-	"description":  "What the flow does, for the people who read results.",
-	"schedule":     "When the flow runs: 5-field cron (\"*/5 * * * *\"), @every <duration>, @hourly, @daily and the other robfig/cron descriptors. Default \"" + DefaultSchedule + "\".",
-	"timeout":      "Time limit of a whole run on one device, such as 60s or 2m. Default " + shortDuration(DefaultTimeout) + ".",
-	"step_timeout": "Default time limit of each step, such as 10s; a step's own timeout overrides it. Default " + shortDuration(DefaultStepTimeout) + ".",
-	"retries":      "How many times a failed run is retried before it counts as failed, 0 to 10. Default 0.",
-	"devices":      "The devices the flow runs on, each run separately: aliases (desktop, desktop-hd, mobile, tablet), Chrome DevTools device names such as \"iPhone 15\" (any case), or custom devices. Default [" + strings.Join(DefaultDevices, ", ") + "].",
-	"network":      "Network throttling with Chrome DevTools' figures. Default none.",
-	"cpu_slowdown": "CPU throttling factor, 1 (none) to 20, to see the site as a slow phone does.",
-	"headers":      "Extra HTTP headers sent with every request of the flow, such as X-Synthetic: \"1\". Values may use ${var}.",
-	"vars":         "Variables for ${name} in values. A value may read the environment with ${env:NAME}; LoadOptions can override vars.",
-	"secrets":      "Names of vars whose values are masked as *** in every result, message and log.",
-	"steps":        "The actions of the flow, in order. Each step has exactly one action key, plus optional name, timeout, only and optional.",
-}
-
-// commonStepKeyDocs documents commonStepKeys, as flowKeyDocs does flowKeys.
+// commonStepKeyDocs documents commonStepKeys for the JSON Schema; stepSchemas
+// fails when a key lacks a doc, so the two cannot drift.
 var commonStepKeyDocs = map[string]string{
 	"name":     "The step's label in results and metrics; default \"<index>-<action>\" such as \"3-click\". Unique within the flow.",
 	"timeout":  "Time limit of this step, overriding the flow's step_timeout.",
@@ -44,9 +26,9 @@ var commonStepKeyDocs = map[string]string{
 // customDeviceKeyDocs documents customDeviceKeys.
 var customDeviceKeyDocs = map[string]string{
 	"name":       "Required. The device's name, a metric label: a-z, 0-9, _ and -. It must not be a known device name.",
-	"width":      "Required. Viewport width in CSS pixels, 100 to 10000.",
-	"height":     "Required. Viewport height in CSS pixels, 100 to 10000.",
-	"scale":      "Device pixel ratio, above 0 and at most 5. Default 1.",
+	"width":      fmt.Sprintf("Required. Viewport width in CSS pixels, %d to %d.", MinDeviceSize, MaxDeviceSize),
+	"height":     fmt.Sprintf("Required. Viewport height in CSS pixels, %d to %d.", MinDeviceSize, MaxDeviceSize),
+	"scale":      fmt.Sprintf("Device pixel ratio, above 0 and at most %d. Default 1.", MaxDeviceScale),
 	"mobile":     "Emulate a mobile browser (meta viewport, mobile user agent behaviour). A mobile device whose short side is 600 px or more is of class tablet.",
 	"touch":      "Emulate a touch screen.",
 	"user_agent": "User-Agent string; default the browser's own.",
@@ -76,17 +58,13 @@ type obj = map[string]any
 
 func flowSchema() (obj, error) {
 	props := obj{}
-	for _, k := range flowKeys {
-		doc, ok := flowKeyDocs[k]
-		if !ok {
-			return nil, fmt.Errorf("flow key %q has no doc in flowKeyDocs", k)
+	for _, k := range flowKeySpecs {
+		if k.doc == "" || k.schema == nil || k.decode == nil {
+			return nil, fmt.Errorf("flow key %q needs a doc, a schema and a decode function", k.name)
 		}
-		s, err := flowKeySchema(k)
-		if err != nil {
-			return nil, err
-		}
-		s["description"] = doc
-		props[k] = s
+		s := k.schema()
+		s["description"] = k.doc
+		props[k.name] = s
 	}
 	steps, err := stepSchemas()
 	if err != nil {
@@ -122,46 +100,6 @@ func ref(name string) obj { return obj{"$ref": "#/definitions/" + name} }
 // loader's patterns use only syntax that RE2 and ECMA 262 read alike.
 func jsPattern(re *regexp.Regexp) string { return re.String() }
 
-func flowKeySchema(key string) (obj, error) {
-	switch key {
-	case "name":
-		return obj{"type": "string", "pattern": jsPattern(nameRe), "maxLength": 100}, nil
-	case "description":
-		return ref("scalar"), nil
-	case "schedule":
-		return obj{"type": "string", "default": DefaultSchedule, "examples": []string{"*/5 * * * *", "@every 1m", "@hourly"}}, nil
-	case "timeout":
-		return obj{"allOf": []obj{ref("duration")}, "default": shortDuration(DefaultTimeout)}, nil
-	case "step_timeout":
-		return obj{"allOf": []obj{ref("duration")}, "default": shortDuration(DefaultStepTimeout)}, nil
-	case "retries":
-		return obj{"type": "integer", "minimum": 0, "maximum": 10, "default": 0}, nil
-	case "devices":
-		return obj{
-			"type":     "array",
-			"minItems": 1,
-			"default":  DefaultDevices,
-			"items": obj{"anyOf": []obj{
-				{"type": "string", "description": "A device alias or Chrome DevTools device name, in any case.", "examples": DeviceNames()},
-				ref("customDevice"),
-			}},
-		}, nil
-	case "network":
-		return obj{"enum": networkNames(), "default": "none"}, nil
-	case "cpu_slowdown":
-		return obj{"type": "number", "minimum": 1, "maximum": 20}, nil
-	case "headers":
-		return obj{"type": "object", "propertyNames": obj{"pattern": jsPattern(headerNameRe)}, "additionalProperties": ref("scalar")}, nil
-	case "vars":
-		return obj{"type": "object", "propertyNames": obj{"pattern": jsPattern(varNameRe)}, "additionalProperties": ref("scalar")}, nil
-	case "secrets":
-		return nameOrList("A var name."), nil
-	case "steps":
-		return obj{"type": "array", "minItems": 1, "items": ref("step")}, nil
-	}
-	return nil, fmt.Errorf("flow key %q has no JSON Schema; add it to flowKeySchema", key)
-}
-
 func nameOrList(doc string) obj {
 	item := obj{"type": "string", "description": doc}
 	return obj{"anyOf": []obj{item, {"type": "array", "items": item}}}
@@ -192,7 +130,7 @@ func selectorSchema() obj {
 func commonStepKeySchema(key string) (obj, error) {
 	switch key {
 	case "name":
-		return obj{"type": "string", "minLength": 1, "maxLength": 100}, nil
+		return obj{"type": "string", "minLength": 1, "maxLength": MaxNameLength}, nil
 	case "timeout":
 		return obj{"allOf": []obj{ref("duration")}}, nil
 	case "only":
@@ -368,9 +306,9 @@ func customDeviceSchema() (obj, error) {
 		case "name":
 			s = obj{"type": "string", "pattern": jsPattern(nameRe)}
 		case "width", "height":
-			s = obj{"type": "integer", "minimum": 100, "maximum": 10000}
+			s = obj{"type": "integer", "minimum": MinDeviceSize, "maximum": MaxDeviceSize}
 		case "scale":
-			s = obj{"type": "number", "exclusiveMinimum": 0, "maximum": 5, "default": 1}
+			s = obj{"type": "number", "exclusiveMinimum": 0, "maximum": MaxDeviceScale, "default": 1}
 		case "mobile", "touch":
 			s = obj{"type": "boolean", "default": false}
 		case "user_agent":

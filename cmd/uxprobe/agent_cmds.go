@@ -17,6 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 	"github.com/prometheus/exporter-toolkit/web"
 
 	"github.com/uxprobe/uxprobe/agent"
@@ -226,6 +227,7 @@ func serveAgent(ctx context.Context, env *environment, af *agentFlags, load func
 	for _, c := range []prometheus.Collector{
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		versioncollector.NewCollector("uxprobe"),
 		exp,
 	} {
 		if err := reg.Register(c); err != nil {

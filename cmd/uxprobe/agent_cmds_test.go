@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/common/version"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/uxprobe/uxprobe/agent"
@@ -197,6 +198,7 @@ func TestRunEndpoints(t *testing.T) {
 			`uxprobe_flows_loaded 1`,
 			`uxprobe_config_last_reload_successful 1`,
 			`uxprobe_build_info{`,
+			`,version="` + version.Version + `"} 1`, // from prometheus/common/version
 			`go_goroutines`,
 			`process_`,
 		}},

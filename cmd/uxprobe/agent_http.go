@@ -8,10 +8,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/version"
 
 	"github.com/uxprobe/uxprobe/agent"
 	"github.com/uxprobe/uxprobe/agent/result"
-	"github.com/uxprobe/uxprobe/cmd/uxprobe/version"
 )
 
 // indexPage links the endpoints, so that a person who opens the agent's
@@ -80,7 +80,7 @@ func newAgentHandler(a *agent.Agent, reg *prometheus.Registry, ready func() bool
 		_ = indexPage.Execute(w, struct {
 			Version string
 			Flows   int
-		}{version.String(), len(a.Flows())})
+		}{"uxprobe " + version.Version + " " + version.Info(), len(a.Flows())})
 	})
 	return mux
 }

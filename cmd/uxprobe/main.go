@@ -16,7 +16,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/uxprobe/uxprobe/cmd/uxprobe/version"
+	"github.com/prometheus/common/version"
 )
 
 // Exit codes, as CI systems read them.
@@ -151,7 +151,18 @@ func (v varsFlag) Set(s string) error {
 	return nil
 }
 
+// unstampedVersion is the version of a build that `make build` or the
+// Dockerfile did not stamp, such as `go build` or `go test`: "dev" says so
+// more plainly than prometheus/common's empty string.
+const unstampedVersion = "dev"
+
+func init() {
+	if version.Version == "" {
+		version.Version = unstampedVersion
+	}
+}
+
 func runVersion(_ context.Context, env *environment, _ []string) int {
-	fmt.Fprintln(env.stdout, version.String())
+	fmt.Fprintln(env.stdout, version.Print("uxprobe"))
 	return exitOK
 }

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/uxprobe/uxprobe/cmd/uxprobe/version"
+	"github.com/prometheus/common/version"
 )
 
 // cliBuffer is a stdout or stderr that a command's goroutines (check's
@@ -206,7 +206,9 @@ func TestValidateExamples(t *testing.T) {
 // TestTopLevel covers the dispatcher in main.go: it has no test file of its
 // own and is small enough to share this Chrome-free one.
 func TestTopLevel(t *testing.T) {
-	versionLine := regexp.MustCompile(`^uxprobe \S+ \(revision \S+, go\S+\)\n$`)
+	// The version output is prometheus/common's, as every Prometheus
+	// exporter prints it (issue 10 replaced the one-line form).
+	versionLine := regexp.MustCompile(`^uxprobe, version \S+ \(branch: \S*, revision: \S+\)\n(  .*\n)+$`)
 	commandNames := []string{"check", "demo", "run", "validate", "version"}
 	tests := []struct {
 		name      string
@@ -234,10 +236,10 @@ func TestTopLevel(t *testing.T) {
 			}
 			all := stdout + stderr
 			if tt.version {
-				if stdout != version.String()+"\n" || !versionLine.MatchString(stdout) {
-					t.Errorf("version output %q, want one line like \"uxprobe dev (revision abc, go1.26)\"", stdout)
+				if stdout != version.Print("uxprobe")+"\n" || !versionLine.MatchString(stdout) {
+					t.Errorf("version output %q, want version.Print(\"uxprobe\"), such as \"uxprobe, version dev (branch: , revision: abc)\" and the build details", stdout)
 				}
-				if !strings.HasPrefix(stdout, "uxprobe "+version.Version+" ") {
+				if !strings.HasPrefix(stdout, "uxprobe, version "+version.Version+" ") || version.Version != unstampedVersion {
 					t.Errorf("version output %q does not start with the version %q", stdout, version.Version)
 				}
 			}

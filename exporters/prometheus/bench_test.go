@@ -17,7 +17,7 @@ import (
 // BenchmarkScrape measures one scrape of /metrics over HTTP with 100 flows
 // on 3 devices, each with a full result of steps and pages.
 func BenchmarkScrape(b *testing.B) {
-	e := New(Options{BuildInfo: testBuild})
+	e := New(Options{})
 	var flows []*scenarios.Flow
 	var devices []scenarios.Device
 	for _, n := range []string{"desktop", "mobile", "tablet"} {

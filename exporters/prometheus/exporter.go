@@ -15,21 +15,11 @@ import (
 	prom "github.com/prometheus/client_golang/prometheus"
 
 	"github.com/uxprobe/uxprobe/agent/result"
-	"github.com/uxprobe/uxprobe/cmd/uxprobe/version"
 	"github.com/uxprobe/uxprobe/scenarios"
 )
 
-// BuildInfo labels uxprobe_build_info.
-type BuildInfo struct {
-	Version, Revision, GoVersion string
-}
-
 // Options configure an Exporter.
-type Options struct {
-	// BuildInfo is what uxprobe_build_info says; the zero value means the
-	// version package's values.
-	BuildInfo BuildInfo
-}
+type Options struct{}
 
 // queueWaitBuckets span a free slot (milliseconds) to a queue that holds
 // runs for minutes, which means too few slots for the flows' schedules.
@@ -51,7 +41,6 @@ type Exporter struct {
 	desc      *flowDescs
 	agentDesc agentDescs
 	queueWait prom.Histogram
-	build     BuildInfo
 
 	mu          sync.Mutex
 	flows       map[string]*flowSeries
@@ -86,10 +75,6 @@ type failureKey struct {
 
 // New returns an exporter with no flows.
 func New(opts Options) *Exporter {
-	b := opts.BuildInfo
-	if b == (BuildInfo{}) {
-		b = BuildInfo{Version: version.Version, Revision: version.Revision, GoVersion: version.GoVersion}
-	}
 	return &Exporter{
 		desc:      newFlowDescs(true),
 		agentDesc: newAgentDescs(),
@@ -98,7 +83,6 @@ func New(opts Options) *Exporter {
 			Help:    "Time runs waited for a browser slot (--browser.max-concurrency) before they started.",
 			Buckets: queueWaitBuckets,
 		}),
-		build: b,
 		flows: map[string]*flowSeries{},
 	}
 }
@@ -145,7 +129,7 @@ func (d *flowDescs) all() []*prom.Desc {
 }
 
 type agentDescs struct {
-	skipped, restarts, flowsLoaded, reloadOK, buildInfo *prom.Desc
+	skipped, restarts, flowsLoaded, reloadOK *prom.Desc
 }
 
 func newAgentDescs() agentDescs {
@@ -154,7 +138,6 @@ func newAgentDescs() agentDescs {
 		restarts:    prom.NewDesc(MetricBrowserRestarts, "Times Chrome was restarted after it died or hung.", nil, nil),
 		flowsLoaded: prom.NewDesc(MetricFlowsLoaded, "Flows loaded from the flow files, including flows of other shards and the previous flows of invalid files.", nil, nil),
 		reloadOK:    prom.NewDesc(MetricConfigReloadSuccess, "1 if the last load of the flow files read every file, 0 if a file was invalid (its previous flows keep running).", nil, nil),
-		buildInfo:   prom.NewDesc(MetricBuildInfo, "Always 1; the labels say which build of uxprobe is running.", []string{"version", "revision", "goversion"}, nil),
 	}
 }
 
@@ -167,7 +150,6 @@ func (e *Exporter) Describe(ch chan<- *prom.Desc) {
 	ch <- e.agentDesc.restarts
 	ch <- e.agentDesc.flowsLoaded
 	ch <- e.agentDesc.reloadOK
-	ch <- e.agentDesc.buildInfo
 	e.queueWait.Describe(ch)
 }
 
@@ -184,7 +166,6 @@ func (e *Exporter) Collect(ch chan<- prom.Metric) {
 	send(ch, e.agentDesc.restarts, prom.CounterValue, e.restarts)
 	send(ch, e.agentDesc.flowsLoaded, prom.GaugeValue, e.flowsLoaded)
 	send(ch, e.agentDesc.reloadOK, prom.GaugeValue, e.reloadOK)
-	send(ch, e.agentDesc.buildInfo, prom.GaugeValue, 1, e.build.Version, e.build.Revision, e.build.GoVersion)
 	e.queueWait.Collect(ch)
 }
 

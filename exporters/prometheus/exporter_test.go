@@ -26,7 +26,6 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
-var testBuild = BuildInfo{Version: "v0.0.0-test", Revision: "test", GoVersion: "go-test"}
 
 func f64(v float64) *float64 { return &v }
 
@@ -93,7 +92,7 @@ func testFlows() []*scenarios.Flow {
 // fixture is an exporter that has seen the golden set of results.
 func fixture(t testing.TB) *Exporter {
 	t.Helper()
-	e := New(Options{BuildInfo: testBuild})
+	e := New(Options{})
 	e.FlowsLoaded(testFlows())
 	e.ConfigReloaded(true)
 	for _, r := range []*result.Result{
@@ -219,7 +218,6 @@ func TestMetricsValues(t *testing.T) {
 		{"restarts", MetricBrowserRestarts, L{}, 1, false},
 		{"flows loaded", MetricFlowsLoaded, L{}, 2, false},
 		{"reload ok", MetricConfigReloadSuccess, L{}, 1, false},
-		{"build info", MetricBuildInfo, L{"version": "v0.0.0-test", "revision": "test", "goversion": "go-test"}, 1, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -251,7 +249,7 @@ func TestErrorRunDoesNotChangeSuccess(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := New(Options{BuildInfo: testBuild})
+			e := New(Options{})
 			before := searchDesktop(tt.last, scenarios.KindAssertion, t0)
 			_ = e.Record(context.Background(), before)
 			_ = e.Record(context.Background(), searchDesktop(false, tt.kind, t0.Add(time.Minute)))
@@ -292,7 +290,7 @@ func TestRemovedFlowLosesItsSeries(t *testing.T) {
 }
 
 func TestInvalidLabelValueDoesNotPanic(t *testing.T) {
-	e := New(Options{BuildInfo: testBuild})
+	e := New(Options{})
 	r := searchDesktop(true, "", t0)
 	r.Flow = "bad\xff"
 	_ = e.Record(context.Background(), r)

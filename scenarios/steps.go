@@ -1,0 +1,279 @@
+package scenarios
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+var commonStepKeys = []string{"name", "timeout", "only", "optional"}
+
+func (p *parser) parseSteps(n *yaml.Node, f *Flow) []Step {
+	items, ok := p.list(n, "steps", "a list of actions", "a flow needs at least one step")
+	if !ok {
+		return nil
+	}
+	allowed := append(append([]string{}, commonStepKeys...), ActionNames()...)
+	var steps []Step
+	names := map[string]Position{}
+	for i, c := range items {
+		if p.exhausted(c) {
+			return nil
+		}
+		c = p.resolve(c)
+		before := len(p.errs)
+		pairs, ok := p.mapping(c, fmt.Sprintf("step %d", i+1), allowed)
+		if !ok {
+			continue
+		}
+		badKeys := len(p.errs) > before
+		st := Step{Index: i + 1, Timeout: f.StepTimeout, Source: p.pos(c)}
+		var actions []keyValue
+		for _, kv := range pairs {
+			switch kv.key.Value {
+			case "name":
+				if s, ok := p.str(kv.value, "step name"); ok {
+					if strings.TrimSpace(s) == "" || len(s) > MaxNameLength {
+						p.errorf(kv.value, "step name must be 1 to %d characters", MaxNameLength)
+					}
+					// A name becomes a metric label and a file name: a
+					// secret substituted into it must not.
+					st.Name = f.Mask(s)
+				}
+			case "timeout":
+				if d, ok := p.duration(kv.value, "step timeout"); ok {
+					st.Timeout = d
+				}
+			case "only":
+				st.Only = p.parseOnly(kv.value, f)
+			case "optional":
+				st.Optional, _ = p.boolean(kv.value, "optional")
+			default:
+				actions = append(actions, kv)
+			}
+		}
+		switch len(actions) {
+		case 0:
+			if badKeys {
+				continue // the unknown key was most likely the action, already reported
+			}
+			p.errorf(c, "step %d has no action; give one of: %s", i+1, strings.Join(ActionNames(), ", "))
+			continue
+		case 1:
+		default:
+			var ks []string
+			for _, a := range actions {
+				ks = append(ks, a.key.Value)
+			}
+			p.errorf(actions[1].key, "step %d has %d actions (%s); a step does exactly one thing, so split it into several steps", i+1, len(actions), strings.Join(ks, ", "))
+			continue
+		}
+		spec, _ := lookupAction(actions[0].key.Value)
+		a, ok := p.action(spec, actions[0].value, f)
+		if !ok {
+			continue
+		}
+		st.Action = a
+		if st.Name == "" {
+			st.Name = strconv.Itoa(i+1) + "-" + spec.name
+		}
+		if prev, dup := names[st.Name]; dup {
+			p.errorf(c, "step name %q is already used at %s; step names label metrics, so they must be unique in a flow", st.Name, prev)
+			continue
+		}
+		names[st.Name] = st.Source
+		steps = append(steps, st)
+	}
+	return steps
+}
+
+func (p *parser) parseOnly(n *yaml.Node, f *Flow) []string {
+	items, _ := p.stringList(n, "only")
+	valid := []string{string(ClassDesktop), string(ClassMobile), string(ClassTablet)}
+	for _, d := range f.Devices {
+		valid = append(valid, d.Name)
+	}
+	var out []string
+	for _, it := range items {
+		match := false
+		for _, v := range valid {
+			if strings.EqualFold(v, it.Value) {
+				match = true
+			}
+		}
+		if !match {
+			p.errorf(it, "only: %q is neither a device class (desktop, mobile, tablet) nor a device of this flow%s", clip(it.Value), didYouMean(it.Value, valid))
+			continue
+		}
+		out = append(out, it.Value)
+	}
+	return out
+}
+
+var fileNameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`)
+
+// action decodes an action's value by its spec: a scalar sets the spec's
+// scalar parameter, a mapping sets named parameters.
+func (p *parser) action(spec actionSpec, n *yaml.Node, f *Flow) (Action, bool) {
+	n = p.resolve(n)
+	a := args{}
+	good := true
+	switch {
+	case n.Kind == yaml.ScalarNode && n.Tag != "!!null":
+		if spec.scalar == "" {
+			p.errorf(n, "%s takes a mapping {%s}, not a single value", spec.name, paramNames(spec.params))
+			return nil, false
+		}
+		var pm param
+		for _, x := range spec.params {
+			if x.name == spec.scalar {
+				pm = x
+			}
+		}
+		v, ok := p.typed(n, spec, pm, f)
+		if !ok {
+			return nil, false
+		}
+		a[pm.name] = v
+	case n.Kind == yaml.MappingNode:
+		before := len(p.errs)
+		pairs, ok := p.mapping(n, spec.name, paramList(spec.params))
+		if !ok {
+			return nil, false
+		}
+		// A misspelt key has been reported with a suggestion; saying that
+		// the key it meant is missing would only repeat it.
+		good = len(p.errs) == before
+		for _, kv := range pairs {
+			var pm param
+			for _, x := range spec.params {
+				if x.name == kv.key.Value {
+					pm = x
+				}
+			}
+			v, ok := p.typed(kv.value, spec, pm, f)
+			if !ok {
+				good = false
+				continue
+			}
+			a[pm.name] = v
+		}
+		for _, pm := range spec.params {
+			if _, ok := a[pm.name]; pm.required && !ok && good {
+				p.errorf(n, "%s is missing %s; it takes {%s}", spec.name, pm.name, paramNames(spec.params))
+				good = false
+			}
+		}
+		if len(spec.oneOf) > 0 && good {
+			var given []string
+			for _, k := range spec.oneOf {
+				if _, ok := a[k]; ok {
+					given = append(given, k)
+				}
+			}
+			if len(given) != 1 {
+				p.errorf(n, "%s needs exactly one of %s (got %d)", spec.name, strings.Join(spec.oneOf, ", "), len(given))
+				good = false
+			}
+		}
+	default:
+		form := "a mapping {" + paramNames(spec.params) + "}"
+		if spec.scalar != "" {
+			form = "a " + spec.scalar + " or " + form
+		}
+		p.errorf(n, "%s takes %s, not %s", spec.name, form, describeNode(n))
+		return nil, false
+	}
+	if !good {
+		return nil, false
+	}
+	return spec.build(a), true
+}
+
+func paramList(ps []param) []string {
+	n := make([]string, len(ps))
+	for i, x := range ps {
+		n[i] = x.name
+	}
+	return n
+}
+
+func paramNames(ps []param) string { return strings.Join(paramList(ps), ", ") }
+
+// typed validates one parameter value by its type.
+func (p *parser) typed(n *yaml.Node, spec actionSpec, pm param, f *Flow) (any, bool) {
+	what := spec.name + " " + pm.name
+	switch pm.typ {
+	case typeSelector:
+		s, ok := p.str(n, what)
+		if !ok {
+			return nil, false
+		}
+		sel, err := ParseSelector(s)
+		if err != nil {
+			p.errorf(n, "%s: %v; write a CSS selector, text=Visible text or xpath=//path", what, err)
+			return nil, false
+		}
+		return sel, true
+	case typeDuration:
+		return p.duration(n, what)
+	case typeBool:
+		return p.boolean(n, what)
+	case typeKey:
+		s, ok := p.str(n, what)
+		if !ok {
+			return nil, false
+		}
+		for _, k := range keyNames {
+			if strings.EqualFold(k, s) {
+				return k, true
+			}
+		}
+		if len([]rune(s)) == 1 {
+			return s, true
+		}
+		p.errorf(n, "unknown key %q%s; use a single character or one of %s", clip(s), didYouMean(s, keyNames), strings.Join(keyNames, ", "))
+		return nil, false
+	case typeState:
+		s, ok := p.scalar(n, what)
+		if !ok {
+			return nil, false
+		}
+		switch WaitState(s) {
+		case StateVisible, StateHidden, StatePresent:
+			return s, true
+		}
+		p.errorf(n, "state %q is not one of visible, hidden, present", clip(s))
+		return nil, false
+	case typeRegexp:
+		s, ok := p.str(n, what)
+		if !ok {
+			return nil, false
+		}
+		re, err := regexp.Compile(s)
+		if err != nil {
+			p.errorf(n, "%s %q is not a valid Go regular expression: %v", what, clip(s), strings.TrimPrefix(err.Error(), "error parsing regexp: "))
+			return nil, false
+		}
+		return re, true
+	case typeFileName:
+		s, ok := p.str(n, what)
+		if !ok {
+			return nil, false
+		}
+		if !fileNameRe.MatchString(s) {
+			p.errorf(n, "screenshot name %q must be file-safe: letters, digits, ., _ and -, at most 100 characters", clip(s))
+			return nil, false
+		}
+		if f.Mask(s) != s {
+			p.errorf(n, "screenshot name must not contain a secret value")
+			return nil, false
+		}
+		return s, true
+	default:
+		return p.str(n, what)
+	}
+}
