@@ -39,8 +39,8 @@ type Runner struct {
 	// Progress, if set, hears each step as it starts, for live displays.
 	Progress func(flow, device, step string)
 	// VitalsSettle bounds the wait for a page to settle before its vitals
-	// are final (--vitals.settle); zero means DefaultVitalsSettle. A flow's
-	// vitals_settle overrides it.
+	// are final (--vitals.settle); zero means DefaultVitalsSettle, a
+	// negative value reads at once. A flow's vitals_settle overrides it.
 	VitalsSettle time.Duration
 }
 
@@ -169,6 +169,13 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 	res.DurationSeconds = (time.Since(taskStart) - notTask).Seconds()
 	if failed != nil {
 		r.fail(res, failedStep, failed, f)
+		if failed.Kind != scenarios.KindBrowser {
+			// The page where the user gave up is read as it is, without
+			// waiting for it to settle. The read also waits for a document
+			// that the failing step's navigation is still committing, which
+			// Chrome cannot take a screenshot of.
+			r.finalRead(tabRunCtx, pg, ev, 0)
+		}
 		if failed.Kind == scenarios.KindBrowser {
 			r.recoverBrowser(tab.Generation)
 		} else if r.ArtifactsDir != "" {
@@ -179,11 +186,6 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 				r.logger().Warn("failure screenshot", "flow", f.Name, "device", d.Name, "err", err)
 			}
 			cancelShot()
-		}
-		if failed.Kind != scenarios.KindBrowser {
-			// The page where the user gave up is read as it is, without
-			// waiting for it to settle.
-			r.finalRead(tabRunCtx, pg, ev, 0)
 		}
 	} else {
 		res.Success = true

@@ -68,6 +68,8 @@ func (r *Runner) settleBound(flowSettle *time.Duration) time.Duration {
 	switch {
 	case flowSettle != nil:
 		return *flowSettle
+	case r.VitalsSettle < 0:
+		return 0
 	case r.VitalsSettle > 0:
 		return r.VitalsSettle
 	}

@@ -46,6 +46,7 @@ type agentFlags struct {
 	shutdownTimeout time.Duration
 	shard           string
 	artifacts       string
+	vitals          vitalsFlags
 	log             logFlags
 }
 
@@ -65,6 +66,7 @@ func (f *agentFlags) register(fs *flag.FlagSet, splay time.Duration) {
 		"I/N: run only the flows whose name hashes to shard I of N, so that N agents over the same flow files share the work (e.g. 0/3, 1/3 and 2/3); empty runs every flow")
 	fs.StringVar(&f.artifacts, "artifacts", filepath.Join(os.TempDir(), "uxprobe-artifacts"),
 		"directory for screenshots (the screenshot step and failure screenshots); created if missing")
+	f.vitals.register(fs)
 	f.log.register(fs)
 }
 
@@ -76,7 +78,7 @@ var startRunner = func(f *agentFlags, onRestart func(), log *slog.Logger) (agent
 		return nil, nil, err
 	}
 	log.Info("Chrome started", "path", b.Path(), "pid", b.PID())
-	return &runner.Runner{Browser: b, ArtifactsDir: f.artifacts, Logger: log}, b.Close, nil
+	return &runner.Runner{Browser: b, ArtifactsDir: f.artifacts, Logger: log, VitalsSettle: f.vitals.runnerSettle()}, b.Close, nil
 }
 
 func runAgent(ctx context.Context, env *environment, args []string) int {

@@ -22,6 +22,7 @@ import (
 
 type checkFlags struct {
 	browser   browserFlags
+	vitals    vitalsFlags
 	devices   listFlag
 	flows     listFlag
 	parallel  int
@@ -41,6 +42,7 @@ func runCheck(ctx context.Context, env *environment, args []string) int {
 	var cf checkFlags
 	cf.vars = varsFlag{}
 	cf.browser.register(fs)
+	cf.vitals.register(fs)
 	fs.Var(&cf.devices, "device", "run only these devices: classes (desktop, mobile, tablet) or device names; comma-separated or repeated")
 	fs.Var(&cf.flows, "flow", "run only the flows with these names; comma-separated or repeated")
 	fs.IntVar(&cf.parallel, "parallel", runtime.NumCPU(), "how many runs at once, each in its own tab")
@@ -92,7 +94,7 @@ func runCheck(ctx context.Context, env *environment, args []string) int {
 		}
 	}()
 	prog := newProgress(env.stdout, len(jobs))
-	r := &runner.Runner{Browser: b, ArtifactsDir: cf.artifacts, Progress: prog.step}
+	r := &runner.Runner{Browser: b, ArtifactsDir: cf.artifacts, Progress: prog.step, VitalsSettle: cf.vitals.runnerSettle()}
 	results := runJobs(ctx, r, jobs, cf.parallel, prog.done)
 	prog.finish()
 

@@ -26,7 +26,6 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
-
 func f64(v float64) *float64 { return &v }
 
 var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
