@@ -186,14 +186,22 @@
     const r = el.getBoundingClientRect();
     return r.bottom >= 0 && r.right >= 0 && r.top <= innerHeight && r.left <= innerWidth;
   };
-  // pending names what may still bring a new LCP candidate or shift.
+  // pending names what may still bring a new LCP candidate or shift. An
+  // image is complete as soon as its data is there, before it is decoded
+  // and painted: its completion counts as activity, so that the quiet
+  // period runs from then.
+  const loading = new Set();
   const pending = () => {
+    for (const img of loading) {
+      if (img.complete) { loading.delete(img); touch(); }
+    }
     if (document.readyState !== 'complete') return 'load';
     try { if (document.fonts.status === 'loading') return 'fonts'; } catch (e) {}
+    let what = '';
     for (const img of document.images) {
-      if (!img.complete && img.loading !== 'lazy' && inViewport(img)) return 'images';
+      if (!img.complete && img.loading !== 'lazy' && inViewport(img)) { loading.add(img); what = 'images'; }
     }
-    return '';
+    return what;
   };
   const frame = () => new Promise((r) => { requestAnimationFrame(() => r()); setTimeout(r, 50); });
   // quietMs: how long nothing may have happened before the page counts as

@@ -37,7 +37,7 @@ const (
 	interactionSlack    = 0.050 // interaction latency beyond the handler's block, seconds
 	ttfbTolerance       = 0.100 // TTFB beyond the server's delay, seconds
 	refTolerance        = 0.001 // uxprobe against web-vitals in the same page, seconds
-	tbtTolerance        = 0.050 // TBT beyond a long task's arithmetic, seconds
+	tbtTolerance        = 0.100 // TBT beyond a long task's arithmetic (the task's own overhead on a busy machine), seconds
 	quietPageTBTCeiling = 0.100 // TBT of a page without long tasks of its own
 )
 
@@ -354,7 +354,9 @@ func checkTruth(t *testing.T, site *truthSite, id, path, shape string, dev scena
 		wantCLS, wantShifts = max(shiftScore(300, 40, w, h), shiftScore(300, 100, w, h)), 2
 	}
 	within("cls", p.CLS, wantCLS-clsTolerance, wantCLS+clsTolerance)
-	if p.LayoutShifts == nil || *p.LayoutShifts != wantShifts {
+	// A click may move something by a fraction of a pixel (the pressed
+	// button), which Chrome reports as a shift of its own.
+	if p.LayoutShifts == nil || *p.LayoutShifts < wantShifts || (shape != "click" && *p.LayoutShifts != wantShifts) {
 		t.Errorf("layout_shifts = %s, want %d (cls %s)", show(p.LayoutShifts), wantShifts, show(p.CLS))
 	}
 	if dev.Mobile && path == "/early-shift" && p.CLS != nil {
@@ -394,9 +396,9 @@ func checkTruth(t *testing.T, site *truthSite, id, path, shape string, dev scena
 	// TBT: the long tasks' time beyond 50 ms after FCP.
 	switch {
 	case path == "/long-task":
-		within("tbt", p.TBTSeconds, 1.950-tbtTolerance, 1.950+tbtTolerance)
+		within("tbt", p.TBTSeconds, 1.950-0.010, 1.950+tbtTolerance) // 10 ms for the coarse clock of long tasks
 	case path == "/blocking-click" && shape == "click":
-		within("tbt", p.TBTSeconds, 0.250-tbtTolerance, 0.250+tbtTolerance)
+		within("tbt", p.TBTSeconds, 0.250-0.010, 0.250+tbtTolerance)
 	default:
 		within("tbt", p.TBTSeconds, 0, quietPageTBTCeiling)
 	}
@@ -454,4 +456,64 @@ func show[T any](v *T) string {
 		return "absent"
 	}
 	return fmt.Sprint(*v)
+}
+
+// TestSettleBound: the final read waits for an image in the viewport that
+// is still on its way, up to the bound of the flow (vitals_settle) or the
+// runner (--vitals.settle), and says when the bound cut it short.
+func TestSettleBound(t *testing.T) {
+	t.Parallel()
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><link rel="icon" href="data:,"><title>t</title><p>small text</p>
+<script>addEventListener('load', () => { const i = new Image(400, 300); i.id = 'hero'; i.src = '/slow.png'; document.body.appendChild(i); });</script>`)
+	})
+	mux.HandleFunc("/slow.png", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-time.After(1200 * time.Millisecond):
+		}
+		w.Header().Set("Content-Type", "image/png")
+		w.Write(noisyPNG(400, 300))
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	tests := []struct {
+		name       string
+		flowKey    string
+		runner     time.Duration
+		wantFinal  bool
+		wantHero   bool
+		maxWatched float64 // observed_seconds at most, when the bound cut the read
+	}{
+		{"the default waits for the image", "", 0, true, true, 0},
+		{"the runner's bound cuts it", "", 300 * time.Millisecond, false, false, 1.1},
+		{"the flow's bound overrides the runner's", "vitals_settle: 300ms\n", 5 * time.Second, false, false, 1.1},
+		{"the flow's 0s reads at once", "vitals_settle: 0s\n", 0, false, false, 1.1},
+		{"a negative runner bound reads at once", "", -1, false, false, 1.1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := mustFlow(t, "name: settle\n"+tt.flowKey+"steps:\n  - goto: "+srv.URL+"/\n")
+			res := (&Runner{Browser: testBrowser, VitalsSettle: tt.runner}).Run(context.Background(), f, desktop(t))
+			if !res.Success || len(res.Pages) != 1 {
+				t.Fatalf("run: %+v", res)
+			}
+			p := res.Pages[0]
+			if p.LCPFinal == nil || *p.LCPFinal != tt.wantFinal {
+				t.Errorf("lcp_final = %s, want %v", show(p.LCPFinal), tt.wantFinal)
+			}
+			if hero := p.LCPElement == "img#hero"; hero != tt.wantHero {
+				t.Errorf("lcp_element = %q, want the hero: %v", p.LCPElement, tt.wantHero)
+			}
+			if tt.maxWatched > 0 && (p.ObservedSeconds == nil || *p.ObservedSeconds > tt.maxWatched) {
+				t.Errorf("observed_seconds = %s, want at most %.1f: the bound ends the read", show(p.ObservedSeconds), tt.maxWatched)
+			}
+			if res.DurationSeconds > res.Steps[0].DurationSeconds+0.001 {
+				t.Errorf("task time %.3fs exceeds the step's %.3fs: the final read is not task time", res.DurationSeconds, res.Steps[0].DurationSeconds)
+			}
+		})
+	}
 }
