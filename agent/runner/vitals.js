@@ -22,8 +22,14 @@
   const longTasks = [];
   const maxLongTasks = 1000;
   let firstInput = Infinity;
-  let lastActivity = 0; // performance.now() of the last thing that could still change a value
-  const touch = () => { lastActivity = performance.now(); };
+  // lastActivity is when something last arrived or happened that a new
+  // paint, LCP candidate or Event Timing entry may still follow (the
+  // document, an image, font, style sheet or script, an input); lastEntry
+  // is when the browser last reported an entry, a sign that the page is
+  // still changing.
+  let lastActivity = 0, lastEntry = 0;
+  const touch = (t) => { lastActivity = Math.max(lastActivity, t === undefined ? performance.now() : t); };
+  const entry = () => { lastEntry = performance.now(); };
 
   // selector names an element for a person: its id if it has one, else a
   // short path of tag names with their position among siblings.
@@ -72,7 +78,7 @@
   };
 
   observe('paint', {}, (entries) => {
-    for (const e of entries) if (e.name === 'first-contentful-paint') { st.fcp = e.startTime; touch(); }
+    for (const e of entries) if (e.name === 'first-contentful-paint') { st.fcp = e.startTime; entry(); }
   });
   // LCP as Chrome and web-vitals define it: the last candidate before the
   // page's first input.
@@ -81,7 +87,7 @@
       if (e.startTime >= firstInput) continue;
       st.lcp = e.startTime;
       st.lcpEl = e.element ? selector(e.element) : st.lcpEl;
-      touch();
+      entry();
     }
   });
   // CLS as web-vitals defines it: the largest session window of shifts
@@ -93,7 +99,7 @@
   st.clsOk = observe('layout-shift', {}, (entries) => {
     for (const e of entries) {
       st.shifts++;
-      touch();
+      entry();
       if (e.hadRecentInput) {
         const i = inputBefore(e.startTime);
         if (i >= 0 && e.startTime - inputs[i].t <= 500) continue;
@@ -121,7 +127,6 @@
       if (i < 0) continue;
       if (inputs[i].d === null || e.duration > inputs[i].d) inputs[i].d = e.duration;
     }
-    touch();
   };
   st.eventsOk = observe('event', { durationThreshold: 16 }, onEvents);
   // first-input is reported whatever its duration, so the first
@@ -177,10 +182,16 @@
   // The document's last word as it is left: entries still queued, and a
   // report that a pending timer would not get to send.
   addEventListener('pagehide', () => { flush(); report(); }, { capture: true });
-  addEventListener('load', () => { touch(); setTimeout(() => { touch(); report(); }, 0); });
+  addEventListener('load', () => { setTimeout(report, 0); });
   // An image's or font's arrival is a moment a new LCP candidate may follow.
   addEventListener('load', (e) => { if (e.target && e.target.tagName === 'IMG') touch(); }, { capture: true });
-  try { document.fonts.addEventListener('loadingdone', touch); } catch (e) {}
+  try { document.fonts.addEventListener('loadingdone', () => touch()); } catch (e) {}
+  // Resource Timing says when each of the page's resources arrived, CSS
+  // background images and fonts included, which no event announces.
+  observe('navigation', {}, (entries) => { for (const e of entries) touch(e.responseEnd); });
+  observe('resource', {}, (entries) => {
+    for (const e of entries) if (e.initiatorType !== 'beacon') touch(e.responseEnd);
+  });
 
   const inViewport = (el) => {
     const r = el.getBoundingClientRect();
@@ -204,11 +215,16 @@
     return what;
   };
   const frame = () => new Promise((r) => { requestAnimationFrame(() => r()); setTimeout(r, 50); });
-  // quietMs: how long nothing may have happened before the page counts as
-  // settled; a paint's candidate is dispatched a few frames after the
-  // image or font that caused it arrived.
+  // quietMs: how long after the last arrival or input the page counts as
+  // settled, unless an LCP candidate painted after it already came: a
+  // paint's candidate is dispatched a few frames after the image or font
+  // that caused it arrived, and one that does not grow LCP brings none.
+  // entryQuietMs: how long after the last entry, a few frames, so that a
+  // page whose shifts go on is not settled.
   const quietMs = 150;
+  const entryQuietMs = 30;
   const paintMs = 250;
+  const frozenMs = 150; // a gap between two frames of the wait that only a long task explains
 
   window.__uxprobeVitals = {
     doc,
@@ -220,14 +236,19 @@
     // reports.
     settle: async (boundMs) => {
       const t0 = performance.now();
-      let frames = 0, settled = false;
+      let frames = 0, settled = false, paintFrom = t0, prev = t0;
       for (;;) {
         if (frames < 2 || boundMs > 0) await frame();
         frames++;
         flush();
         const now = performance.now();
-        const waitPaint = (st.fcp === null || (st.lcp === null && firstInput === Infinity)) && now - t0 < paintMs;
-        if (!pending() && !waitPaint && now - lastActivity >= quietMs && frames >= 2) { settled = true; break; }
+        // A long task that froze the page spent the paint wait without
+        // painting: the wait starts again after it.
+        if (now - prev > frozenMs) paintFrom = now;
+        prev = now;
+        const waitPaint = (st.fcp === null || (st.lcp === null && firstInput === Infinity)) && now - paintFrom < paintMs;
+        const quiet = now - lastActivity >= quietMs || (st.lcp !== null && st.lcp >= lastActivity);
+        if (!pending() && !waitPaint && quiet && now - lastEntry >= entryQuietMs && frames >= 2) { settled = true; break; }
         if (now - t0 >= boundMs) break;
       }
       report();
@@ -236,10 +257,13 @@
     // painted waits, at most ms, until the first paint and a first LCP
     // candidate have been reported, as a user looks before acting.
     painted: async (ms) => {
-      const t0 = performance.now();
-      while ((st.fcp === null || st.lcp === null) && firstInput === Infinity && performance.now() - t0 < ms) {
+      let from = performance.now(), prev = from;
+      while ((st.fcp === null || st.lcp === null) && firstInput === Infinity && performance.now() - from < ms) {
         await new Promise((r) => setTimeout(r, 10));
         flush();
+        const now = performance.now();
+        if (now - prev > frozenMs) from = now; // as in settle: a freeze is not looking
+        prev = now;
       }
     },
   };

@@ -37,7 +37,7 @@ const (
 	interactionSlack    = 0.050 // interaction latency beyond the handler's block, seconds
 	ttfbTolerance       = 0.100 // TTFB beyond the server's delay, seconds
 	refTolerance        = 0.001 // uxprobe against web-vitals in the same page, seconds
-	tbtTolerance        = 0.100 // TBT beyond a long task's arithmetic (the task's own overhead on a busy machine), seconds
+	tbtTolerance        = 0.200 // TBT beyond a long task's arithmetic: a shared CPU stretches a busy task, seconds
 	quietPageTBTCeiling = 0.100 // TBT of a page without long tasks of its own
 )
 
@@ -133,7 +133,9 @@ var truthPages = map[string]string{
 });</script>`,
 	"/long-task": `<h1 style="font-size:32px;margin:0">A long task after load</h1>
 <script>new PerformanceObserver((l, o) => {
-  o.disconnect(); // after the first paint, so that the whole task counts
+  // After the first contentful paint, so that the whole task counts.
+  if (!l.getEntriesByName('first-contentful-paint').length) return;
+  o.disconnect();
   setTimeout(() => { const t = performance.now(); while (performance.now() - t < 2000); }, 0);
 }).observe({ type: 'paint', buffered: true });</script>`,
 }
@@ -143,7 +145,9 @@ func newTruthSite(t *testing.T) *truthSite {
 	s := &truthSite{runs: map[string]*truthRun{}}
 	mux := http.NewServeMux()
 	head := `<!doctype html><meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,"><title>truth</title>
-<style>body{margin:0;font:16px sans-serif} #top{height:60px;overflow:hidden} #btn{width:80px} p{margin:0;font-size:12px} .b{background:#8ac}</style>
+<style>/* The button has a fixed box: on a busy machine Chrome may paint it
+before its text, then grow it, a real shift but not the page's. */
+body{margin:0;font:16px sans-serif} #top{height:60px;overflow:hidden} #btn{width:80px;height:24px;font:13px sans-serif;vertical-align:top} p{margin:0;font-size:12px} .b{background:#8ac}</style>
 <script>` + webVitalsJS + `</script>
 <script>(() => {
   const run = new URLSearchParams(location.search).get('run');
@@ -354,9 +358,7 @@ func checkTruth(t *testing.T, site *truthSite, id, path, shape string, dev scena
 		wantCLS, wantShifts = max(shiftScore(300, 40, w, h), shiftScore(300, 100, w, h)), 2
 	}
 	within("cls", p.CLS, wantCLS-clsTolerance, wantCLS+clsTolerance)
-	// A click may move something by a fraction of a pixel (the pressed
-	// button), which Chrome reports as a shift of its own.
-	if p.LayoutShifts == nil || *p.LayoutShifts < wantShifts || (shape != "click" && *p.LayoutShifts != wantShifts) {
+	if p.LayoutShifts == nil || *p.LayoutShifts != wantShifts {
 		t.Errorf("layout_shifts = %s, want %d (cls %s)", show(p.LayoutShifts), wantShifts, show(p.CLS))
 	}
 	if dev.Mobile && path == "/early-shift" && p.CLS != nil {
@@ -515,5 +517,35 @@ func TestSettleBound(t *testing.T) {
 				t.Errorf("task time %.3fs exceeds the step's %.3fs: the final read is not task time", res.DurationSeconds, res.Steps[0].DurationSeconds)
 			}
 		})
+	}
+}
+
+// TestLongTaskBeforeFirstPaint: a page that blocks its main thread before
+// its first contentful paint still reports FCP and LCP: the final read's
+// wait for the first paint starts again after the long task, which spent
+// the time without painting.
+func TestLongTaskBeforeFirstPaint(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The first paint is the background alone; the heading comes just
+		// before the long task, so that its paint waits for the task.
+		fmt.Fprint(w, `<!doctype html><link rel="icon" href="data:,"><title>t</title><body style="background:#cde">
+<script>new PerformanceObserver((l, o) => {
+  o.disconnect();
+  setTimeout(() => {
+    const h = document.createElement('h1'); h.textContent = 'Blocked before it paints'; document.body.appendChild(h);
+    const t = performance.now(); while (performance.now() - t < 1500);
+  }, 0);
+}).observe({ type: 'paint', buffered: true });</script>`)
+	}))
+	t.Cleanup(srv.Close)
+	f := mustFlow(t, "name: frozen\nsteps:\n  - goto: "+srv.URL+"/\n")
+	res := (&Runner{Browser: testBrowser}).Run(context.Background(), f, desktop(t))
+	if !res.Success || len(res.Pages) != 1 {
+		t.Fatalf("run: %+v", res)
+	}
+	p := res.Pages[0]
+	if p.FCPSeconds == nil || p.LCPSeconds == nil {
+		t.Fatalf("fcp %s, lcp %s: want both, the page painted after its long task", show(p.FCPSeconds), show(p.LCPSeconds))
 	}
 }
