@@ -43,6 +43,18 @@ type pageVitals struct {
 	// Inputs holds, for each trusted input of the page in order, the
 	// latency of its interaction, or null when none was reported.
 	Inputs []*float64 `json:"inputs"`
+	// Soft are the soft navigations of the document, in order.
+	Soft []softNav `json:"soft"`
+}
+
+// softNav is a soft navigation Chrome reported: a single-page app's new
+// view after an input, with its own LCP, times from the document's start.
+type softNav struct {
+	URL        string   `json:"url"`
+	Start      float64  `json:"start"`
+	LCP        *float64 `json:"lcp"`
+	LCPElement string   `json:"lcpEl"`
+	Input      int      `json:"input"` // index of the input that caused it, -1 if none
 }
 
 // maxReportBytes bounds a report a page could inflate by calling the
@@ -174,6 +186,9 @@ func (r *Runner) collect(res *result.Result, ev *tracker, marks []stepMark) {
 			}
 		}
 		res.Pages = append(res.Pages, p)
+		if d.vitals != nil {
+			res.Pages = append(res.Pages, softPages(ev, d, res.Steps, marks)...)
+		}
 	}
 	for i, m := range marks {
 		v := byDoc[m.doc]
@@ -195,6 +210,34 @@ func (r *Runner) collect(res *result.Result, ev *tracker, marks []stepMark) {
 		res.ConsoleErrors = append(res.ConsoleErrors, fmt.Sprintf("(%d more not kept)", ev.extraErrs))
 	}
 	res.FailedRequests = append(res.FailedRequests, ev.failed...)
+}
+
+// softPages makes a page of each soft navigation of the document, opened
+// by the step whose input caused it (else by the document's step). Times
+// are from the soft navigation's start, as a document's are from its
+// navigation's. Called with the tracker's lock held.
+func softPages(ev *tracker, d *document, steps []result.Step, marks []stepMark) []result.Page {
+	v := d.vitals
+	var pages []result.Page
+	for _, s := range v.Soft {
+		p := result.Page{URL: ev.mask(s.URL), Step: d.step, LCPFinal: ptr(!d.unsettled)}
+		// The step is the last whose input came at or before the one that
+		// caused the soft navigation.
+		for _, m := range marks {
+			if m.doc == v.Doc && m.n <= s.Input {
+				p.Step = steps[m.step].Name
+			}
+		}
+		if s.LCP != nil {
+			rel := max(*s.LCP-s.Start, 0)
+			p.LCPSeconds = seconds(&rel)
+			p.LCPElement = ev.mask(s.LCPElement)
+		}
+		watched := max(v.Now-s.Start, 0)
+		p.ObservedSeconds = seconds(&watched)
+		pages = append(pages, p)
+	}
+	return pages
 }
 
 // worst is the largest of the reported values, or nil when none is.

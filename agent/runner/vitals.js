@@ -133,6 +133,39 @@
   // interaction has a value even when it was faster than the threshold.
   observe('first-input', {}, onEvents);
 
+  // Soft navigations: a single-page app that changes its URL and content
+  // after an input, without a new document. Chrome reports each with its
+  // own LCP (interaction-contentful-paint), so that its view is measured
+  // like a page; input ties it to the input, and so the step, that caused
+  // it.
+  const soft = new Map();
+  const maxSoft = 20;
+  const softNav = (id) => {
+    let s = soft.get(id);
+    if (!s && soft.size < maxSoft) { s = { id, url: '', start: null, lcp: null, lcpEl: '', input: -1 }; soft.set(id, s); }
+    return s;
+  };
+  observe('soft-navigation', { includeSoftNavigationObservations: true }, (entries) => {
+    for (const e of entries) {
+      const s = softNav(e.navigationId);
+      if (!s) continue;
+      s.url = e.name;
+      s.start = e.startTime;
+      s.input = inputBefore(e.startTime);
+      touch();
+    }
+  });
+  observe('interaction-contentful-paint', { includeSoftNavigationObservations: true }, (entries) => {
+    for (const e of entries) {
+      const c = e.largestContentfulPaint;
+      const s = c && softNav(e.navigationId);
+      if (!s) continue;
+      s.lcp = c.startTime;
+      s.lcpEl = c.element ? selector(c.element) : s.lcpEl;
+      entry();
+    }
+  });
+
   // flush hands the observers what the browser queued but has not
   // dispatched yet.
   const flush = () => {
@@ -155,6 +188,8 @@
     }
     if (st.fcp !== null) r.fcp = st.fcp;
     if (st.lcp !== null) { r.lcp = st.lcp; r.lcpEl = st.lcpEl; }
+    const softs = [...soft.values()].filter((s) => s.start !== null);
+    if (softs.length) r.soft = softs.map(({ url, start, lcp, lcpEl, input }) => ({ url, start, lcp, lcpEl, input }));
     if (st.clsOk && r.load) { r.cls = st.cls; r.shifts = st.shifts; }
     if (st.longOk && st.fcp !== null) {
       // Total blocking time from FCP on: a task's time beyond 50 ms, only

@@ -549,3 +549,36 @@ func TestLongTaskBeforeFirstPaint(t *testing.T) {
 		t.Fatalf("fcp %s, lcp %s: want both, the page painted after its long task", show(p.FCPSeconds), show(p.LCPSeconds))
 	}
 }
+
+// TestSoftNavigation: a single-page app's click that changes the URL and
+// the content without a new document is a page of its own, opened by the
+// click's step, with its own LCP.
+func TestSoftNavigation(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><link rel="icon" href="data:,"><title>spa</title><button id="go">Next view</button><main id="m"><h1>Home view</h1></main>
+<script>document.getElementById('go').addEventListener('click', () => {
+  history.pushState({}, '', '/view2');
+  document.getElementById('m').innerHTML = '<h1 style="font-size:48px">The second view, a lot larger</h1>';
+});</script>`)
+	}))
+	t.Cleanup(srv.Close)
+	f := mustFlow(t, "name: spa\nsteps:\n  - goto: "+srv.URL+"/\n  - name: open view\n    click: \"#go\"\n")
+	res := (&Runner{Browser: testBrowser}).Run(context.Background(), f, desktop(t))
+	if !res.Success {
+		t.Fatalf("run: %+v", res.Error)
+	}
+	if len(res.Pages) != 2 {
+		t.Fatalf("pages = %+v, want the document and the soft navigation", res.Pages)
+	}
+	doc, view := res.Pages[0], res.Pages[1]
+	if doc.Step != "1-goto" || doc.LCPElement != "main#m > h1" {
+		t.Errorf("document page: step %q, lcp_element %q; want 1-goto and its heading", doc.Step, doc.LCPElement)
+	}
+	if view.URL != srv.URL+"/view2" || view.Step != "open view" {
+		t.Errorf("soft page: url %q, step %q; want %s/view2 opened by the click", view.URL, view.Step, srv.URL)
+	}
+	if view.LCPSeconds == nil || *view.LCPSeconds <= 0 || *view.LCPSeconds > 1 || view.LCPElement != "main#m > h1" {
+		t.Errorf("soft page LCP %s of %q, want the new heading, painted within a second of the click", show(view.LCPSeconds), view.LCPElement)
+	}
+}
