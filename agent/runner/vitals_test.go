@@ -582,3 +582,50 @@ func TestSoftNavigation(t *testing.T) {
 		t.Errorf("soft page LCP %s of %q, want the new heading, painted within a second of the click", show(view.LCPSeconds), view.LCPElement)
 	}
 }
+
+// TestFinalReadBeforeGoto: a page that a goto leaves is read when final
+// too, and the wait for it is neither the goto's time nor the task's.
+func TestFinalReadBeforeGoto(t *testing.T) {
+	t.Parallel()
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><link rel="icon" href="data:,"><title>t</title><p>small text</p>
+<script>addEventListener('load', () => { const i = new Image(400, 300); i.id = 'hero'; i.src = '/slow.png'; document.body.appendChild(i); });</script>`)
+	})
+	mux.HandleFunc("/next", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><link rel="icon" href="data:,"><title>next</title><h1>Next page</h1>`)
+	})
+	mux.HandleFunc("/slow.png", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-time.After(800 * time.Millisecond):
+		}
+		w.Header().Set("Content-Type", "image/png")
+		w.Write(noisyPNG(400, 300))
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	f := mustFlow(t, "name: two\nsteps:\n  - goto: "+srv.URL+"/\n  - goto: "+srv.URL+"/next\n")
+	res := (&Runner{Browser: testBrowser}).Run(context.Background(), f, desktop(t))
+	if !res.Success || len(res.Pages) != 2 {
+		t.Fatalf("run: %+v", res)
+	}
+	first := res.Pages[0]
+	if first.LCPElement != "img#hero" || first.LCPFinal == nil || !*first.LCPFinal {
+		t.Errorf("the page left by the goto: lcp_element %q, lcp_final %s; want the hero that arrived before it was left, final", first.LCPElement, show(first.LCPFinal))
+	}
+	var steps float64
+	for _, st := range res.Steps {
+		steps += st.DurationSeconds
+	}
+	// The wait for the hero (~800 ms) is in neither: the steps are a
+	// page load each, and the task time is their sum plus the loop's
+	// bookkeeping.
+	if res.DurationSeconds > steps+0.05 {
+		t.Errorf("task time %.3fs, steps %.3fs: the final read of the first page counted as task time", res.DurationSeconds, steps)
+	}
+	if res.SetupSeconds < 0.5 {
+		t.Errorf("setup_seconds %.3f, want it to hold the ~800 ms wait for the first page", res.SetupSeconds)
+	}
+}
