@@ -169,23 +169,25 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 	res.DurationSeconds = (time.Since(taskStart) - notTask).Seconds()
 	if failed != nil {
 		r.fail(res, failedStep, failed, f)
-		if failed.Kind != scenarios.KindBrowser {
+		if failed.Kind == scenarios.KindBrowser {
+			ev.unread()
+			r.recoverBrowser(tab.Generation)
+		} else {
 			// The page where the user gave up is read as it is, without
 			// waiting for it to settle. The read also waits for a document
 			// that the failing step's navigation is still committing, which
 			// Chrome cannot take a screenshot of.
 			r.finalRead(tabRunCtx, pg, ev, 0)
-		}
-		if failed.Kind == scenarios.KindBrowser {
-			r.recoverBrowser(tab.Generation)
-		} else if r.ArtifactsDir != "" {
-			// The picture of the moment of failure is what people look at
-			// first; take it with a fresh bound, the step's may be spent.
-			shotCtx, cancelShot := context.WithTimeout(tab.Ctx, 5*time.Second)
-			if err := pg.Screenshot(shotCtx, "failure-"+failedStep); err != nil {
-				r.logger().Warn("failure screenshot", "flow", f.Name, "device", d.Name, "err", err)
+			if r.ArtifactsDir != "" {
+				// The picture of the moment of failure is what people look
+				// at first; take it with a fresh bound, the step's may be
+				// spent.
+				shotCtx, cancelShot := context.WithTimeout(tab.Ctx, 5*time.Second)
+				if err := pg.Screenshot(shotCtx, "failure-"+failedStep); err != nil {
+					r.logger().Warn("failure screenshot", "flow", f.Name, "device", d.Name, "err", err)
+				}
+				cancelShot()
 			}
-			cancelShot()
 		}
 	} else {
 		res.Success = true

@@ -111,6 +111,16 @@ func (r *Runner) finalRead(ctx context.Context, pg *tabPage, ev *tracker, bound 
 	ev.mu.Unlock()
 }
 
+// unread marks the current document as not final: the run ended without
+// its final read (Chrome broke).
+func (t *tracker) unread() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if d := t.byLoader[t.committed]; d != nil {
+		d.unsettled = true
+	}
+}
+
 // report takes in a report of vitals.js. It runs in the tracker's listener,
 // under its lock.
 func (t *tracker) report(ev *runtime.EventBindingCalled) {

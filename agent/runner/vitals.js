@@ -12,7 +12,7 @@
   const doc = Math.random().toString(36).slice(2);
   const st = {
     fcp: null, lcp: null, lcpEl: '', cls: 0, shifts: 0,
-    clsOk: false, longOk: false, eventsOk: false,
+    clsOk: false, longOk: false,
   };
   // inputs are the trusted inputs the page received: in a headless tab
   // they are uxprobe's own. d is the latency of the interaction the input
@@ -128,7 +128,7 @@
       if (inputs[i].d === null || e.duration > inputs[i].d) inputs[i].d = e.duration;
     }
   };
-  st.eventsOk = observe('event', { durationThreshold: 16 }, onEvents);
+  observe('event', { durationThreshold: 16 }, onEvents);
   // first-input is reported whatever its duration, so the first
   // interaction has a value even when it was faster than the threshold.
   observe('first-input', {}, onEvents);
@@ -219,7 +219,7 @@
   addEventListener('pagehide', () => { flush(); report(); }, { capture: true });
   addEventListener('load', () => { setTimeout(report, 0); });
   // An image's or font's arrival is a moment a new LCP candidate may follow.
-  addEventListener('load', (e) => { if (e.target && e.target.tagName === 'IMG') touch(); }, { capture: true });
+  addEventListener('load', (e) => { if (e.target && e.target.tagName === 'IMG') arrived(e.target); }, { capture: true });
   try { document.fonts.addEventListener('loadingdone', () => touch()); } catch (e) {}
   // Resource Timing says when each of the page's resources arrived, CSS
   // background images and fonts included, which no event announces.
@@ -234,14 +234,25 @@
   };
   // pending names what may still bring a new LCP candidate or shift. An
   // image is complete as soon as its data is there, before it is decoded
-  // and painted: its completion counts as activity, so that the quiet
-  // period runs from then.
+  // and painted: an image that arrived is pending until it is decoded, and
+  // its decoding counts as activity, so that the quiet period runs from
+  // then. Only images that arrived while the page was watched are waited
+  // for: one decoded long ago has been painted.
   const loading = new Set();
+  const decoding = new Set();
+  const arrived = (img) => {
+    touch();
+    if (decoding.has(img) || !img.decode) return;
+    decoding.add(img);
+    const done = () => { decoding.delete(img); touch(); };
+    img.decode().then(done, done);
+  };
   const pending = () => {
     for (const img of loading) {
-      if (img.complete) { loading.delete(img); touch(); }
+      if (img.complete) { loading.delete(img); arrived(img); }
     }
     if (document.readyState !== 'complete') return 'load';
+    if (decoding.size) return 'decoding';
     try { if (document.fonts.status === 'loading') return 'fonts'; } catch (e) {}
     let what = '';
     for (const img of document.images) {
@@ -256,7 +267,10 @@
   // that caused it arrived, and one that does not grow LCP brings none.
   // entryQuietMs: how long after the last entry, a few frames, so that a
   // page whose shifts go on is not settled.
+  // quietFrames: and how many frames, which a busy machine slows as it
+  // slows the paint.
   const quietMs = 150;
+  const quietFrames = 4;
   const entryQuietMs = 30;
   const paintMs = 250;
   const frozenMs = 150; // a gap between two frames of the wait that only a long task explains
@@ -272,6 +286,9 @@
     settle: async (boundMs) => {
       const t0 = performance.now();
       let frames = 0, settled = false, paintFrom = t0, prev = t0;
+      // Frames since the last activity; a page quiet for long has no
+      // frames to wait for.
+      let seen = lastActivity, since = t0 - lastActivity >= 2 * quietMs ? quietFrames : 0;
       for (;;) {
         if (frames < 2 || boundMs > 0) await frame();
         frames++;
@@ -282,7 +299,8 @@
         if (now - prev > frozenMs) paintFrom = now;
         prev = now;
         const waitPaint = (st.fcp === null || (st.lcp === null && firstInput === Infinity)) && now - paintFrom < paintMs;
-        const quiet = now - lastActivity >= quietMs || (st.lcp !== null && st.lcp >= lastActivity);
+        if (lastActivity !== seen) { seen = lastActivity; since = 0; } else since++;
+        const quiet = (now - lastActivity >= quietMs && since >= quietFrames) || (st.lcp !== null && st.lcp >= lastActivity);
         if (!pending() && !waitPaint && quiet && now - lastEntry >= entryQuietMs && frames >= 2) { settled = true; break; }
         if (now - t0 >= boundMs) break;
       }
