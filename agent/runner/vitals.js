@@ -11,7 +11,7 @@
 
   const doc = Math.random().toString(36).slice(2);
   const st = {
-    fcp: null, lcp: null, lcpEl: '', cls: 0, shifts: 0,
+    fcp: null, lcp: null, lcpEl: '', lcpSize: 0, cls: 0, shifts: 0,
     clsOk: false, longOk: false,
   };
   // inputs are the trusted inputs the page received: in a headless tab
@@ -45,6 +45,8 @@
     }
     return parts.join(' > ');
   };
+
+  const candidates = new WeakSet(); // elements Chrome reported as LCP candidates
 
   const inputBefore = (t) => {
     for (let i = inputs.length - 1; i >= 0; i--) if (inputs[i].t <= t + 1) return i;
@@ -87,6 +89,8 @@
       if (e.startTime >= firstInput) continue;
       st.lcp = e.startTime;
       st.lcpEl = e.element ? selector(e.element) : st.lcpEl;
+      st.lcpSize = e.size;
+      if (e.element) candidates.add(e.element);
       entry();
     }
   });
@@ -240,19 +244,55 @@
   // for: one decoded long ago has been painted.
   const loading = new Set();
   const decoding = new Set();
+  // expected are decoded images Chrome will report as LCP candidates:
+  // larger in the viewport than the current LCP, and not of the low
+  // entropy Chrome ignores (under 0.05 bits per displayed pixel). Their
+  // candidate can come well after the decoding on a busy machine, so the
+  // read waits for it, for at most expectMs.
+  const expected = new Map(); // image -> when it was decoded
+  const expectMs = 1000;
+  const shown = (img) => {
+    const r = img.getBoundingClientRect();
+    const w = Math.min(r.right, innerWidth) - Math.max(r.left, 0);
+    const h = Math.min(r.bottom, innerHeight) - Math.max(r.top, 0);
+    return w > 0 && h > 0 ? w * h : 0;
+  };
+  const bigEnough = (img) => {
+    const area = shown(img);
+    if (area <= st.lcpSize * 1.2) return false;
+    const res = performance.getEntriesByName(img.currentSrc)[0];
+    const bytes = res ? res.encodedBodySize : 0;
+    return !bytes || (bytes * 8) / area >= 0.05; // unknown (cross-origin): assume it counts
+  };
   const arrived = (img) => {
     touch();
     if (decoding.has(img) || !img.decode) return;
     decoding.add(img);
-    const done = () => { decoding.delete(img); touch(); };
+    const done = () => {
+      decoding.delete(img);
+      touch();
+      if (firstInput === Infinity && bigEnough(img)) expected.set(img, performance.now());
+    };
     img.decode().then(done, done);
   };
+  const awaitingCandidate = () => {
+    const now = performance.now();
+    for (const [img, at] of expected) {
+      if (candidates.has(img) || firstInput !== Infinity || now - at > expectMs || !img.isConnected || !bigEnough(img)) expected.delete(img);
+    }
+    return expected.size > 0;
+  };
+  // The first input always gets a first-input entry, whatever its
+  // duration; later ones only when they took 16 ms or more.
+  const awaitingFirstInput = () => inputs.length > 0 && inputs[0].d === null && performance.now() - inputs[0].t < expectMs;
   const pending = () => {
     for (const img of loading) {
       if (img.complete) { loading.delete(img); arrived(img); }
     }
     if (document.readyState !== 'complete') return 'load';
     if (decoding.size) return 'decoding';
+    if (awaitingCandidate()) return 'candidate';
+    if (awaitingFirstInput()) return 'first-input';
     try { if (document.fonts.status === 'loading') return 'fonts'; } catch (e) {}
     let what = '';
     for (const img of document.images) {
