@@ -1,9 +1,10 @@
 // Package agent is the long-lived part of uxprobe: it schedules every flow on
 // every device with cron, runs them through a Runner under a global
-// concurrency limit, keeps the latest result of each flow and device, and
-// tells a Recorder (the Prometheus exporter) what happened. Flow files can be
-// reloaded while it runs; a file that became invalid keeps its previous flows
-// running.
+// concurrency limit, keeps the latest result of each flow and device in its
+// Store, and hands every result to its Exporters (metrics, reports, a
+// Pushgateway). Flow files can be reloaded while it runs; a file that became
+// invalid keeps its previous flows running. RunOnce is the same minus the
+// schedule, for `uxprobe check`.
 package agent
 
 import (
@@ -18,6 +19,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/robfig/cron/v3"
 
 	"github.com/uxprobe/uxprobe/agent/result"
@@ -31,25 +33,27 @@ type Runner interface {
 	Run(ctx context.Context, f *scenarios.Flow, d scenarios.Device) *result.Result
 }
 
-// Recorder hears what the agent does, for metrics. Its methods are called
-// concurrently, and never after the flow they name has been dropped by
-// FlowsLoaded, so a removed flow's series cannot come back.
-type Recorder interface {
-	// Record is given every completed run, whatever its outcome.
-	Record(ctx context.Context, r *result.Result) error
-	// RunSkipped counts a run that did not happen, for a reason of
-	// SkipOverlap or SkipShard.
-	RunSkipped(flow, reason string)
-	// QueueWaited observes how long a run waited for a browser slot.
-	QueueWaited(wait time.Duration)
-	// FlowsLoaded is given the complete set of flows after every load; the
-	// recorder drops what it keeps of flows and devices not in it.
-	FlowsLoaded(flows []*scenarios.Flow)
-	// ConfigReloaded says whether the last load read every file.
-	ConfigReloaded(ok bool)
+// Exporter hands a completed run's result to one of its users: the
+// Prometheus collector, a report file, a Pushgateway. Export is called for
+// every completed run, whatever its outcome, possibly from several
+// goroutines at once; a run of a flow that a reload removed meanwhile may
+// still arrive. An error is logged and counted in
+// uxprobe_export_errors_total{exporter}; it never stops the other exporters
+// or the run.
+type Exporter interface {
+	Export(ctx context.Context, r *result.Result) error
 }
 
-// The reasons of RunSkipped.
+// exporterName is an exporter's value of the exporter label: its Name if it
+// has one, else its type.
+func exporterName(e Exporter) string {
+	if n, ok := e.(interface{ Name() string }); ok {
+		return n.Name()
+	}
+	return fmt.Sprintf("%T", e)
+}
+
+// The reasons of uxprobe_runs_skipped_total, defined here once.
 const (
 	// SkipOverlap: the flow's previous run was still going.
 	SkipOverlap = "overlap"
@@ -73,8 +77,15 @@ const cancelGrace = 10 * time.Second
 type Options struct {
 	// Runner runs the flows; required.
 	Runner Runner
-	// Recorder hears results and events; nil records nothing.
-	Recorder Recorder
+	// Exporters are given every completed run.
+	Exporters []Exporter
+	// Store keeps the latest results; nil means a new one. Give the agent
+	// the store the Prometheus collector reads.
+	Store *Store
+	// Registerer takes the agent's own metrics (skips, queue wait, flows
+	// loaded, reload result, browser restarts, export errors); nil keeps
+	// them unexported.
+	Registerer prometheus.Registerer
 	// Load reads the flow files for Reload, one FileResult per file.
 	Load func() ([]scenarios.FileResult, error)
 	// MaxConcurrency is the number of runs at the same time, over all flows
@@ -95,12 +106,13 @@ type Options struct {
 // Agent schedules flows and records their results. Create it with New, give
 // it flows with Apply or Reload, and start it with Run.
 type Agent struct {
-	opts  Options
-	log   *slog.Logger
-	rec   Recorder
-	cron  *cron.Cron
-	sem   chan struct{}
-	store *store
+	opts      Options
+	log       *slog.Logger
+	m         *metrics
+	exporters []namedExporter
+	cron      *cron.Cron
+	slots     slots
+	store     *Store
 
 	// schedCtx ends when shutdown starts: runs still waiting for a slot give
 	// up. runCtx ends when the shutdown timeout is spent: runs in progress
@@ -152,22 +164,31 @@ func New(opts Options) (*Agent, error) {
 	if opts.Shard.Count > 0 && (opts.Shard.Index < 0 || opts.Shard.Index >= opts.Shard.Count) {
 		return nil, fmt.Errorf("agent: shard %d/%d: want 0 <= I < N", opts.Shard.Index, opts.Shard.Count)
 	}
+	if opts.Store == nil {
+		opts.Store = NewStore()
+	}
+	reg := opts.Registerer
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	m, err := newMetrics(reg)
+	if err != nil {
+		return nil, fmt.Errorf("agent: registering metrics: %w", err)
+	}
 	a := &Agent{
-		opts:    opts,
-		log:     opts.Logger,
-		rec:     opts.Recorder,
-		sem:     make(chan struct{}, opts.MaxConcurrency),
-		store:   newStore(),
-		entries: map[string]*entry{},
+		opts:      opts,
+		log:       opts.Logger,
+		m:         m,
+		exporters: nameExporters(opts.Exporters, m),
+		slots:     newSlots(opts.MaxConcurrency),
+		store:     opts.Store,
+		entries:   map[string]*entry{},
 		// Schedules are parsed here, not by cron, so the parser option is
 		// not needed; cron's own log would only duplicate ours.
 		cron: cron.New(cron.WithLogger(cron.DiscardLogger)),
 	}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
-	}
-	if a.rec == nil {
-		a.rec = nopRecorder{}
 	}
 	a.schedCtx, a.cancelSched = context.WithCancel(context.Background())
 	a.runCtx, a.cancelRuns = context.WithCancel(context.Background())
@@ -235,7 +256,7 @@ func (a *Agent) Reload() error {
 	defer a.reloadMu.Unlock()
 	files, err := a.opts.Load()
 	if err != nil {
-		a.rec.ConfigReloaded(false)
+		a.m.reloadOK.Set(0)
 		a.log.Error("reloading flows failed; keeping every flow as it was", "err", err)
 		return err
 	}
@@ -289,10 +310,12 @@ func (a *Agent) Apply(files []scenarios.FileResult) error {
 		a.log.Error("invalid flow file; its previous flows keep running", "file", fr.Path, "kept", kept, "err", fr.Err)
 	}
 
+	var removed []string
 	for _, name := range a.names() {
 		if _, ok := want[name]; !ok {
 			a.unschedule(a.entries[name])
 			delete(a.entries, name)
+			removed = append(removed, name)
 			a.log.Info("flow removed", "flow", name)
 		}
 	}
@@ -324,9 +347,19 @@ func (a *Agent) Apply(files []scenarios.FileResult) error {
 		a.entries[name] = e
 	}
 
-	a.store.retain(a.hasDevice)
-	a.rec.FlowsLoaded(a.flows())
-	a.rec.ConfigReloaded(len(errs) == 0)
+	// The one prune of a load: what the store and the metrics keep of a
+	// flow follows the flows now scheduled, and a flow of another shard
+	// keeps nothing but its shard skips.
+	all := a.flows()
+	owned := slices.DeleteFunc(slices.Clone(all), func(f *scenarios.Flow) bool { return !a.opts.Shard.Owns(f.Name) })
+	a.store.sync(owned)
+	a.m.flowsChanged(removed, a.opts.Shard.Owns, a.names())
+	a.m.flowsLoaded.Set(float64(len(all)))
+	if len(errs) == 0 {
+		a.m.reloadOK.Set(1)
+	} else {
+		a.m.reloadOK.Set(0)
+	}
 	a.loaded = true
 	return errors.Join(errs...)
 }
@@ -337,9 +370,15 @@ func (a *Agent) schedule(f *scenarios.Flow, file string) (*entry, error) {
 	if splay < 0 {
 		splay = 0
 	}
-	sched, err := newSplayedSchedule(f.Schedule, f.Name, splay, time.Now())
-	if err != nil {
-		return nil, err
+	// The loader parsed the schedule; only a flow built in code has none.
+	var sched *splayedSchedule
+	if f.Cron != nil {
+		sched = splaySchedule(f.Cron, f.Name, splay, time.Now())
+	} else {
+		var err error
+		if sched, err = newSplayedSchedule(f.Schedule, f.Name, splay, time.Now()); err != nil {
+			return nil, err
+		}
 	}
 	ctx, cancel := context.WithCancel(a.runCtx)
 	e := &entry{flow: f, file: file, ctx: ctx, cancel: cancel}
@@ -388,52 +427,25 @@ func (a *Agent) skipped(e *entry, reason string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.entries[e.flow.Name] == e {
-		a.rec.RunSkipped(e.flow.Name, reason)
+		a.m.skipped.WithLabelValues(e.flow.Name, reason).Inc()
 	}
 }
 
 // runDevice waits for a browser slot, runs the flow on the device and
 // records the result.
 func (a *Agent) runDevice(e *entry, d scenarios.Device) {
-	queued := time.Now()
-	select {
-	case a.sem <- struct{}{}:
-	case <-a.schedCtx.Done():
-		return
-	case <-e.ctx.Done():
+	waited, ok := a.slots.acquire(a.schedCtx.Done(), e.ctx.Done())
+	if !ok {
 		return
 	}
 	if a.schedCtx.Err() != nil || e.ctx.Err() != nil {
-		<-a.sem // the agent is stopping or the flow went away meanwhile
+		a.slots.release() // the agent is stopping or the flow went away meanwhile
 		return
 	}
-	a.rec.QueueWaited(time.Since(queued))
-	res := a.call(e, d)
-	<-a.sem
+	a.m.queueWait.Observe(waited.Seconds())
+	res := runSafely(e.ctx, a.opts.Runner, e.flow, d, a.log)
+	a.slots.release()
 	a.record(e, res)
-}
-
-// call runs the Runner and makes sure there is a result: a Runner that
-// panics or returns nil is our bug, recorded as an error run rather than
-// taking the agent down.
-func (a *Agent) call(e *entry, d scenarios.Device) (res *result.Result) {
-	start := time.Now()
-	defer func() {
-		if p := recover(); p != nil {
-			a.log.Error("runner panicked", "flow", e.flow.Name, "device", d.Name, "panic", p)
-			res = nil
-		}
-		if res == nil {
-			res = &result.Result{
-				Flow: e.flow.Name, Device: d.Name, DeviceClass: string(d.Class),
-				StartedAt: start.UTC(), DurationSeconds: time.Since(start).Seconds(),
-				Steps: []result.Step{}, Pages: []result.Page{}, ConsoleErrors: []string{},
-				FailedRequests: []result.FailedRequest{}, Screenshots: []string{},
-				Error: &result.Error{Kind: scenarios.KindBrowser, Message: "uxprobe's runner gave no result (a bug of uxprobe)"},
-			}
-		}
-	}()
-	return a.opts.Runner.Run(e.ctx, e.flow, d)
 }
 
 // record keeps the result if its flow version is still the current one and
@@ -441,20 +453,27 @@ func (a *Agent) call(e *entry, d scenarios.Device) (res *result.Result) {
 // bring back series that a reload just removed.
 func (a *Agent) record(e *entry, res *result.Result) {
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.entries[e.flow.Name] != e {
+	current := a.entries[e.flow.Name] == e
+	_, onDevice := e.flow.Device(res.Device)
+	kept := current && onDevice && a.store.put(res)
+	a.mu.Unlock()
+	if !kept {
 		a.log.Debug("dropping the result of a replaced or removed flow", "flow", e.flow.Name, "device", res.Device)
 		return
 	}
-	if _, ok := e.flow.Device(res.Device); !ok {
-		return
-	}
-	a.store.put(res)
-	if err := a.rec.Record(context.Background(), res); err != nil {
-		a.log.Error("recording a result", "flow", res.Flow, "device", res.Device, "err", err)
-	}
 	logRun(a.log, res)
+	// Outside mu: an exporter may take its time (a file, a network push)
+	// and must not hold up scheduling or reloads. A flow removed meanwhile
+	// can reach an exporter once more; the collector renders only what the
+	// store still has, so its series do not come back.
+	ctx, cancel := context.WithTimeout(context.Background(), exportTimeout)
+	defer cancel()
+	exportAll(ctx, a.exporters, res, a.log)
 }
+
+// BrowserRestarted counts a Chrome restart; give it to
+// browser.Options.OnRestart.
+func (a *Agent) BrowserRestarted() { a.m.restarts.Inc() }
 
 func logRun(log *slog.Logger, r *result.Result) {
 	attrs := []any{"flow", r.Flow, "device", r.Device, "duration", time.Duration(r.DurationSeconds * float64(time.Second)).Round(time.Millisecond)}
@@ -473,7 +492,7 @@ func logRun(log *slog.Logger, r *result.Result) {
 
 // Results returns the latest result of each flow and device, ordered by
 // flow and device.
-func (a *Agent) Results() []*result.Result { return a.store.results() }
+func (a *Agent) Results() []*result.Result { return a.store.Results() }
 
 // Flows returns the flows the agent has, ordered by name.
 func (a *Agent) Flows() []*scenarios.Flow {
@@ -508,15 +527,6 @@ func (a *Agent) names() []string {
 	return names
 }
 
-func (a *Agent) hasDevice(flow, device string) bool {
-	e := a.entries[flow]
-	if e == nil {
-		return false
-	}
-	_, ok := e.flow.Device(device)
-	return ok
-}
-
 // sameFlow compares flows by content. Positions are left out: a comment
 // added above a flow moves it down the file without changing what it does.
 func sameFlow(a, b *scenarios.Flow) bool {
@@ -532,11 +542,3 @@ func withoutPositions(f *scenarios.Flow) scenarios.Flow {
 	}
 	return c
 }
-
-type nopRecorder struct{}
-
-func (nopRecorder) Record(context.Context, *result.Result) error { return nil }
-func (nopRecorder) RunSkipped(string, string)                    {}
-func (nopRecorder) QueueWaited(time.Duration)                    {}
-func (nopRecorder) FlowsLoaded([]*scenarios.Flow)                {}
-func (nopRecorder) ConfigReloaded(bool)                          {}

@@ -95,7 +95,7 @@ func TestSplayedSchedule(t *testing.T) {
 				t.Fatalf("first run at %s, want right after the offset at %s", first, now.Add(s.offset))
 			}
 			second := s.Next(first)
-			inner, _ := cronParser.Parse(tt.spec)
+			inner, _ := scenarios.ParseSchedule(tt.spec)
 			if want := inner.Next(first.Add(-s.offset)).Add(s.offset); second != want {
 				t.Fatalf("second run at %s, want %s", second, want)
 			}
@@ -160,7 +160,7 @@ func TestShardsPartitionFlows(t *testing.T) {
 func TestRunsHappen(t *testing.T) {
 	runner := newFakeRunner(10 * time.Millisecond)
 	rec := newFakeRecorder()
-	a, _, _ := startAgent(t, Options{Runner: runner, Recorder: rec, Splay: -1, MaxConcurrency: 4},
+	a, _, _ := startAgent(t, rec.wire(Options{Runner: runner, Splay: -1, MaxConcurrency: 4}),
 		fileResult("a.yaml", testFlow(t, "a", "@every 1s", "desktop", "mobile")))
 	// The first run comes right after start, the next a second later.
 	waitFor(t, 5*time.Second, "two recorded runs on each device", func() bool {
@@ -172,8 +172,8 @@ func TestRunsHappen(t *testing.T) {
 		t.Fatalf("Results() = %v, want the latest of a/desktop and a/mobile", results)
 	}
 	got, _, waits := rec.snapshot()
-	if len(got) < 4 || len(waits) < 4 {
-		t.Fatalf("recorded %d results and %d queue waits, want at least 4 each", len(got), len(waits))
+	if len(got) < 4 || waits.count < 4 {
+		t.Fatalf("recorded %d results and %d queue waits, want at least 4 each", len(got), waits.count)
 	}
 }
 
@@ -182,7 +182,7 @@ func TestNoOverlap(t *testing.T) {
 	// skipped and counted, never run alongside.
 	runner := newFakeRunner(2500 * time.Millisecond)
 	rec := newFakeRecorder()
-	startAgent(t, Options{Runner: runner, Recorder: rec, Splay: -1, MaxConcurrency: 4},
+	startAgent(t, rec.wire(Options{Runner: runner, Splay: -1, MaxConcurrency: 4}),
 		fileResult("slow.yaml", testFlow(t, "slow", "@every 1s")))
 	waitFor(t, 8*time.Second, "two overlap skips", func() bool {
 		_, skipped, _ := rec.snapshot()
@@ -204,7 +204,7 @@ func TestConcurrencyLimit(t *testing.T) {
 		name := fmt.Sprintf("f%d", i)
 		files = append(files, fileResult(name+".yaml", testFlow(t, name, "@every 1s")))
 	}
-	startAgent(t, Options{Runner: runner, Recorder: rec, Splay: -1, MaxConcurrency: limit}, files...)
+	startAgent(t, rec.wire(Options{Runner: runner, Splay: -1, MaxConcurrency: limit}), files...)
 	waitFor(t, 5*time.Second, "every flow to run", func() bool {
 		return len(runner.callCount()) == 6
 	})
@@ -212,13 +212,9 @@ func TestConcurrencyLimit(t *testing.T) {
 		t.Fatalf("at most %d runs at the same time, want exactly the limit %d", got, limit)
 	}
 	_, _, waits := rec.snapshot()
-	var longest time.Duration
-	for _, w := range waits {
-		longest = max(longest, w)
-	}
 	// Six runs of 300ms through two slots: someone waited two runs' time.
-	if longest < 500*time.Millisecond {
-		t.Fatalf("longest queue wait %s, want at least 500ms with 6 runs of 300ms in %d slots", longest, limit)
+	if waits.over500ms == 0 {
+		t.Fatalf("no queue wait over 500ms (of %d), want one with 6 runs of 300ms in %d slots", waits.count, limit)
 	}
 }
 
@@ -237,7 +233,7 @@ func TestShutdown(t *testing.T) {
 			runner := newFakeRunner(tt.runTime)
 			runner.started = make(chan string, 1)
 			rec := newFakeRecorder()
-			_, cancel, done := startAgent(t, Options{Runner: runner, Recorder: rec, Splay: -1, ShutdownTimeout: tt.timeout},
+			_, cancel, done := startAgent(t, rec.wire(Options{Runner: runner, Splay: -1, ShutdownTimeout: tt.timeout}),
 				fileResult("a.yaml", testFlow(t, "a", "@every 1h")))
 			select {
 			case <-runner.started:
@@ -300,11 +296,12 @@ func TestReload(t *testing.T) {
 	writeFile(t, pb, flowYAML("b", "@every 1h", "desktop", "http://127.0.0.1:1/b"))
 	load := func() ([]scenarios.FileResult, error) { return scenarios.Load([]string{dir}, scenarios.LoadOptions{}) }
 
-	exp := promexp.New(promexp.Options{})
+	store := NewStore()
+	exp := promexp.NewCollector(store)
 	reg := prom.NewRegistry()
 	reg.MustRegister(exp)
 	runner := newFakeRunner(10 * time.Millisecond)
-	a, _, _ := startAgent(t, Options{Runner: runner, Recorder: exp, Load: load, Splay: -1})
+	a, _, _ := startAgent(t, Options{Runner: runner, Exporters: []Exporter{exp}, Store: store, Registerer: reg, Load: load, Splay: -1})
 	if err := a.Reload(); err != nil {
 		t.Fatal(err)
 	}
@@ -386,10 +383,10 @@ func TestReload(t *testing.T) {
 			t.Fatalf("%s: the unchanged flow b was rescheduled", st.name)
 		}
 		text := scrapeText(t, reg)
-		if want := promexp.MetricConfigReloadSuccess + " " + st.wantReload; !strings.Contains(text, want) {
+		if want := MetricConfigReloadSuccess + " " + st.wantReload; !strings.Contains(text, want) {
 			t.Fatalf("%s: metrics lack %q", st.name, want)
 		}
-		if want := fmt.Sprintf("%s %d", promexp.MetricFlowsLoaded, len(st.wantFlows)); !strings.Contains(text, want) {
+		if want := fmt.Sprintf("%s %d", MetricFlowsLoaded, len(st.wantFlows)); !strings.Contains(text, want) {
 			t.Fatalf("%s: metrics lack %q", st.name, want)
 		}
 		for _, s := range st.absent {
@@ -446,7 +443,7 @@ func TestRemovedFlowRunIsCancelledAndDropped(t *testing.T) {
 	runner := newFakeRunner(time.Hour)
 	runner.started = make(chan string, 1)
 	rec := newFakeRecorder()
-	a, _, _ := startAgent(t, Options{Runner: runner, Recorder: rec, Splay: -1},
+	a, _, _ := startAgent(t, rec.wire(Options{Runner: runner, Splay: -1}),
 		fileResult("a.yaml", testFlow(t, "a", "@every 1h")))
 	select {
 	case <-runner.started:
@@ -471,7 +468,7 @@ func TestTwoShardsRunEachFlowOnce(t *testing.T) {
 	runners := []*fakeRunner{newFakeRunner(0), newFakeRunner(0)}
 	recs := []*fakeRecorder{newFakeRecorder(), newFakeRecorder()}
 	for i := range 2 {
-		startAgent(t, Options{Runner: runners[i], Recorder: recs[i], Splay: 200 * time.Millisecond, Shard: Shard{i, 2}},
+		startAgent(t, recs[i].wire(Options{Runner: runners[i], Splay: 200 * time.Millisecond, Shard: Shard{i, 2}}),
 			fileResult("flows.yaml", flows...))
 	}
 	waitFor(t, 5*time.Second, "every flow to run or be skipped", func() bool {
@@ -516,7 +513,7 @@ func TestSameFlowIgnoresPositions(t *testing.T) {
 
 func TestRunnerPanicIsAnErrorRun(t *testing.T) {
 	rec := newFakeRecorder()
-	startAgent(t, Options{Runner: panicRunner{}, Recorder: rec, Splay: -1},
+	startAgent(t, rec.wire(Options{Runner: panicRunner{}, Splay: -1}),
 		fileResult("a.yaml", testFlow(t, "a", "@every 1h")))
 	waitFor(t, 5*time.Second, "a recorded result", func() bool {
 		r, _, _ := rec.snapshot()
@@ -546,4 +543,18 @@ func TestNewValidates(t *testing.T) {
 		t.Error("Reload without Load gave no error")
 	}
 	_ = context.Background
+}
+
+// TestAgentUsesTheLoadersSchedule: the agent schedules with the schedule the
+// loader parsed, and does not parse the text again.
+func TestAgentUsesTheLoadersSchedule(t *testing.T) {
+	f := testFlow(t, "a", "@every 1h")
+	f.Schedule = "not a schedule, and never parsed again"
+	a, err := New(Options{Runner: newFakeRunner(0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Apply([]scenarios.FileResult{fileResult("a.yaml", f)}); err != nil {
+		t.Fatalf("Apply parsed the schedule text again: %v", err)
+	}
 }

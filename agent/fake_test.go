@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	prom "github.com/prometheus/client_golang/prometheus"
+
 	"github.com/uxprobe/uxprobe/agent/result"
 	"github.com/uxprobe/uxprobe/scenarios"
 )
@@ -89,61 +91,71 @@ func (r *fakeRunner) callCount() map[string]int {
 	return out
 }
 
-// fakeRecorder remembers what the agent told it.
+// fakeRecorder is an exporter that remembers every result it was given, and
+// the registry the agent's own metrics are registered on.
 type fakeRecorder struct {
-	mu       sync.Mutex
-	results  []*result.Result
-	skipped  map[string]int // by "flow/reason"
-	waits    []time.Duration
-	loaded   [][]string
-	reloadOK []bool
+	reg     *prom.Registry
+	mu      sync.Mutex
+	results []*result.Result
 }
 
-func newFakeRecorder() *fakeRecorder { return &fakeRecorder{skipped: map[string]int{}} }
+func newFakeRecorder() *fakeRecorder { return &fakeRecorder{reg: prom.NewRegistry()} }
 
-func (r *fakeRecorder) Record(_ context.Context, res *result.Result) error {
+// wire gives the agent the recorder as its exporter and registry.
+func (r *fakeRecorder) wire(o Options) Options {
+	o.Exporters = append(o.Exporters, r)
+	o.Registerer = r.reg
+	return o
+}
+
+func (r *fakeRecorder) Export(_ context.Context, res *result.Result) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.results = append(r.results, res)
 	return nil
 }
 
-func (r *fakeRecorder) RunSkipped(flow, reason string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.skipped[flow+"/"+reason]++
+// queueWaits is what uxprobe_run_queue_wait_seconds says.
+type queueWaits struct {
+	count uint64
+	// over500ms is how many waits took longer than 500ms.
+	over500ms uint64
 }
 
-func (r *fakeRecorder) QueueWaited(d time.Duration) {
+// snapshot returns the results so far, the skip counters by "flow/reason"
+// and the queue waits, from the agent's metrics.
+func (r *fakeRecorder) snapshot() (results []*result.Result, skipped map[string]int, waits queueWaits) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.waits = append(r.waits, d)
-}
-
-func (r *fakeRecorder) FlowsLoaded(flows []*scenarios.Flow) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var names []string
-	for _, f := range flows {
-		names = append(names, f.Name)
-	}
-	r.loaded = append(r.loaded, names)
-}
-
-func (r *fakeRecorder) ConfigReloaded(ok bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.reloadOK = append(r.reloadOK, ok)
-}
-
-func (r *fakeRecorder) snapshot() (results []*result.Result, skipped map[string]int, waits []time.Duration) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	results = append([]*result.Result(nil), r.results...)
+	r.mu.Unlock()
 	skipped = map[string]int{}
-	for k, v := range r.skipped {
-		skipped[k] = v
+	fams, err := r.reg.Gather()
+	if err != nil {
+		panic(err)
 	}
-	return append([]*result.Result(nil), r.results...), skipped, append([]time.Duration(nil), r.waits...)
+	for _, mf := range fams {
+		switch mf.GetName() {
+		case MetricRunsSkipped:
+			for _, m := range mf.GetMetric() {
+				l := map[string]string{}
+				for _, lp := range m.GetLabel() {
+					l[lp.GetName()] = lp.GetValue()
+				}
+				if v := int(m.GetCounter().GetValue()); v > 0 {
+					skipped[l["flow"]+"/"+l["reason"]] = v
+				}
+			}
+		case MetricRunQueueWait:
+			h := mf.GetMetric()[0].GetHistogram()
+			waits.count = h.GetSampleCount()
+			for _, b := range h.GetBucket() {
+				if b.GetUpperBound() == 0.5 {
+					waits.over500ms = waits.count - b.GetCumulativeCount()
+				}
+			}
+		}
+	}
+	return results, skipped, waits
 }
 
 // flowYAML is a minimal valid flow file.

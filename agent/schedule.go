@@ -9,11 +9,9 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
-)
 
-// cronParser reads schedules the way scenarios.ValidateSchedule checks them:
-// five-field cron or a descriptor such as @every 1m.
-var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+	"github.com/uxprobe/uxprobe/scenarios"
+)
 
 // SplayOffset is the deterministic delay of a flow's runs within
 // [0, splay): FNV-1a 64 of the flow's name modulo splay. A hash rather than a
@@ -45,15 +43,20 @@ type splayedSchedule struct {
 // a whole minute for its first run, and an offset longer than the period
 // would only shift runs by whole periods anyway.
 func newSplayedSchedule(spec, flow string, splay time.Duration, now time.Time) (*splayedSchedule, error) {
-	inner, err := cronParser.Parse(spec)
+	inner, err := scenarios.ParseSchedule(spec)
 	if err != nil {
 		return nil, fmt.Errorf("schedule %q: %w", spec, err)
 	}
+	return splaySchedule(inner, flow, splay, now), nil
+}
+
+// splaySchedule is newSplayedSchedule for a parsed schedule.
+func splaySchedule(inner cron.Schedule, flow string, splay time.Duration, now time.Time) *splayedSchedule {
 	first := inner.Next(now)
 	if period := inner.Next(first).Sub(first); period > 0 && period < splay {
 		splay = period
 	}
-	return &splayedSchedule{inner: inner, offset: SplayOffset(flow, splay)}, nil
+	return &splayedSchedule{inner: inner, offset: SplayOffset(flow, splay)}
 }
 
 // Next implements cron.Schedule.

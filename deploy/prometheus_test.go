@@ -10,6 +10,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	uxagent "github.com/uxprobe/uxprobe/agent"
 	"github.com/uxprobe/uxprobe/exporters/prometheus"
 )
 
@@ -169,7 +170,7 @@ func dashboardQueries(t *testing.T) []string {
 
 func TestMetricNamesExist(t *testing.T) {
 	exported := map[string]bool{}
-	for _, n := range prometheus.MetricNames() {
+	for _, n := range append(prometheus.MetricNames(), uxagent.MetricNames()...) {
 		exported[n] = true
 	}
 	recorded := recordedNames(t)
@@ -213,7 +214,7 @@ func TestMetricNamesExist(t *testing.T) {
 				if base, ok := histogramBase(n); ok && exported[base] {
 					continue
 				}
-				t.Errorf("%s uses %s, which the agent does not export (exporters/prometheus.MetricNames) "+
+				t.Errorf("%s uses %s, which the agent does not export (exporters/prometheus.MetricNames, agent.MetricNames) "+
 					"and no rule records", src.name, n)
 			}
 		})

@@ -3,6 +3,7 @@ package scenarios
 import (
 	"context"
 	"errors"
+	"reflect"
 	"regexp"
 	"time"
 	"unicode/utf8"
@@ -51,6 +52,9 @@ type actionSpec struct {
 	params []param
 	// oneOf lists parameters of which exactly one must be given.
 	oneOf []string
+	// zero is the action's type, as a zero value: Kind finds an action's
+	// name through it, so the name is written only here.
+	zero  Action
 	build func(args) Action
 }
 
@@ -85,36 +89,43 @@ var actionSpecs = []actionSpec{
 	{
 		name: "goto", doc: "Open a URL and wait for its load event.",
 		scalar: "url", params: []param{{name: "url", typ: typeString, required: true}},
+		zero:  Goto{},
 		build: func(a args) Action { return Goto{URL: a.str("url")} },
 	},
 	{
 		name: "click", doc: "Click an element; a navigation it starts is waited for.",
 		scalar: "selector", params: []param{{name: "selector", typ: typeSelector, required: true}},
+		zero:  Click{},
 		build: func(a args) Action { return Click{Selector: a.sel("selector")} },
 	},
 	{
 		name: "hover", doc: "Move the mouse over an element.",
 		scalar: "selector", params: []param{{name: "selector", typ: typeSelector, required: true}},
+		zero:  Hover{},
 		build: func(a args) Action { return Hover{Selector: a.sel("selector")} },
 	},
 	{
 		name: "scroll_to", doc: "Scroll an element into view.",
 		scalar: "selector", params: []param{{name: "selector", typ: typeSelector, required: true}},
+		zero:  ScrollTo{},
 		build: func(a args) Action { return ScrollTo{Selector: a.sel("selector")} },
 	},
 	{
 		name: "fill", doc: "Clear a field, then type a value.",
 		params: []param{{name: "selector", typ: typeSelector, required: true}, {name: "value", typ: typeString, required: true}},
+		zero:   Fill{},
 		build:  func(a args) Action { return Fill{Selector: a.sel("selector"), Value: a.str("value")} },
 	},
 	{
 		name: "select", doc: "Choose an option of a <select> by value or label.",
 		params: []param{{name: "selector", typ: typeSelector, required: true}, {name: "value", typ: typeString, required: true}},
+		zero:   Select{},
 		build:  func(a args) Action { return Select{Selector: a.sel("selector"), Value: a.str("value")} },
 	},
 	{
 		name: "press", doc: "Press a key, on the focused element or on a selector.",
 		scalar: "key", params: []param{{name: "selector", typ: typeSelector}, {name: "key", typ: typeKey, required: true}},
+		zero: Press{},
 		build: func(a args) Action {
 			p := Press{Key: a.str("key")}
 			if s, ok := a["selector"].(Selector); ok {
@@ -126,6 +137,7 @@ var actionSpecs = []actionSpec{
 	{
 		name: "wait_for", doc: "Wait until an element is visible (default), hidden or present.",
 		scalar: "selector", params: []param{{name: "selector", typ: typeSelector, required: true}, {name: "state", typ: typeState}},
+		zero: WaitFor{},
 		build: func(a args) Action {
 			st := WaitState(a.str("state"))
 			if st == "" {
@@ -137,11 +149,13 @@ var actionSpecs = []actionSpec{
 	{
 		name: "sleep", doc: "Pause for a duration.",
 		scalar: "duration", params: []param{{name: "duration", typ: typeDuration, required: true}},
+		zero:  Sleep{},
 		build: func(a args) Action { return Sleep{Duration: a["duration"].(time.Duration)} },
 	},
 	{
 		name: "assert_visible", doc: "Assert that an element is visible, optionally without scrolling.",
 		scalar: "selector", params: []param{{name: "selector", typ: typeSelector, required: true}, {name: "in_viewport", typ: typeBool}},
+		zero: AssertVisible{},
 		build: func(a args) Action {
 			iv, _ := a["in_viewport"].(bool)
 			return AssertVisible{Selector: a.sel("selector"), InViewport: iv}
@@ -151,26 +165,31 @@ var actionSpecs = []actionSpec{
 		name: "assert_text", doc: "Assert the visible text of an element.",
 		params: append([]param{{name: "selector", typ: typeSelector, required: true}}, matchParams...),
 		oneOf:  []string{"contains", "equals", "matches"},
+		zero:   AssertText{},
 		build:  func(a args) Action { return AssertText{Selector: a.sel("selector"), Match: a.match()} },
 	},
 	{
 		name: "assert_url", doc: "Assert the page URL (a plain string means contains).",
 		scalar: "contains", params: matchParams, oneOf: []string{"contains", "equals", "matches"},
+		zero:  AssertURL{},
 		build: func(a args) Action { return AssertURL{Match: a.match()} },
 	},
 	{
 		name: "assert_title", doc: "Assert the page title (a plain string means contains).",
 		scalar: "contains", params: matchParams, oneOf: []string{"contains", "equals", "matches"},
+		zero:  AssertTitle{},
 		build: func(a args) Action { return AssertTitle{Match: a.match()} },
 	},
 	{
 		name: "eval", doc: "Evaluate JavaScript; fails if it throws or is falsy.",
 		scalar: "expression", params: []param{{name: "expression", typ: typeString, required: true}},
+		zero:  Eval{},
 		build: func(a args) Action { return Eval{Expression: a.str("expression")} },
 	},
 	{
 		name: "screenshot", doc: "Save a screenshot under a file-safe name.",
 		scalar: "name", params: []param{{name: "name", typ: typeFileName, required: true}},
+		zero:  Screenshot{},
 		build: func(a args) Action { return Screenshot{Name: a.str("name")} },
 	},
 }
@@ -190,6 +209,18 @@ func FlowKeys() []string { return append([]string(nil), flowKeys...) }
 
 // StepKeys lists the common keys of a step.
 func StepKeys() []string { return append([]string(nil), commonStepKeys...) }
+
+// actionKinds maps each action's type to its name, from actionSpecs.
+var actionKinds = func() map[reflect.Type]string {
+	m := map[reflect.Type]string{}
+	for _, s := range actionSpecs {
+		m[reflect.TypeOf(s.zero)] = s.name
+	}
+	return m
+}()
+
+// kindOf is the Kind of every action: its name in actionSpecs.
+func kindOf(a Action) string { return actionKinds[reflect.TypeOf(a)] }
 
 func lookupAction(name string) (actionSpec, bool) {
 	for _, s := range actionSpecs {
@@ -240,25 +271,25 @@ func eventually(ctx context.Context, check func() (bool, string, error)) (string
 // Goto opens a URL.
 type Goto struct{ URL string }
 
-func (Goto) Kind() string                           { return "goto" }
+func (a Goto) Kind() string                         { return kindOf(a) }
 func (a Goto) Do(ctx context.Context, p Page) error { return p.Navigate(ctx, a.URL) }
 
 // Click clicks an element.
 type Click struct{ Selector Selector }
 
-func (Click) Kind() string                           { return "click" }
+func (a Click) Kind() string                         { return kindOf(a) }
 func (a Click) Do(ctx context.Context, p Page) error { return p.Click(ctx, a.Selector) }
 
 // Hover moves the mouse over an element.
 type Hover struct{ Selector Selector }
 
-func (Hover) Kind() string                           { return "hover" }
+func (a Hover) Kind() string                         { return kindOf(a) }
 func (a Hover) Do(ctx context.Context, p Page) error { return p.Hover(ctx, a.Selector) }
 
 // ScrollTo scrolls an element into view.
 type ScrollTo struct{ Selector Selector }
 
-func (ScrollTo) Kind() string                           { return "scroll_to" }
+func (a ScrollTo) Kind() string                         { return kindOf(a) }
 func (a ScrollTo) Do(ctx context.Context, p Page) error { return p.ScrollTo(ctx, a.Selector) }
 
 // Fill clears a field and types a value.
@@ -267,7 +298,7 @@ type Fill struct {
 	Value    string
 }
 
-func (Fill) Kind() string                           { return "fill" }
+func (a Fill) Kind() string                         { return kindOf(a) }
 func (a Fill) Do(ctx context.Context, p Page) error { return p.Fill(ctx, a.Selector, a.Value) }
 
 // Select chooses an option.
@@ -276,7 +307,7 @@ type Select struct {
 	Value    string
 }
 
-func (Select) Kind() string                           { return "select" }
+func (a Select) Kind() string                         { return kindOf(a) }
 func (a Select) Do(ctx context.Context, p Page) error { return p.Select(ctx, a.Selector, a.Value) }
 
 // Press presses a key.
@@ -285,7 +316,7 @@ type Press struct {
 	Key      string
 }
 
-func (Press) Kind() string                           { return "press" }
+func (a Press) Kind() string                         { return kindOf(a) }
 func (a Press) Do(ctx context.Context, p Page) error { return p.Press(ctx, a.Selector, a.Key) }
 
 // WaitFor waits for an element state.
@@ -294,13 +325,13 @@ type WaitFor struct {
 	State    WaitState
 }
 
-func (WaitFor) Kind() string                           { return "wait_for" }
+func (a WaitFor) Kind() string                         { return kindOf(a) }
 func (a WaitFor) Do(ctx context.Context, p Page) error { return p.WaitFor(ctx, a.Selector, a.State) }
 
 // Sleep pauses.
 type Sleep struct{ Duration time.Duration }
 
-func (Sleep) Kind() string { return "sleep" }
+func (a Sleep) Kind() string { return kindOf(a) }
 func (a Sleep) Do(ctx context.Context, _ Page) error {
 	t := time.NewTimer(a.Duration)
 	defer t.Stop()
@@ -318,7 +349,7 @@ type AssertVisible struct {
 	InViewport bool
 }
 
-func (AssertVisible) Kind() string { return "assert_visible" }
+func (a AssertVisible) Kind() string { return kindOf(a) }
 func (a AssertVisible) Do(ctx context.Context, p Page) error {
 	_, err := eventually(ctx, func() (bool, string, error) {
 		ok, err := p.Visible(ctx, a.Selector, a.InViewport)
@@ -347,7 +378,7 @@ type AssertText struct {
 	Match    TextMatch
 }
 
-func (AssertText) Kind() string { return "assert_text" }
+func (a AssertText) Kind() string { return kindOf(a) }
 func (a AssertText) Do(ctx context.Context, p Page) error {
 	seen, err := eventually(ctx, func() (bool, string, error) {
 		got, err := p.Text(ctx, a.Selector)
@@ -371,7 +402,7 @@ func (a AssertText) Do(ctx context.Context, p Page) error {
 // AssertURL asserts the page URL.
 type AssertURL struct{ Match TextMatch }
 
-func (AssertURL) Kind() string { return "assert_url" }
+func (a AssertURL) Kind() string { return kindOf(a) }
 func (a AssertURL) Do(ctx context.Context, p Page) error {
 	return assertString(ctx, "URL", p.URL, a.Match)
 }
@@ -379,7 +410,7 @@ func (a AssertURL) Do(ctx context.Context, p Page) error {
 // AssertTitle asserts the page title.
 type AssertTitle struct{ Match TextMatch }
 
-func (AssertTitle) Kind() string { return "assert_title" }
+func (a AssertTitle) Kind() string { return kindOf(a) }
 func (a AssertTitle) Do(ctx context.Context, p Page) error {
 	return assertString(ctx, "title", p.Title, a.Match)
 }
@@ -401,7 +432,7 @@ func assertString(ctx context.Context, what string, get func(context.Context) (s
 // Eval evaluates JavaScript that must be truthy.
 type Eval struct{ Expression string }
 
-func (Eval) Kind() string { return "eval" }
+func (a Eval) Kind() string { return kindOf(a) }
 func (a Eval) Do(ctx context.Context, p Page) error {
 	truthy, value, err := p.Eval(ctx, a.Expression)
 	if err != nil {
@@ -416,7 +447,7 @@ func (a Eval) Do(ctx context.Context, p Page) error {
 // Screenshot saves a screenshot.
 type Screenshot struct{ Name string }
 
-func (Screenshot) Kind() string                           { return "screenshot" }
+func (a Screenshot) Kind() string                         { return kindOf(a) }
 func (a Screenshot) Do(ctx context.Context, p Page) error { return p.Screenshot(ctx, a.Name) }
 
 func isTimeout(err error) bool {

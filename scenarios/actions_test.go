@@ -3,6 +3,8 @@ package scenarios
 import (
 	"context"
 	"errors"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -318,5 +320,57 @@ func TestClip(t *testing.T) {
 		if got := Clip(tc.in, tc.max); got != tc.want {
 			t.Errorf("Clip(%q, %d) = %q, want %q", tc.in, tc.max, got, tc.want)
 		}
+	}
+}
+
+// actionSamples is one valid step of each action. Its keys must be the
+// table's actions: a new action needs a sample here, and so a test.
+var actionSamples = map[string]string{
+	"goto":           "goto: https://example.com/",
+	"click":          "click: '#buy'",
+	"hover":          "hover: '#menu'",
+	"scroll_to":      "scroll_to: footer",
+	"fill":           "fill: {selector: '#q', value: lamp}",
+	"select":         "select: {selector: '#ship', value: express}",
+	"press":          "press: Enter",
+	"wait_for":       "wait_for: {selector: '#late', state: hidden}",
+	"sleep":          "sleep: 10ms",
+	"assert_visible": "assert_visible: '#cart'",
+	"assert_text":    "assert_text: {selector: h1, contains: Lamp}",
+	"assert_url":     "assert_url: /cart",
+	"assert_title":   "assert_title: {equals: Cart}",
+	"eval":           "eval: 'true'",
+	"screenshot":     "screenshot: cart",
+}
+
+// TestKindComesFromTheTable: each action's Kind is its name in the table,
+// for the value the loader builds, so the name is written once.
+func TestKindComesFromTheTable(t *testing.T) {
+	if len(actionKinds) != len(actionSpecs) {
+		t.Fatalf("%d action types for %d actions: two actions share a type", len(actionKinds), len(actionSpecs))
+	}
+	var names []string
+	for name := range actionSamples {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	want := slices.Sorted(slices.Values(ActionNames()))
+	if !slices.Equal(names, want) {
+		t.Fatalf("samples for %v, want one per action %v", names, want)
+	}
+	for _, spec := range actionSpecs {
+		t.Run(spec.name, func(t *testing.T) {
+			if spec.zero == nil || spec.zero.Kind() != spec.name {
+				t.Fatalf("zero value %#v has Kind %q", spec.zero, kindOf(spec.zero))
+			}
+			flows, err := Parse("a.yaml", []byte("name: a\nsteps:\n  - "+actionSamples[spec.name]+"\n"), LoadOptions{LookupEnv: fakeEnv(nil)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			a := flows[0].Steps[0].Action
+			if a.Kind() != spec.name || reflect.TypeOf(a) != reflect.TypeOf(spec.zero) {
+				t.Errorf("built %T with Kind %q, want %T with Kind %q", a, a.Kind(), spec.zero, spec.name)
+			}
+		})
 	}
 }

@@ -29,6 +29,13 @@ type Device struct {
 	UserAgent string // empty: the browser's own user agent
 }
 
+// Matches reports whether name names the device, by its name or its class,
+// in any case. It is the one rule of `only:`, `uxprobe check --device` and
+// the loader's check of `only:`.
+func (d Device) Matches(name string) bool {
+	return strings.EqualFold(name, d.Name) || strings.EqualFold(name, string(d.Class))
+}
+
 // Presets chosen for the device aliases. Pixel 5 stands for phones because it
 // runs Chrome, the engine we drive, at a common 393 px width; iPad Mini for
 // tablets because 768 px is the usual tablet breakpoint.

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/robfig/cron/v3"
 )
 
 // Defaults for the optional keys of a flow.
@@ -28,7 +30,11 @@ var DefaultDevices = []string{"desktop", "mobile"}
 type Flow struct {
 	Name        string
 	Description string
-	Schedule    string // a robfig/cron spec that has been parsed once successfully
+	Schedule    string // a robfig/cron spec, as written
+	// Cron is Schedule as the loader parsed it with ParseSchedule; the
+	// agent schedules with it rather than parse the spec again. Set both
+	// with SetSchedule.
+	Cron        cron.Schedule
 	Timeout     time.Duration
 	StepTimeout time.Duration
 	Retries     int
@@ -66,12 +72,18 @@ func (s Step) RunsOn(d Device) bool {
 	if len(s.Only) == 0 {
 		return true
 	}
-	for _, o := range s.Only {
-		if strings.EqualFold(o, string(d.Class)) || strings.EqualFold(o, d.Name) {
-			return true
-		}
+	return slices.ContainsFunc(s.Only, d.Matches)
+}
+
+// SetSchedule replaces the flow's schedule, as `uxprobe demo` does for
+// every example flow.
+func (f *Flow) SetSchedule(spec string) error {
+	c, err := ParseSchedule(spec)
+	if err != nil {
+		return err
 	}
-	return false
+	f.Schedule, f.Cron = spec, c
+	return nil
 }
 
 // Mask replaces every secret value of the flow in s with "***". Everything

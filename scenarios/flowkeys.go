@@ -100,10 +100,8 @@ var flowKeySpecs = []flowKeySpec{
 		stage: stageSettings,
 		decode: func(p *parser, v *yaml.Node, f *Flow) {
 			if s, ok := p.scalar(v, "schedule"); ok {
-				if err := ValidateSchedule(s); err != nil {
+				if err := f.SetSchedule(s); err != nil {
 					p.errorf(v, "schedule %q is not valid: %v; use 5-field cron (\"*/5 * * * *\"), @every 1m, @hourly or @daily", clip(s), err)
-				} else {
-					f.Schedule = s
 				}
 			}
 		},
@@ -273,6 +271,7 @@ func (p *parser) flow(doc *yaml.Node) *Flow {
 	p.budget = nodeBudget
 	f := &Flow{
 		Schedule:    DefaultSchedule,
+		Cron:        defaultCron,
 		Timeout:     DefaultTimeout,
 		StepTimeout: DefaultStepTimeout,
 		Source:      p.pos(doc),

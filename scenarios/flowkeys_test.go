@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestEveryFlowKeyIsDecoded gives each key of the table a value of the wrong
@@ -90,5 +91,34 @@ func TestReadmeFlowKeyTable(t *testing.T) {
 	}
 	if got, want := strings.Join(keys, " "), strings.Join(FlowKeys(), " "); got != want {
 		t.Errorf("README flow keys\n got: %s\nwant: %s", got, want)
+	}
+}
+
+// TestLoaderParsesTheSchedule: the loader keeps the parsed schedule next to
+// its text, so that the agent never parses it again.
+func TestLoaderParsesTheSchedule(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC)
+	tests := []struct {
+		name, schedule string
+		want           time.Time
+	}{
+		{"default", "", t0.Add(5 * time.Minute)},
+		{"every", "schedule: \"@every 2m\"\n", t0.Add(2 * time.Minute)},
+		{"cron", "schedule: \"30 * * * *\"\n", time.Date(2026, 1, 2, 3, 30, 0, 0, time.UTC)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			flows, err := Parse("s.yaml", []byte("name: s\n"+tt.schedule+"steps: [{goto: /}]\n"), LoadOptions{LookupEnv: fakeEnv(nil)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := flows[0]
+			if f.Cron == nil {
+				t.Fatal("no parsed schedule")
+			}
+			if got := f.Cron.Next(t0).UTC(); !got.Equal(tt.want) {
+				t.Errorf("next run after %s is %s, want %s", t0, got, tt.want)
+			}
+		})
 	}
 }

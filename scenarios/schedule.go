@@ -12,6 +12,16 @@ var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month 
 // can never disagree about what a valid schedule is.
 func ParseSchedule(spec string) (cron.Schedule, error) { return cronParser.Parse(spec) }
 
+// defaultCron is DefaultSchedule parsed, shared by every flow that names no
+// schedule: a parsed schedule is never changed by its use.
+var defaultCron = func() cron.Schedule {
+	c, err := ParseSchedule(DefaultSchedule)
+	if err != nil {
+		panic("DefaultSchedule does not parse: " + err.Error())
+	}
+	return c
+}()
+
 // ValidateSchedule checks a schedule the way the agent will parse it.
 func ValidateSchedule(spec string) error {
 	_, err := ParseSchedule(spec)

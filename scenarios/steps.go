@@ -3,6 +3,7 @@ package scenarios
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -92,19 +93,17 @@ func (p *parser) parseSteps(n *yaml.Node, f *Flow) []Step {
 
 func (p *parser) parseOnly(n *yaml.Node, f *Flow) []string {
 	items, _ := p.stringList(n, "only")
+	classes := []Device{{Name: string(ClassDesktop), Class: ClassDesktop}, {Name: string(ClassMobile), Class: ClassMobile}, {Name: string(ClassTablet), Class: ClassTablet}}
 	valid := []string{string(ClassDesktop), string(ClassMobile), string(ClassTablet)}
 	for _, d := range f.Devices {
 		valid = append(valid, d.Name)
 	}
 	var out []string
 	for _, it := range items {
-		match := false
-		for _, v := range valid {
-			if strings.EqualFold(v, it.Value) {
-				match = true
-			}
-		}
-		if !match {
+		// Any class is allowed, not only those of the flow's devices: a
+		// step for tablets stays valid while the flow runs on none.
+		match := func(d Device) bool { return d.Matches(it.Value) }
+		if !slices.ContainsFunc(f.Devices, match) && !slices.ContainsFunc(classes, match) {
 			p.errorf(it, "only: %q is neither a device class (desktop, mobile, tablet) nor a device of this flow%s", clip(it.Value), didYouMean(it.Value, valid))
 			continue
 		}

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 	"github.com/prometheus/exporter-toolkit/web"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/uxprobe/uxprobe/agent"
 	"github.com/uxprobe/uxprobe/agent/demoshop"
@@ -70,9 +71,13 @@ func (f *agentFlags) register(fs *flag.FlagSet, splay time.Duration) {
 	f.log.register(fs)
 }
 
-// startRunner starts Chrome and returns the runner over it and the function
-// that stops Chrome. Tests replace it with a fake runner.
-var startRunner = func(f *agentFlags, onRestart func(), log *slog.Logger) (agent.Runner, func() error, error) {
+// runnerStarter starts what runs the agent's flows, and returns it with the
+// function that stops it; onRestart hears of each browser restart.
+type runnerStarter func(f *agentFlags, onRestart func(), log *slog.Logger) (agent.Runner, func() error, error)
+
+// startChrome starts Chrome and returns the runner over it and the function
+// that stops Chrome.
+func startChrome(f *agentFlags, onRestart func(), log *slog.Logger) (agent.Runner, func() error, error) {
 	b, err := f.browser.start(f.maxConcurrency, onRestart)
 	if err != nil {
 		return nil, nil, err
@@ -163,7 +168,9 @@ func runDemo(ctx context.Context, env *environment, args []string) int {
 			return []scenarios.FileResult{{Path: "examples", Err: err}}, nil
 		}
 		for _, f := range flows {
-			f.Schedule = *schedule
+			if err := f.SetSchedule(*schedule); err != nil {
+				return nil, err // validated above, so not expected
+			}
 		}
 		return []scenarios.FileResult{{Path: "examples", Flows: flows}}, nil
 	}
@@ -224,13 +231,16 @@ func serveAgent(ctx context.Context, env *environment, af *agentFlags, load func
 		return exitUsage
 	}
 
-	exp := promexp.New(promexp.Options{})
+	// One store of the latest results: the agent fills and prunes it, the
+	// collector and /api/v1/results read it.
+	store := agent.NewStore()
+	col := promexp.NewCollector(store)
 	reg := prometheus.NewRegistry()
 	for _, c := range []prometheus.Collector{
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		versioncollector.NewCollector("uxprobe"),
-		exp,
+		col,
 	} {
 		if err := reg.Register(c); err != nil {
 			fmt.Fprintln(env.stderr, "uxprobe: registering metrics:", err)
@@ -244,7 +254,9 @@ func serveAgent(ctx context.Context, env *environment, af *agentFlags, load func
 	lr := &lateRunner{}
 	a, err := agent.New(agent.Options{
 		Runner:          lr,
-		Recorder:        exp,
+		Exporters:       []agent.Exporter{col},
+		Store:           store,
+		Registerer:      reg,
 		Load:            load,
 		MaxConcurrency:  af.maxConcurrency,
 		Splay:           splay,
@@ -260,8 +272,6 @@ func serveAgent(ctx context.Context, env *environment, af *agentFlags, load func
 		log.Warn("starting with the valid flow files only; fix the others and reload (SIGHUP or POST /-/reload)")
 	}
 
-	ctx, stop := context.WithCancel(ctx)
-	defer stop()
 	var browserUp atomic.Bool
 	l, err := net.Listen("tcp", af.listenAddress)
 	if err != nil {
@@ -272,45 +282,56 @@ func serveAgent(ctx context.Context, env *environment, af *agentFlags, load func
 		Handler:           newAgentHandler(a, reg, func() bool { return browserUp.Load() && a.Loaded() }, log),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
-	var serveFailed atomic.Bool
-	var bg sync.WaitGroup
-	bg.Go(func() {
+
+	// The HTTP server, the agent and the SIGHUP loop run in one errgroup:
+	// the first to fail stops the others. The server keeps serving until
+	// the agent has stopped, so that /metrics answers while runs drain.
+	g, gctx := errgroup.WithContext(ctx)
+	agentDone := make(chan struct{})
+	var closeAgentDone sync.Once
+	stopServing := func() { closeAgentDone.Do(func() { close(agentDone) }) }
+	g.Go(func() error {
 		webFlags := &web.FlagConfig{WebListenAddresses: &[]string{af.listenAddress}, WebConfigFile: &af.webConfigFile}
 		if err := web.Serve(l, srv, webFlags, log); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("HTTP server failed; stopping", "err", err)
-			serveFailed.Store(true)
-			stop()
+			return fmt.Errorf("HTTP server: %w", err)
 		}
+		return nil
 	})
-	// shutdownHTTP stops the server and the SIGHUP loop; the exit code is
-	// read only after it, when no goroutine writes it any more.
-	shutdownHTTP := func() {
-		stop()
+	g.Go(func() error {
+		<-agentDone
 		shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(shutCtx)
-		bg.Wait()
-	}
+		return nil
+	})
 	webURL := "http://" + displayAddr(l.Addr())
 	log.Info("serving metrics", "url", webURL+"/metrics", "flows", len(a.Flows()), "shard", shard.String())
 	if banner != nil {
 		banner(webURL)
 	}
 
-	r, closeBrowser, err := startRunner(af, exp.BrowserRestarted, log)
+	startRunner := env.startRunner
+	if startRunner == nil {
+		startRunner = startChrome
+	}
+	r, closeBrowser, err := startRunner(af, a.BrowserRestarted, log)
 	if err != nil {
-		shutdownHTTP()
+		stopServing()
+		_ = g.Wait()
 		fmt.Fprintln(env.stderr, "uxprobe:", err)
 		return exitRuntime
 	}
 	lr.Runner = r
 	browserUp.Store(true)
 
-	bg.Go(func() {
+	g.Go(func() error {
 		for {
 			select {
-			case <-ctx.Done():
-				return
+			case <-gctx.Done():
+				return nil
+			case <-agentDone:
+				return nil
 			case <-env.sighup:
 				log.Info("SIGHUP: reloading flow files")
 				if err := a.Reload(); err != nil {
@@ -319,17 +340,18 @@ func serveAgent(ctx context.Context, env *environment, af *agentFlags, load func
 			}
 		}
 	})
-
-	runErr := a.Run(ctx)
-	if err := closeBrowser(); err != nil {
-		log.Warn("closing Chrome", "err", err)
-	}
-	shutdownHTTP()
-	if runErr != nil {
-		log.Error("stopping the agent", "err", runErr)
-		return exitRuntime
-	}
-	if serveFailed.Load() {
+	g.Go(func() error {
+		defer stopServing()
+		runErr := a.Run(gctx)
+		if err := closeBrowser(); err != nil {
+			log.Warn("closing Chrome", "err", err)
+		}
+		if runErr != nil {
+			log.Error("stopping the agent", "err", runErr)
+		}
+		return runErr
+	})
+	if err := g.Wait(); err != nil {
 		return exitRuntime
 	}
 	log.Info("agent stopped")

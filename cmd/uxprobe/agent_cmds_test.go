@@ -69,15 +69,12 @@ func (r *agentTestRunner) Run(ctx context.Context, f *scenarios.Flow, d scenario
 	return res
 }
 
-// useFakeRunner makes the agent commands run flows with a fake runner
-// instead of Chrome, until the test ends.
-func useFakeRunner(t *testing.T, r agent.Runner) {
-	t.Helper()
-	prev := startRunner
-	startRunner = func(*agentFlags, func(), *slog.Logger) (agent.Runner, func() error, error) {
+// fakeStarter makes an agent command run flows with a fake runner instead
+// of Chrome, through the command's environment.
+func fakeStarter(r agent.Runner) runnerStarter {
+	return func(*agentFlags, func(), *slog.Logger) (agent.Runner, func() error, error) {
 		return r, func() error { return nil }, nil
 	}
-	t.Cleanup(func() { startRunner = prev })
 }
 
 func agentTestFreeAddr(t *testing.T) string {
@@ -112,11 +109,11 @@ type agentProc struct {
 
 // startAgentCmd runs the command until the test ends, and waits until its
 // /-/ready says 200.
-func startAgentCmd(t *testing.T, args ...string) *agentProc {
+func startAgentCmd(t *testing.T, starter runnerStarter, args ...string) *agentProc {
 	t.Helper()
 	addr := agentTestFreeAddr(t)
 	p := &agentProc{url: "http://" + addr, stdout: &agentTestBuffer{}, stderr: &agentTestBuffer{}, hup: make(chan os.Signal, 1), code: make(chan int, 1)}
-	env := &environment{stdout: p.stdout, stderr: p.stderr, lookupEnv: func(string) (string, bool) { return "", false }, sighup: p.hup}
+	env := &environment{stdout: p.stdout, stderr: p.stderr, lookupEnv: func(string) (string, bool) { return "", false }, sighup: p.hup, startRunner: starter}
 	ctx, cancel := context.WithCancel(context.Background())
 	p.cancel = cancel
 	args = append([]string{args[0], "--web.listen-address=" + addr, "--log.level=debug"}, args[1:]...)
@@ -176,10 +173,10 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 }
 
 func TestRunEndpoints(t *testing.T) {
-	useFakeRunner(t, &agentTestRunner{delay: 10 * time.Millisecond, started: make(chan string, 10)})
+	starter := fakeStarter(&agentTestRunner{delay: 10 * time.Millisecond, started: make(chan string, 10)})
 	dir := t.TempDir()
 	agentTestWrite(t, filepath.Join(dir, "a.yaml"), agentTestFlow("a", "@every 1h", "http://127.0.0.1:1/"))
-	p := startAgentCmd(t, "run", "--schedule.splay=0", dir)
+	p := startAgentCmd(t, starter, "run", "--schedule.splay=0", dir)
 
 	waitUntil(t, "the first result", func() bool {
 		_, body := p.get(t, http.MethodGet, "/api/v1/results")
@@ -254,11 +251,11 @@ func TestRunEndpoints(t *testing.T) {
 }
 
 func TestRunInvalidFileAtStart(t *testing.T) {
-	useFakeRunner(t, &agentTestRunner{delay: time.Millisecond, started: make(chan string, 10)})
+	starter := fakeStarter(&agentTestRunner{delay: time.Millisecond, started: make(chan string, 10)})
 	dir := t.TempDir()
 	agentTestWrite(t, filepath.Join(dir, "good.yaml"), agentTestFlow("good", "@every 1h", "http://127.0.0.1:1/"))
 	agentTestWrite(t, filepath.Join(dir, "bad.yaml"), "name: bad\nschedule: whenever\n")
-	p := startAgentCmd(t, "run", dir)
+	p := startAgentCmd(t, starter, "run", dir)
 	_, metrics := p.get(t, http.MethodGet, "/metrics")
 	for _, w := range []string{"uxprobe_config_last_reload_successful 0", "uxprobe_flows_loaded 1"} {
 		if !strings.Contains(metrics, w) {
@@ -271,8 +268,8 @@ func TestRunInvalidFileAtStart(t *testing.T) {
 }
 
 func TestRunZeroFlows(t *testing.T) {
-	useFakeRunner(t, &agentTestRunner{delay: time.Millisecond})
-	p := startAgentCmd(t, "run", t.TempDir())
+	starter := fakeStarter(&agentTestRunner{delay: time.Millisecond})
+	p := startAgentCmd(t, starter, "run", t.TempDir())
 	if code, body := p.get(t, http.MethodGet, "/api/v1/results"); code != 200 || strings.TrimSpace(body) != "[]" {
 		t.Fatalf("results with no flows: HTTP %d %q, want 200 []", code, body)
 	}
@@ -280,11 +277,11 @@ func TestRunZeroFlows(t *testing.T) {
 
 func TestRunSIGTERMCancelsRunsAfterTimeout(t *testing.T) {
 	fr := &agentTestRunner{delay: time.Hour, started: make(chan string, 1)}
-	useFakeRunner(t, fr)
+	starter := fakeStarter(fr)
 	dir := t.TempDir()
 	agentTestWrite(t, filepath.Join(dir, "a.yaml"), agentTestFlow("a", "@every 1h", "http://127.0.0.1:1/"))
 	const timeout = 500 * time.Millisecond
-	p := startAgentCmd(t, "run", "--schedule.splay=0", "--shutdown.timeout="+timeout.String(), dir)
+	p := startAgentCmd(t, starter, "run", "--schedule.splay=0", "--shutdown.timeout="+timeout.String(), dir)
 	select {
 	case <-fr.started:
 	case <-time.After(10 * time.Second):
@@ -317,10 +314,10 @@ func TestRunTwoShards(t *testing.T) {
 		agentTestWrite(t, filepath.Join(dir, name+".yaml"), agentTestFlow(name, "@every 1h", "http://127.0.0.1:1/"))
 	}
 	fr := &agentTestRunner{delay: time.Millisecond}
-	useFakeRunner(t, fr)
+	starter := fakeStarter(fr)
 	var procs []*agentProc
 	for i := range 2 {
-		procs = append(procs, startAgentCmd(t, "run", "--schedule.splay=100ms", fmt.Sprintf("--shard=%d/2", i), dir))
+		procs = append(procs, startAgentCmd(t, starter, "run", "--schedule.splay=100ms", fmt.Sprintf("--shard=%d/2", i), dir))
 	}
 	runs := map[string]int{}
 	waitUntil(t, "every flow to run on one of the agents", func() bool {
@@ -345,7 +342,7 @@ func TestRunTwoShards(t *testing.T) {
 }
 
 func TestRunBasicAuth(t *testing.T) {
-	useFakeRunner(t, &agentTestRunner{delay: time.Millisecond})
+	starter := fakeStarter(&agentTestRunner{delay: time.Millisecond})
 	hash, err := bcrypt.GenerateFromPassword([]byte("s3cret"), bcrypt.MinCost)
 	if err != nil {
 		t.Fatal(err)
@@ -353,7 +350,7 @@ func TestRunBasicAuth(t *testing.T) {
 	cfg := filepath.Join(t.TempDir(), "web.yml")
 	agentTestWrite(t, cfg, "basic_auth_users:\n  alice: "+string(hash)+"\n")
 	addr := agentTestFreeAddr(t)
-	env := &environment{stdout: io.Discard, stderr: &agentTestBuffer{}, lookupEnv: func(string) (string, bool) { return "", false }}
+	env := &environment{stdout: io.Discard, stderr: &agentTestBuffer{}, lookupEnv: func(string) (string, bool) { return "", false }, startRunner: starter}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	flows := t.TempDir()
@@ -396,7 +393,7 @@ func TestRunBasicAuth(t *testing.T) {
 }
 
 func TestAgentFlagErrors(t *testing.T) {
-	useFakeRunner(t, &agentTestRunner{delay: time.Millisecond})
+	starter := fakeStarter(&agentTestRunner{delay: time.Millisecond})
 	dir := t.TempDir()
 	badWeb := filepath.Join(dir, "web.yml")
 	agentTestWrite(t, badWeb, "basic_auth_users: [nope]\n")
@@ -420,7 +417,7 @@ func TestAgentFlagErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var stderr agentTestBuffer
-			env := &environment{stdout: io.Discard, stderr: &stderr, lookupEnv: func(string) (string, bool) { return "", false }}
+			env := &environment{stdout: io.Discard, stderr: &stderr, lookupEnv: func(string) (string, bool) { return "", false }, startRunner: starter}
 			if code := run(context.Background(), env, tt.args); code != exitUsage {
 				t.Fatalf("exit code %d, want %d\n%s", code, exitUsage, stderr.String())
 			}
@@ -451,8 +448,8 @@ func TestAgentHelp(t *testing.T) {
 
 func TestDemo(t *testing.T) {
 	fr := &agentTestRunner{delay: time.Millisecond, started: make(chan string, 20)}
-	useFakeRunner(t, fr)
-	p := startAgentCmd(t, "demo", "--demo.listen-address=127.0.0.1:0", "--demo.schedule=@every 1h", "--schedule.splay=0", "--demo.faults=checkout")
+	starter := fakeStarter(fr)
+	p := startAgentCmd(t, starter, "demo", "--demo.listen-address=127.0.0.1:0", "--demo.schedule=@every 1h", "--schedule.splay=0", "--demo.faults=checkout")
 	out := p.stdout.String()
 	for _, w := range []string{"/admin/faults", p.url + "/metrics", p.url + "/api/v1/results", "curl -d faults=checkout"} {
 		if !strings.Contains(out, w) {
@@ -487,14 +484,12 @@ func TestDemo(t *testing.T) {
 
 func TestReadyWaitsForChrome(t *testing.T) {
 	release := make(chan struct{})
-	prev := startRunner
-	startRunner = func(*agentFlags, func(), *slog.Logger) (agent.Runner, func() error, error) {
+	starter := func(*agentFlags, func(), *slog.Logger) (agent.Runner, func() error, error) {
 		<-release // Chrome takes its time to start
 		return &agentTestRunner{delay: time.Millisecond}, func() error { return nil }, nil
 	}
-	t.Cleanup(func() { startRunner = prev })
 	addr := agentTestFreeAddr(t)
-	env := &environment{stdout: io.Discard, stderr: &agentTestBuffer{}, lookupEnv: func(string) (string, bool) { return "", false }}
+	env := &environment{stdout: io.Discard, stderr: &agentTestBuffer{}, lookupEnv: func(string) (string, bool) { return "", false }, startRunner: starter}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	flows := t.TempDir()

@@ -2,9 +2,9 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -14,10 +14,12 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/uxprobe/uxprobe/agent"
 	"github.com/uxprobe/uxprobe/agent/result"
 	"github.com/uxprobe/uxprobe/agent/runner"
+	jsonexp "github.com/uxprobe/uxprobe/exporters/json"
 	"github.com/uxprobe/uxprobe/exporters/junit"
-	"github.com/uxprobe/uxprobe/scenarios"
+	promexp "github.com/uxprobe/uxprobe/exporters/prometheus"
 )
 
 type checkFlags struct {
@@ -72,7 +74,7 @@ func runCheck(ctx context.Context, env *environment, args []string) int {
 		fmt.Fprintln(env.stderr, "uxprobe check: fix the flow files above; nothing was run")
 		return exitUsage
 	}
-	jobs, err := selectJobs(flows, cf.flows, cf.devices)
+	jobs, err := agent.SelectJobs(flows, cf.flows, cf.devices)
 	if err != nil {
 		fmt.Fprintln(env.stderr, "uxprobe check:", err)
 		return exitUsage
@@ -95,7 +97,14 @@ func runCheck(ctx context.Context, env *environment, args []string) int {
 	}()
 	prog := newProgress(env.stdout, len(jobs))
 	r := &runner.Runner{Browser: b, ArtifactsDir: cf.artifacts, Progress: prog.step, VitalsSettle: cf.vitals.runnerSettle()}
-	results := runJobs(ctx, r, jobs, cf.parallel, prog.done)
+	// The reports are agent exporters, as in `uxprobe run`; their errors
+	// are printed after the table.
+	results, exportErr := agent.RunOnce(ctx, r, jobs, agent.OnceOptions{
+		Parallel:  cf.parallel,
+		Exporters: cf.exporters(),
+		Done:      prog.done,
+		Logger:    slog.New(slog.DiscardHandler),
+	})
 	prog.finish()
 
 	printTable(env.stdout, results)
@@ -105,112 +114,27 @@ func runCheck(ctx context.Context, env *environment, args []string) int {
 			code = exitFailed
 		}
 	}
-	if err := writeReports(cf, results); err != nil {
-		fmt.Fprintln(env.stderr, "uxprobe check:", err)
+	if exportErr != nil {
+		fmt.Fprintln(env.stderr, "uxprobe check:", exportErr)
 		return exitRuntime
-	}
-	if cf.pushURL != "" {
-		if err := pushResults(ctx, cf.pushURL, cf.pushJob, results); err != nil {
-			fmt.Fprintln(env.stderr, "uxprobe check: pushing metrics:", err)
-			return exitRuntime
-		}
 	}
 	return code
 }
 
-type job struct {
-	flow   *scenarios.Flow
-	device scenarios.Device
-}
-
-// selectJobs expands flows × devices, keeping those the filters name. A
-// filter that matches nothing is a usage error: a typo must not turn a CI
-// check into a silent pass.
-func selectJobs(flows []*scenarios.Flow, flowNames, deviceNames []string) ([]job, error) {
-	var jobs []job
-	usedFlow := map[string]bool{}
-	usedDevice := map[string]bool{}
-	for _, f := range flows {
-		if len(flowNames) > 0 && !slices.Contains(flowNames, f.Name) {
-			continue
-		}
-		usedFlow[f.Name] = true
-		for _, d := range f.Devices {
-			if len(deviceNames) > 0 {
-				match := ""
-				for _, n := range deviceNames {
-					if strings.EqualFold(n, d.Name) || strings.EqualFold(n, string(d.Class)) {
-						match = n
-					}
-				}
-				if match == "" {
-					continue
-				}
-				usedDevice[match] = true
-			}
-			jobs = append(jobs, job{f, d})
-		}
-	}
-	for _, n := range flowNames {
-		if !usedFlow[n] {
-			return nil, fmt.Errorf("--flow %q matches no loaded flow", n)
-		}
-	}
-	for _, n := range deviceNames {
-		if !usedDevice[n] {
-			return nil, fmt.Errorf("--device %q matches no device of the selected flows", n)
-		}
-	}
-	if len(jobs) == 0 {
-		return nil, fmt.Errorf("no flows to run")
-	}
-	return jobs, nil
-}
-
-// runJobs runs the jobs with at most parallel at once and returns the
-// results in the jobs' order, so reports are stable.
-func runJobs(ctx context.Context, r *runner.Runner, jobs []job, parallel int, done func(*result.Result)) []*result.Result {
-	results := make([]*result.Result, len(jobs))
-	sem := make(chan struct{}, parallel)
-	var wg sync.WaitGroup
-	for i, j := range jobs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			results[i] = r.Run(ctx, j.flow, j.device)
-			done(results[i])
-		}()
-	}
-	wg.Wait()
-	return results
-}
-
-func writeReports(cf checkFlags, results []*result.Result) error {
+// exporters are the reports the flags ask for, in the order they are
+// written.
+func (cf *checkFlags) exporters() []agent.Exporter {
+	var exps []agent.Exporter
 	if cf.jsonFile != "" {
-		data, err := json.MarshalIndent(results, "", "  ")
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(cf.jsonFile, append(data, '\n'), 0o644); err != nil {
-			return fmt.Errorf("writing --json: %w", err)
-		}
+		exps = append(exps, jsonexp.New(cf.jsonFile))
 	}
 	if cf.junitFile != "" {
-		f, err := os.Create(cf.junitFile)
-		if err != nil {
-			return fmt.Errorf("writing --junit: %w", err)
-		}
-		if err := junit.Write(f, results); err != nil {
-			f.Close()
-			return fmt.Errorf("writing --junit: %w", err)
-		}
-		if err := f.Close(); err != nil {
-			return fmt.Errorf("writing --junit: %w", err)
-		}
+		exps = append(exps, junit.NewFileWriter(cf.junitFile))
 	}
-	return nil
+	if cf.pushURL != "" {
+		exps = append(exps, promexp.NewPusher(cf.pushURL, cf.pushJob))
+	}
+	return exps
 }
 
 // printTable ends a check with one line per flow and device.

@@ -40,6 +40,9 @@ type environment struct {
 	lookupEnv      func(string) (string, bool)
 	// sighup delivers reload requests to `run` and `demo`.
 	sighup <-chan os.Signal
+	// startRunner starts what runs the flows of `run` and `demo`; nil
+	// means Chrome (startChrome). Tests give a fake runner here.
+	startRunner runnerStarter
 }
 
 var commands = map[string]command{

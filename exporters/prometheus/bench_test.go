@@ -1,7 +1,6 @@
 package prometheus
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -17,7 +16,6 @@ import (
 // BenchmarkScrape measures one scrape of /metrics over HTTP with 100 flows
 // on 3 devices, each with a full result of steps and pages.
 func BenchmarkScrape(b *testing.B) {
-	e := New(Options{})
 	var flows []*scenarios.Flow
 	var devices []scenarios.Device
 	for _, n := range []string{"desktop", "mobile", "tablet"} {
@@ -27,12 +25,13 @@ func BenchmarkScrape(b *testing.B) {
 	for i := range 100 {
 		flows = append(flows, &scenarios.Flow{Name: fmt.Sprintf("flow-%03d", i), Schedule: "@every 1m", Devices: devices})
 	}
-	e.FlowsLoaded(flows)
+	src := newTestSource(flows)
+	e := NewCollector(src)
 	for _, f := range flows {
 		for _, d := range devices {
 			r := checkoutDesktopOK()
 			r.Flow, r.Device = f.Name, d.Name
-			_ = e.Record(context.Background(), r)
+			record(b, src, e, r)
 		}
 	}
 	reg := prom.NewRegistry()

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -88,25 +89,78 @@ func testFlows() []*scenarios.Flow {
 	}
 }
 
-// fixture is an exporter that has seen the golden set of results.
-func fixture(t testing.TB) *Exporter {
+// testSource stands in for the agent's store: the latest results of the
+// devices of the flows it was given, by the same rule (result.Latest.Add).
+type testSource struct {
+	mu sync.Mutex
+	m  map[deviceKey]*result.Latest
+}
+
+func newTestSource(flows []*scenarios.Flow) *testSource {
+	s := &testSource{m: map[deviceKey]*result.Latest{}}
+	s.sync(flows)
+	return s
+}
+
+// sync keeps exactly the devices of flows, as the agent's store does on
+// every load.
+func (s *testSource) sync(flows []*scenarios.Flow) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	want := map[deviceKey]bool{}
+	for _, f := range flows {
+		for _, d := range f.Devices {
+			k := deviceKey{f.Name, d.Name}
+			want[k] = true
+			if s.m[k] == nil {
+				s.m[k] = &result.Latest{Flow: f.Name, Device: d.Name}
+			}
+		}
+	}
+	for k := range s.m {
+		if !want[k] {
+			delete(s.m, k)
+		}
+	}
+}
+
+func (s *testSource) Latest() []result.Latest {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []result.Latest
+	for _, l := range s.m {
+		out = append(out, *l)
+	}
+	return out
+}
+
+// record does what the agent does with a completed run: it keeps it in the
+// store and exports it.
+func record(t testing.TB, s *testSource, c *Collector, r *result.Result) {
 	t.Helper()
-	e := New(Options{})
-	e.FlowsLoaded(testFlows())
-	e.ConfigReloaded(true)
+	s.mu.Lock()
+	if l := s.m[deviceKey{r.Flow, r.Device}]; l != nil {
+		l.Add(r)
+	}
+	s.mu.Unlock()
+	if err := c.Export(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// fixture is a collector that has seen the golden set of results.
+func fixture(t testing.TB) (*Collector, *testSource) {
+	t.Helper()
+	src := newTestSource(testFlows())
+	c := NewCollector(src)
 	for _, r := range []*result.Result{
 		checkoutDesktopOK(), checkoutMobileFailed(),
 		searchDesktop(true, "", t0),
 		searchDesktop(false, scenarios.KindBrowser, t0.Add(time.Minute)),
 	} {
-		if err := e.Record(context.Background(), r); err != nil {
-			t.Fatal(err)
-		}
+		record(t, src, c, r)
 	}
-	e.RunSkipped("search", "overlap")
-	e.QueueWaited(300 * time.Millisecond)
-	e.BrowserRestarted()
-	return e
+	return c, src
 }
 
 // scrape serves the registry over HTTP, as Prometheus would see it, and
@@ -137,7 +191,7 @@ func scrape(t testing.TB, reg *prom.Registry) (string, map[string]*dto.MetricFam
 	return buf.String(), fams
 }
 
-func register(t testing.TB, e *Exporter) *prom.Registry {
+func register(t testing.TB, e *Collector) *prom.Registry {
 	t.Helper()
 	reg := prom.NewRegistry()
 	if err := reg.Register(e); err != nil {
@@ -175,7 +229,8 @@ next:
 }
 
 func TestMetricsValues(t *testing.T) {
-	_, fams := scrape(t, register(t, fixture(t)))
+	c, _ := fixture(t)
+	_, fams := scrape(t, register(t, c))
 	type L = map[string]string
 	tests := []struct {
 		name   string
@@ -211,12 +266,6 @@ func TestMetricsValues(t *testing.T) {
 		{"fcp", MetricPageFCP, L{"flow": "checkout", "device": "desktop", "step": "open product"}, 0.3, false},
 		{"console errors of a successful run", MetricConsoleErrors, L{"flow": "checkout", "device": "desktop"}, 1, false},
 		{"failed requests", MetricFailedRequests, L{"flow": "checkout", "device": "desktop"}, 1, false},
-		{"skipped overlap", MetricRunsSkipped, L{"flow": "search", "reason": "overlap"}, 1, false},
-		{"overlap starts at 0", MetricRunsSkipped, L{"flow": "checkout", "reason": "overlap"}, 0, false},
-		{"queue wait", MetricRunQueueWait, L{}, 1, false},
-		{"restarts", MetricBrowserRestarts, L{}, 1, false},
-		{"flows loaded", MetricFlowsLoaded, L{}, 2, false},
-		{"reload ok", MetricConfigReloadSuccess, L{}, 1, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -248,10 +297,11 @@ func TestErrorRunDoesNotChangeSuccess(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := New(Options{})
+			src := newTestSource(testFlows())
+			e := NewCollector(src)
 			before := searchDesktop(tt.last, scenarios.KindAssertion, t0)
-			_ = e.Record(context.Background(), before)
-			_ = e.Record(context.Background(), searchDesktop(false, tt.kind, t0.Add(time.Minute)))
+			record(t, src, e, before)
+			record(t, src, e, searchDesktop(false, tt.kind, t0.Add(time.Minute)))
 			_, fams := scrape(t, register(t, e))
 			l := map[string]string{"flow": "search", "device": "desktop"}
 			want := 0.0
@@ -272,11 +322,11 @@ func TestErrorRunDoesNotChangeSuccess(t *testing.T) {
 }
 
 func TestRemovedFlowLosesItsSeries(t *testing.T) {
-	e := fixture(t)
+	e, src := fixture(t)
 	flows := testFlows()
 	// search goes away, checkout loses its mobile device.
 	flows[0].Devices = flows[0].Devices[:1]
-	e.FlowsLoaded(flows[:1])
+	src.sync(flows[:1])
 	text, _ := scrape(t, register(t, e))
 	for _, gone := range []string{`flow="search"`, `device="mobile"`} {
 		if strings.Contains(text, gone) {
@@ -289,10 +339,13 @@ func TestRemovedFlowLosesItsSeries(t *testing.T) {
 }
 
 func TestInvalidLabelValueDoesNotPanic(t *testing.T) {
-	e := New(Options{})
 	r := searchDesktop(true, "", t0)
 	r.Flow = "bad\xff"
-	_ = e.Record(context.Background(), r)
+	flows := testFlows()
+	flows[1].Name = r.Flow
+	src := newTestSource(flows)
+	e := NewCollector(src)
+	record(t, src, e, r)
 	reg := register(t, e)
 	if _, err := reg.Gather(); err == nil {
 		t.Fatal("gathering a label value of invalid UTF-8 gave no error")
@@ -318,7 +371,8 @@ func exposition(t testing.TB, reg *prom.Registry) string {
 }
 
 func TestGolden(t *testing.T) {
-	got := exposition(t, register(t, fixture(t)))
+	c, _ := fixture(t)
+	got := exposition(t, register(t, c))
 	path := filepath.Join("testdata", "metrics.prom")
 	if *update {
 		if err := os.MkdirAll("testdata", 0o755); err != nil {
@@ -344,8 +398,8 @@ func TestPromtoolCheckMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal("promtool not found: install it (Debian: apt-get install -y prometheus; `make test` does) to lint the metrics")
 	}
-	reg := register(t, fixture(t))
-	text, _ := scrape(t, reg)
+	c, _ := fixture(t)
+	text, _ := scrape(t, register(t, c))
 	cmd := exec.Command(promtool, "check", "metrics")
 	cmd.Stdin = strings.NewReader(text)
 	out, err := cmd.CombinedOutput()

@@ -4,40 +4,37 @@ package prometheus
 // deploy/ are written against; a test there checks every name they use is one
 // of these, so a rename here cannot silently break an alert.
 const (
-	MetricFlowSuccess         = "uxprobe_flow_success"
-	MetricFlowDuration        = "uxprobe_flow_duration_seconds"
-	MetricFlowRuns            = "uxprobe_flow_runs_total"
-	MetricFlowFailures        = "uxprobe_flow_failures_total"
-	MetricFlowLastRun         = "uxprobe_flow_last_run_timestamp_seconds"
-	MetricStepDuration        = "uxprobe_step_duration_seconds"
-	MetricPageTTFB            = "uxprobe_page_ttfb_seconds"
-	MetricPageFCP             = "uxprobe_page_fcp_seconds"
-	MetricPageLCP             = "uxprobe_page_lcp_seconds"
-	MetricPageLoad            = "uxprobe_page_load_seconds"
-	MetricPageCLS             = "uxprobe_page_cls"
-	MetricPageINP             = "uxprobe_page_inp_seconds"
-	MetricPageTBT             = "uxprobe_page_tbt_seconds"
-	MetricStepInteraction     = "uxprobe_step_interaction_seconds"
-	MetricConsoleErrors       = "uxprobe_console_errors_total"
-	MetricFailedRequests      = "uxprobe_failed_requests_total"
-	MetricRunsSkipped         = "uxprobe_runs_skipped_total"
-	MetricRunQueueWait        = "uxprobe_run_queue_wait_seconds"
-	MetricBrowserRestarts     = "uxprobe_browser_restarts_total"
-	MetricFlowsLoaded         = "uxprobe_flows_loaded"
-	MetricConfigReloadSuccess = "uxprobe_config_last_reload_successful"
-	MetricBuildInfo           = "uxprobe_build_info"
+	MetricFlowSuccess     = "uxprobe_flow_success"
+	MetricFlowDuration    = "uxprobe_flow_duration_seconds"
+	MetricFlowRuns        = "uxprobe_flow_runs_total"
+	MetricFlowFailures    = "uxprobe_flow_failures_total"
+	MetricFlowLastRun     = "uxprobe_flow_last_run_timestamp_seconds"
+	MetricStepDuration    = "uxprobe_step_duration_seconds"
+	MetricPageTTFB        = "uxprobe_page_ttfb_seconds"
+	MetricPageFCP         = "uxprobe_page_fcp_seconds"
+	MetricPageLCP         = "uxprobe_page_lcp_seconds"
+	MetricPageLoad        = "uxprobe_page_load_seconds"
+	MetricPageCLS         = "uxprobe_page_cls"
+	MetricPageINP         = "uxprobe_page_inp_seconds"
+	MetricPageTBT         = "uxprobe_page_tbt_seconds"
+	MetricStepInteraction = "uxprobe_step_interaction_seconds"
+	MetricConsoleErrors   = "uxprobe_console_errors_total"
+	MetricFailedRequests  = "uxprobe_failed_requests_total"
 )
 
-// MetricNames lists every metric family the agent exports, for checks of
-// rules and dashboards against what really exists.
+// MetricBuildInfo is the build info of the agent. It comes from
+// client_golang's version collector, registered by the command, and is
+// named here so that checks of rules and dashboards know it.
+const MetricBuildInfo = "uxprobe_build_info"
+
+// MetricNames lists every metric family of the flows' results, and the build
+// info, for checks of rules and dashboards against what really exists; the
+// agent's health metrics are agent.MetricNames.
 func MetricNames() []string {
 	return []string{
 		MetricFlowSuccess, MetricFlowDuration, MetricFlowRuns, MetricFlowFailures,
 		MetricFlowLastRun, MetricStepDuration, MetricPageTTFB, MetricPageFCP,
 		MetricPageLCP, MetricPageLoad, MetricPageCLS, MetricPageINP, MetricPageTBT,
-		MetricStepInteraction, MetricConsoleErrors,
-		MetricFailedRequests, MetricRunsSkipped, MetricRunQueueWait,
-		MetricBrowserRestarts, MetricFlowsLoaded, MetricConfigReloadSuccess,
-		MetricBuildInfo,
+		MetricStepInteraction, MetricConsoleErrors, MetricFailedRequests, MetricBuildInfo,
 	}
 }

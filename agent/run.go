@@ -1,0 +1,116 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/uxprobe/uxprobe/agent/result"
+	"github.com/uxprobe/uxprobe/scenarios"
+)
+
+// exportTimeout bounds one export, so that a Pushgateway that does not
+// answer cannot hold a run's slot, or the end of a check, for ever.
+const exportTimeout = 30 * time.Second
+
+// slots is the concurrency limit of runs, shared by the scheduler and
+// RunOnce: each run holds one slot, so that at most cap(slots) tabs work at
+// once however many flows are due.
+type slots chan struct{}
+
+func newSlots(n int) slots { return make(slots, n) }
+
+// acquire waits for a free slot until stop or cancel is closed (a nil
+// channel never is). It reports how long it waited, and false when it gave
+// up without a slot.
+func (s slots) acquire(stop, cancel <-chan struct{}) (time.Duration, bool) {
+	start := time.Now()
+	select {
+	case s <- struct{}{}:
+		return time.Since(start), true
+	case <-stop:
+	case <-cancel:
+	}
+	return time.Since(start), false
+}
+
+func (s slots) release() { <-s }
+
+// runSafely runs the Runner and makes sure there is a result: a Runner that
+// panics or returns nil is our bug, recorded as an error run rather than
+// taking the agent down.
+func runSafely(ctx context.Context, r Runner, f *scenarios.Flow, d scenarios.Device, log *slog.Logger) (res *result.Result) {
+	start := time.Now()
+	defer func() {
+		if p := recover(); p != nil {
+			log.Error("runner panicked", "flow", f.Name, "device", d.Name, "panic", p)
+			res = nil
+		}
+		if res == nil {
+			res = &result.Result{
+				Flow: f.Name, Device: d.Name, DeviceClass: string(d.Class),
+				StartedAt: start.UTC(), DurationSeconds: time.Since(start).Seconds(),
+				Steps: []result.Step{}, Pages: []result.Page{}, ConsoleErrors: []string{},
+				FailedRequests: []result.FailedRequest{}, Screenshots: []string{},
+				Error: &result.Error{Kind: scenarios.KindBrowser, Message: "uxprobe's runner gave no result (a bug of uxprobe)"},
+			}
+		}
+	}()
+	return r.Run(ctx, f, d)
+}
+
+// namedExporter is an exporter with the name its errors are counted under.
+type namedExporter struct {
+	name string
+	Exporter
+	errors interface{ Inc() } // uxprobe_export_errors_total{exporter=name}
+}
+
+// nameExporters names the exporters and starts their error counters at 0.
+func nameExporters(exps []Exporter, m *metrics) []namedExporter {
+	out := make([]namedExporter, 0, len(exps))
+	for _, e := range exps {
+		if e == nil {
+			continue
+		}
+		name := exporterName(e)
+		out = append(out, namedExporter{name: name, Exporter: e, errors: m.exportErrors.WithLabelValues(name)})
+	}
+	return out
+}
+
+// exportAll gives the result to every exporter, in order. An exporter that
+// fails or panics is logged and counted, and the others still get the
+// result; the errors are returned for callers that report them, such as
+// `uxprobe check`.
+func exportAll(ctx context.Context, exps []namedExporter, r *result.Result, log *slog.Logger) error {
+	var errs []error
+	for _, e := range exps {
+		if err := exportOne(ctx, e, r); err != nil {
+			e.errors.Inc()
+			log.Error("exporting a result failed", "exporter", e.name, "flow", r.Flow, "device", r.Device, "err", err)
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func exportOne(ctx context.Context, e namedExporter, r *result.Result) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = &exportPanic{name: e.name, value: p}
+		}
+	}()
+	return e.Export(ctx, r)
+}
+
+type exportPanic struct {
+	name  string
+	value any
+}
+
+func (p *exportPanic) Error() string {
+	return fmt.Sprintf("exporter %s panicked: %v", p.name, p.value)
+}
