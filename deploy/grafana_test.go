@@ -143,6 +143,9 @@ func TestDashboardShows(t *testing.T) {
 		{"CLS per step", []string{"uxprobe_page_cls", "step"}},
 		{"TTFB per step", []string{"uxprobe_page_ttfb_seconds", "step"}},
 		{"FCP per step", []string{"uxprobe_page_fcp_seconds", "step"}},
+		{"INP per step", []string{"uxprobe_page_inp_seconds", "step"}},
+		{"TBT per step", []string{"uxprobe_page_tbt_seconds", "step"}},
+		{"interaction latency per step", []string{"uxprobe_step_interaction_seconds", "step"}},
 		{"console errors", []string{"rate(uxprobe_console_errors_total"}},
 		{"failed requests", []string{"rate(uxprobe_failed_requests_total"}},
 		{"flows loaded", []string{"uxprobe_flows_loaded"}},
@@ -191,6 +194,9 @@ func TestDashboardVitalsThresholds(t *testing.T) {
 		{"uxprobe_page_cls", 0.1, 0.25},
 		{"uxprobe_page_ttfb_seconds", 0.8, 1.8},
 		{"uxprobe_page_fcp_seconds", 1.8, 3},
+		{"uxprobe_page_inp_seconds", 0.2, 0.5},
+		{"uxprobe_step_interaction_seconds", 0.2, 0.5},
+		{"uxprobe_page_tbt_seconds", 0.2, 0.6},
 	}
 	panels := queryPanels(loadDashboard(t))
 	for _, tt := range tests {

@@ -50,6 +50,10 @@ type Flow struct {
 	// Audit lists the audit rules run on every page the flow opens, after
 	// its load; empty runs none.
 	Audit []string
+	// VitalsSettle is the flow's vitals_settle: how long the final read of
+	// a page's vitals may wait for the page to settle; nil leaves it to the
+	// runner (--vitals.settle).
+	VitalsSettle *time.Duration
 
 	// Source is where the flow's document starts, for messages about it.
 	Source Position

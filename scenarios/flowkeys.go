@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -22,6 +23,9 @@ const (
 	// worth emulating, DevTools' own range stops at 20x as well.
 	MinCPUSlowdown = 1
 	MaxCPUSlowdown = 20
+	// MaxVitalsSettle bounds vitals_settle: a page still changing after
+	// that long is reported as such (lcp_final: false), not waited for.
+	MaxVitalsSettle = 30 * time.Second
 )
 
 // decodeStage orders the decoding of a flow's keys, since some keys read what
@@ -190,6 +194,24 @@ var flowKeySpecs = []flowKeySpec{
 					p.errorf(v, "cpu_slowdown %q must be a number from %d (no slowdown) to %d", clip(s), MinCPUSlowdown, MaxCPUSlowdown)
 				} else {
 					f.CPUSlowdown = x
+				}
+			}
+		},
+	},
+	{
+		name: "vitals_settle",
+		doc:  "How long the final read of a page's web vitals may wait for the page to settle (loaded, images in the viewport arrived, no new LCP candidate or layout shift), such as 3s; 0s reads at once. Default: the agent's --vitals.settle, 3s.",
+		schema: func() obj {
+			return obj{"allOf": []obj{ref("duration")}, "examples": []string{"3s", "0s"}}
+		},
+		stage: stageSettings,
+		decode: func(p *parser, v *yaml.Node, f *Flow) {
+			if s, ok := p.scalar(v, "vitals_settle"); ok {
+				d, err := time.ParseDuration(s)
+				if err != nil || d < 0 || d > MaxVitalsSettle {
+					p.errorf(v, "vitals_settle %q must be a duration from 0s to %s, such as 3s", clip(s), shortDuration(MaxVitalsSettle))
+				} else {
+					f.VitalsSettle = &d
 				}
 			}
 		},

@@ -121,6 +121,10 @@ func LoadFS(fsys fs.FS, opts LoadOptions) ([]*Flow, error) {
 
 // Parse reads the flows of one file. It returns the valid flows and an
 // ErrorList with every problem of the invalid ones.
+// msgNoFlow is the error of a file without a flow; it is about the whole
+// file, so it has no line.
+const msgNoFlow = "no flow in this file"
+
 func Parse(file string, data []byte, opts LoadOptions) ([]*Flow, error) {
 	if opts.LookupEnv == nil {
 		opts.LookupEnv = os.LookupEnv
@@ -140,8 +144,8 @@ func Parse(file string, data []byte, opts LoadOptions) ([]*Flow, error) {
 			break
 		}
 		if len(doc.Content) == 0 || isEmptyDocument(doc.Content[0]) {
-			// An empty document, as after a trailing "---" or in a file of
-			// comments only: no flow, and no error.
+			// An empty document, as after a trailing "---": no flow, and no
+			// error, as long as the file has a flow at all.
 			continue
 		}
 		p := &parser{file: file, opts: opts}
@@ -159,6 +163,12 @@ func Parse(file string, data []byte, opts LoadOptions) ([]*Flow, error) {
 	}
 	if len(errs) > 0 {
 		return flows, errs.sorted()
+	}
+	if len(flows) == 0 {
+		// An empty file, or one of comments only, is most often a mistake
+		// (a ConfigMap key emptied by accident): its flows would vanish
+		// without a word.
+		return nil, ErrorList{{Pos: Position{File: file}, Msg: msgNoFlow}}
 	}
 	return flows, nil
 }

@@ -170,10 +170,6 @@ func TestParseValidFlows(t *testing.T) {
 				},
 			},
 		},
-		// A file of comments only, or an empty file, has no flows and is
-		// not an error: a placeholder file must not break the agent.
-		{file: "comments-only.yaml"},
-		{file: "empty.yaml"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -343,8 +339,8 @@ func TestLoad(t *testing.T) {
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("flows = %q, want %q", got, want)
 		}
-		if len(results) != 4 {
-			t.Errorf("got %d file results, want 4 (empty files are results with no flows)", len(results))
+		if len(results) != 2 {
+			t.Errorf("got %d file results, want 2", len(results))
 		}
 	})
 
@@ -440,6 +436,41 @@ func TestLoad(t *testing.T) {
 	})
 }
 
+// TestNoFlowInFile: a file without a flow (empty, comments only, empty
+// documents) is an error that names the file. Until issue 9 such a file
+// was accepted silently, and a ConfigMap key emptied by mistake made its
+// flows vanish without a word.
+func TestNoFlowInFile(t *testing.T) {
+	tests := []struct{ name, data string }{
+		{"empty", ""},
+		{"blank lines", "\n\n  \n"},
+		{"comments only", "# nothing yet\n# really nothing\n"},
+		{"empty documents", "---\n# one\n---\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			flows, err := Parse("flows/x.yaml", []byte(tt.data), LoadOptions{LookupEnv: fakeEnv(nil)})
+			if len(flows) != 0 || err == nil || err.Error() != "flows/x.yaml: no flow in this file" {
+				t.Errorf("got %d flows, error %v; want flows/x.yaml: no flow in this file", len(flows), err)
+			}
+		})
+	}
+	t.Run("files", func(t *testing.T) {
+		results, err := Load([]string{"../testdata/flows/noflow"}, LoadOptions{LookupEnv: fakeEnv(nil)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(results) != 2 {
+			t.Fatalf("got %d file results, want 2", len(results))
+		}
+		for _, r := range results {
+			if r.Err == nil || r.Err.Error() != r.Path+": no flow in this file" {
+				t.Errorf("%s: error %v, want %s: no flow in this file", r.Path, r.Err, r.Path)
+			}
+		}
+	})
+}
+
 func TestLoadFS(t *testing.T) {
 	fsys := fstest.MapFS{
 		"a.yaml":      {Data: []byte(flowYAML("shared"))},
@@ -455,7 +486,8 @@ func TestLoadFS(t *testing.T) {
 	if want := []string{"shared", "other"}; !reflect.DeepEqual(names, want) {
 		t.Errorf("flows = %q, want %q", names, want)
 	}
-	want := `b/b.yaml:1:1: flow "shared": a flow with this name is already defined at a.yaml:1:1; flow names must be unique`
+	// c/empty.yml holds no flow: an error since issue 9, like any file.
+	want := `b/b.yaml:1:1: flow "shared": a flow with this name is already defined at a.yaml:1:1; flow names must be unique` + "\nc/empty.yml: no flow in this file"
 	if err == nil || err.Error() != want {
 		t.Errorf("error:\n got %v\nwant %s", err, want)
 	}

@@ -24,8 +24,13 @@ type Result struct {
 	Success         bool      `json:"success"`
 	Attempts        int       `json:"attempts"`
 	DurationSeconds float64   `json:"duration_seconds"`
-	Steps           []Step    `json:"steps"`
-	Pages           []Page    `json:"pages"`
+	// SetupSeconds is the rest of the run's cost beyond the task time: the
+	// tab, its browser context and emulation, the helper, and the final
+	// read of the last page's vitals. Task time leaves it out on purpose;
+	// the sum is the whole run.
+	SetupSeconds float64 `json:"setup_seconds"`
+	Steps        []Step  `json:"steps"`
+	Pages        []Page  `json:"pages"`
 	// PagesOmitted counts the pages past the first 50, which Pages leaves
 	// out so that a page that navigates without end cannot grow a result.
 	PagesOmitted int    `json:"pages_omitted,omitempty"`
@@ -75,7 +80,12 @@ type Step struct {
 	DurationSeconds float64 `json:"duration_seconds"`
 	Success         bool    `json:"success"`
 	Skipped         bool    `json:"skipped"`
-	Error           string  `json:"error,omitempty"`
+	// InteractionSeconds is the latency of the step's own input (click,
+	// press, fill): from the input event to the next paint after its
+	// handlers ran, from Chrome's Event Timing. Absent when the step sent
+	// no input or the browser reported no entry for it.
+	InteractionSeconds *float64 `json:"interaction_seconds,omitempty"`
+	Error              string   `json:"error,omitempty"`
 	// Cleanup marks a step of the flow's finally list: it ran after the
 	// task whatever happened, and never changes Success.
 	Cleanup bool `json:"cleanup,omitempty"`
@@ -96,10 +106,26 @@ type Page struct {
 	LoadSeconds             *float64 `json:"load_seconds,omitempty"`
 	FCPSeconds              *float64 `json:"fcp_seconds,omitempty"`
 	LCPSeconds              *float64 `json:"lcp_seconds,omitempty"`
-	CLS                     *float64 `json:"cls,omitempty"`
-	Requests                int      `json:"requests"`
-	FailedRequests          int      `json:"failed_requests"`
-	TransferBytes           int64    `json:"transfer_bytes"`
+	// LCPElement is the LCP element as a selector, for people.
+	LCPElement string   `json:"lcp_element,omitempty"`
+	CLS        *float64 `json:"cls,omitempty"`
+	// LayoutShifts counts the page's layout shifts, those CLS leaves out
+	// (after input) included.
+	LayoutShifts *int `json:"layout_shifts,omitempty"`
+	// INPSeconds is the worst interaction latency of the page's inputs.
+	INPSeconds *float64 `json:"inp_seconds,omitempty"`
+	// TBTSeconds is the total blocking time: the long tasks' time beyond
+	// 50 ms each, from FCP until the page was left.
+	TBTSeconds *float64 `json:"tbt_seconds,omitempty"`
+	// LCPFinal is false when LCP and CLS may still have changed: the page
+	// was still loading or changing when the settle bound ran out.
+	LCPFinal *bool `json:"lcp_final,omitempty"`
+	// ObservedSeconds is how long after the navigation started the page
+	// was watched.
+	ObservedSeconds *float64 `json:"observed_seconds,omitempty"`
+	Requests        int      `json:"requests"`
+	FailedRequests  int      `json:"failed_requests"`
+	TransferBytes   int64    `json:"transfer_bytes"`
 	// Tab is the tab the page was in: 0 for the run's first tab, 1 for
 	// the first tab a step opened, and so on.
 	Tab int `json:"tab,omitempty"`

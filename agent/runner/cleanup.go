@@ -17,7 +17,7 @@ import (
 // They get a bound of their own, the sum of their timeouts, derived from
 // the tab and not from the run: a run that timed out or was cancelled still
 // deletes what it created.
-func (r *Runner) cleanup(tab *browser.Tab, f *scenarios.Flow, d scenarios.Device, pg *tabPage, ev *tracker, dw *dialogWatcher, res *result.Result, failed *scenarios.StepError, vitals map[string]pageVitals) {
+func (r *Runner) cleanup(tab *browser.Tab, f *scenarios.Flow, d scenarios.Device, pg *tabPage, ev *tracker, dw *dialogWatcher, res *result.Result, failed *scenarios.StepError) {
 	if len(f.Finally) == 0 {
 		return
 	}
@@ -67,6 +67,5 @@ func (r *Runner) cleanup(tab *browser.Tab, f *scenarios.Flow, d scenarios.Device
 			r.logger().Warn("cleanup step failed", "flow", f.Name, "device", d.Name, "step", st.Name, "kind", se.Kind, "err", sr.Error)
 		}
 		res.Steps = append(res.Steps, sr)
-		r.snapshot(ctx, pg, ev, vitals, false)
 	}
 }

@@ -36,6 +36,9 @@ type document struct {
 	requests      int
 	failed        int
 	transferBytes int64
+
+	vitals    *pageVitals // the latest report of the document's vitals
+	unsettled bool        // the final read ran out of time before the page settled
 }
 
 // tracker follows a tab's events: document navigations and their outcome,
@@ -65,7 +68,9 @@ type tracker struct {
 	navMark     int
 	onNavBound  func()
 	navBoundHit bool
-	tabs        tabFrames // the main frames of the tabs the run followed (tabs.go)
+	tabs        tabFrames                             // the main frames of the tabs the run followed (tabs.go)
+	committed   string                                // loader of the document in the main frame now
+	ctxLoader   map[runtime.ExecutionContextID]string // main-world contexts to their document's loader
 }
 
 func newTracker(mainFrame string, mask func(string) string) *tracker {
@@ -74,6 +79,7 @@ func newTracker(mainFrame string, mask func(string) string) *tracker {
 		byLoader:  map[string]*document{},
 		reqDoc:    map[network.RequestID]*document{},
 		reqURL:    map[network.RequestID]string{},
+		ctxLoader: map[runtime.ExecutionContextID]string{},
 		changed:   make(chan struct{}, 1),
 		crash:     make(chan struct{}),
 		mask:      mask,
@@ -196,6 +202,14 @@ func (t *tracker) listen(ev any) {
 				t.signal()
 			}
 		}
+	case *page.EventFrameNavigated:
+		if ev.Frame != nil && string(ev.Frame.ID) == t.mainFrame {
+			t.committed = string(ev.Frame.LoaderID)
+		}
+	case *runtime.EventExecutionContextCreated:
+		t.contextCreated(ev)
+	case *runtime.EventBindingCalled:
+		t.report(ev)
 	case *runtime.EventExceptionThrown:
 		msg := "uncaught exception"
 		if ev.ExceptionDetails != nil {

@@ -1,36 +1,9 @@
 // uxprobe's in-page helper. Installed in every document before its own
-// scripts run (Page.addScriptToEvaluateOnNewDocument), so that the web vitals
-// observers see the whole page life, and so that each step needs one
-// round trip: the waiting happens in the page, not in polls from Go.
+// scripts run (Page.addScriptToEvaluateOnNewDocument), after vitals.js,
+// so that each step needs one round trip: the waiting happens in the page, not in polls from Go.
 (() => {
   if (window.__uxprobe) return;
   const { aimPoint, frameOffset, hitInFrames, boxOf } = window.__uxprobeAct; // actions.js
-
-  const vitals = { lcp: null, cls: 0, clsSupported: false };
-  try {
-    new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) vitals.lcp = e.startTime;
-    }).observe({ type: 'largest-contentful-paint', buffered: true });
-  } catch (e) {}
-  try {
-    // CLS as web-vitals defines it: the largest session window of shifts
-    // (gaps under 1 s, windows at most 5 s), ignoring shifts after input.
-    let cur = 0, first = 0, last = 0;
-    new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) {
-        if (e.hadRecentInput) continue;
-        if (cur && e.startTime - last < 1000 && e.startTime - first < 5000) {
-          cur += e.value;
-        } else {
-          cur = e.value;
-          first = e.startTime;
-        }
-        last = e.startTime;
-        if (cur > vitals.cls) vitals.cls = cur;
-      }
-    }).observe({ type: 'layout-shift', buffered: true });
-    vitals.clsSupported = true;
-  } catch (e) {}
 
   // navs counts navigations this document has started to another document:
   // the Navigation API's navigate event fires in the page before Chrome
@@ -117,7 +90,11 @@
     return { x: s.x, y: s.y };
   };
 
-  const check = (kind, value, cond) => Object.assign(checkState(kind, value, cond), { navs });
+  // The counts of navigations and of inputs come with every check, so
+  // that a step compares what its own input caused without a round trip.
+  const check = (kind, value, cond) => Object.assign(checkState(kind, value, cond), {
+    navs, doc: __uxprobeVitals.doc, inputs: __uxprobeVitals.inputs(),
+  });
 
   const checkState = (kind, value, cond) => {
     const el = find(kind, value);
@@ -145,9 +122,17 @@
   // measures layout, and in a frame callback that is work the frame does
   // anyway, where a check per mutation would force a layout each time
   // during a page's busiest moments. A slow timer catches what mutations
-  // miss (CSS transitions, a page that paints no frames).
-  const wait = (kind, value, cond, timeoutMs) => new Promise((resolve) => {
+  // miss (CSS transitions, a page that paints no frames). Before an input
+  // (forInput), the first paint and LCP candidate get a bounded moment to
+  // be reported, as a user sees the page before acting on it: Chrome ends
+  // LCP at the first input.
+  const wait = async (kind, value, cond, timeoutMs, forInput) => {
     const deadline = performance.now() + timeoutMs;
+    if (forInput) await __uxprobeVitals.painted(Math.min(500, timeoutMs / 2));
+    return waitUntil(kind, value, cond, deadline);
+  };
+
+  const waitUntil = (kind, value, cond, deadline) => new Promise((resolve) => {
     let done = false, mo = null, timer = 0, frame = 0;
     let lastBox = null, still = 0, lastTime = null; // an actionable element's box, the frames it kept it, the last frame
     const finish = (r) => {
@@ -210,32 +195,8 @@
     // navsAfterTasks answers after the tasks queued so far, such as a form
     // submission a click scheduled, have run.
     navsAfterTasks: () => new Promise((r) => setTimeout(() => r(navs), 0)),
-    // vitals reads the document's measurements. With settle, a page
-    // without a reported paint gets a moment to paint first: the browser
-    // reports LCP only after the frame that shows it, and the last step can
-    // end before that frame on a busy machine.
-    vitals: async (settle) => {
-      const fcpSeen = () => performance.getEntriesByName('first-contentful-paint').length > 0;
-      if (settle && document.readyState === 'complete' && (vitals.lcp === null || !fcpSeen())) {
-        await new Promise((r) => {
-          requestAnimationFrame(() => requestAnimationFrame(r));
-          setTimeout(r, 250);
-        });
-      }
-      const n = performance.getEntriesByType('navigation')[0];
-      const fcp = performance.getEntriesByName('first-contentful-paint')[0];
-      const r = { origin: performance.timeOrigin, url: location.href };
-      if (n) {
-        r.status = n.responseStatus || 0;
-        if (n.responseStart > 0) r.ttfb = n.responseStart;
-        if (n.domContentLoadedEventEnd > 0) r.dcl = n.domContentLoadedEventEnd;
-        if (n.loadEventEnd > 0) r.load = n.loadEventEnd;
-      }
-      if (fcp) r.fcp = fcp.startTime;
-      if (vitals.lcp !== null) r.lcp = vitals.lcp;
-      if (vitals.clsSupported && r.load) r.cls = vitals.cls;
-      return r;
-    },
+    // settle is the final read of the document's vitals, see vitals.js.
+    settle: (boundMs) => __uxprobeVitals.settle(boundMs),
     text: (kind, value) => withElement(kind, value, (el) => ({
       text: ('value' in el && (el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT')) ? el.value : norm(el.innerText),
     })),

@@ -21,7 +21,11 @@ import (
 )
 
 //go:embed helper.js
-var helperJS string
+var helperOnlyJS string
+
+// helperJS is what every document gets: the vitals observers, then the
+// helper that uses them.
+var helperJS = vitalsJS + "\n" + helperOnlyJS
 
 // tabPage implements scenarios.Page on one Chrome tab.
 type tabPage struct {
@@ -44,6 +48,7 @@ type tabPage struct {
 	warnings []string           // of the current step, such as a selector that matched several elements
 	vars     *scenarios.RunVars // values extract steps set, for the later steps (extract.go)
 	tabs     *tabSet            // the tabs the run opened (tabs.go)
+	input    *inputMark         // where the current step's input began, if it sent one
 }
 
 var _ scenarios.Page = (*tabPage)(nil)
@@ -166,6 +171,8 @@ type checkResult struct {
 	Enabled bool    `json:"enabled"`
 	Covered string  `json:"covered"`
 	Navs    int     `json:"navs"`
+	Doc     string  `json:"doc"`
+	Inputs  int     `json:"inputs"`
 	Error   string  `json:"error"`
 	X       float64 `json:"x"`
 	Y       float64 `json:"y"`
@@ -178,8 +185,23 @@ type checkResult struct {
 // wait waits in the page for the condition and says specifically what was
 // wrong when the time ran out.
 func (p *tabPage) wait(ctx context.Context, sel scenarios.Selector, cond string) (checkResult, error) {
+	return p.waitFor(ctx, sel, cond, false)
+}
+
+// waitInput is wait before an input: the page first gets a bounded moment
+// to report its first paint and LCP candidate, and the step's input is
+// marked, so that its interaction latency can be told from others.
+func (p *tabPage) waitInput(ctx context.Context, sel scenarios.Selector, cond string) (checkResult, error) {
+	r, err := p.waitFor(ctx, sel, cond, true)
+	if err == nil {
+		p.input = &inputMark{doc: r.Doc, n: r.Inputs}
+	}
+	return r, err
+}
+
+func (p *tabPage) waitFor(ctx context.Context, sel scenarios.Selector, cond string, forInput bool) (checkResult, error) {
 	var r checkResult
-	expr := fmt.Sprintf("__uxprobe.wait(%s,%s,%s,%d)", js(sel.Kind), js(sel.Value), js(cond), remaining(ctx).Milliseconds())
+	expr := fmt.Sprintf("__uxprobe.wait(%s,%s,%s,%d,%t)", js(sel.Kind), js(sel.Value), js(cond), remaining(ctx).Milliseconds(), forInput)
 	callCtx, cancel := p.withGrace(ctx)
 	defer cancel()
 	if err := p.call(callCtx, expr, &r); err != nil {
@@ -322,7 +344,7 @@ func (p *tabPage) mouse(ctx context.Context, typ input.DispatchMouseEventType, x
 
 // Click implements scenarios.Page.
 func (p *tabPage) Click(ctx context.Context, sel scenarios.Selector) error {
-	r, err := p.wait(ctx, sel, condClickable)
+	r, err := p.waitInput(ctx, sel, condClickable)
 	if err != nil {
 		return err
 	}
@@ -378,7 +400,7 @@ func (p *tabPage) element(ctx context.Context, sel scenarios.Selector, fn string
 
 // Fill implements scenarios.Page.
 func (p *tabPage) Fill(ctx context.Context, sel scenarios.Selector, value string) error {
-	if _, err := p.wait(ctx, sel, "actionable"); err != nil {
+	if _, err := p.waitInput(ctx, sel, "actionable"); err != nil {
 		return err
 	}
 	if _, err := p.element(ctx, sel, "clear"); err != nil {
@@ -397,7 +419,7 @@ func (p *tabPage) Fill(ctx context.Context, sel scenarios.Selector, value string
 
 // Select implements scenarios.Page.
 func (p *tabPage) Select(ctx context.Context, sel scenarios.Selector, value string) error {
-	if _, err := p.wait(ctx, sel, "actionable"); err != nil {
+	if _, err := p.waitInput(ctx, sel, "actionable"); err != nil {
 		return err
 	}
 	_, err := p.element(ctx, sel, "select", value)
@@ -413,18 +435,19 @@ var keyRunes = map[string]string{
 
 // Press implements scenarios.Page.
 func (p *tabPage) Press(ctx context.Context, sel *scenarios.Selector, key string) error {
-	navsBefore := 0
+	target, cond := scenarios.Selector{Kind: scenarios.SelectorCSS, Value: "html"}, "present" // the focused element, whichever it is
 	if sel != nil {
-		r, err := p.wait(ctx, *sel, "visible")
-		if err != nil {
-			return err
-		}
-		navsBefore = r.Navs
+		target, cond = *sel, "visible"
+	}
+	r, err := p.waitInput(ctx, target, cond)
+	if err != nil {
+		return err
+	}
+	navsBefore := r.Navs
+	if sel != nil {
 		if _, err := p.element(ctx, *sel, "focus"); err != nil {
 			return err
 		}
-	} else if err := p.call(ctx, "__uxprobe.check('css','html','present').navs", &navsBefore); err != nil {
-		return err
 	}
 	keys, ok := keyRunes[key]
 	if !ok {

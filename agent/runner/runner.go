@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"golang.org/x/sync/errgroup"
 
@@ -42,6 +43,10 @@ type Runner struct {
 	// OnArtifactError, if set, hears each artifact that could not be
 	// written, for the artifact errors metric.
 	OnArtifactError func()
+	// VitalsSettle bounds the wait for a page to settle before its vitals
+	// are final (--vitals.settle); zero means DefaultVitalsSettle, a
+	// negative value reads at once. A flow's vitals_settle overrides it.
+	VitalsSettle time.Duration
 }
 
 // Run runs the flow on the device, with the flow's retries, and never
@@ -139,10 +144,13 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 		return res
 	}
 
-	vitals := map[string]pageVitals{} // by loader, the last snapshot of each document
+	settle := r.settleBound(f.VitalsSettle)
+	var marks []stepMark
 	// The task time is the user's: it starts with the first step, not with
-	// our tab and emulation set-up.
+	// our tab and emulation set-up, and leaves out the waits for a page's
+	// vitals to settle before a goto leaves it.
 	taskStart := time.Now()
+	var notTask time.Duration
 	var failed *scenarios.StepError
 	var failedStep string
 	for _, st := range f.Steps {
@@ -153,7 +161,14 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 		if r.Progress != nil {
 			r.Progress(f.Name, d.Name, st.Name)
 		}
+		if _, isGoto := st.Action.(scenarios.Goto); isGoto {
+			// The page about to be left gets its final read first.
+			readStart := time.Now()
+			r.finalRead(tabRunCtx, pg, ev, settle)
+			notTask += time.Since(readStart)
+		}
 		ev.setStep(st.Name)
+		pg.input = nil
 		stepStart := time.Now()
 		stepCtx, cancelStep := context.WithTimeout(scenarios.WithMask(tabRunCtx, f.Mask), st.Timeout)
 		pg.beginStep(st.Timeout)
@@ -181,52 +196,64 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 			se.Message = f.Mask(se.Message)
 			sr.Error = se.Message
 		}
-		res.Steps = append(res.Steps, sr)
-		if se == nil || !pageGone(se.Kind) {
-			r.snapshot(tabRunCtx, pg, ev, vitals, false)
+		if pg.input != nil {
+			marks = append(marks, stepMark{step: len(res.Steps), inputMark: *pg.input})
 		}
+		res.Steps = append(res.Steps, sr)
 		if se == nil && len(ev.since(mark)) > 0 {
 			// The audit is ours, not the user's wait: it stays out of
 			// the task time.
 			auditStart := time.Now()
 			r.flowAudit(tabRunCtx, pg, f, st.Name)
-			taskStart = taskStart.Add(time.Since(auditStart))
+			notTask += time.Since(auditStart)
 		}
 		if se != nil && (!st.Optional || pageGone(se.Kind) || se.Kind == scenarios.KindCancelled) {
 			failed, failedStep = se, st.Name
 			break
 		}
 	}
-	res.DurationSeconds = time.Since(taskStart).Seconds()
+	res.DurationSeconds = (time.Since(taskStart) - notTask).Seconds()
 	if failed != nil {
 		r.fail(res, failedStep, failed, f)
 		if failed.Kind == scenarios.KindBrowser {
+			ev.unread()
 			r.recoverBrowser(tab.Generation)
-		} else if r.ArtifactsDir != "" && pg.canPicture(failed) {
-			// The picture of the moment of failure is what people look at
-			// first; take it with a fresh bound, the step's may be spent.
-			shotCtx, cancelShot := context.WithTimeout(tab.Ctx, 5*time.Second)
-			if err := pg.Screenshot(shotCtx, "failure-"+failedStep); err != nil {
-				r.logger().Warn("failure screenshot", "flow", f.Name, "device", d.Name, "err", err)
+		} else if pg.canPicture(failed) {
+			// The page where the user gave up is read as it is, without
+			// waiting for it to settle. The read also waits for a document
+			// that the failing step's navigation is still committing, which
+			// Chrome cannot take a screenshot of. A crashed, frozen or
+			// cancelled page is neither read nor pictured (canPicture):
+			// what it pushed of its vitals is already in.
+			r.finalRead(tabRunCtx, pg, ev, 0)
+			if r.ArtifactsDir != "" {
+				// The picture of the moment of failure is what people look
+				// at first; take it with a fresh bound, the step's may be
+				// spent.
+				shotCtx, cancelShot := context.WithTimeout(tab.Ctx, 5*time.Second)
+				if err := pg.Screenshot(shotCtx, "failure-"+failedStep); err != nil {
+					r.logger().Warn("failure screenshot", "flow", f.Name, "device", d.Name, "err", err)
+				}
+				cancelShot()
 			}
-			cancelShot()
 		}
 	} else {
 		res.Success = true
-		// The last page gets its moment to report its paints; the task
+		// The last page's vitals are final once it has settled; the task
 		// time is already taken.
-		r.snapshot(tabRunCtx, pg, ev, vitals, true)
+		r.finalRead(tabRunCtx, pg, ev, settle)
 	}
-	r.cleanup(tab, f, d, pg, ev, dw, res, failed, vitals)
+	r.cleanup(tab, f, d, pg, ev, dw, res, failed)
 	res.Dialogs = dw.result()
 	res.Screenshots = append(res.Screenshots, pg.taken...)
-	r.collect(res, ev, vitals)
+	r.collect(res, ev, marks)
 	pg.audit.record(res)
 	markTabs(res, ev, 0)
 	r.saveHAR(hr, res, f, d)
 	if f.KeepDownloads {
 		r.keepDownloads(f, d, downloadDir, ev, res)
 	}
+	res.SetupSeconds = max(time.Since(start).Seconds()-res.DurationSeconds, 0)
 	return res
 }
 
@@ -349,7 +376,12 @@ func setup(ctx context.Context, t *chromedp.Target, f *scenarios.Flow, d scenari
 		})
 	}
 	call(func() error {
-		_, err := cdp.Call(ctx, t, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: helperJS})
+		// Before the helper, which takes the binding when it starts.
+		_, err := cdp.Call(ctx, t, runtime.AddBinding, runtime.AddBindingParams{Name: reportBinding})
+		if err != nil {
+			return err
+		}
+		_, err = cdp.Call(ctx, t, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: helperJS})
 		return err
 	})
 	// chromedp enables DOM, CSS and Log for its node-based queries; ours run

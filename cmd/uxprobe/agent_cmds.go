@@ -57,6 +57,7 @@ type agentFlags struct {
 	storage         storageFlags
 	har             harFlag
 	webRefresh      time.Duration
+	vitals          vitalsFlags
 	log             logFlags
 }
 
@@ -81,6 +82,7 @@ func (f *agentFlags) register(fs *flag.FlagSet, listenAddress string, splay time
 		"directory of the run history behind the status page (/) and /api/v1/runs: an SQLite database (uxprobe.db) and each run's screenshots and HAR file; created if missing; empty keeps no history")
 	fs.DurationVar(&f.webRefresh, "web.refresh", defaultWebRefresh,
 		"how often the status page (/ and /flows/NAME) reloads itself in the browser; 0 never")
+	f.vitals.register(fs)
 	f.log.register(fs)
 }
 
@@ -100,7 +102,7 @@ func startChrome(f *agentFlags, hooks runnerHooks, log *slog.Logger) (agent.Runn
 		return nil, nil, err
 	}
 	log.Info("Chrome started", "path", b.Path(), "pid", b.PID())
-	return &runner.Runner{Browser: b, ArtifactsDir: f.artifacts, Logger: log, HAR: f.har.Mode(), OnArtifactError: hooks.onArtifactError}, b.Close, nil
+	return &runner.Runner{Browser: b, ArtifactsDir: f.artifacts, Logger: log, HAR: f.har.Mode(), OnArtifactError: hooks.onArtifactError, VitalsSettle: f.vitals.runnerSettle()}, b.Close, nil
 }
 
 func runAgent(ctx context.Context, env *environment, args []string) int {

@@ -25,6 +25,7 @@ import (
 
 type checkFlags struct {
 	browser   browserFlags
+	vitals    vitalsFlags
 	devices   listFlag
 	flows     listFlag
 	parallel  int
@@ -46,6 +47,7 @@ func runCheck(ctx context.Context, env *environment, args []string) int {
 	var cf checkFlags
 	cf.vars = varsFlag{}
 	cf.browser.register(fs)
+	cf.vitals.register(fs)
 	fs.Var(&cf.devices, "device", "run only these devices: classes (desktop, mobile, tablet) or device names; comma-separated or repeated")
 	fs.Var(&cf.flows, "flow", "run only the flows with these names; comma-separated or repeated")
 	fs.IntVar(&cf.parallel, "parallel", runtime.NumCPU(), "how many runs at once, each in its own tab")
@@ -122,7 +124,7 @@ func runCheck(ctx context.Context, env *environment, args []string) int {
 	// The runner's warnings (a screenshot that could not be written, a
 	// Chrome restart) go to stderr, apart from the table.
 	warnings := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	r := &runner.Runner{Browser: b, ArtifactsDir: cf.artifacts, Progress: prog.step, Logger: warnings, HAR: cf.har.Mode()}
+	r := &runner.Runner{Browser: b, ArtifactsDir: cf.artifacts, Progress: prog.step, Logger: warnings, HAR: cf.har.Mode(), VitalsSettle: cf.vitals.runnerSettle()}
 	// The reports are agent exporters, as in `uxprobe run`; their errors
 	// are printed after the table.
 	results, exportErr := agent.RunOnce(ctx, r, jobs, agent.OnceOptions{

@@ -7,8 +7,10 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/uxprobe/uxprobe/agent/browser"
+	"github.com/uxprobe/uxprobe/agent/runner"
 	"github.com/uxprobe/uxprobe/scenarios"
 )
 
@@ -27,6 +29,25 @@ func (b *browserFlags) register(fs *flag.FlagSet) {
 // start starts Chrome with as many warm tabs as runs may go at once.
 func (b *browserFlags) start(concurrency int, onRestart func()) (*browser.Browser, error) {
 	return browser.Start(browser.Options{Path: b.path, NoSandbox: b.noSandbox, OnRestart: onRestart, WarmTabs: concurrency})
+}
+
+// vitalsFlags are the measurement flags of the commands that run flows.
+type vitalsFlags struct {
+	settle time.Duration
+}
+
+func (v *vitalsFlags) register(fs *flag.FlagSet) {
+	fs.DurationVar(&v.settle, "vitals.settle", runner.DefaultVitalsSettle,
+		"how long the final read of a page's web vitals may wait for the page to settle (loaded, images in the viewport arrived, no new LCP candidate or layout shift for a moment); a page still changing then is reported with lcp_final: false; 0 reads at once; a flow's vitals_settle overrides it. Not part of task time")
+}
+
+// runnerSettle is the flag as runner.Runner.VitalsSettle takes it, where
+// zero means the default.
+func (v *vitalsFlags) runnerSettle() time.Duration {
+	if v.settle <= 0 {
+		return -1
+	}
+	return v.settle
 }
 
 // logFlags are the logging flags of long-running commands.

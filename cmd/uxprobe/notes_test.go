@@ -10,7 +10,6 @@ import (
 	"github.com/uxprobe/uxprobe/scenarios"
 )
 
-
 // TestCheckTableGolden fixes the table that ends a check and the notes
 // after it: counts of console errors and failed requests, the first console
 // error with its source, warnings, failed cleanup and dialogs.

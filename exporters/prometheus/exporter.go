@@ -103,7 +103,7 @@ func (n *counts) add(r *result.Result) {
 type flowDescs struct {
 	success, duration, runs, failures, lastFailure, lastRun, step *prom.Desc
 	ttfb, fcp, lcp, load, cls, consoleErrors, failedRequests      *prom.Desc
-	cleanupFailures, auditFindings                                *prom.Desc
+	inp, tbt, interaction, cleanupFailures, auditFindings         *prom.Desc
 }
 
 func newFlowDescs(withFlow bool) *flowDescs {
@@ -127,6 +127,9 @@ func newFlowDescs(withFlow bool) *flowDescs {
 		lcp:             d(MetricPageLCP, "Largest contentful paint of the page that a step of the last completed run opened, in seconds.", "step"),
 		load:            d(MetricPageLoad, "Time until the load event of the page that a step of the last completed run opened, in seconds.", "step"),
 		cls:             d(MetricPageCLS, "Cumulative layout shift of the page that a step of the last completed run opened (unitless score).", "step"),
+		inp:             d(MetricPageINP, "Worst interaction latency of the inputs of the flow's steps on the page that a step of the last completed run opened, in seconds.", "step"),
+		tbt:             d(MetricPageTBT, "Total blocking time, from first contentful paint until the flow left the page that a step of the last completed run opened, in seconds.", "step"),
+		interaction:     d(MetricStepInteraction, "Interaction latency of the input of each click, press and fill step of the last completed run, from the input to the next paint, in seconds.", "step"),
 		consoleErrors:   d(MetricConsoleErrors, "JavaScript errors and console errors seen on the pages, in all runs, including successful ones."),
 		failedRequests:  d(MetricFailedRequests, "Requests of the pages that got an HTTP error or no response, in all runs, including successful ones."),
 		cleanupFailures: d(MetricCleanupFailures, "Cleanup steps (the flow's finally steps) that failed, by step, in all runs: each may have left data behind that later runs trip over.", "step"),
@@ -136,7 +139,7 @@ func newFlowDescs(withFlow bool) *flowDescs {
 
 func (d *flowDescs) all() []*prom.Desc {
 	return []*prom.Desc{d.success, d.duration, d.runs, d.failures, d.lastFailure, d.lastRun, d.step,
-		d.ttfb, d.fcp, d.lcp, d.load, d.cls, d.consoleErrors, d.failedRequests, d.cleanupFailures,
+		d.ttfb, d.fcp, d.lcp, d.load, d.cls, d.inp, d.tbt, d.interaction, d.consoleErrors, d.failedRequests, d.cleanupFailures,
 		d.auditFindings}
 }
 
@@ -208,13 +211,20 @@ func collectDevice(ch chan<- prom.Metric, d *flowDescs, lv []string, l result.La
 	// A step name used twice would give two samples of one series, which
 	// a scrape rejects; the later step wins, like the later page below.
 	steps := map[string]float64{}
+	interactions := map[string]float64{}
 	for _, s := range r.Steps {
 		if !s.Skipped {
 			steps[s.Name] = s.DurationSeconds
+			if s.InteractionSeconds != nil {
+				interactions[s.Name] = *s.InteractionSeconds
+			}
 		}
 	}
 	for step, v := range steps {
 		send(ch, d.step, prom.GaugeValue, v, with(step)...)
+	}
+	for step, v := range interactions {
+		send(ch, d.interaction, prom.GaugeValue, v, with(step)...)
 	}
 	pages := map[string]result.Page{}
 	for _, p := range r.Pages {
@@ -224,7 +234,8 @@ func collectDevice(ch chan<- prom.Metric, d *flowDescs, lv []string, l result.La
 		for _, m := range []struct {
 			desc *prom.Desc
 			v    *float64
-		}{{d.ttfb, p.TTFBSeconds}, {d.fcp, p.FCPSeconds}, {d.lcp, p.LCPSeconds}, {d.load, p.LoadSeconds}, {d.cls, p.CLS}} {
+		}{{d.ttfb, p.TTFBSeconds}, {d.fcp, p.FCPSeconds}, {d.lcp, p.LCPSeconds}, {d.load, p.LoadSeconds}, {d.cls, p.CLS},
+			{d.inp, p.INPSeconds}, {d.tbt, p.TBTSeconds}} {
 			if m.v != nil {
 				send(ch, m.desc, prom.GaugeValue, *m.v, with(step)...)
 			}

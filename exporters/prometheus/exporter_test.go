@@ -39,12 +39,13 @@ func checkoutDesktopOK() *result.Result {
 		DurationSeconds: 3.5,
 		Steps: []result.Step{
 			{Name: "open product", Action: "goto", DurationSeconds: 1.25, Success: true},
-			{Name: "add to cart", Action: "click", DurationSeconds: 0.5, Success: true},
+			{Name: "add to cart", Action: "click", DurationSeconds: 0.5, Success: true, InteractionSeconds: f64(0.125)},
 			{Name: "mobile only", Action: "click", Success: true, Skipped: true},
 			{Name: "place order", Action: "click", DurationSeconds: 1.75, Success: true},
 		},
 		Pages: []result.Page{
-			{URL: "http://shop/product/lamp-1", Step: "open product", TTFBSeconds: f64(0.1), FCPSeconds: f64(0.3), LCPSeconds: f64(0.9), LoadSeconds: f64(1.1), CLS: f64(0.05)},
+			{URL: "http://shop/product/lamp-1", Step: "open product", TTFBSeconds: f64(0.1), FCPSeconds: f64(0.3), LCPSeconds: f64(0.9), LoadSeconds: f64(1.1), CLS: f64(0.05),
+				INPSeconds: f64(0.125), TBTSeconds: f64(0.25)},
 			{URL: "http://shop/cart", Step: "add to cart", TTFBSeconds: f64(0.2)},
 			// A second page opened by the same step: the last one counts.
 			{URL: "http://shop/checkout", Step: "place order", TTFBSeconds: f64(0.4), LCPSeconds: f64(2)},
@@ -262,6 +263,11 @@ func TestMetricsValues(t *testing.T) {
 		{"an absent value of the last page gives no sample", MetricPageLCP, L{"flow": "checkout", "device": "desktop", "step": "place order"}, 0, true},
 		{"cls", MetricPageCLS, L{"flow": "checkout", "device": "desktop", "step": "open product"}, 0.05, false},
 		{"load", MetricPageLoad, L{"flow": "checkout", "device": "desktop", "step": "place order"}, 1.5, false},
+		{"inp", MetricPageINP, L{"flow": "checkout", "device": "desktop", "step": "open product"}, 0.125, false},
+		{"tbt", MetricPageTBT, L{"flow": "checkout", "device": "desktop", "step": "open product"}, 0.25, false},
+		{"an absent tbt gives no sample", MetricPageTBT, L{"flow": "checkout", "device": "desktop", "step": "place order"}, 0, true},
+		{"interaction", MetricStepInteraction, L{"flow": "checkout", "device": "desktop", "step": "add to cart"}, 0.125, false},
+		{"a step without input has no interaction", MetricStepInteraction, L{"flow": "checkout", "device": "desktop", "step": "place order"}, 0, true},
 		{"fcp", MetricPageFCP, L{"flow": "checkout", "device": "desktop", "step": "open product"}, 0.3, false},
 		{"console errors of a successful run", MetricConsoleErrors, L{"flow": "checkout", "device": "desktop"}, 1, false},
 		{"failed requests", MetricFailedRequests, L{"flow": "checkout", "device": "desktop"}, 1, false},

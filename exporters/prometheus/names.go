@@ -16,6 +16,9 @@ const (
 	MetricPageLCP         = "uxprobe_page_lcp_seconds"
 	MetricPageLoad        = "uxprobe_page_load_seconds"
 	MetricPageCLS         = "uxprobe_page_cls"
+	MetricPageINP         = "uxprobe_page_inp_seconds"
+	MetricPageTBT         = "uxprobe_page_tbt_seconds"
+	MetricStepInteraction = "uxprobe_step_interaction_seconds"
 	MetricConsoleErrors   = "uxprobe_console_errors_total"
 	MetricFailedRequests  = "uxprobe_failed_requests_total"
 	MetricCleanupFailures = "uxprobe_cleanup_failures_total"
@@ -35,8 +38,8 @@ func MetricNames() []string {
 		MetricFlowSuccess, MetricFlowDuration, MetricFlowRuns, MetricFlowFailures,
 		MetricFlowLastFailure, MetricCleanupFailures,
 		MetricFlowLastRun, MetricStepDuration, MetricPageTTFB, MetricPageFCP,
-		MetricPageLCP, MetricPageLoad, MetricPageCLS, MetricConsoleErrors,
-		MetricFailedRequests, MetricBuildInfo,
+		MetricPageLCP, MetricPageLoad, MetricPageCLS, MetricPageINP, MetricPageTBT,
+		MetricStepInteraction, MetricConsoleErrors, MetricFailedRequests, MetricBuildInfo,
 		MetricAuditFindings,
 	}
 }
