@@ -21,7 +21,7 @@ type browserFlags struct {
 }
 
 func (b *browserFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&b.path, "browser.path", "", "Chrome or Chromium binary; default $"+browser.EnvPath+", else chromium, chromium-browser or google-chrome on PATH")
+	fs.StringVar(&b.path, "browser.path", "", "Chrome or Chromium binary; default $"+browser.EnvPath+", else Debian's chromium-headless-shell, else Chromium (/usr/lib/chromium/chromium), else chromium-headless-shell, chromium, chromium-browser or google-chrome on PATH")
 	fs.BoolVar(&b.noSandbox, "browser.no-sandbox", os.Geteuid() == 0,
 		"run Chrome without its sandbox; Chrome refuses to start as root with the sandbox, so this defaults to true only for root")
 }
