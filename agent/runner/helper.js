@@ -153,15 +153,16 @@
       }
       if (r.ok && cond === 'clickable') {
         // A person clicks what stands still: the box (and opacity) must
-        // be the same over two animation frames, not moving or fading in.
-        // Two looks in one frame (a timer and a frame callback) see the same
-        // animation time, so only looks in different frames count.
+        // be the same in two consecutive animation frames, not moving or
+        // fading in (Playwright's definition of stable). Two looks in one
+        // frame (a timer and a frame callback) see the same animation
+        // time, so only looks in different frames count.
         const t = document.timeline ? document.timeline.currentTime : performance.now();
         if (t !== lastTime) {
           lastTime = t;
           if (r.box === lastBox) still++; else { lastBox = r.box; still = 0; }
         }
-        if (still < 2) {
+        if (still < 1) {
           r = { ok: false, found: true, visible: true, enabled: true, unstable: true };
           if (performance.now() >= deadline) return finish(r);
           if (!frame) frame = requestAnimationFrame(attempt);
