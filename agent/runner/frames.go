@@ -28,8 +28,8 @@ import (
 // the frame's content box is in the top page.
 
 // foreignMarker is in the error selectors.js throws when a chain meets a
-// frame of another origin: a top-page call that says so is run again in
-// the frame.
+// frame of another origin: a top-page call that says so goes on in the
+// frame.
 const foreignMarker = "iframe of another origin"
 
 // frameScope is where the rest of a chain runs.
@@ -189,21 +189,28 @@ func (p *tabPage) frameOrigin(ctx context.Context, fs *frameScope) (x, y float64
 	return b.X, b.Y, nil
 }
 
-// callSel runs the helper call expr builds for sel where sel's element is:
-// in the top page, or in the frame of another origin that sel's chain goes
-// into, with the rest of the chain. It returns the frame's scope (nil for
-// the top page). foreign says whether a top-page answer met such a frame,
-// as it does when the frame appears during a wait: the call is made again.
+// callSel runs the helper call expr builds for sel where sel's element is.
+// It asks the top page first, so that selectors that stay in it cost
+// nothing more; when the answer says the chain met a frame of another
+// origin (at once, or when the frame's document arrived during a wait),
+// the rest of the chain runs in that frame's document. It returns the
+// frame's scope, nil for the top page. foreign tells whether a top-page
+// answer in out met such a frame, for calls that answer errors as values.
 func (p *tabPage) callSel(ctx context.Context, sel scenarios.Selector, expr func(scenarios.Selector) string, out any, foreign func() bool) (*frameScope, error) {
 	for tries := 0; ; tries++ {
-		fs, err := p.scopeOf(ctx, sel)
-		if err != nil {
+		err := p.call(ctx, expr(sel), out)
+		met := (err != nil && strings.Contains(err.Error(), foreignMarker)) || (err == nil && foreign != nil && foreign())
+		if !met || ctx.Err() != nil {
 			return nil, err
 		}
+		fs, serr := p.scopeOf(ctx, sel)
+		if serr != nil {
+			return nil, serr
+		}
 		if fs == nil {
-			err := p.call(ctx, expr(sel), out)
-			met := (err != nil && strings.Contains(err.Error(), foreignMarker)) || (err == nil && foreign != nil && foreign())
-			if met && tries < 5 && ctx.Err() == nil {
+			// Not a first match (another match of the chain is such a
+			// frame), or gone again: the top page's answer stands.
+			if tries < 3 {
 				continue
 			}
 			return nil, err
@@ -212,20 +219,16 @@ func (p *tabPage) callSel(ctx context.Context, sel scenarios.Selector, expr func
 			return nil, err
 		}
 		err = p.callIn(ctx, fs, expr(fs.rest), out)
-		if errors.Is(err, errFrameGone) {
-			// A frame that navigated: its target, if it had one, is gone.
-			if ft, ok := p.frames.byFrame[fs.frame]; ok {
-				ft.cancel()
-				delete(p.frames.byFrame, fs.frame)
-			}
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			if err := (scenarios.Sleep{Duration: 20 * time.Millisecond}).Do(ctx, p); err != nil {
-				return nil, err
-			}
-			continue
+		if !errors.Is(err, errFrameGone) {
+			return fs, err
 		}
-		return fs, err
+		// A frame that navigated: its target, if it had one, is gone.
+		if ft, ok := p.frames.byFrame[fs.frame]; ok {
+			ft.cancel()
+			delete(p.frames.byFrame, fs.frame)
+		}
+		if err := (scenarios.Sleep{Duration: 20 * time.Millisecond}).Do(ctx, p); err != nil {
+			return nil, err
+		}
 	}
 }
