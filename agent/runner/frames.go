@@ -176,17 +176,31 @@ func (p *tabPage) callIn(ctx context.Context, fs *frameScope, expr string, out a
 // frameOrigin is where the frame's viewport is in the top page's, after
 // scrolling the frame into view.
 func (p *tabPage) frameOrigin(ctx context.Context, fs *frameScope) (x, y float64, err error) {
-	var b *struct {
-		X float64 `json:"x"`
-		Y float64 `json:"y"`
+	b, err := p.frameBox(ctx, fs, "")
+	return b.X, b.Y, err
+}
+
+type frameBox struct {
+	X       float64 `json:"x"`
+	Y       float64 `json:"y"`
+	Covered string  `json:"covered"`
+}
+
+// frameBox is frameOrigin, and with point ("x,y" in the frame's viewport)
+// what of the top page covers the frame at that point.
+func (p *tabPage) frameBox(ctx context.Context, fs *frameScope, point string) (frameBox, error) {
+	var b *frameBox
+	args := js(fs.prefix)
+	if point != "" {
+		args += "," + point
 	}
-	if err := p.call(ctx, "__uxprobeSelect.frameBox("+js(fs.prefix)+")", &b); err != nil {
-		return 0, 0, err
+	if err := p.call(ctx, "__uxprobeSelect.frameBox("+args+")", &b); err != nil {
+		return frameBox{}, err
 	}
 	if b == nil {
-		return 0, 0, errFrameGone
+		return frameBox{}, errFrameGone
 	}
-	return b.X, b.Y, nil
+	return *b, nil
 }
 
 // callSel runs the helper call expr builds for sel where sel's element is.

@@ -214,21 +214,37 @@ func (p *tabPage) waitFor(ctx context.Context, sel scenarios.Selector, cond stri
 	}
 	callCtx, cancel := p.withGrace(ctx)
 	defer cancel()
-	fs, err := p.callSel(callCtx, sel, expr, &r, func() bool { return strings.Contains(r.Error, foreignMarker) })
-	if err != nil {
-		return r, err
-	}
-	if fs != nil && r.OK {
-		// The point is the frame's; the navigations a click compares are
-		// the top page's.
-		x, y, err := p.frameOrigin(callCtx, fs)
+	for {
+		fs, err := p.callSel(callCtx, sel, expr, &r, func() bool { return strings.Contains(r.Error, foreignMarker) })
 		if err != nil {
 			return r, err
 		}
-		r.X, r.Y, r.inFrame = r.X+x, r.Y+y, true
+		if fs == nil || !r.OK {
+			break
+		}
+		// The point is the frame's, and the frame's document could not see
+		// what of the top page covers the frame there.
+		point := ""
+		if cond == "actionable" || cond == condClickable {
+			point = fmt.Sprintf("%g,%g", r.X, r.Y)
+		}
+		b, err := p.frameBox(callCtx, fs, point)
+		if err != nil && !errors.Is(err, errFrameGone) {
+			return r, err
+		}
+		if err != nil || b.Covered != "" {
+			if (scenarios.Sleep{Duration: 50 * time.Millisecond}).Do(ctx, p) == nil {
+				continue
+			}
+			r = checkResult{Found: true, Visible: true, Enabled: true, Covered: b.Covered}
+			break
+		}
+		// The navigations a click compares are the top page's.
+		r.X, r.Y, r.inFrame = r.X+b.X, r.Y+b.Y, true
 		if err := p.call(callCtx, "__uxprobe.navsAfterTasks()", &r.Navs); err != nil {
 			return r, err
 		}
+		break
 	}
 	if r.OK {
 		if w := multiMatchWarning(sel, r); w != "" {

@@ -243,7 +243,9 @@
 
   // frameBox is where the content box of the frame a prefix matches is in
   // the top page's viewport, after scrolling it into view if it is not.
-  const frameBox = (prefix) => {
+  // With a point in the frame's viewport, it also says what of the page
+  // covers the frame there, as a person's click would hit that instead.
+  const frameBox = (prefix, fx, fy) => {
     const fe = chainAll(JSON.parse(prefix))[0];
     if (!fe) return null;
     const box = () => {
@@ -260,6 +262,14 @@
     if (b.x + b.w <= 0 || b.y + b.h <= 0 || b.x >= innerWidth || b.y >= innerHeight) {
       fe.scrollIntoView({ block: 'center', inline: 'center', behavior: 'instant' });
       b = box();
+    }
+    if (fx !== undefined) {
+      const px = b.x + fx, py = b.y + fy;
+      const off = window.__uxprobeAct.frameOffset(fe);
+      const at = window.__uxprobeAct.hitInFrames(fe, { x: px, y: py, lx: px - off.x, ly: py - off.y });
+      if (at && at !== fe) {
+        b.covered = at.tagName.toLowerCase() + (at.id ? '#' + at.id : at.classList && at.classList.length ? '.' + [...at.classList].slice(0, 2).join('.') : '');
+      }
     }
     return b;
   };

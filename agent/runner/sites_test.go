@@ -117,9 +117,13 @@ func sitesSite(t *testing.T) *sitesServer {
 	})
 	mux.HandleFunc("/frame-site", func(w http.ResponseWriter, r *http.Request) {
 		site := strings.Replace(other.URL, "127.0.0.1", "localhost", 1)
+		banner := ""
+		if r.URL.Query().Has("banner") { // a cookie banner of the page over the whole viewport
+			banner = `<div id="banner" style="position:fixed;inset:0;background:rgba(0,0,0,.4)"></div>`
+		}
 		fmt.Fprintf(w, `<!doctype html><link rel="icon" href="data:,"><title>Frame</title><h1>Shop</h1>
 <div style="height:900px"></div>
-<iframe id="payment" src="%s/form" style="margin:0 0 0 50px;border:5px solid #888;padding:3px;width:400px;height:300px"></iframe>`, site)
+<iframe id="payment" src="%s/form" style="margin:0 0 0 50px;border:5px solid #888;padding:3px;width:400px;height:300px"></iframe>%s`, site, banner)
 	})
 	s.Server = httptest.NewServer(mux)
 	t.Cleanup(s.Close)
@@ -378,6 +382,7 @@ func TestFramesAndActionability(t *testing.T) {
 		{"click inside a cross-origin frame of the same site", "- goto: ${u}/frame-other\n- click: 'iframe#other >> #x'\n- assert_text: {selector: 'iframe#other >> role=button', equals: Other origin}", "", ""},
 		{"a missing element inside a cross-origin frame", "- goto: ${u}/frame-other\n- click: 'iframe#other >> #nope'\n  timeout: 300ms", scenarios.KindElementNotFound, "no element matches iframe#other >> #nope after 300ms"},
 		{"a missing element inside a frame of another site", "- goto: ${u}/frame-site\n- fill: {selector: iframe#payment >> label=Card numbr, value: '4242'}\n  timeout: 500ms", scenarios.KindElementNotFound, "no element matches iframe#payment >> label=Card numbr after 500ms"},
+		{"the page covers a frame of another site", "- goto: ${u}/frame-site?banner\n- click: iframe#payment >> role=button[name=Pay]\n  timeout: 500ms", scenarios.KindTimeout, `iframe#payment >> role=button[name="Pay"] is covered by div#banner after 500ms, so a user could not click it`},
 		{"text inside a frame of another site", "- goto: ${u}/frame-site\n- assert_text: {selector: 'iframe#payment >> #late', equals: late in the frame}\n- assert_visible: iframe#payment >> text=late in the frame", "", ""},
 		{"missing element inside a frame", "- goto: ${u}/frame\n- click: 'iframe#pay >> #nope'\n  timeout: 300ms", scenarios.KindElementNotFound, "no element matches iframe#pay >> #nope after 300ms"},
 		{"a click waits for the modal's fade-in", "- goto: ${u}/modal\n- click: \"#open\"\n- click: \"#ok\"\n- assert_text: {selector: \"#ok\", equals: clicked}", "", ""},
