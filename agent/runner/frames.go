@@ -41,9 +41,13 @@ type frameScope struct {
 	rest   scenarios.Selector // the segments after it, run in the frame
 }
 
-// frameTargets are the frame targets the run attached to, by frame id.
+// frameTargets are the frame targets the run attached to, and the isolated
+// worlds it made in frames of its process, by frame id. A world lasts as
+// long as its frame's document, and Chrome makes a new one per request, so
+// one is kept per frame until a call finds it gone.
 type frameTargets struct {
 	byFrame map[cdp.FrameID]frameTarget
+	worlds  map[cdp.FrameID]runtime.ExecutionContextID
 }
 
 type frameTarget struct {
@@ -98,11 +102,20 @@ func (p *tabPage) scopeOf(ctx context.Context, sel scenarios.Selector) (*frameSc
 		fs.exec = t
 		return fs, nil
 	}
-	world, err := cdp.Call(ctx, p.t, page.CreateIsolatedWorld, page.CreateIsolatedWorldParams{FrameID: node.Node.FrameID, WorldName: "uxprobe"})
+	fs.exec = p.t
+	if id, ok := p.frames.worlds[fs.frame]; ok {
+		fs.ctxID = id
+		return fs, nil
+	}
+	world, err := cdp.Call(ctx, p.t, page.CreateIsolatedWorld, page.CreateIsolatedWorldParams{FrameID: fs.frame, WorldName: "uxprobe"})
 	if err != nil {
 		return nil, p.wrap(ctx, err)
 	}
-	fs.exec, fs.ctxID = p.t, world.ExecutionContextID
+	if p.frames.worlds == nil {
+		p.frames.worlds = map[cdp.FrameID]runtime.ExecutionContextID{}
+	}
+	fs.ctxID = world.ExecutionContextID
+	p.frames.worlds[fs.frame] = fs.ctxID
 	return fs, nil
 }
 
@@ -236,7 +249,8 @@ func (p *tabPage) callSel(ctx context.Context, sel scenarios.Selector, expr func
 		if !errors.Is(err, errFrameGone) {
 			return fs, err
 		}
-		// A frame that navigated: its target, if it had one, is gone.
+		// A frame that navigated: its world or target, if it had one, is gone.
+		delete(p.frames.worlds, fs.frame)
 		if ft, ok := p.frames.byFrame[fs.frame]; ok {
 			ft.cancel()
 			delete(p.frames.byFrame, fs.frame)

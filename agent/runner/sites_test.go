@@ -106,7 +106,7 @@ func sitesSite(t *testing.T) *sitesServer {
 	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		if r.URL.Path == "/form" {
-			fmt.Fprint(w, `<link rel="icon" href="data:,">`+sitesPages["/frame-form"])
+			fmt.Fprint(w, `<link rel="icon" href="data:,">`+sitesPages["/frame-form"]+`<a id="next" href="/">Next</a>`)
 			return
 		}
 		fmt.Fprint(w, `<!doctype html><link rel="icon" href="data:,"><title>Other</title><button id="x">Other origin</button>`)
@@ -435,6 +435,9 @@ func TestCrossSiteFrame(t *testing.T) {
 				"- fill: {selector: iframe#payment >> label=Card number, value: '4242'}\n"+
 				"- click: iframe#payment >> role=button[name=Pay]\n"+
 				"- assert_text: {selector: 'iframe#payment >> #paid', equals: paid with 4242}\n"+
+				// The frame goes to another document: the chain follows it.
+				"- click: iframe#payment >> text=Next\n"+
+				"- click: iframe#payment >> role=button[name=Other origin]\n"+
 				"- eval: \"document.title === 'Frame'\"", "${u}", srv.URL)))
 			res := (&Runner{Browser: tc.b}).Run(context.Background(), f, d)
 			checkOutcome(t, res, "", "")
