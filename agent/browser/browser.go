@@ -90,6 +90,10 @@ type Options struct {
 	// browser connection: every interval, Chrome must answer within the
 	// timeout or it is restarted. Zero means the defaults.
 	HealthInterval, HealthTimeout time.Duration
+	// SitePerProcess runs the frames of every other site in a process of
+	// their own, as desktop Chrome does; chrome-headless-shell keeps them in
+	// the page's process unless told. Tests use it to reach such frames.
+	SitePerProcess bool
 }
 
 // Browser is a running Chrome that restarts itself when it dies. It is safe
@@ -162,6 +166,9 @@ func (b *Browser) flags() []chromedp.ExecAllocatorOption {
 	)
 	if b.opts.NoSandbox {
 		opts = append(opts, chromedp.NoSandbox)
+	}
+	if b.opts.SitePerProcess {
+		opts = append(opts, chromedp.Flag("site-per-process", true))
 	}
 	return opts
 }

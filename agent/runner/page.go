@@ -48,6 +48,8 @@ type tabPage struct {
 	warnings []string           // of the current step, such as a selector that matched several elements
 	vars     *scenarios.RunVars // values extract steps set, for the later steps (extract.go)
 	tabs     *tabSet            // the tabs the run opened (tabs.go)
+	tabCtx   context.Context    // the run's first tab, parent of the frame targets' contexts (frames.go)
+	frames   frameTargets       // the frame targets of other sites the run attached to
 	input    *inputMark         // where the current step's input began, if it sent one
 }
 
@@ -180,6 +182,8 @@ type checkResult struct {
 	Unstable bool     `json:"unstable"` // actionable, but its box or opacity still changing
 	Count    int      `json:"count"`    // of an actionable element's matches
 	Matches  []string `json:"matches"`  // the first two of them
+
+	inFrame bool // found in a frame of another origin (frames.go); X and Y are the top page's
 }
 
 // wait waits in the page for the condition and says specifically what was
@@ -193,7 +197,9 @@ func (p *tabPage) wait(ctx context.Context, sel scenarios.Selector, cond string)
 // marked, so that its interaction latency can be told from others.
 func (p *tabPage) waitInput(ctx context.Context, sel scenarios.Selector, cond string) (checkResult, error) {
 	r, err := p.waitFor(ctx, sel, cond, true)
-	if err == nil {
+	// A frame's document counts inputs of its own, which are not the top
+	// page's that interaction latency is read from.
+	if err == nil && !r.inFrame {
 		p.input = &inputMark{doc: r.Doc, n: r.Inputs}
 	}
 	return r, err
@@ -201,11 +207,44 @@ func (p *tabPage) waitInput(ctx context.Context, sel scenarios.Selector, cond st
 
 func (p *tabPage) waitFor(ctx context.Context, sel scenarios.Selector, cond string, forInput bool) (checkResult, error) {
 	var r checkResult
-	expr := fmt.Sprintf("__uxprobe.wait(%s,%s,%s,%d,%t)", js(sel.Kind), js(sel.Value), js(cond), remaining(ctx).Milliseconds(), forInput)
+	expr := func(s scenarios.Selector) string {
+		r = checkResult{}
+		top := s.Value == sel.Value // else the rest of a chain, in a frame
+		return fmt.Sprintf("__uxprobe.wait(%s,%s,%s,%d,%t)", js(s.Kind), js(s.Value), js(cond), remaining(ctx).Milliseconds(), forInput && top)
+	}
 	callCtx, cancel := p.withGrace(ctx)
 	defer cancel()
-	if err := p.call(callCtx, expr, &r); err != nil {
-		return r, err
+	for {
+		fs, err := p.callSel(callCtx, sel, expr, &r, func() bool { return strings.Contains(r.Error, foreignMarker) })
+		if err != nil {
+			return r, err
+		}
+		if fs == nil || !r.OK {
+			break
+		}
+		// The point is the frame's, and the frame's document could not see
+		// what of the top page covers the frame there.
+		point := ""
+		if cond == "actionable" || cond == condClickable {
+			point = fmt.Sprintf("%g,%g", r.X, r.Y)
+		}
+		b, err := p.frameBox(callCtx, fs, point)
+		if err != nil && !errors.Is(err, errFrameGone) {
+			return r, err
+		}
+		if err != nil || b.Covered != "" {
+			if (scenarios.Sleep{Duration: 50 * time.Millisecond}).Do(ctx, p) == nil {
+				continue
+			}
+			r = checkResult{Found: true, Visible: true, Enabled: true, Covered: b.Covered}
+			break
+		}
+		// The navigations a click compares are the top page's.
+		r.X, r.Y, r.inFrame = r.X+b.X, r.Y+b.Y, true
+		if err := p.call(callCtx, "__uxprobe.navsAfterTasks()", &r.Navs); err != nil {
+			return r, err
+		}
+		break
 	}
 	if r.OK {
 		if w := multiMatchWarning(sel, r); w != "" {
@@ -371,7 +410,10 @@ func (p *tabPage) ScrollTo(ctx context.Context, sel scenarios.Selector) error {
 	if _, err := p.wait(ctx, sel, "present"); err != nil {
 		return err
 	}
-	return p.call(ctx, fmt.Sprintf("__uxprobe.scrollTo(%s,%s)", js(sel.Kind), js(sel.Value)), nil)
+	_, err := p.callSel(ctx, sel, func(s scenarios.Selector) string {
+		return fmt.Sprintf("__uxprobe.scrollTo(%s,%s)", js(s.Kind), js(s.Value))
+	}, nil, nil)
+	return err
 }
 
 type elementResult struct {
@@ -381,12 +423,16 @@ type elementResult struct {
 }
 
 func (p *tabPage) element(ctx context.Context, sel scenarios.Selector, fn string, extra ...any) (elementResult, error) {
-	args := []string{js(sel.Kind), js(sel.Value)}
-	for _, e := range extra {
-		args = append(args, js(e))
-	}
 	var r elementResult
-	if err := p.call(ctx, "__uxprobe."+fn+"("+strings.Join(args, ",")+")", &r); err != nil {
+	expr := func(s scenarios.Selector) string {
+		r = elementResult{}
+		args := []string{js(s.Kind), js(s.Value)}
+		for _, e := range extra {
+			args = append(args, js(e))
+		}
+		return "__uxprobe." + fn + "(" + strings.Join(args, ",") + ")"
+	}
+	if _, err := p.callSel(ctx, sel, expr, &r, nil); err != nil {
 		return r, err
 	}
 	if !r.Found {
@@ -474,7 +520,11 @@ func (p *tabPage) Visible(ctx context.Context, sel scenarios.Selector, inViewpor
 		cond = "in_viewport"
 	}
 	var r checkResult
-	if err := p.call(ctx, fmt.Sprintf("__uxprobe.check(%s,%s,%s)", js(sel.Kind), js(sel.Value), js(cond)), &r); err != nil {
+	expr := func(s scenarios.Selector) string {
+		r = checkResult{}
+		return fmt.Sprintf("__uxprobe.check(%s,%s,%s)", js(s.Kind), js(s.Value), js(cond))
+	}
+	if _, err := p.callSel(ctx, sel, expr, &r, nil); err != nil {
 		return false, err
 	}
 	if !r.Found {

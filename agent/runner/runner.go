@@ -132,6 +132,8 @@ func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 	save := func(path string, data []byte) bool { return r.saveArtifact(f, d, path, data) }
 	pg := &tabPage{t: t, events: ev, flow: f, shots: r.screenshotPath(f, d), save: save, runCtx: tabRunCtx, audit: newAuditState(d)}
 	pg.vars = runVars(f, d, start)
+	pg.tabCtx = tab.Ctx
+	defer pg.closeFrames()
 	dw := newDialogWatcher(tab.Ctx, t, f, ev)
 	if err := chromedp.Listen(tab.Ctx, dw.listen); err != nil {
 		r.fail(res, "", scenarios.Fail(scenarios.KindBrowser, "listening to the tab: %v", err), f)

@@ -471,8 +471,23 @@ func TestNoLeaksAcrossRuns(t *testing.T) {
 	// opened, with one more popup it never followed, a dialog and a finally.
 	sites := sitesSite(t)
 	tabs := mustFlow(t, "name: leak-tabs\nsteps:\n  - goto: "+sites.URL+"/tabs\n  - click: \"#open\"\n  - eval: \"!!window.opener.open('/plain') && !!alert('x')\"\n    optional: true\nfinally:\n  - goto: "+sites.URL+"/delete?id=x\n")
+	// A form in a frame of another site, on a browser that runs it in a
+	// process and target of its own, which the run attaches to.
+	isolated, err := browser.Start(browser.Options{NoSandbox: os.Geteuid() == 0, SitePerProcess: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := isolated.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
+	frame := mustFlow(t, "name: leak-frame\nsteps:\n  - goto: "+sites.URL+"/frame-site\n  - fill: {selector: iframe#payment >> label=Card number, value: '4242'}\n  - click: iframe#payment >> role=button[name=Pay]\n  - assert_text: {selector: 'iframe#payment >> #paid', equals: paid with 4242}\n")
 	r := &Runner{Browser: testBrowser}
 	run := func() {
+		if res := (&Runner{Browser: isolated}).Run(context.Background(), frame, desktop(t)); !res.Success {
+			t.Fatalf("frame run failed: %+v", res.Error)
+		}
 		if res := r.Run(context.Background(), f, desktop(t)); !res.Success {
 			t.Fatalf("run failed: %+v", res.Error)
 		}
@@ -482,17 +497,20 @@ func TestNoLeaksAcrossRuns(t *testing.T) {
 	}
 	run() // warm up: the first run starts the warm-tab cycle
 	count := func() (pages, goroutines, procs int) {
-		testBrowser.Settle()
-		infos, err := chromedp.Targets(testBrowser.Context())
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, i := range infos {
-			if i.Type == "page" {
-				pages++
+		for _, b := range []*browser.Browser{testBrowser, isolated} {
+			b.Settle()
+			infos, err := chromedp.Targets(b.Context())
+			if err != nil {
+				t.Fatal(err)
 			}
+			for _, i := range infos {
+				if i.Type == "page" || i.Type == "iframe" {
+					pages++
+				}
+			}
+			procs += len(descendants(b.PID()))
 		}
-		return pages, runtime.NumGoroutine(), len(descendants(testBrowser.PID()))
+		return pages, runtime.NumGoroutine(), procs
 	}
 	fds := func() int {
 		ents, _ := os.ReadDir("/proc/self/fd")

@@ -219,6 +219,61 @@
     return cur || [];
   };
 
+  // foreign splits a chain where its first match is an iframe of another
+  // origin: Go runs the segments before it (prefix) here and the rest in
+  // the frame's own document, through the protocol. null: no such frame.
+  const foreign = (value) => {
+    const segs = JSON.parse(value);
+    let cur = null;
+    for (let i = 0; i < segs.length; i++) {
+      if (cur !== null && cur.length && segs[i].kind !== 'nth') {
+        const el = cur[0];
+        if (el.tagName === 'IFRAME' || el.tagName === 'FRAME') {
+          let doc = null;
+          try { doc = el.contentDocument; } catch (e) {}
+          if (!doc && el.contentWindow) {
+            return { prefix: JSON.stringify(segs.slice(0, i)), rest: JSON.stringify(segs.slice(i)) };
+          }
+        }
+      }
+      try { cur = chainAll(segs.slice(0, i + 1)); } catch (e) { return null; } // the plain path reports it
+    }
+    return null;
+  };
+
+  // frameBox is where the content box of the frame a prefix matches is in
+  // the top page's viewport, after scrolling it into view if it is not.
+  // With a point in the frame's viewport, it also says what of the page
+  // covers the frame there, as a person's click would hit that instead.
+  const frameBox = (prefix, fx, fy) => {
+    const fe = chainAll(JSON.parse(prefix))[0];
+    if (!fe) return null;
+    const box = () => {
+      const r = fe.getBoundingClientRect();
+      const cs = fe.ownerDocument.defaultView.getComputedStyle(fe);
+      const off = window.__uxprobeAct.frameOffset(fe);
+      return {
+        x: off.x + r.left + fe.clientLeft + parseFloat(cs.paddingLeft || 0),
+        y: off.y + r.top + fe.clientTop + parseFloat(cs.paddingTop || 0),
+        w: r.width, h: r.height,
+      };
+    };
+    let b = box();
+    if (b.x + b.w <= 0 || b.y + b.h <= 0 || b.x >= innerWidth || b.y >= innerHeight) {
+      fe.scrollIntoView({ block: 'center', inline: 'center', behavior: 'instant' });
+      b = box();
+    }
+    if (fx !== undefined) {
+      const px = b.x + fx, py = b.y + fy;
+      const off = window.__uxprobeAct.frameOffset(fe);
+      const at = window.__uxprobeAct.hitInFrames(fe, { x: px, y: py, lx: px - off.x, ly: py - off.y });
+      if (at && at !== fe) {
+        b.covered = at.tagName.toLowerCase() + (at.id ? '#' + at.id : at.classList && at.classList.length ? '.' + [...at.classList].slice(0, 2).join('.') : '');
+      }
+    }
+    return b;
+  };
+
   const all = (kind, value) => {
     if (kind === 'chain') return chainAll(JSON.parse(value));
     return chainAll([{ kind, value }]);
@@ -226,6 +281,8 @@
 
   window.__uxprobeSelect = {
     all,
+    foreign,
+    frameBox,
     // first is on the path of every wait, so plain CSS asks the light DOM
     // first and walks shadow roots only when that finds nothing.
     first: (kind, value) => {

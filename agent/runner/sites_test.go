@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/uxprobe/uxprobe/agent/browser"
 	"github.com/uxprobe/uxprobe/agent/result"
 	"github.com/uxprobe/uxprobe/scenarios"
 )
@@ -99,13 +100,30 @@ func sitesSite(t *testing.T) *sitesServer {
 		s.mu.Unlock()
 		fmt.Fprint(w, `<!doctype html><link rel="icon" href="data:,"><title>Deleted</title><h1>Deleted</h1>`)
 	})
-	// A second server is another origin (another port) for cross-origin frames.
+	// A second server is another origin (another port) for cross-origin
+	// frames, and under the name localhost another site too, whose frames
+	// Chrome runs in a process of their own.
 	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		if r.URL.Path == "/form" {
+			fmt.Fprint(w, `<link rel="icon" href="data:,">`+sitesPages["/frame-form"]+`<a id="next" href="/">Next</a>`)
+			return
+		}
 		fmt.Fprint(w, `<!doctype html><link rel="icon" href="data:,"><title>Other</title><button id="x">Other origin</button>`)
 	}))
 	t.Cleanup(other.Close)
 	mux.HandleFunc("/frame-other", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `<!doctype html><link rel="icon" href="data:,"><title>Frame</title><iframe id="other" src="%s/"></iframe>`, other.URL)
+	})
+	mux.HandleFunc("/frame-site", func(w http.ResponseWriter, r *http.Request) {
+		site := strings.Replace(other.URL, "127.0.0.1", "localhost", 1)
+		banner := ""
+		if r.URL.Query().Has("banner") { // a cookie banner of the page over the whole viewport
+			banner = `<div id="banner" style="position:fixed;inset:0;background:rgba(0,0,0,.4)"></div>`
+		}
+		fmt.Fprintf(w, `<!doctype html><link rel="icon" href="data:,"><title>Frame</title><h1>Shop</h1>
+<div style="height:900px"></div>
+<iframe id="payment" src="%s/form" style="margin:0 0 0 50px;border:5px solid #888;padding:3px;width:400px;height:300px"></iframe>%s`, site, banner)
 	})
 	s.Server = httptest.NewServer(mux)
 	t.Cleanup(s.Close)
@@ -361,7 +379,11 @@ func TestFramesAndActionability(t *testing.T) {
 	}{
 		{"fill and click inside a same-origin iframe", "- goto: ${u}/frame\n- fill: {selector: iframe#pay >> label=Card number, value: '4242'}\n- click: iframe#pay >> role=button[name=Pay]\n- assert_text: {selector: 'iframe#pay >> #paid', equals: paid with 4242}", "", ""},
 		{"waits inside a frame", "- goto: ${u}/frame\n- wait_for: 'iframe#pay >> #late'\n- assert_visible: iframe#pay >> text=late in the frame", "", ""},
-		{"a cross-origin frame says so", "- goto: ${u}/frame-other\n- click: 'iframe#other >> #x'\n  timeout: 300ms", scenarios.KindElementNotFound, "goes into an iframe of another origin (http://127.0.0.1:"},
+		{"click inside a cross-origin frame of the same site", "- goto: ${u}/frame-other\n- click: 'iframe#other >> #x'\n- assert_text: {selector: 'iframe#other >> role=button', equals: Other origin}", "", ""},
+		{"a missing element inside a cross-origin frame", "- goto: ${u}/frame-other\n- click: 'iframe#other >> #nope'\n  timeout: 300ms", scenarios.KindElementNotFound, "no element matches iframe#other >> #nope after 300ms"},
+		{"a missing element inside a frame of another site", "- goto: ${u}/frame-site\n- fill: {selector: iframe#payment >> label=Card numbr, value: '4242'}\n  timeout: 500ms", scenarios.KindElementNotFound, "no element matches iframe#payment >> label=Card numbr after 500ms"},
+		{"the page covers a frame of another site", "- goto: ${u}/frame-site?banner\n- click: iframe#payment >> role=button[name=Pay]\n  timeout: 500ms", scenarios.KindTimeout, `iframe#payment >> role=button[name="Pay"] is covered by div#banner after 500ms, so a user could not click it`},
+		{"text inside a frame of another site", "- goto: ${u}/frame-site\n- assert_text: {selector: 'iframe#payment >> #late', equals: late in the frame}\n- assert_visible: iframe#payment >> text=late in the frame", "", ""},
 		{"missing element inside a frame", "- goto: ${u}/frame\n- click: 'iframe#pay >> #nope'\n  timeout: 300ms", scenarios.KindElementNotFound, "no element matches iframe#pay >> #nope after 300ms"},
 		{"a click waits for the modal's fade-in", "- goto: ${u}/modal\n- click: \"#open\"\n- click: \"#ok\"\n- assert_text: {selector: \"#ok\", equals: clicked}", "", ""},
 		{"a wrapped link is clicked on its first line", "- goto: ${u}/wrapped\n- eval: \"(() => { const r = document.getElementById('wrapped').getBoundingClientRect(); return document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2).id === 'para'; })()\"\n- click: \"#wrapped\"\n- assert_url: '#done'", "", ""},
@@ -371,6 +393,54 @@ func TestFramesAndActionability(t *testing.T) {
 			t.Parallel()
 			res := runSteps(t, srv.URL, "", tc.steps)
 			checkOutcome(t, res, tc.wantKind, tc.wantMsg)
+		})
+	}
+}
+
+// TestCrossSiteFrame: a labelled form in an iframe of another site (which
+// Chrome runs out of process) is filled and submitted, and its text
+// asserted, on desktop and mobile, with the frame scrolled into view first.
+//
+// The shared test browser (chrome-headless-shell) keeps the frame in the
+// page's process; a browser with site-per-process, as desktop Chrome runs,
+// gives it a process and a target of its own. Both must work.
+func TestCrossSiteFrame(t *testing.T) {
+	t.Parallel()
+	srv := sitesSite(t)
+	isolated, err := browser.Start(browser.Options{NoSandbox: os.Geteuid() == 0, SitePerProcess: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := isolated.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	for _, tc := range []struct {
+		name, device string
+		b            *browser.Browser
+	}{
+		{"in process desktop", "desktop", testBrowser},
+		{"in process mobile", "mobile", testBrowser},
+		{"out of process desktop", "desktop", isolated},
+		{"out of process mobile", "mobile", isolated},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			d, ok := scenarios.LookupDevice(tc.device)
+			if !ok {
+				t.Fatal("no device " + tc.device)
+			}
+			f := mustFlow(t, "name: t\ntimeout: 20s\nsteps:\n"+indent(strings.ReplaceAll("- goto: ${u}/frame-site\n"+
+				"- fill: {selector: iframe#payment >> label=Card number, value: '4242'}\n"+
+				"- click: iframe#payment >> role=button[name=Pay]\n"+
+				"- assert_text: {selector: 'iframe#payment >> #paid', equals: paid with 4242}\n"+
+				// The frame goes to another document: the chain follows it.
+				"- click: iframe#payment >> text=Next\n"+
+				"- click: iframe#payment >> role=button[name=Other origin]\n"+
+				"- eval: \"document.title === 'Frame'\"", "${u}", srv.URL)))
+			res := (&Runner{Browser: tc.b}).Run(context.Background(), f, d)
+			checkOutcome(t, res, "", "")
 		})
 	}
 }
