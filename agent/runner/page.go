@@ -214,12 +214,19 @@ func (p *tabPage) waitFor(ctx context.Context, sel scenarios.Selector, cond stri
 	}
 	callCtx, cancel := p.withGrace(ctx)
 	defer cancel()
+	// coveredBy is what of the top page last covered the frame at the
+	// element: a wait in the frame that the deadline then cuts short (its
+	// still-box check unfinished) failed because of the cover.
+	coveredBy := ""
 	for {
 		fs, err := p.callSel(callCtx, sel, expr, &r, func() bool { return strings.Contains(r.Error, foreignMarker) })
 		if err != nil {
 			return r, err
 		}
 		if fs == nil || !r.OK {
+			if fs != nil && coveredBy != "" && r.Unstable {
+				r = checkResult{Found: true, Visible: true, Enabled: true, Covered: coveredBy}
+			}
 			break
 		}
 		// The point is the frame's, and the frame's document could not see
@@ -233,6 +240,7 @@ func (p *tabPage) waitFor(ctx context.Context, sel scenarios.Selector, cond stri
 			return r, err
 		}
 		if err != nil || b.Covered != "" {
+			coveredBy = b.Covered
 			if (scenarios.Sleep{Duration: 50 * time.Millisecond}).Do(ctx, p) == nil {
 				continue
 			}
@@ -505,97 +513,6 @@ func (p *tabPage) Press(ctx context.Context, sel *scenarios.Selector, key string
 		return p.unanswered(ctx, sent, err)
 	}
 	return p.settle(ctx, mark, navsBefore)
-}
-
-// WaitFor implements scenarios.Page.
-func (p *tabPage) WaitFor(ctx context.Context, sel scenarios.Selector, state scenarios.WaitState) error {
-	_, err := p.wait(ctx, sel, string(state))
-	return err
-}
-
-// Visible implements scenarios.Page.
-func (p *tabPage) Visible(ctx context.Context, sel scenarios.Selector, inViewport bool) (bool, error) {
-	cond := "visible"
-	if inViewport {
-		cond = "in_viewport"
-	}
-	var r checkResult
-	expr := func(s scenarios.Selector) string {
-		r = checkResult{}
-		return fmt.Sprintf("__uxprobe.check(%s,%s,%s)", js(s.Kind), js(s.Value), js(cond))
-	}
-	if _, err := p.callSel(ctx, sel, expr, &r, nil); err != nil {
-		return false, err
-	}
-	if !r.Found {
-		return false, scenarios.Fail(scenarios.KindElementNotFound, "no element matches %s", sel)
-	}
-	return r.OK, nil
-}
-
-// Text implements scenarios.Page.
-func (p *tabPage) Text(ctx context.Context, sel scenarios.Selector) (string, error) {
-	r, err := p.element(ctx, sel, "text")
-	return p.flow.Mask(r.Text), err
-}
-
-// URL implements scenarios.Page.
-func (p *tabPage) URL(ctx context.Context) (string, error) {
-	var s string
-	err := p.call(ctx, "location.href", &s)
-	return p.flow.Mask(s), err
-}
-
-// Title implements scenarios.Page.
-func (p *tabPage) Title(ctx context.Context) (string, error) {
-	var s string
-	err := p.call(ctx, "document.title", &s)
-	return p.flow.Mask(s), err
-}
-
-// Eval implements scenarios.Page.
-func (p *tabPage) Eval(ctx context.Context, expr string) (bool, string, error) {
-	res, err := p.evaluate(ctx, runtime.EvaluateParams{
-		Expression:   expr,
-		AwaitPromise: ptr(true),
-	})
-	if err != nil {
-		return false, "", p.wrap(ctx, err)
-	}
-	if res.ExceptionDetails != nil {
-		return false, "", scenarios.Fail(scenarios.KindScript, "expression %q threw: %s", scenarios.Clip(p.flow.Mask(expr), 120), scenarios.Clip(p.flow.Mask(exceptionText(res.ExceptionDetails)), maxMessageLen))
-	}
-	truthy, repr := truthiness(res.Result)
-	return truthy, scenarios.Clip(p.flow.Mask(repr), 120), nil
-}
-
-// truthiness applies JavaScript's rules to a remote value.
-func truthiness(o *runtime.RemoteObject) (bool, string) {
-	if o == nil {
-		return false, "undefined"
-	}
-	raw := string(o.Value)
-	switch o.Type {
-	case runtime.RemoteObjectTypeUndefined:
-		return false, "undefined"
-	case runtime.RemoteObjectTypeBoolean:
-		return raw == "true", raw
-	case runtime.RemoteObjectTypeNumber:
-		if u := string(o.UnserializableValue); u != "" {
-			return u != "NaN" && u != "-0", u
-		}
-		return raw != "0", raw
-	case runtime.RemoteObjectTypeString:
-		return raw != `""`, raw
-	case runtime.RemoteObjectTypeBigint:
-		u := string(o.UnserializableValue)
-		return u != "0n", u
-	case runtime.RemoteObjectTypeObject:
-		if o.Subtype == runtime.RemoteObjectSubtypeNull {
-			return false, "null"
-		}
-	}
-	return true, o.Description
 }
 
 // Screenshot implements scenarios.Page.
