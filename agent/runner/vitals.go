@@ -166,8 +166,15 @@ func (r *Runner) collect(res *result.Result, ev *tracker, marks []stepMark) {
 	ev.mu.Lock()
 	defer ev.mu.Unlock()
 	byDoc := map[string]*pageVitals{}
+	// Chrome reports a download on the browser's connection and the
+	// navigation that became it on the tab's, in either order: a document
+	// that never loaded and whose URL a download has is that download too.
+	downloaded := map[string]bool{}
+	for _, dl := range ev.downloads {
+		downloaded[dl.url] = true
+	}
 	for _, d := range ev.docs {
-		if d.download {
+		if d.download || (!d.loaded && downloaded[d.url]) {
 			continue // no page: the result lists it as a download
 		}
 		if len(res.Pages) >= maxPages {
