@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -91,60 +90,21 @@ func testFlows() []*scenarios.Flow {
 	}
 }
 
-// testSource stands in for the agent's store: the latest results of the
-// devices of the flows it was given, by the same rule (result.Latest.Add).
-type testSource struct {
-	mu sync.Mutex
-	m  map[deviceKey]*result.Latest
-}
+// testSource stands in for the agent's store: the same set of latest
+// results (result.LatestSet) of the devices of the flows it was given.
+type testSource struct{ result.LatestSet }
 
 func newTestSource(flows []*scenarios.Flow) *testSource {
-	s := &testSource{m: map[deviceKey]*result.Latest{}}
-	s.sync(flows)
+	s := &testSource{}
+	s.Sync(flows)
 	return s
-}
-
-// sync keeps exactly the devices of flows, as the agent's store does on
-// every load.
-func (s *testSource) sync(flows []*scenarios.Flow) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	want := map[deviceKey]bool{}
-	for _, f := range flows {
-		for _, d := range f.Devices {
-			k := deviceKey{f.Name, d.Name}
-			want[k] = true
-			if s.m[k] == nil {
-				s.m[k] = &result.Latest{Flow: f.Name, Device: d.Name}
-			}
-		}
-	}
-	for k := range s.m {
-		if !want[k] {
-			delete(s.m, k)
-		}
-	}
-}
-
-func (s *testSource) Latest() []result.Latest {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []result.Latest
-	for _, l := range s.m {
-		out = append(out, *l)
-	}
-	return out
 }
 
 // record does what the agent does with a completed run: it keeps it in the
 // store and exports it.
 func record(t testing.TB, s *testSource, c *Collector, r *result.Result) {
 	t.Helper()
-	s.mu.Lock()
-	if l := s.m[deviceKey{r.Flow, r.Device}]; l != nil {
-		l.Add(r)
-	}
-	s.mu.Unlock()
+	s.Put(r)
 	if err := c.Export(context.Background(), r); err != nil {
 		t.Fatal(err)
 	}
@@ -331,7 +291,7 @@ func TestRemovedFlowLosesItsSeries(t *testing.T) {
 	flows := testFlows()
 	// search goes away, checkout loses its mobile device.
 	flows[0].Devices = flows[0].Devices[:1]
-	src.sync(flows[:1])
+	src.Sync(flows[:1])
 	text, _ := scrape(t, register(t, e))
 	for _, gone := range []string{`flow="search"`, `device="mobile"`} {
 		if strings.Contains(text, gone) {
