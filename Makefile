@@ -55,11 +55,20 @@ chromium:
 	fi
 
 # The real parts the tests use as users run them: promtool for rule tests
-# and `promtool check metrics`, Prometheus, Alertmanager and the Pushgateway.
+# and `promtool check metrics`, Prometheus, Alertmanager and the Pushgateway,
+# and PostgreSQL's server for the shared history (the tests start their own
+# cluster in a temporary directory; see agent/internal/pgtest).
 test-tools:
 	$(call apt_install,prometheus,promtool)
 	$(call apt_install,prometheus-alertmanager,prometheus-alertmanager)
 	$(call apt_install,prometheus-pushgateway,prometheus-pushgateway)
+	@if ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || [ -n "$$PGBIN" ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		echo "installing postgresql from Debian's packages"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null; \
+	else \
+		echo "postgresql is missing: run 'sudo apt-get install -y postgresql' and try again" >&2; exit 1; \
+	fi
 
 check-fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

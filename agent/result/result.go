@@ -16,10 +16,16 @@ import (
 type Result struct {
 	// ID names the run in the history (see agent/history); empty when no
 	// history is kept.
-	ID              string    `json:"id,omitempty"`
-	Flow            string    `json:"flow"`
-	Device          string    `json:"device"`
-	DeviceClass     string    `json:"device_class"`
+	ID          string `json:"id,omitempty"`
+	Flow        string `json:"flow"`
+	Device      string `json:"device"`
+	DeviceClass string `json:"device_class"`
+	// Location is where the agent that ran it stands (--location), empty
+	// for a single-location set-up; Agent names that agent (--agent.name,
+	// else the host name). Together they say where a run came from in a
+	// fleet that shares one history.
+	Location        string    `json:"location,omitempty"`
+	Agent           string    `json:"agent,omitempty"`
 	StartedAt       time.Time `json:"started_at"`
 	Success         bool      `json:"success"`
 	Attempts        int       `json:"attempts"`
