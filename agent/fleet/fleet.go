@@ -1,0 +1,42 @@
+// Package fleet lets several agents share one PostgreSQL database and split
+// the runs of their location among themselves: each scheduled run (a slot)
+// of each flow and device is claimed once per location, by a row under a
+// unique constraint, so that any agent of the location with a free browser
+// can take it, and an agent that dies takes nothing with it but the runs it
+// had in progress. It also carries run-now requests to agents of another
+// location, and a heartbeat that tells which locations have a live agent.
+//
+// The claims are plain INSERT ... ON CONFLICT DO NOTHING rather than a job
+// queue (riverqueue/river): a slot is a fact every agent can compute from
+// the flow's schedule, so there is nothing to enqueue, no leader to insert
+// periodic jobs, and a claim is one round trip that touches one index; see
+// BenchmarkClaim and BenchmarkFleetSimulation for the figures.
+package fleet
+
+import (
+	"errors"
+	"time"
+)
+
+// Slot is one scheduled run of a flow on a device in a location. At is the
+// scheduled time of the run, which every agent computes alike from the
+// flow's schedule, so that it names the same run on all of them.
+type Slot struct {
+	Location, Flow, Device string
+	At                     time.Time
+}
+
+// Request is a run-now request for an agent of another location: run Flow
+// on the devices that Device names (all when empty), with the results under
+// IDs, in order of the flow's devices.
+type Request struct {
+	ID                     int64
+	Location, Flow, Device string
+	IDs                    []string
+	// By names the agent that asked.
+	By string
+}
+
+// ErrNoAgent says that no agent of a location was seen lately, so a request
+// for that location would wait for nobody.
+var ErrNoAgent = errors.New("no agent of that location is running")
