@@ -61,6 +61,13 @@ const (
 	// once per schedule tick, so that the counter shows the flow is alive
 	// elsewhere at the rate it would run here.
 	SkipShard = "shard"
+	// SkipClaimed: another agent of the location claimed the slot (see
+	// Options.Fleet); counted once per device.
+	SkipClaimed = "claimed"
+	// SkipMissed: no agent of the location claimed the slot within its
+	// period, so it did not run anywhere; counted once over the fleet, by
+	// the agent that noticed first.
+	SkipMissed = "missed"
 )
 
 // Defaults of Options.
@@ -113,6 +120,16 @@ type Options struct {
 	ShutdownTimeout time.Duration
 	// Shard selects the flows this agent runs.
 	Shard Shard
+	// Location is where this agent stands (--location), set on every
+	// result; agents that share a Fleet split the slots of their location.
+	Location string
+	// Name names this agent on every result (--agent.name).
+	Name string
+	// Fleet, if set, is the state the agents of a fleet share: each slot of
+	// each flow and device runs on one agent of the location, the first
+	// with a free browser slot to claim it (see Fleet). Nil runs every
+	// slot here.
+	Fleet Fleet
 	// Logger receives the agent's log; nil discards it.
 	Logger *slog.Logger
 }
@@ -139,6 +156,8 @@ type Agent struct {
 
 	reloadMu sync.Mutex // one Reload at a time; held while reading files
 
+	fleetDone chan struct{} // closed when the fleet's loop has stopped
+
 	mu       sync.Mutex
 	entries  map[string]*entry
 	loaded   bool
@@ -160,6 +179,13 @@ type entry struct {
 	// version gets its own: the old version's run is being cancelled, and
 	// sharing the flag would skip the new version's first run as an overlap.
 	running atomic.Bool
+	sched   *splayedSchedule
+	// slotMu guards lastSlot, the slot of this version's last tick, and
+	// openSlot, the last slot it ran without a claim (the fleet's database
+	// was unreachable): a slot that is not the agent's to mark missed.
+	slotMu   sync.Mutex
+	lastSlot time.Time
+	openSlot time.Time
 }
 
 // New returns an agent with no flows.
@@ -181,6 +207,9 @@ func New(opts Options) (*Agent, error) {
 	}
 	if opts.Store == nil {
 		opts.Store = NewStore()
+	}
+	if !ValidLocation(opts.Location) {
+		return nil, fmt.Errorf("agent: location %q: want lower-case letters, digits and dashes", opts.Location)
 	}
 	reg := opts.Registerer
 	if reg == nil {
@@ -225,6 +254,13 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.mu.Unlock()
 
 	a.cron.Start()
+	if a.opts.Fleet != nil {
+		a.fleetDone = make(chan struct{})
+		go func() {
+			defer close(a.fleetDone)
+			a.fleetLoop(a.schedCtx)
+		}()
+	}
 	<-ctx.Done()
 	return a.shutdown()
 }
@@ -235,6 +271,9 @@ func (a *Agent) shutdown() error {
 	a.mu.Unlock()
 	cronDone := a.cron.Stop()
 	a.cancelSched()
+	if a.fleetDone != nil {
+		<-a.fleetDone // it stops at once: its statements have short timeouts
+	}
 
 	done := make(chan struct{})
 	go func() {
@@ -369,7 +408,7 @@ func (a *Agent) Apply(files []scenarios.FileResult) error {
 	all := a.flows()
 	owned := slices.DeleteFunc(slices.Clone(all), func(f *scenarios.Flow) bool { return !a.opts.Shard.Owns(f.Name) })
 	a.store.sync(owned)
-	a.m.flowsChanged(removed, a.opts.Shard.Owns, a.names())
+	a.m.flowsChanged(removed, a.opts.Shard.Owns, a.names(), a.opts.Fleet != nil)
 	a.m.flowsLoaded.Set(float64(len(all)))
 	if len(errs) == 0 {
 		a.m.reloadOK.Set(1)
@@ -396,8 +435,9 @@ func (a *Agent) schedule(f *scenarios.Flow, file string) (*entry, error) {
 			return nil, err
 		}
 	}
+	sched.aligned = a.opts.Fleet != nil
 	ctx, cancel := context.WithCancel(a.runCtx)
-	e := &entry{flow: f, file: file, ctx: ctx, cancel: cancel}
+	e := &entry{flow: f, file: file, ctx: ctx, cancel: cancel, sched: sched}
 	e.id = a.cron.Schedule(sched, cron.FuncJob(func() { a.tick(e) }))
 	return e, nil
 }
@@ -417,7 +457,11 @@ func (a *Agent) tick(e *entry) {
 		a.skipped(e, SkipShard)
 		return
 	}
-	if !e.running.CompareAndSwap(false, true) {
+	var slot *tickSlot
+	if a.opts.Fleet != nil {
+		slot = a.fleetTick(e, time.Now())
+	}
+	if !e.running.CompareAndSwap(false, true) && (slot == nil || !a.awaitTurn(e, slot.end)) {
 		a.log.Warn("skipping a run: the previous run of the flow is still going; consider a longer schedule or a shorter timeout", "flow", name)
 		a.skipped(e, SkipOverlap)
 		return
@@ -434,7 +478,7 @@ func (a *Agent) tick(e *entry) {
 
 	var wg sync.WaitGroup
 	for _, d := range e.flow.Devices {
-		wg.Go(func() { a.runDevice(e, d, "") })
+		wg.Go(func() { a.runDevice(e, d, "", slot) })
 	}
 	wg.Wait()
 }
@@ -449,9 +493,18 @@ func (a *Agent) skipped(e *entry, reason string) {
 
 // runDevice waits for a browser slot, runs the flow on the device and
 // records the result, under the id given (RunNow), or a new one when the
-// agent keeps a history.
-func (a *Agent) runDevice(e *entry, d scenarios.Device, id string) {
-	waited, ok := a.slots.acquire(a.schedCtx.Done(), e.ctx.Done())
+// agent keeps a history. With a slot (a fleet), it waits for a browser
+// slot until the schedule slot ends, and then runs only if its claim wins:
+// an agent claims only what it can start at once, so that a free agent of
+// the location takes the slot rather than a busy one.
+func (a *Agent) runDevice(e *entry, d scenarios.Device, id string, slot *tickSlot) {
+	cancel := e.ctx.Done()
+	if slot != nil {
+		ctx, stop := context.WithDeadline(e.ctx, slot.end)
+		defer stop()
+		cancel = ctx.Done()
+	}
+	waited, ok := a.slots.acquire(a.schedCtx.Done(), cancel)
 	if !ok {
 		return
 	}
@@ -459,9 +512,14 @@ func (a *Agent) runDevice(e *entry, d scenarios.Device, id string) {
 		a.slots.release() // the agent is stopping or the flow went away meanwhile
 		return
 	}
+	if slot != nil && !a.claim(e, d, slot) {
+		a.slots.release()
+		return
+	}
 	a.m.queueWait.Observe(waited.Seconds())
 	res := runSafely(e.ctx, a.opts.Runner, e.flow, d, a.log)
 	a.slots.release()
+	res.Location, res.Agent = a.opts.Location, a.opts.Name
 	switch {
 	case id != "":
 		res.ID = id

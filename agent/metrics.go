@@ -44,7 +44,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
 		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: MetricRunsSkipped,
-			Help: "Scheduled runs that did not happen, by reason: " + SkipOverlap + " (the flow's previous run was still going) or " + SkipShard + " (the flow belongs to another agent's --shard; counted once per schedule tick).",
+			Help: "Scheduled runs that did not happen, by reason: " + SkipOverlap + " (the flow's previous run was still going), " + SkipShard + " (the flow belongs to another agent's --shard; counted once per schedule tick), " + SkipClaimed + " (another agent of the location claimed the slot; per device) or " + SkipMissed + " (no agent of the location ran the slot; counted once over the fleet).",
 		}, []string{"flow", "reason"}),
 		queueWait: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    MetricRunQueueWait,
@@ -84,13 +84,17 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 // flows this agent runs count overlaps, the flows of other shards count
 // shard skips and have no other series here. Both start at 0, so that rate()
 // sees a counter start rather than appear.
-func (m *metrics) flowsChanged(removed []string, owned func(string) bool, names []string) {
+func (m *metrics) flowsChanged(removed []string, owned func(string) bool, names []string, fleet bool) {
 	for _, name := range removed {
 		m.skipped.DeletePartialMatch(prometheus.Labels{"flow": name})
 	}
 	for _, name := range names {
 		if owned(name) {
 			m.skipped.WithLabelValues(name, SkipOverlap)
+			if fleet {
+				m.skipped.WithLabelValues(name, SkipClaimed)
+				m.skipped.WithLabelValues(name, SkipMissed)
+			}
 		} else {
 			m.skipped.WithLabelValues(name, SkipShard)
 		}

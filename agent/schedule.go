@@ -36,6 +36,11 @@ type splayedSchedule struct {
 	// started is set by the first call of Next, which cron makes when the
 	// entry is scheduled.
 	started atomic.Bool
+	// aligned puts the runs of an @every schedule on a grid of its period
+	// counted from the zero time, rather than from when the agent started:
+	// agents that split a location's slots (Options.Fleet) then tick at
+	// the same moments, and the first free one takes each slot.
+	aligned bool
 }
 
 // newSplayedSchedule parses spec and picks the flow's offset. The splay is
@@ -64,7 +69,50 @@ func (s *splayedSchedule) Next(t time.Time) time.Time {
 	if !s.started.Swap(true) {
 		return t.Add(s.offset)
 	}
+	if _, ok := s.inner.(cron.ConstantDelaySchedule); ok && s.aligned {
+		_, end := s.slotAt(t)
+		return end
+	}
 	return s.inner.Next(t.Add(-s.offset)).Add(s.offset)
+}
+
+// maxSlotSearch bounds the walk of slotAt over a cron schedule's firings.
+const maxSlotSearch = 100000
+
+// slotAt returns the slot that holds t: start is the latest time at or
+// before t at which the schedule fires (shifted by the offset), end the
+// next one. Every agent computes the same slot for the same flow at the
+// same moment, whenever it started, which makes a slot the key of a claim.
+// An @every schedule's slots are a grid of its period from the zero time;
+// a cron schedule's are its firings. The first run after the offset has no
+// slot of its own: it falls in the slot that holds it.
+func (s *splayedSchedule) slotAt(t time.Time) (start, end time.Time) {
+	base := t.Add(-s.offset)
+	if cd, ok := s.inner.(cron.ConstantDelaySchedule); ok {
+		d := max(cd.Delay, time.Second)
+		start = base.Truncate(d)
+		return start.Add(s.offset), start.Add(d).Add(s.offset)
+	}
+	// A cron schedule has no Prev: look back twice as far each time until
+	// a firing at or before base shows up, then walk forward to the last.
+	w := time.Minute
+	p := s.inner.Next(base.Add(-w))
+	for p.After(base) && w < 5*366*24*time.Hour {
+		w *= 2
+		p = s.inner.Next(base.Add(-w))
+	}
+	if p.After(base) || p.IsZero() {
+		// No firing in five years (February 30th): a slot of its own.
+		return t, t.Add(time.Minute)
+	}
+	for range maxSlotSearch {
+		n := s.inner.Next(p)
+		if n.After(base) || n.IsZero() {
+			return p.Add(s.offset), n.Add(s.offset)
+		}
+		p = n
+	}
+	return p.Add(s.offset), p.Add(time.Minute).Add(s.offset)
 }
 
 // Shard selects the flows one of several agents runs, so that N replicas
