@@ -63,6 +63,9 @@ const (
 // DBFile is the name of the SQLite database file in the storage directory.
 const DBFile = "uxprobe.db"
 
+// heldWAL is a link to the WAL while Open checks the database.
+const heldWAL = DBFile + "-wal.opening"
+
 // legacyArtifactsDir held one directory of files per run before the
 // artifacts moved into the database (schema version 2); Open moves them in.
 const legacyArtifactsDir = "artifacts"
@@ -236,10 +239,16 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("history: %w", err)
 	}
+	// SQLite removes a WAL it cannot read when it closes the file: keep a
+	// link to it, for the damaged file to be moved aside with its WAL.
+	wal, held := filepath.Join(dir, DBFile+"-wal"), filepath.Join(dir, heldWAL)
+	_ = os.Remove(held)
+	_ = os.Link(wal, held)
 	db, err := s.openSQLite(ctx)
 	if damaged(err) {
 		db, err = s.recoverOpen(ctx, err)
 	}
+	_ = os.Remove(held)
 	if err != nil {
 		return nil, err
 	}
@@ -331,7 +340,7 @@ func OpenURL(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 		s.secret = cfg.Password // from PGPASSWORD or PGPASSFILE
 	}
 	if cfg.ConnectTimeout == 0 {
-		cfg.ConnectTimeout = 10 * time.Second
+		cfg.ConnectTimeout = 5 * time.Second
 	}
 	db := stdlib.OpenDB(*cfg)
 	// A few connections per agent: the agent's runs and the status page;
@@ -505,9 +514,9 @@ func (s *Store) Export(ctx context.Context, r *result.Result) error {
 	if err != nil {
 		return s.failed("write", err)
 	}
-	if s.q.len() > 0 {
-		s.flush(ctx)
-	}
+	// While runs wait, the store is known to fail: the run joins them at
+	// once rather than wait for a connection timeout, since the agent
+	// shows a run only after Export. The retry loop writes them in order.
 	if s.q.len() == 0 {
 		err = s.write(ctx, rw)
 		if err == nil {

@@ -487,7 +487,7 @@ func TestStoreErrors(t *testing.T) {
 		mu.Lock()
 		defer mu.Unlock()
 		errs = append(errs, op)
-	}, RetryInterval: time.Hour})
+	}, RetryInterval: 20 * time.Millisecond})
 	ctx := context.Background()
 	export(t, s, run("search", "desktop", 0, ""))
 
@@ -514,6 +514,10 @@ func TestStoreErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.db().SetMaxOpenConns(0)
+	deadline := time.Now().Add(10 * time.Second)
+	for s.Waiting() > 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
 	export(t, s, run("search", "desktop", 2, ""))
 	mu.Lock()
 	defer mu.Unlock()

@@ -34,7 +34,13 @@ func (s *Store) moveAside() (string, error) {
 	if err := os.Rename(base, moved); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return "", err
 	}
-	if err := os.Rename(base+"-wal", moved+"-wal"); err != nil && !errors.Is(err, os.ErrNotExist) {
+	wal := base + "-wal"
+	if _, err := os.Stat(filepath.Join(s.dir, heldWAL)); err == nil {
+		// Open's link to the WAL as it was before SQLite saw it.
+		_ = os.Remove(wal)
+		wal = filepath.Join(s.dir, heldWAL)
+	}
+	if err := os.Rename(wal, moved+"-wal"); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return "", err
 	}
 	if err := os.Remove(base + "-shm"); err != nil && !errors.Is(err, os.ErrNotExist) {
