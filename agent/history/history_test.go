@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,9 +17,62 @@ import (
 	"testing"
 	"time"
 
+	"github.com/uxprobe/uxprobe/agent/internal/pgtest"
 	"github.com/uxprobe/uxprobe/agent/result"
 	"github.com/uxprobe/uxprobe/scenarios"
 )
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// storeKind makes a new, empty store of one of the two databases. Every
+// test of the history runs on both (eachStore), so that a feature cannot
+// exist for one and not the other.
+type storeKind struct {
+	name string
+	// open makes a new store; reopen opens another Store on the same
+	// database, as a second agent or a restart does.
+	open func(t *testing.T, opts Options) *Store
+}
+
+var stores = []storeKind{
+	{"sqlite", func(t *testing.T, opts Options) *Store { return open(t, t.TempDir(), opts) }},
+	{"postgres", func(t *testing.T, opts Options) *Store { return openURL(t, pgtest.URL(t), opts) }},
+}
+
+func eachStore(t *testing.T, f func(t *testing.T, st storeKind)) {
+	for _, st := range stores {
+		t.Run(st.name, func(t *testing.T) { f(t, st) })
+	}
+}
+
+// reopen opens another Store on s's database.
+func reopen(t *testing.T, s *Store, opts Options) *Store {
+	t.Helper()
+	if s.Dialect() == "postgres" {
+		return openURL(t, s.rawURL(t), opts)
+	}
+	return open(t, s.Dir(), opts)
+}
+
+// rawURL is the test's URL of the store (with no password: pgtest trusts).
+func (s *Store) rawURL(t *testing.T) string {
+	t.Helper()
+	return s.where
+}
+
+func openURL(t *testing.T, url string, opts Options) *Store {
+	t.Helper()
+	s, err := OpenURL(context.Background(), url, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return s
+}
 
 var t0 = time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 
@@ -69,8 +123,10 @@ func ids(runs []Run) []string {
 	return out
 }
 
-func TestQueries(t *testing.T) {
-	s := open(t, t.TempDir(), Options{})
+func TestQueries(t *testing.T) { eachStore(t, testQueries) }
+
+func testQueries(t *testing.T, st storeKind) {
+	s := st.open(t, Options{})
 	export(t, s,
 		run("search", "desktop", 0, ""),
 		run("search", "mobile", 1, scenarios.KindTimeout),
@@ -140,8 +196,10 @@ func TestQueries(t *testing.T) {
 
 // TestResultRoundTrip: the stored JSON is the whole result, so fields
 // others add to result.Result come back without a migration.
-func TestResultRoundTrip(t *testing.T) {
-	s := open(t, t.TempDir(), Options{})
+func TestResultRoundTrip(t *testing.T) { eachStore(t, testResultRoundTrip) }
+
+func testResultRoundTrip(t *testing.T, st storeKind) {
+	s := st.open(t, Options{})
 	r := run("search", "mobile", 0, scenarios.KindAssertion)
 	lcp := 1.5
 	r.Pages = []result.Page{{URL: "http://x/", Step: "open", Status: 200, LCPSeconds: &lcp}}
@@ -157,13 +215,11 @@ func TestResultRoundTrip(t *testing.T) {
 	}
 }
 
-func TestArtifacts(t *testing.T) {
-	dir := t.TempDir()
-	s := open(t, filepath.Join(dir, "store"), Options{})
-	src := filepath.Join(dir, "artifacts")
-	if err := os.MkdirAll(src, 0o755); err != nil {
-		t.Fatal(err)
-	}
+func TestArtifacts(t *testing.T) { eachStore(t, testArtifacts) }
+
+func testArtifacts(t *testing.T, st storeKind) {
+	s := st.open(t, Options{})
+	src := t.TempDir()
 	write := func(name, body string) string {
 		p := filepath.Join(src, name)
 		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
@@ -174,6 +230,8 @@ func TestArtifacts(t *testing.T) {
 	r := run("checkout", "desktop", 0, scenarios.KindNavigation)
 	r.Screenshots = []string{write("cart.png", "first"), write("failure-pay.png", "png"), filepath.Join(src, "never-written.png")}
 	r.HAR = write("network.har", `{"log":{}}`)
+	r.Downloads = []result.Download{{Step: "invoice", FileName: "invoice.pdf", SizeBytes: 3, Complete: true, Path: write("invoice.pdf", "pdf")},
+		{Step: "other", FileName: "not-kept.zip", Complete: true}}
 	export(t, s, r)
 	// The runner overwrites its files at the next run; the history keeps
 	// what this run saw.
@@ -184,34 +242,46 @@ func TestArtifacts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Artifact{{"cart.png", KindScreenshot, 5}, {"failure-pay.png", KindScreenshot, 3}, {"network.har", KindHAR, 10}}
+	want := []Artifact{{"cart.png", KindScreenshot, 5}, {"failure-pay.png", KindScreenshot, 3}, {"network.har", KindHAR, 10}, {"invoice.pdf", KindDownload, 3}}
 	if !slices.Equal(got.Artifacts, want) {
 		t.Errorf("artifacts %+v, want %+v", got.Artifacts, want)
 	}
 	if h, ok := got.HAR(); !ok || h.Name != "network.har" {
 		t.Errorf("HAR() = %v, %v", h, ok)
 	}
-	f, _, err := s.OpenArtifact(ctx, r.ID, "cart.png")
+	f, a, err := s.OpenArtifact(ctx, r.ID, "cart.png")
 	if err != nil {
 		t.Fatal(err)
 	}
 	body, _ := io.ReadAll(f)
 	f.Close()
-	if string(body) != "first" {
-		t.Errorf("cart.png = %q, want the run's own copy", body)
+	if string(body) != "first" || a.Kind != KindScreenshot || a.Bytes != 5 {
+		t.Errorf("cart.png = %q (%+v), want the run's own copy", body, a)
+	}
+	if data, _, err := s.ReadArtifact(ctx, r.ID, "invoice.pdf"); err != nil || string(data) != "pdf" {
+		t.Errorf("ReadArtifact(invoice.pdf) = %q, %v", data, err)
 	}
 	for _, name := range []string{"never-written.png", "../uxprobe.db", "nope"} {
 		if _, _, err := s.OpenArtifact(ctx, r.ID, name); !errors.Is(err, ErrNotFound) {
 			t.Errorf("OpenArtifact(%q): err %v, want ErrNotFound", name, err)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(s.Dir(), "artifacts", r.ID, "cart.png")); err != nil {
-		t.Errorf("artifact not named by the run id: %v", err)
+	// Another agent on the same store serves the files: they are in the
+	// database, not beside the agent that ran the flow.
+	other := reopen(t, s, Options{})
+	if data, _, err := other.ReadArtifact(ctx, r.ID, "failure-pay.png"); err != nil || string(data) != "png" {
+		t.Errorf("another Store reads failure-pay.png = %q, %v", data, err)
+	}
+	// Retention counts the files.
+	if b, err := s.Bytes(ctx); err != nil || b < 5+3+10+3 {
+		t.Errorf("Bytes = %d, %v; want the artifacts counted", b, err)
 	}
 }
 
-func TestInvalidID(t *testing.T) {
-	s := open(t, t.TempDir(), Options{})
+func TestInvalidID(t *testing.T) { eachStore(t, testInvalidID) }
+
+func testInvalidID(t *testing.T, st storeKind) {
+	s := st.open(t, Options{})
 	for _, id := range []string{"../x", "a/b", ".hidden", strings.Repeat("a", 65)} {
 		r := run("search", "desktop", 0, "")
 		r.ID = id
@@ -221,7 +291,9 @@ func TestInvalidID(t *testing.T) {
 	}
 }
 
-func TestRetention(t *testing.T) {
+func TestRetention(t *testing.T) { eachStore(t, testRetention) }
+
+func testRetention(t *testing.T, st storeKind) {
 	day := 24 * 60
 	tests := []struct {
 		name string
@@ -273,7 +345,7 @@ func TestRetention(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.opts.Now = func() time.Time { return t0.Add(4 * 24 * time.Hour) }
-			s := open(t, t.TempDir(), tt.opts)
+			s := st.open(t, tt.opts)
 			src := t.TempDir()
 			for i, r := range tt.runs {
 				p := filepath.Join(src, fmt.Sprintf("s%d.png", i))
@@ -299,60 +371,80 @@ func TestRetention(t *testing.T) {
 				}
 			}
 			// The artifacts went with their runs.
-			dirs, err := os.ReadDir(filepath.Join(s.Dir(), "artifacts"))
-			if err != nil {
+			var arts int
+			if err := s.db().QueryRow(`SELECT COUNT(*) FROM artifacts`).Scan(&arts); err != nil {
 				t.Fatal(err)
 			}
-			if len(dirs) != len(tt.want) {
-				t.Errorf("%d artifact directories left for %d runs", len(dirs), len(tt.want))
+			if arts != len(tt.want) {
+				t.Errorf("%d artifacts left for %d runs", arts, len(tt.want))
 			}
 		})
 	}
 }
 
-func TestOrphanedArtifactsSwept(t *testing.T) {
-	now := t0
-	s := open(t, t.TempDir(), Options{Now: func() time.Time { return now }})
-	orphan := filepath.Join(s.Dir(), "artifacts", "20261201T120000Z-000000000000")
-	if err := os.MkdirAll(orphan, 0o755); err != nil {
+// TestLegacyArtifactsImported: a store of schema version 1 kept its files
+// under artifacts/RUN/; Open moves them into the database and removes the
+// directory, so that the runs keep their screenshots.
+func TestLegacyArtifactsImported(t *testing.T) {
+	dir := t.TempDir()
+	db, err := openDB(filepath.Join(dir, DBFile))
+	if err != nil {
 		t.Fatal(err)
 	}
-	old := t0.Add(-time.Hour)
-	if err := os.Chtimes(orphan, old, old); err != nil {
+	if err := migrateTo(context.Background(), db, sqliteDialect, 1); err != nil {
 		t.Fatal(err)
 	}
-	fresh := filepath.Join(s.Dir(), "artifacts", "being-written")
-	if err := os.MkdirAll(fresh, 0o755); err != nil {
+	if _, err := db.Exec(`INSERT INTO runs (id, flow, device, started_ms, outcome, failing_step, kind, duration_seconds, bytes, result)
+		VALUES ('r1', 'search', 'desktop', 0, 'success', '', '', 1, 10, '{"flow":"search","device":"desktop"}');
+		INSERT INTO artifacts (run_id, name, kind, bytes) VALUES ('r1', 'shot.png', 'screenshot', 3), ('r1', 'gone.png', 'screenshot', 4);`); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Chtimes(fresh, t0, t0); err != nil {
+	db.Close()
+	if err := os.MkdirAll(filepath.Join(dir, "artifacts", "r1"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Prune(context.Background()); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "artifacts", "r1", "shot.png"), []byte("png"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(orphan); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("orphaned directory kept: %v", err)
+	s := open(t, dir, Options{})
+	ctx := context.Background()
+	if data, _, err := s.ReadArtifact(ctx, "r1", "shot.png"); err != nil || string(data) != "png" {
+		t.Errorf("shot.png = %q, %v", data, err)
 	}
-	if _, err := os.Stat(fresh); err != nil {
-		t.Errorf("a directory still being written was removed: %v", err)
+	if _, _, err := s.ReadArtifact(ctx, "r1", "gone.png"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("a file that was gone: err %v, want ErrNotFound", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "artifacts")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the artifacts directory is still there: %v", err)
 	}
 }
 
-// TestConcurrentWriters: parallel runs of one agent and a second process
-// (uxprobe check) on the same store lose nothing.
-func TestConcurrentWriters(t *testing.T) {
-	dir := t.TempDir()
-	stores := []*Store{open(t, dir, Options{}), open(t, dir, Options{})}
-	const perWriter = 25
+// TestConcurrentWriters: ten agents (ten Stores on one database) commit at
+// once, each retrying some of its runs as after a commit whose answer was
+// lost: every run is stored once, none lost, none twice.
+func TestConcurrentWriters(t *testing.T) { eachStore(t, testConcurrentWriters) }
+
+func testConcurrentWriters(t *testing.T, st storeKind) {
+	first := st.open(t, Options{})
+	const writers, perWriter = 10, 20
+	stores := []*Store{first}
+	for range writers - 1 {
+		stores = append(stores, reopen(t, first, Options{}))
+	}
 	var wg sync.WaitGroup
-	errs := make(chan error, 8*perWriter)
-	for w := range 8 {
-		s := stores[w%2]
+	errs := make(chan error, 2*writers*perWriter)
+	for w, s := range stores {
 		wg.Go(func() {
 			for i := range perWriter {
-				if err := s.Export(context.Background(), run(fmt.Sprintf("flow%d", w), "desktop", i, "")); err != nil {
+				r := run(fmt.Sprintf("flow%d", w), "desktop", i, "")
+				r.Location, r.Agent = "eu", fmt.Sprintf("agent-%d", w)
+				if err := s.Export(context.Background(), r); err != nil {
 					errs <- err
+				}
+				if i%5 == 0 { // the retry of a run already committed
+					if err := s.Export(context.Background(), r); err != nil {
+						errs <- err
+					}
 				}
 			}
 		})
@@ -362,14 +454,32 @@ func TestConcurrentWriters(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	if n, err := stores[0].Count(context.Background()); err != nil || n != 8*perWriter {
-		t.Errorf("Count = %d, %v; want %d", n, err, 8*perWriter)
+	ctx := context.Background()
+	if n, err := first.Count(ctx); err != nil || n != writers*perWriter {
+		t.Errorf("Count = %d, %v; want %d", n, err, writers*perWriter)
+	}
+	for w := range writers {
+		runs, err := first.Runs(ctx, Query{Agent: fmt.Sprintf("agent-%d", w), Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]bool{}
+		for _, r := range runs {
+			if seen[r.ID] {
+				t.Errorf("run %s stored twice", r.ID)
+			}
+			seen[r.ID] = true
+		}
+		if len(runs) != perWriter {
+			t.Errorf("agent-%d: %d runs stored, want %d", w, len(runs), perWriter)
+		}
 	}
 }
 
-// TestStoreErrors: a full disk or a broken artifacts directory fails the
-// write, is reported to OnError, and the store works again once the cause
-// is gone.
+// TestStoreErrors: a store that fails a write (SQLite: the database cannot
+// grow, as on a full disk) reports it to OnError and keeps the run in its
+// queue; the run is written once the cause is gone, in order, with the
+// next one.
 func TestStoreErrors(t *testing.T) {
 	var mu sync.Mutex
 	var errs []string
@@ -377,71 +487,45 @@ func TestStoreErrors(t *testing.T) {
 		mu.Lock()
 		defer mu.Unlock()
 		errs = append(errs, op)
-	}})
+	}, RetryInterval: 20 * time.Millisecond})
 	ctx := context.Background()
 	export(t, s, run("search", "desktop", 0, ""))
 
-	t.Run("full", func(t *testing.T) {
-		// max_page_count is a connection's setting: pin the pool to the one
-		// connection that has it. The database cannot grow, as on a full
-		// disk: SQLite answers SQLITE_FULL.
-		s.db.SetMaxOpenConns(1)
-		defer s.db.SetMaxOpenConns(0)
-		var pages int
-		if err := s.db.QueryRow(`PRAGMA page_count`).Scan(&pages); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := s.db.Exec(fmt.Sprintf(`PRAGMA max_page_count = %d`, pages)); err != nil {
-			t.Fatal(err)
-		}
-		big := run("search", "desktop", 1, scenarios.KindScript)
-		big.ConsoleErrors = []string{strings.Repeat("x", 1<<20)}
-		err := s.Export(ctx, big)
-		if err == nil || !strings.Contains(err.Error(), "full") {
-			t.Fatalf("Export into a full database: err %v, want database or disk is full", err)
-		}
-		if _, err := s.db.Exec(`PRAGMA max_page_count = 1073741823`); err != nil {
-			t.Fatal(err)
-		}
-		export(t, s, run("search", "desktop", 2, ""))
-	})
-	t.Run("artifacts not writable", func(t *testing.T) {
-		arts := filepath.Join(s.Dir(), "artifacts")
-		if err := os.Rename(arts, arts+".moved"); err != nil {
-			t.Fatal(err)
-		}
-		// A file where the directory should be: root ignores permissions,
-		// not this.
-		if err := os.WriteFile(arts, nil, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		shot := filepath.Join(t.TempDir(), "s.png")
-		if err := os.WriteFile(shot, []byte("png"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		r := run("search", "desktop", 3, "")
-		r.Screenshots = []string{shot}
-		if err := s.Export(ctx, r); err == nil {
-			t.Fatal("Export with a broken artifacts directory: no error")
-		}
-		if _, err := s.Run(ctx, r.ID); !errors.Is(err, ErrNotFound) {
-			t.Errorf("a run whose artifacts failed was committed: %v", err)
-		}
-		if err := os.Remove(arts); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Rename(arts+".moved", arts); err != nil {
-			t.Fatal(err)
-		}
-		export(t, s, r)
-	})
+	// max_page_count is a connection's setting: pin the pool to the one
+	// connection that has it. SQLite answers SQLITE_FULL.
+	s.db().SetMaxOpenConns(1)
+	var pages int
+	if err := s.db().QueryRow(`PRAGMA page_count`).Scan(&pages); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db().Exec(fmt.Sprintf(`PRAGMA max_page_count = %d`, pages)); err != nil {
+		t.Fatal(err)
+	}
+	big := run("search", "desktop", 1, scenarios.KindScript)
+	big.ConsoleErrors = []string{strings.Repeat("x", 1<<20)}
+	err := s.Export(ctx, big)
+	if err == nil || !strings.Contains(err.Error(), "full") || !strings.Contains(err.Error(), "queued") {
+		t.Fatalf("Export into a full database: err %v, want database or disk is full, queued", err)
+	}
+	if s.Waiting() != 1 {
+		t.Errorf("Waiting = %d, want 1", s.Waiting())
+	}
+	if _, err := s.db().Exec(`PRAGMA max_page_count = 1073741823`); err != nil {
+		t.Fatal(err)
+	}
+	s.db().SetMaxOpenConns(0)
+	deadline := time.Now().Add(10 * time.Second)
+	for s.Waiting() > 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	export(t, s, run("search", "desktop", 2, ""))
 	mu.Lock()
 	defer mu.Unlock()
-	if !slices.Equal(errs, []string{"write", "write"}) {
-		t.Errorf("OnError heard %q, want two write errors", errs)
+	if !slices.Equal(errs, []string{"write"}) {
+		t.Errorf("OnError heard %q, want one write error", errs)
 	}
-	if n, _ := s.Count(ctx); n != 3 {
-		t.Errorf("%d runs stored, want 3", n)
+	if n, _ := s.Count(ctx); n != 3 || s.Waiting() != 0 {
+		t.Errorf("%d runs stored, %d waiting; want 3 and 0", n, s.Waiting())
 	}
 }
 
@@ -451,14 +535,9 @@ func TestOpenBrokenStore(t *testing.T) {
 		setup func(t *testing.T, dir string)
 		want  string
 	}{
-		{"not a database", func(t *testing.T, dir string) {
-			if err := os.WriteFile(filepath.Join(dir, DBFile), []byte(strings.Repeat("not sqlite ", 1000)), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}, "not a database"},
 		{"newer schema", func(t *testing.T, dir string) {
 			s := open(t, dir, Options{})
-			if _, err := s.db.Exec(fmt.Sprintf(`PRAGMA user_version = %d`, SchemaVersion+1)); err != nil {
+			if _, err := s.db().Exec(fmt.Sprintf(`PRAGMA user_version = %d`, SchemaVersion+1)); err != nil {
 				t.Fatal(err)
 			}
 		}, "newer than this uxprobe knows"},
@@ -490,17 +569,66 @@ func TestOpenBrokenStore(t *testing.T) {
 	}
 }
 
+// TestOpenBrokenURL: what waiting does not cure fails Open, without the
+// password in the error.
+func TestOpenBrokenURL(t *testing.T) {
+	good := pgtest.URL(t)
+	u, err := url.Parse(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	noDB := *u
+	noDB.Path = "/no_such_database"
+	noDB.User = url.UserPassword("postgres", "s3cret-pw")
+	tests := []struct{ name, url, want string }{
+		{"not a URL", "host=x password=s3cret-pw", "want a URL such as postgres://"},
+		{"no such database", noDB.String(), "no_such_database"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := OpenURL(context.Background(), tt.url, Options{})
+			if err == nil {
+				s.Close()
+				t.Fatal("no error")
+			}
+			if !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "s3cret-pw") {
+				t.Errorf("err %q, want it to say %q and not the password", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestRedactURL(t *testing.T) {
+	tests := []struct{ in, want, pw string }{
+		{"postgres://u:pw@db:5432/x?sslmode=require", "postgres://u@db:5432/x?sslmode=require", "pw"},
+		{"postgresql://u@db/x", "postgresql://u@db/x", ""},
+		{"postgres://db/x?password=pw&sslmode=disable", "postgres://db/x?sslmode=disable", "pw"},
+	}
+	for _, tt := range tests {
+		got, pw, err := RedactURL(tt.in)
+		if err != nil || got != tt.want || pw != tt.pw {
+			t.Errorf("RedactURL(%q) = %q, %q, %v; want %q, %q", tt.in, got, pw, err, tt.want, tt.pw)
+		}
+	}
+	for _, bad := range []string{"", "mysql://u:pw@db/x", "u:pw@db", "host=db password=pw"} {
+		if _, _, err := RedactURL(bad); err == nil || strings.Contains(err.Error(), "pw") {
+			t.Errorf("RedactURL(%q): err %v, want an error without the password", bad, err)
+		}
+	}
+}
+
 // TestKill: a process killed with SIGKILL while it writes loses no run that
 // Export had returned (what the agent shows on /metrics only after Export),
 // and the store opens cleanly afterwards.
-func TestKill(t *testing.T) {
-	if dir := os.Getenv("UXPROBE_HISTORY_KILL_CHILD"); dir != "" {
-		killChild(dir)
-		return
+func TestKill(t *testing.T) { eachStore(t, testKill) }
+
+func testKill(t *testing.T, st storeKind) {
+	target := t.TempDir()
+	if st.name == "postgres" {
+		target = pgtest.URL(t)
 	}
-	dir := t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestKill$", "-test.count=1")
-	cmd.Env = append(os.Environ(), "UXPROBE_HISTORY_KILL_CHILD="+dir)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestKillChild$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "UXPROBE_HISTORY_KILL_CHILD="+target)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -526,10 +654,15 @@ func TestKill(t *testing.T) {
 		t.Fatalf("the child committed only %d runs before it ended", len(committed))
 	}
 
-	s := open(t, dir, Options{})
-	var check string
-	if err := s.db.QueryRow(`PRAGMA integrity_check`).Scan(&check); err != nil || check != "ok" {
-		t.Errorf("integrity_check = %q, %v", check, err)
+	var s *Store
+	if st.name == "postgres" {
+		s = openURL(t, target, Options{})
+	} else {
+		s = open(t, target, Options{})
+		var check string
+		if err := s.db().QueryRow(`PRAGMA integrity_check`).Scan(&check); err != nil || check != "ok" {
+			t.Errorf("integrity_check = %q, %v", check, err)
+		}
 	}
 	for _, id := range committed {
 		if _, err := s.Run(context.Background(), id); err != nil {
@@ -538,13 +671,24 @@ func TestKill(t *testing.T) {
 	}
 }
 
-func killChild(dir string) {
-	s, err := Open(context.Background(), dir, Options{})
+// TestKillChild is the process TestKill kills; it does nothing on its own.
+func TestKillChild(t *testing.T) {
+	target := os.Getenv("UXPROBE_HISTORY_KILL_CHILD")
+	if target == "" {
+		t.Skip("run by TestKill")
+	}
+	var s *Store
+	var err error
+	if strings.HasPrefix(target, "postgres://") {
+		s, err = OpenURL(context.Background(), target, Options{})
+	} else {
+		s, err = Open(context.Background(), target, Options{})
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	shot := filepath.Join(dir, "shot.png")
+	shot := filepath.Join(t.TempDir(), "shot.png")
 	if err := os.WriteFile(shot, []byte(strings.Repeat("png", 1000)), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

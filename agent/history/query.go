@@ -15,7 +15,12 @@ import (
 // Query selects runs, newest first. Zero fields select everything.
 type Query struct {
 	Flow, Device string
-	Outcome      result.Outcome
+	// Location selects the runs of one location (--location); empty
+	// selects every location.
+	Location string
+	// Agent selects the runs of one agent (--agent.name).
+	Agent   string
+	Outcome result.Outcome
 	// Since keeps runs that started at or after it.
 	Since time.Time
 	// Limit bounds the answer; 0 means 100.
@@ -32,14 +37,12 @@ const runColumns = `id, result`
 func (s *Store) Runs(ctx context.Context, q Query) ([]Run, error) {
 	var where []string
 	var args []any
-	if q.Flow != "" {
-		where, args = append(where, "flow = ?"), append(args, q.Flow)
-	}
-	if q.Device != "" {
-		where, args = append(where, "device = ?"), append(args, q.Device)
-	}
-	if q.Outcome != "" {
-		where, args = append(where, "outcome = ?"), append(args, string(q.Outcome))
+	for _, f := range []struct{ col, v string }{
+		{"flow", q.Flow}, {"device", q.Device}, {"location", q.Location}, {"agent", q.Agent}, {"outcome", string(q.Outcome)},
+	} {
+		if f.v != "" {
+			where, args = append(where, f.col+" = ?"), append(args, f.v)
+		}
 	}
 	if !q.Since.IsZero() {
 		where, args = append(where, "started_ms >= ?"), append(args, q.Since.UnixMilli())
@@ -69,8 +72,9 @@ func (s *Store) Run(ctx context.Context, id string) (Run, error) {
 	return runs[0], nil
 }
 
-// Latest returns the last run of each flow and device (by start time; a
-// run of uxprobe check may be recorded late), ordered by flow and device.
+// Latest returns the last run of each flow and device, whichever location
+// ran it (by start time; a run of uxprobe check may be recorded late),
+// ordered by flow and device.
 func (s *Store) Latest(ctx context.Context) ([]Run, error) {
 	// MAX per group walks the index runs_flow_device_started instead of
 	// sorting the table; runs that tie on the start time come back
@@ -81,21 +85,73 @@ func (s *Store) Latest(ctx context.Context) ([]Run, error) {
 	if err != nil {
 		return nil, err
 	}
+	return firstOfEach(runs, func(r *result.Result) string { return r.Flow + "\x00" + r.Device }), nil
+}
+
+// LatestByLocation returns the last run of each flow, device and location,
+// ordered by flow, device and location: the cells of a fleet's overview.
+func (s *Store) LatestByLocation(ctx context.Context) ([]Run, error) {
+	runs, err := s.query(ctx, `SELECT `+runColumns+` FROM runs
+		WHERE (flow, device, location, started_ms) IN
+			(SELECT flow, device, location, MAX(started_ms) FROM runs GROUP BY flow, device, location)
+		ORDER BY flow, device, location, seq DESC`)
+	if err != nil {
+		return nil, err
+	}
+	return firstOfEach(runs, func(r *result.Result) string { return r.Flow + "\x00" + r.Device + "\x00" + r.Location }), nil
+}
+
+// firstOfEach keeps the first run of each run of equal keys.
+func firstOfEach(runs []Run, key func(*result.Result) string) []Run {
 	out := runs[:0]
 	for _, r := range runs {
-		if n := len(out); n > 0 && out[n-1].Result.Flow == r.Result.Flow && out[n-1].Result.Device == r.Result.Device {
+		if n := len(out); n > 0 && key(out[n-1].Result) == key(r.Result) {
 			continue
 		}
 		out = append(out, r)
 	}
-	return out, nil
+	return out
 }
 
-// LastOf returns the last run of the flow and device with that outcome, or
-// ErrNotFound.
+// Locations returns the locations that have runs in the store, in order;
+// "" is the location of agents without --location.
+func (s *Store) Locations(ctx context.Context) ([]string, error) {
+	if err := s.schema(ctx); err != nil {
+		return nil, s.failed("read", err)
+	}
+	rows, err := s.db().QueryContext(ctx, `SELECT DISTINCT location FROM runs ORDER BY location`)
+	if err != nil {
+		return nil, s.failed("read", fmt.Errorf("history: %w", err))
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var l string
+		if err := rows.Scan(&l); err != nil {
+			return nil, s.failed("read", fmt.Errorf("history: %w", err))
+		}
+		out = append(out, l)
+	}
+	return out, s.failed("read", rows.Err())
+}
+
+// LastOf returns the last run of the flow and device with that outcome, in
+// any location, or ErrNotFound.
 func (s *Store) LastOf(ctx context.Context, flow, device string, o result.Outcome) (Run, error) {
-	runs, err := s.query(ctx, `SELECT `+runColumns+` FROM runs
+	return s.one(ctx, `SELECT `+runColumns+` FROM runs
 		WHERE flow = ? AND device = ? AND outcome = ? ORDER BY started_ms DESC, seq DESC LIMIT 1`, flow, device, string(o))
+}
+
+// LastOfAt returns the last run of the flow and device in the location
+// with that outcome, or ErrNotFound.
+func (s *Store) LastOfAt(ctx context.Context, flow, device, location string, o result.Outcome) (Run, error) {
+	return s.one(ctx, `SELECT `+runColumns+` FROM runs
+		WHERE flow = ? AND device = ? AND location = ? AND outcome = ? ORDER BY started_ms DESC, seq DESC LIMIT 1`,
+		flow, device, location, string(o))
+}
+
+func (s *Store) one(ctx context.Context, q string, args ...any) (Run, error) {
+	runs, err := s.query(ctx, q, args...)
 	if err != nil {
 		return Run{}, err
 	}
@@ -106,7 +162,10 @@ func (s *Store) LastOf(ctx context.Context, flow, device string, o result.Outcom
 }
 
 func (s *Store) query(ctx context.Context, q string, args ...any) ([]Run, error) {
-	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err := s.schema(ctx); err != nil {
+		return nil, s.failed("read", err)
+	}
+	rows, err := s.db().QueryContext(ctx, s.d.q(q), args...)
 	if err != nil {
 		return nil, s.failed("read", fmt.Errorf("history: %w", err))
 	}
@@ -143,8 +202,8 @@ func (s *Store) attachArtifacts(ctx context.Context, runs []Run) error {
 		idx[r.ID] = i
 		ids[i] = r.ID
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT run_id, name, kind, bytes FROM artifacts
-		WHERE run_id IN (?`+strings.Repeat(",?", len(ids)-1)+`) ORDER BY run_id, rowid`, ids...)
+	rows, err := s.db().QueryContext(ctx, s.d.q(`SELECT run_id, name, kind, bytes FROM artifacts
+		WHERE run_id IN (?`+strings.Repeat(",?", len(ids)-1)+`) ORDER BY run_id, pos, name`), ids...)
 	if err != nil {
 		return s.failed("read", fmt.Errorf("history: %w", err))
 	}
@@ -164,6 +223,7 @@ func (s *Store) attachArtifacts(ctx context.Context, runs []Run) error {
 // Point is one run as a sparkline or a success rate needs it.
 type Point struct {
 	Flow, Device    string
+	Location        string
 	StartedAt       time.Time
 	Outcome         result.Outcome
 	DurationSeconds float64
@@ -172,8 +232,11 @@ type Point struct {
 // Points returns every run since a time, oldest first, without the result
 // JSON: a day of a busy agent is thousands of runs.
 func (s *Store) Points(ctx context.Context, since time.Time) ([]Point, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT flow, device, started_ms, outcome, duration_seconds
-		FROM runs WHERE started_ms >= ? ORDER BY started_ms, seq`, since.UnixMilli())
+	if err := s.schema(ctx); err != nil {
+		return nil, s.failed("read", err)
+	}
+	rows, err := s.db().QueryContext(ctx, s.d.q(`SELECT flow, device, location, started_ms, outcome, duration_seconds
+		FROM runs WHERE started_ms >= ? ORDER BY started_ms, seq`), since.UnixMilli())
 	if err != nil {
 		return nil, s.failed("read", fmt.Errorf("history: %w", err))
 	}
@@ -183,7 +246,7 @@ func (s *Store) Points(ctx context.Context, since time.Time) ([]Point, error) {
 		var p Point
 		var ms int64
 		var o string
-		if err := rows.Scan(&p.Flow, &p.Device, &ms, &o, &p.DurationSeconds); err != nil {
+		if err := rows.Scan(&p.Flow, &p.Device, &p.Location, &ms, &o, &p.DurationSeconds); err != nil {
 			return nil, s.failed("read", fmt.Errorf("history: %w", err))
 		}
 		p.StartedAt, p.Outcome = time.UnixMilli(ms).UTC(), result.Outcome(o)
@@ -192,20 +255,30 @@ func (s *Store) Points(ctx context.Context, since time.Time) ([]Point, error) {
 	return out, s.failed("read", rows.Err())
 }
 
-// Count returns the number of stored runs.
+// Count returns the number of stored runs (of the whole fleet).
 func (s *Store) Count(ctx context.Context) (int, error) {
+	if err := s.schema(ctx); err != nil {
+		return 0, s.failed("read", err)
+	}
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM runs`).Scan(&n)
+	err := s.db().QueryRowContext(ctx, `SELECT COUNT(*) FROM runs`).Scan(&n)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
 	return n, s.failed("read", err)
 }
 
+// sumBytes is the size retention counts. PostgreSQL's SUM of a BIGINT is a
+// NUMERIC, hence the cast, which SQLite reads as INTEGER.
+const sumBytes = `SELECT CAST(COALESCE(SUM(bytes), 0) AS BIGINT) FROM runs`
+
 // Bytes returns the bytes that retention by size counts: results and
-// artifacts.
+// artifacts, of the whole fleet.
 func (s *Store) Bytes(ctx context.Context) (int64, error) {
-	var n sql.NullInt64
-	err := s.db.QueryRowContext(ctx, `SELECT SUM(bytes) FROM runs`).Scan(&n)
-	return n.Int64, s.failed("read", err)
+	if err := s.schema(ctx); err != nil {
+		return 0, s.failed("read", err)
+	}
+	var n int64
+	err := s.db().QueryRowContext(ctx, sumBytes).Scan(&n)
+	return n, s.failed("read", err)
 }

@@ -199,7 +199,7 @@ func runDemo(ctx context.Context, env *environment, args []string) int {
 		fmt.Fprintf(w, "  demo shop:       %s/\n", shopURL)
 		fmt.Fprintf(w, "  fault switches:  %s/admin/faults\n", shopURL)
 		fmt.Fprintf(w, "  metrics:         %s/metrics\n", webURL)
-		if af.storage.path != "" {
+		if af.storage.enabled() {
 			fmt.Fprintf(w, "  status page:     %s/\n", webURL)
 		}
 		fmt.Fprintf(w, "  latest results:  %s/api/v1/results\n", webURL)
@@ -282,9 +282,9 @@ func serveAgent(ctx context.Context, env *environment, af *agentFlags, load func
 	}
 	hist, err := af.storage.open(ctx, health, log)
 	if err != nil {
-		log.Error("the run history cannot be opened; running without it", "path", af.storage.path, "err", err)
+		log.Error("the run history cannot be opened; running without it", "store", af.storage.where(), "err", err)
 	} else if hist != nil {
-		log.Info("keeping run history", "path", af.storage.path)
+		log.Info("keeping run history", "store", af.storage.where())
 		defer func() {
 			if err := hist.Close(); err != nil {
 				log.Warn("closing the run history", "err", err)
@@ -330,7 +330,7 @@ func serveAgent(ctx context.Context, env *environment, af *agentFlags, load func
 	}
 	srv := &http.Server{
 		Handler: newAgentHandler(a, reg, func() bool { return browserUp.Load() && a.Loaded() }, log,
-			historyPages(a, hist, health, &af.storage, af.webRefresh, log), storageNote(&af.storage, health)),
+			historyPages(a, hist, health, &af.storage, af.webRefresh, log), storageNote(&af.storage, health, hist)),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -25,9 +26,17 @@ const (
 	defaultWebRefresh  = 30 * time.Second
 )
 
+// envStorageURL sets --storage.url's default, so that the password it may
+// hold need not be on the command line (where ps shows it).
+const envStorageURL = "UXPROBE_STORAGE_URL"
+
 // storageFlags are the run history's flags, shared by run, demo and check.
 type storageFlags struct {
-	path      string
+	path string
+	// url is --storage.url, the PostgreSQL history a fleet shares; it wins
+	// over path. Others (the fleet's claims) use the same database: read it
+	// with URL, never print it (redacted for that).
+	url       string
 	retention model.Duration
 	size      byteSize
 }
@@ -36,16 +45,40 @@ func (f *storageFlags) register(fs *flag.FlagSet, path, pathUsage string) {
 	f.retention = model.Duration(history.DefaultRetention)
 	f.size = history.DefaultRetentionSize
 	fs.StringVar(&f.path, "storage.path", path, pathUsage)
+	fs.StringVar(&f.url, "storage.url", os.Getenv(envStorageURL),
+		"PostgreSQL database of a run history that several agents share (and the fleet's claims), as postgres://user@host:5432/db?sslmode=require; "+
+			"the password from the URL, PGPASSWORD or PGPASSFILE, never printed; default $"+envStorageURL+"; set, it replaces --storage.path")
 	fs.Var(&f.retention, "storage.retention",
 		"drop runs older than this, as Prometheus' durations: 15d, 12h, 1w; 0 keeps them forever; the last failed and the last successful run of each flow and device are always kept")
 	fs.Var(&f.size, "storage.retention.size",
 		"bound of the history's results and artifacts, oldest runs dropped first: 512MB, 1GB (powers of 1024, as Prometheus); 0 sets no bound")
 }
 
-// open opens the history, or returns nil when --storage.path is empty. Its
-// errors are counted by health, which may be nil (check).
+// enabled reports whether a history is kept.
+func (f *storageFlags) enabled() bool { return f.path != "" || f.url != "" }
+
+// URL is --storage.url (with its password: for connecting, not printing),
+// empty when the history is SQLite or none.
+func (f *storageFlags) URL() string { return f.url }
+
+// where names the history for logs: the directory, or the URL without its
+// password.
+func (f *storageFlags) where() string {
+	if f.url == "" {
+		return f.path
+	}
+	red, _, err := history.RedactURL(f.url)
+	if err != nil {
+		return "(an invalid --storage.url)"
+	}
+	return red
+}
+
+// open opens the history, or returns nil when neither --storage.path nor
+// --storage.url is set. Its errors are counted by health, which may be nil
+// (check).
 func (f *storageFlags) open(ctx context.Context, health *history.Health, log *slog.Logger) (*history.Store, error) {
-	if f.path == "" {
+	if !f.enabled() {
 		return nil, nil
 	}
 	opts := history.Options{
@@ -61,9 +94,15 @@ func (f *storageFlags) open(ctx context.Context, health *history.Health, log *sl
 		opts.RetentionSize = -1
 	}
 	if health != nil {
-		opts.OnError, opts.OnWrite = health.Failed, health.Succeeded
+		health.Options(&opts)
 	}
-	s, err := history.Open(ctx, f.path, opts)
+	var s *history.Store
+	var err error
+	if f.url != "" {
+		s, err = history.OpenURL(ctx, f.url, opts)
+	} else {
+		s, err = history.Open(ctx, f.path, opts)
+	}
 	if err != nil {
 		if health != nil {
 			health.Failed("open", err)
@@ -120,7 +159,7 @@ func (b *byteSize) String() string {
 // index page. A store that failed to open still gets the pages: they say
 // why there is no history.
 func historyPages(a *agent.Agent, hist *history.Store, health *history.Health, f *storageFlags, refresh time.Duration, log *slog.Logger) http.Handler {
-	if f.path == "" {
+	if !f.enabled() {
 		return nil
 	}
 	opts := statuspage.Options{
@@ -156,19 +195,28 @@ func runNow(a *agent.Agent) func(flow, device string) ([]string, error) {
 	}
 }
 
-// storageNote is /-/ready's line about the history. The agent stays ready
-// when the store fails: readiness takes a pod out of its Service, and with
-// it the metrics of runs that still work.
-func storageNote(f *storageFlags, health *history.Health) func() string {
+// storageNote is /-/ready's line about the history: why it fails, how
+// many runs wait for it, and a damaged file moved aside (hist may be nil).
+// The agent stays ready when the store fails: readiness takes a pod out of
+// its Service, and with it the metrics of runs that still work.
+func storageNote(f *storageFlags, health *history.Health, hist *history.Store) func() string {
 	return func() string {
-		if f.path == "" {
+		if !f.enabled() {
 			return ""
 		}
-		err, at := health.Last()
-		if err == nil {
-			return ""
+		var notes []string
+		if err, at := health.Last(); err != nil {
+			notes = append(notes, fmt.Sprintf("Run history failing since %s (runs and metrics go on; see uxprobe_storage_errors_total): %v", at.UTC().Format(time.RFC3339), err))
 		}
-		return fmt.Sprintf("Run history failing since %s (runs and metrics go on; see uxprobe_storage_errors_total): %v", at.UTC().Format(time.RFC3339), err)
+		if n := health.Waiting(); n > 0 {
+			notes = append(notes, fmt.Sprintf("%d runs wait in memory for the run history %s and are written when it answers (see uxprobe_storage_queued_runs, uxprobe_storage_dropped_total).", n, f.where()))
+		}
+		if hist != nil {
+			if n := hist.Note(); n != "" {
+				notes = append(notes, n)
+			}
+		}
+		return strings.Join(notes, "\n")
 	}
 }
 

@@ -2,17 +2,25 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/uxprobe/uxprobe/agent/history/historytest"
 	"github.com/uxprobe/uxprobe/agent/result"
 	"github.com/uxprobe/uxprobe/scenarios"
 )
+
+// TestMain stops the package's PostgreSQL (agent/history/historytest), if a
+// test started one.
+func TestMain(m *testing.M) { historytest.Main(m) }
 
 // gatedRunner runs a flow when the test lets it: one token of gate per run.
 type gatedRunner struct{ gate chan struct{} }
@@ -156,5 +164,130 @@ func TestStorageFlags(t *testing.T) {
 	}
 	if s := (func() string { b := byteSize(1 << 30); return b.String() })(); s != "1GB" {
 		t.Errorf("String of 1 GiB = %q", s)
+	}
+}
+
+// TestRunPostgresStorage: --storage.url (here from UXPROBE_STORAGE_URL)
+// keeps the history in PostgreSQL; its password is in no log, /-/ready or
+// error; PostgreSQL stopped for a while loses no run: /-/ready stays 200
+// and says why, the runs wait and are written when it is back.
+func TestRunPostgresStorage(t *testing.T) {
+	srv := historytest.Shared(t)
+	u, err := url.Parse(historytest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const password = "s3cret-pw" // the test server trusts every password
+	u.User = url.UserPassword("postgres", password)
+	t.Setenv(envStorageURL, u.String())
+	redacted := strings.Replace(u.String(), "postgres:"+password+"@", "postgres@", 1)
+
+	r := &gatedRunner{gate: make(chan struct{}, 10)}
+	dir := t.TempDir()
+	agentTestWrite(t, filepath.Join(dir, "a.yaml"), agentTestFlow("a", "@every 1h", "http://127.0.0.1:1/"))
+	r.gate <- struct{}{}
+	p := startAgentCmd(t, fakeStarter(r), "run", "--schedule.splay=0", dir)
+	runs := func() runsJSON {
+		code, body := p.get(t, http.MethodGet, "/api/v1/runs?flow=a")
+		var rs runsJSON
+		if code == http.StatusOK {
+			if err := json.Unmarshal([]byte(body), &rs); err != nil {
+				t.Fatalf("%v: %s", err, body)
+			}
+		}
+		return rs
+	}
+	waitUntil(t, "the first run in PostgreSQL", func() bool { return len(runs()) == 1 })
+	if !strings.Contains(p.stderr.String(), redacted) {
+		t.Errorf("the log does not name the store %s:\n%s", redacted, p.stderr)
+	}
+
+	if err := srv.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	resumed := false
+	defer func() {
+		if !resumed {
+			_ = srv.Resume()
+		}
+	}()
+	for i := 1; i <= 2; i++ {
+		r.gate <- struct{}{}
+		// The agent may still be finishing the last run: 409 until then.
+		waitUntil(t, "run-now accepted", func() bool {
+			code, _ := p.get(t, http.MethodPost, "/api/v1/flows/a/run")
+			return code == http.StatusAccepted
+		})
+		waitUntil(t, "the run in the queue", func() bool {
+			_, body := p.get(t, http.MethodGet, "/metrics")
+			return strings.Contains(body, fmt.Sprintf("uxprobe_storage_queued_runs %d", i))
+		})
+	}
+	code, ready := p.get(t, http.MethodGet, "/-/ready")
+	if code != http.StatusOK || !strings.Contains(ready, "Run history failing since") || !strings.Contains(ready, redacted) {
+		t.Errorf("/-/ready while PostgreSQL is down: HTTP %d %q, want 200 saying why and naming %s", code, ready, redacted)
+	}
+	_, metrics := p.get(t, http.MethodGet, "/metrics")
+	_, apiErr := p.get(t, http.MethodGet, "/api/v1/runs")
+	if err := srv.Resume(); err != nil {
+		t.Fatal(err)
+	}
+	resumed = true
+	waitUntil(t, "the queued runs in PostgreSQL", func() bool { return len(runs()) == 3 })
+	_, ready = p.get(t, http.MethodGet, "/-/ready")
+	for what, text := range map[string]string{"the log": p.stderr.String(), "/-/ready": ready, "/metrics": metrics, "the API's error": apiErr} {
+		if strings.Contains(text, password) {
+			t.Errorf("%s shows the password:\n%s", what, text)
+		}
+	}
+}
+
+// TestRunDamagedStorage: garbage over the SQLite file and its WAL, then a
+// restart: the damaged file is moved aside, the pages and the API answer
+// 200 and list the new runs, the recovery is counted and said.
+func TestRunDamagedStorage(t *testing.T) {
+	r := &gatedRunner{gate: make(chan struct{}, 10)}
+	dir, store := t.TempDir(), t.TempDir()
+	agentTestWrite(t, filepath.Join(dir, "a.yaml"), agentTestFlow("a", "@every 1h", "http://127.0.0.1:1/"))
+	r.gate <- struct{}{}
+	p := startAgentCmd(t, fakeStarter(r), "run", "--schedule.splay=0", "--storage.path="+store, dir)
+	runs := func() runsJSON {
+		_, body := p.get(t, http.MethodGet, "/api/v1/runs")
+		var rs runsJSON
+		_ = json.Unmarshal([]byte(body), &rs)
+		return rs
+	}
+	waitUntil(t, "the first run in the history", func() bool { return len(runs()) == 1 })
+	p.cancel()
+	if code := <-p.code; code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	for _, f := range []string{"uxprobe.db", "uxprobe.db-wal"} {
+		junk := make([]byte, 64<<10)
+		_, _ = rand.Read(junk)
+		agentTestWrite(t, filepath.Join(store, f), string(junk))
+	}
+
+	r.gate <- struct{}{}
+	p = startAgentCmd(t, fakeStarter(r), "run", "--schedule.splay=0", "--storage.path="+store, dir)
+	waitUntil(t, "the run after the restart", func() bool { return len(runs()) == 1 })
+	for _, path := range []string{"/", "/flows/a", "/api/v1/runs", "/api/v1/flows"} {
+		if code, body := p.get(t, http.MethodGet, path); code != http.StatusOK {
+			t.Errorf("GET %s: HTTP %d\n%s", path, code, body)
+		}
+	}
+	moved, _ := filepath.Glob(filepath.Join(store, "uxprobe.db.damaged-*"))
+	if len(moved) != 2 {
+		t.Errorf("moved aside: %q, want the file and its WAL", moved)
+	}
+	_, metrics := p.get(t, http.MethodGet, "/metrics")
+	if !strings.Contains(metrics, `uxprobe_storage_errors_total{operation="recover"} 1`) {
+		t.Errorf("the recovery is not counted:\n%s", metrics)
+	}
+	if code, ready := p.get(t, http.MethodGet, "/-/ready"); code != http.StatusOK || !strings.Contains(ready, "damaged") {
+		t.Errorf("/-/ready: HTTP %d %q, want 200 saying the history was damaged", code, ready)
+	}
+	if !strings.Contains(p.stderr.String(), "moved it aside") {
+		t.Errorf("the recovery is not logged:\n%s", p.stderr)
 	}
 }
