@@ -53,6 +53,7 @@ type agentFlags struct {
 	splay           time.Duration
 	shutdownTimeout time.Duration
 	shard           string
+	fleet           fleetFlags
 	artifacts       string
 	storage         storageFlags
 	har             harFlag
@@ -75,6 +76,7 @@ func (f *agentFlags) register(fs *flag.FlagSet, listenAddress string, splay time
 		"on SIGTERM or SIGINT, the bound of the whole shutdown: runs in progress may finish until a fifth of it (at most 3s) is left, then they are cancelled (recorded as result=\"error\", kind cancelled) and Chrome is closed")
 	fs.StringVar(&f.shard, "shard", "",
 		"I/N: run only the flows whose name hashes to shard I of N, so that N agents over the same flow files share the work (e.g. 0/3, 1/3 and 2/3); empty runs every flow")
+	f.fleet.register(fs)
 	fs.StringVar(&f.artifacts, "artifacts", defaultArtifactsDir,
 		"directory for screenshots (the screenshot step and failure screenshots), relative to the working directory unless absolute; created if missing")
 	fs.Var(&f.har, "artifacts.har", harUsage)
@@ -225,6 +227,10 @@ func serveAgent(ctx context.Context, env *environment, af *agentFlags, load func
 		fmt.Fprintf(env.stderr, "uxprobe: --shard: %v\n", err)
 		return exitUsage
 	}
+	if !agent.ValidLocation(af.fleet.location) {
+		fmt.Fprintf(env.stderr, "uxprobe: --location %q: want lower-case letters, digits and dashes, such as eu-west\n", af.fleet.location)
+		return exitUsage
+	}
 	if af.maxConcurrency < 1 {
 		fmt.Fprintf(env.stderr, "uxprobe: --browser.max-concurrency %d: want at least 1\n", af.maxConcurrency)
 		return exitUsage
@@ -301,6 +307,11 @@ func serveAgent(ctx context.Context, env *environment, af *agentFlags, load func
 		splay = -1 // the flag's 0 means no splay; the agent's 0 means its default
 	}
 	lr := &lateRunner{}
+	var claims agent.Fleet
+	if fl := openFleet(af.storage.URL(), &af.fleet, log); fl != nil {
+		defer fl.Close()
+		claims = fl // not a typed nil in the interface
+	}
 	a, err := agent.New(agent.Options{
 		Runner:          lr,
 		Exporters:       []agent.Exporter{col},
@@ -312,6 +323,9 @@ func serveAgent(ctx context.Context, env *environment, af *agentFlags, load func
 		Splay:           splay,
 		ShutdownTimeout: af.shutdownTimeout,
 		Shard:           shard,
+		Location:        af.fleet.location,
+		Name:            af.fleet.agentName(),
+		Fleet:           claims,
 		Logger:          log,
 	})
 	if err != nil {
@@ -328,9 +342,13 @@ func serveAgent(ctx context.Context, env *environment, af *agentFlags, load func
 		fmt.Fprintf(env.stderr, "uxprobe: cannot listen for HTTP: %v; choose another --web.listen-address\n", err)
 		return exitRuntime
 	}
+	pages := historyPages(a, hist, health, &af.storage, af.webRefresh, log)
+	if pages != nil && claims != nil {
+		pages = remoteRunNow(pages, a, af.fleet.location)
+	}
 	srv := &http.Server{
 		Handler: newAgentHandler(a, reg, func() bool { return browserUp.Load() && a.Loaded() }, log,
-			historyPages(a, hist, health, &af.storage, af.webRefresh, log), storageNote(&af.storage, health, hist)),
+			pages, storageNote(&af.storage, health, hist)),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 
