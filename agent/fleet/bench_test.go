@@ -24,6 +24,20 @@ func BenchmarkClaimPerRun(b *testing.B) {
 			ctx := context.Background()
 			devices := []string{"desktop", "mobile"}
 			base := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+			// The tables and a connection of each pool exist before the
+			// clock starts, as in an agent that has run a while.
+			for _, a := range fl {
+				if _, err := a.Claim(ctx, fleet.Slot{Flow: "warm-up", Device: a.Agent(), At: base}); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := a.MarkMissed(ctx, []fleet.Slot{{Flow: "warm-up", Device: a.Agent(), At: base}}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			before := make([]int64, len(fl))
+			for i, a := range fl {
+				before[i] = a.Queries()
+			}
 			b.ResetTimer()
 			var runs atomic.Int64
 			for i := 0; runs.Load() < int64(b.N); i++ {
@@ -55,8 +69,8 @@ func BenchmarkClaimPerRun(b *testing.B) {
 			}
 			b.StopTimer()
 			var q int64
-			for _, a := range fl {
-				q += a.Queries()
+			for i, a := range fl {
+				q += a.Queries() - before[i]
 			}
 			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(runs.Load()), "ms/run")
 			b.ReportMetric(float64(q)/float64(runs.Load()), "queries/run")
