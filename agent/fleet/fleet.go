@@ -9,8 +9,12 @@
 // The claims are plain INSERT ... ON CONFLICT DO NOTHING rather than a job
 // queue (riverqueue/river): a slot is a fact every agent can compute from
 // the flow's schedule, so there is nothing to enqueue, no leader to insert
-// periodic jobs, and a claim is one round trip that touches one index; see
-// BenchmarkClaim and BenchmarkFleetSimulation for the figures.
+// periodic jobs, no poll before a run starts, and a claim is one round trip
+// that touches one index. Measured on the same machine (testdata/riverbench
+// against BenchmarkFleetSimulation, ten agents over 10,000 flows): river
+// took 3,300 unique inserts a second and worked 770 jobs a second, where
+// the claims took 17,000 to 24,000 a second, for 1,700 to 2,400 runs a
+// second.
 package fleet
 
 import (
