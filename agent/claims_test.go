@@ -276,3 +276,59 @@ func TestRunNowInAnotherLocation(t *testing.T) {
 		return len(rs) == 3 && rs[2].ID == ids[0] && rs[2].Location == "eu"
 	})
 }
+
+func TestSlotAt(t *testing.T) {
+	at := func(s string) time.Time {
+		v, err := time.ParseInLocation("2006-01-02 15:04:05.000", s, time.Local)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	tests := []struct {
+		name, spec string
+		offset     time.Duration
+		t          string
+		start, end string
+	}{
+		{"every 5s on the grid", "@every 5s", 0, "2026-12-07 12:00:07.300", "2026-12-07 12:00:05.000", "2026-12-07 12:00:10.000"},
+		{"every 5s right on a tick", "@every 5s", 0, "2026-12-07 12:00:10.000", "2026-12-07 12:00:10.000", "2026-12-07 12:00:15.000"},
+		{"every 5s shifted by the splay", "@every 5s", 1200 * time.Millisecond, "2026-12-07 12:00:06.000", "2026-12-07 12:00:01.200", "2026-12-07 12:00:06.200"},
+		{"every 1m", "@every 1m", 0, "2026-12-07 12:03:59.999", "2026-12-07 12:03:00.000", "2026-12-07 12:04:00.000"},
+		{"cron every 5 minutes", "*/5 * * * *", 0, "2026-12-07 12:07:00.000", "2026-12-07 12:05:00.000", "2026-12-07 12:10:00.000"},
+		{"cron shifted", "*/5 * * * *", 30 * time.Second, "2026-12-07 12:05:10.000", "2026-12-07 12:00:30.000", "2026-12-07 12:05:30.000"},
+		// 2026-12-07 is a Monday: the slot began a week ago.
+		{"cron weekly, before its hour", "0 9 * * 1", 0, "2026-12-07 08:00:00.000", "2026-11-30 09:00:00.000", "2026-12-07 09:00:00.000"},
+		{"cron weekly, after its hour", "0 9 * * 1", 0, "2026-12-07 10:00:00.000", "2026-12-07 09:00:00.000", "2026-12-14 09:00:00.000"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			inner, err := scenarios.ParseSchedule(tt.spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := &splayedSchedule{inner: inner, offset: tt.offset, aligned: true}
+			start, end := s.slotAt(at(tt.t))
+			if !start.Equal(at(tt.start)) || !end.Equal(at(tt.end)) {
+				t.Errorf("slotAt(%s) = %s, %s; want %s, %s", tt.t, start, end, tt.start, tt.end)
+			}
+			// The first run comes after the offset; the next ones on the
+			// slots' grid, the same whenever the agent started.
+			s.started.Store(true)
+			if next := s.Next(at(tt.t)); !next.Equal(at(tt.end)) {
+				t.Errorf("Next(%s) = %s, want the slot's end %s", tt.t, next, tt.end)
+			}
+		})
+	}
+}
+
+func TestRunNowInWithoutAFleet(t *testing.T) {
+	a, _, _ := startAgent(t, Options{Runner: newFakeRunner(time.Millisecond), Splay: -1, Location: "eu"},
+		fileResult("f.yaml", testFlow(t, "checkout", "@every 1h")))
+	if _, err := a.RunNowIn("us", "checkout", ""); !errors.Is(err, ErrUnknownLocation) {
+		t.Errorf("another location without a fleet: %v, want ErrUnknownLocation", err)
+	}
+	if _, err := New(Options{Runner: newFakeRunner(0), Location: "EU"}); err == nil {
+		t.Error("New took the location EU")
+	}
+}

@@ -343,7 +343,7 @@ func serveAgent(ctx context.Context, env *environment, af *agentFlags, load func
 		return exitRuntime
 	}
 	pages := historyPages(a, hist, health, &af.storage, af.webRefresh, log)
-	if pages != nil && claims != nil {
+	if pages != nil {
 		pages = remoteRunNow(pages, a, af.fleet.location)
 	}
 	srv := &http.Server{
