@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -50,19 +51,27 @@ func BenchmarkExport(b *testing.B) {
 		for _, writers := range []int{1, 10} {
 			b.Run(fmt.Sprintf("%s/writers=%d", st.name, writers), func(b *testing.B) {
 				s := st.open(b, Options{})
-				var i atomic.Int64
-				b.SetParallelism(writers)
+				var next atomic.Int64
+				var wg sync.WaitGroup
 				start := time.Now()
-				b.RunParallel(func(pb *testing.PB) {
-					for pb.Next() {
-						r := run("search", "desktop", int(i.Add(1)), "")
-						r.Screenshots = []string{shot}
-						if err := s.Export(context.Background(), r); err != nil {
-							b.Error(err)
-							return
+				b.ResetTimer()
+				for range writers {
+					wg.Go(func() {
+						for {
+							i := int(next.Add(1))
+							if i > b.N {
+								return
+							}
+							r := run("search", "desktop", i, "")
+							r.Screenshots = []string{shot}
+							if err := s.Export(context.Background(), r); err != nil {
+								b.Error(err)
+								return
+							}
 						}
-					}
-				})
+					})
+				}
+				wg.Wait()
 				b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "runs/s")
 			})
 		}
