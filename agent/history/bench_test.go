@@ -119,3 +119,46 @@ func fill(b *testing.B, s *Store, ticks int) {
 		}
 	}
 }
+
+// BenchmarkOpenSQLite200MB opens an SQLite store of 10,000 runs with a
+// 20 kB screenshot each (about 200 MB): the cost of the integrity check
+// (PRAGMA quick_check) that finds a damaged file at start.
+func BenchmarkOpenSQLite200MB(b *testing.B) {
+	dir := b.TempDir()
+	s, err := Open(context.Background(), dir, Options{Retention: -1, RetentionSize: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	shot := filepath.Join(b.TempDir(), "shot.png")
+	if err := os.WriteFile(shot, make([]byte, 20<<10), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	for i := range 100 {
+		var rows []*row
+		for j := range 100 {
+			r := run("search", "desktop", i*100+j, "")
+			r.Screenshots = []string{shot}
+			rw, err := s.prepare(r)
+			if err != nil {
+				b.Fatal(err)
+			}
+			rows = append(rows, rw)
+		}
+		if err := s.writeRows(context.Background(), rows); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		s, err := Open(context.Background(), dir, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		s.Close()
+		b.StartTimer()
+	}
+}
