@@ -174,9 +174,11 @@ type Store struct {
 	// (a damaged SQLite file moved aside).
 	noteMu sync.Mutex
 	note   string
-	// damagedAt is set by a run-time corruption error; the retry loop
-	// recovers.
-	damagedErr atomic.Pointer[error]
+	// damagedErr is set by a run-time corruption error; the retry loop
+	// recovers. reopenPending says that the fresh file could not be
+	// opened: the loop tries again.
+	damagedErr    atomic.Pointer[error]
+	reopenPending atomic.Bool
 }
 
 // Artifact is a file kept with a run.
