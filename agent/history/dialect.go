@@ -143,6 +143,9 @@ func damaged(err error) bool {
 // waiting does not cure (a wrong password, a database that does not
 // exist, a refused role), so that Open fails rather than queue forever.
 func fatalOpen(err error) bool {
+	if errors.Is(err, errNewerSchema) {
+		return true
+	}
 	var pe *pgconn.PgError
 	if !errors.As(err, &pe) {
 		return false

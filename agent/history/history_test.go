@@ -317,6 +317,16 @@ func testRetention(t *testing.T, st storeKind) {
 			want: []string{"search/mobile@12:01", "search/mobile@12:00", "checkout/desktop@12:00", "search/desktop@12:02", "search/desktop@12:00"},
 		},
 		{
+			name: "by age, the last success of each location",
+			opts: Options{Retention: 2 * 24 * time.Hour, RetentionSize: -1},
+			runs: []*result.Result{
+				at("search", "desktop", "eu", "a", 0, ""),     // old, but eu's last success
+				at("search", "desktop", "us", "b", 1, ""),     // old, us has a later one
+				at("search", "desktop", "us", "b", 3*day, ""), // recent
+			},
+			want: []string{"search/desktop@12:00", "search/desktop@12:00"},
+		},
+		{
 			name: "forever",
 			opts: Options{Retention: -1, RetentionSize: -1},
 			runs: []*result.Result{run("search", "desktop", 0, ""), run("search", "desktop", 1, "")},
@@ -580,9 +590,15 @@ func TestOpenBrokenURL(t *testing.T) {
 	noDB := *u
 	noDB.Path = "/no_such_database"
 	noDB.User = url.UserPassword("postgres", "s3cret-pw")
+	newer := pgtest.URL(t)
+	s := openURL(t, newer, Options{})
+	if _, err := s.db().Exec(`UPDATE history_schema SET version = $1`, SchemaVersion+1); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct{ name, url, want string }{
 		{"not a URL", "host=x password=s3cret-pw", "want a URL such as postgres://"},
 		{"no such database", noDB.String(), "no_such_database"},
+		{"newer schema", newer, "newer than this uxprobe knows"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -701,5 +717,117 @@ func TestKillChild(t *testing.T) {
 			os.Exit(1)
 		}
 		fmt.Printf("committed %s\n", r.ID)
+	}
+}
+
+// at makes a run of the flow on the device in a location by an agent.
+func at(flow, device, location, agent string, minutes int, kind scenarios.ErrorKind) *result.Result {
+	r := run(flow, device, minutes, kind)
+	r.Location, r.Agent = location, agent
+	return r
+}
+
+// TestFleetQueries: the queries a fleet's status page needs, by location.
+func TestFleetQueries(t *testing.T) { eachStore(t, testFleetQueries) }
+
+func testFleetQueries(t *testing.T, st storeKind) {
+	s := st.open(t, Options{})
+	export(t, s,
+		at("checkout", "desktop", "eu", "eu-1", 0, ""),
+		at("checkout", "desktop", "us", "us-1", 1, scenarios.KindNavigation),
+		at("checkout", "desktop", "eu", "eu-2", 2, scenarios.KindTimeout),
+		at("checkout", "mobile", "eu", "eu-1", 3, ""),
+		at("checkout", "desktop", "us", "us-1", 4, ""),
+		at("search", "desktop", "", "solo", 5, ""),
+	)
+	ctx := context.Background()
+	where := func(runs []Run) []string {
+		out := make([]string, len(runs))
+		for i, r := range runs {
+			out[i] = r.Result.Flow + "/" + r.Result.Device + "/" + r.Result.Location + "@" + r.Result.StartedAt.Format("15:04")
+		}
+		return out
+	}
+	byLoc, err := s.LatestByLocation(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := where(byLoc), []string{"checkout/desktop/eu@12:02", "checkout/desktop/us@12:04", "checkout/mobile/eu@12:03", "search/desktop/@12:05"}; !slices.Equal(got, want) {
+		t.Errorf("LatestByLocation = %q, want %q", got, want)
+	}
+	latest, err := s.Latest(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := where(latest), []string{"checkout/desktop/us@12:04", "checkout/mobile/eu@12:03", "search/desktop/@12:05"}; !slices.Equal(got, want) {
+		t.Errorf("Latest = %q, want %q", got, want)
+	}
+	locs, err := s.Locations(ctx)
+	if err != nil || !slices.Equal(locs, []string{"", "eu", "us"}) {
+		t.Errorf("Locations = %q, %v", locs, err)
+	}
+	for _, tt := range []struct {
+		q    Query
+		want []string
+	}{
+		{Query{Location: "eu"}, []string{"checkout/mobile/eu@12:03", "checkout/desktop/eu@12:02", "checkout/desktop/eu@12:00"}},
+		{Query{Location: "us", Outcome: result.OutcomeFailure}, []string{"checkout/desktop/us@12:01"}},
+		{Query{Agent: "eu-2"}, []string{"checkout/desktop/eu@12:02"}},
+		{Query{Flow: "checkout", Device: "desktop", Location: "us"}, []string{"checkout/desktop/us@12:04", "checkout/desktop/us@12:01"}},
+	} {
+		runs, err := s.Runs(ctx, tt.q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := where(runs); !slices.Equal(got, tt.want) {
+			t.Errorf("Runs(%+v) = %q, want %q", tt.q, got, tt.want)
+		}
+	}
+	good, err := s.LastOfAt(ctx, "checkout", "desktop", "eu", result.OutcomeSuccess)
+	if err != nil || good.Result.Agent != "eu-1" || good.Result.Location != "eu" {
+		t.Errorf("LastOfAt eu success = %+v, %v", good.Result, err)
+	}
+	if _, err := s.LastOfAt(ctx, "checkout", "mobile", "us", result.OutcomeSuccess); !errors.Is(err, ErrNotFound) {
+		t.Errorf("LastOfAt of no run: err %v, want ErrNotFound", err)
+	}
+	pts, err := s.Points(ctx, t0)
+	if err != nil || len(pts) != 6 || pts[1].Location != "us" || pts[5].Location != "" {
+		t.Errorf("Points = %+v, %v", pts, err)
+	}
+}
+
+// TestRetentionOverTheFleet: the size bound is the store's, over every
+// agent that writes it, artifacts included: one agent's prune bounds the
+// runs of all.
+func TestRetentionOverTheFleet(t *testing.T) { eachStore(t, testRetentionOverTheFleet) }
+
+func testRetentionOverTheFleet(t *testing.T, st storeKind) {
+	a := st.open(t, Options{Retention: -1, RetentionSize: -1})
+	b := reopen(t, a, Options{Retention: -1, RetentionSize: 6000})
+	shot := filepath.Join(t.TempDir(), "s.png")
+	if err := os.WriteFile(shot, make([]byte, 1000), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 6 {
+		for j, s := range []*Store{a, b} {
+			r := at("search", "desktop", "eu", fmt.Sprintf("agent-%d", j), 2*i+j, "")
+			r.Screenshots = []string{shot}
+			export(t, s, r)
+		}
+	}
+	ctx := context.Background()
+	n, err := b.Prune(ctx)
+	if err != nil || n == 0 {
+		t.Fatalf("Prune = %d, %v", n, err)
+	}
+	if total, err := a.Bytes(ctx); err != nil || total > 6000 {
+		t.Errorf("%d bytes left, want at most 6000 over both agents", total)
+	}
+	var arts int
+	if err := a.db().QueryRow(`SELECT COUNT(*) FROM artifacts`).Scan(&arts); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := a.Count(ctx); left != arts || left >= 12 {
+		t.Errorf("%d runs and %d artifacts left of 12", left, arts)
 	}
 }

@@ -3,6 +3,7 @@ package history
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 )
 
@@ -90,6 +91,9 @@ var migrations = []migration{
 	ALTER TABLE artifacts ADD COLUMN data BYTEA;`},
 }
 
+// errNewerSchema refuses a store that a newer uxprobe migrated.
+var errNewerSchema = errors.New("newer than this uxprobe knows")
+
 // SchemaVersion is the version Open brings a store to.
 var SchemaVersion = len(migrations)
 
@@ -129,7 +133,7 @@ func migrateOne(ctx context.Context, db *sql.DB, d *dialect, target int) (done b
 		return false, fmt.Errorf("history: reading the schema version: %w", err)
 	}
 	if v > len(migrations) {
-		return false, fmt.Errorf("history: the store is at schema version %d, newer than this uxprobe knows (%d); run the newer uxprobe or point --storage.path or --storage.url elsewhere", v, len(migrations))
+		return false, fmt.Errorf("history: the store is at schema version %d, %w (%d); run the newer uxprobe or point --storage.path or --storage.url elsewhere", v, errNewerSchema, len(migrations))
 	}
 	if v >= target {
 		return true, tx.Rollback()

@@ -67,6 +67,10 @@ func (s *Store) recoverRuntime(cause error) {
 	defer s.writeMu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	if s.reopenPending.Load() {
+		s.reopen(ctx)
+		return
+	}
 	// Confirm it: an error of one query may be a torn read of a file that
 	// another process was replacing, gone on the next.
 	var check string
@@ -90,15 +94,15 @@ func (s *Store) recoverRuntime(cause error) {
 func (s *Store) reopen(ctx context.Context) {
 	db, err := s.openSQLite(ctx)
 	if err != nil {
-		// Keep a closed handle: queries fail with "database is closed"
+		// Keep the closed handle: queries fail with "database is closed"
 		// and the loop tries again.
 		s.failed("open", err)
+		s.reopenPending.Store(true)
 		s.damagedErr.Store(&err)
-		if db == nil {
-			return
-		}
+		return
 	}
 	s.dbp.Store(db)
+	s.reopenPending.Store(false)
 	s.damagedErr.Store(nil)
 }
 
