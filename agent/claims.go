@@ -182,9 +182,13 @@ func (a *Agent) takeRequests(ctx context.Context) {
 		}
 		_, err = a.runNow(r.Flow, r.Device, r.IDs)
 		switch {
-		case errors.Is(err, ErrFlowRunning):
-			// Another agent of the location may be free, or this one later.
-			_ = a.opts.Fleet.Release(ctx, r.ID)
+		case errors.Is(err, ErrFlowRunning), errors.Is(err, ErrNotRunning):
+			// Another agent of the location may be free, or this one
+			// later; one that is stopping leaves it to the others, even
+			// though its own context has ended.
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+			_ = a.opts.Fleet.Release(rctx, r.ID)
+			cancel()
 			return
 		case err != nil:
 			a.log.Warn("a run requested from another location cannot run here", "flow", r.Flow, "device", r.Device, "by", r.By, "err", err)
