@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"testing"
 	"time"
 
@@ -26,7 +25,28 @@ type fleetMember struct {
 	a              *Agent
 	rec            *fakeRecorder
 	runner         *fakeRunner
-	stop           context.CancelFunc
+	cancel         context.CancelFunc
+	done           <-chan error
+	stopped        bool
+}
+
+// stop stops the agent and waits until its runs in progress have ended
+// and been recorded.
+func (m *fleetMember) stop(t *testing.T) {
+	t.Helper()
+	if m.stopped {
+		return
+	}
+	m.stopped = true
+	m.cancel()
+	select {
+	case err := <-m.done:
+		if err != nil {
+			t.Errorf("%s: %v", m.name, err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatalf("%s did not stop", m.name)
+	}
 }
 
 func startMember(t *testing.T, url, location, name string, runner *fakeRunner, maxConc int, files ...fileArg) *fleetMember {
@@ -38,8 +58,8 @@ func startMember(t *testing.T, url, location, name string, runner *fakeRunner, m
 	t.Cleanup(f.Close)
 	rec := newFakeRecorder()
 	opts := rec.wire(Options{Runner: runner, Splay: -1, MaxConcurrency: maxConc, Location: location, Name: name, Fleet: f})
-	a, stop, _ := startAgent(t, opts, files...)
-	return &fleetMember{name: name, location: location, a: a, rec: rec, runner: runner, stop: stop}
+	a, cancel, done := startAgent(t, opts, files...)
+	return &fleetMember{name: name, location: location, a: a, rec: rec, runner: runner, cancel: cancel, done: done}
 }
 
 // fileArg is what startAgent takes.
@@ -64,6 +84,42 @@ func slotRuns(members []*fleetMember, from, to time.Time) map[string][]string {
 	return runs
 }
 
+// claimRow is a row of the claims table.
+type claimRow struct {
+	agent  string
+	missed bool
+}
+
+// claimsOf reads the claims table: "location flow/device hh:mm:ss" → row.
+func claimsOf(t *testing.T, url string) map[string]claimRow {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, `SELECT location, flow, device, slot, agent, missed FROM uxprobe_fleet_claims`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]claimRow{}
+	for rows.Next() {
+		var loc, flow, dev, agent string
+		var at time.Time
+		var missed bool
+		if err := rows.Scan(&loc, &flow, &dev, &at, &agent, &missed); err != nil {
+			t.Fatal(err)
+		}
+		out[fmt.Sprintf("%s %s/%s %s", loc, flow, dev, at.Local().Format("15:04:05"))] = claimRow{agent, missed}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 func TestFleetRunsEachSlotOncePerLocation(t *testing.T) {
 	url := pgtest.URL(t)
 	flows := fileResult("f.yaml", testFlow(t, "checkout", "@every 1s", "desktop", "mobile"), testFlow(t, "search", "@every 1s", "desktop", "mobile"))
@@ -77,64 +133,70 @@ func TestFleetRunsEachSlotOncePerLocation(t *testing.T) {
 	time.Sleep(3500 * time.Millisecond)
 	// eu-3 stops: the others of eu take its share from the next slot,
 	// without being told.
-	members[2].stop()
+	members[2].stop(t)
 	stopped := time.Now()
 	time.Sleep(3 * time.Second)
+	for _, m := range members {
+		m.stop(t)
+	}
 	end := time.Now()
 
-	// Whole slots only: after every agent ran its first tick, before the
-	// last slot ended.
-	from := started.Truncate(time.Second).Add(time.Second)
-	to := end.Truncate(time.Second).Add(-time.Second)
-	runs := slotRuns(members, from, to)
+	// Every slot after every agent's first tick and before the end was
+	// claimed by one agent, and not marked missed.
+	claims := claimsOf(t, url)
 	var slots int
-	for s := from; s.Before(to); s = s.Add(time.Second) {
+	held := map[string]int{}
+	for _, c := range claims {
+		if !c.missed {
+			held[c.agent]++
+		}
+	}
+	for s := started.Truncate(time.Second).Add(time.Second); s.Before(end.Add(-time.Second)); s = s.Add(time.Second) {
 		for _, loc := range []string{"eu", "us"} {
 			for _, fd := range []string{"checkout/desktop", "checkout/mobile", "search/desktop", "search/mobile"} {
 				key := fmt.Sprintf("%s %s %s", loc, fd, s.Format("15:04:05"))
-				by := runs[key]
+				c, ok := claims[key]
 				slots++
-				// The slot eu-3 was running when stopped may be lost.
-				if len(by) == 0 && !(loc == "eu" && s.Equal(stopped.Truncate(time.Second))) {
-					t.Errorf("slot %s ran nowhere", key)
-				}
-				if len(by) > 1 {
-					t.Errorf("slot %s ran %d times, by %q", key, len(by), by)
-				}
-				if loc == "eu" && s.After(stopped) && slices.Contains(by, "eu-3") {
-					t.Errorf("slot %s ran on the stopped agent", key)
+				switch {
+				case !ok:
+					t.Errorf("slot %s was claimed by no agent", key)
+				case c.missed:
+					t.Errorf("slot %s was missed", key)
+				case s.After(stopped) && c.agent == "eu-3":
+					t.Errorf("slot %s was claimed by the stopped agent", key)
+				case loc == "us" && c.agent != "us-1":
+					t.Errorf("slot %s of us was claimed by %s", key, c.agent)
 				}
 			}
 		}
 	}
-	if slots < 24 {
+	if slots < 40 {
 		t.Fatalf("only %d slots checked", slots)
 	}
-	ranBy := map[string]int{}
-	for _, by := range runs {
-		for _, a := range by {
-			ranBy[a]++
-		}
-	}
-	if ranBy["eu-1"] == 0 || ranBy["eu-2"] == 0 || ranBy["us-1"] == 0 {
-		t.Errorf("runs by agent %v: every live agent should have run some", ranBy)
-	}
-	// Every result says where it ran; claims lost count as such.
+	// Each agent ran exactly the slots it claimed: every run follows a
+	// won claim, so as many results as claims means every claim ran, once.
 	var claimed int
 	for _, m := range members {
 		rs, skipped, _ := m.rec.snapshot()
+		if len(rs) != held[m.name] {
+			t.Errorf("%s ran %d runs for %d claims", m.name, len(rs), held[m.name])
+		}
 		for _, r := range rs {
 			if r.Location != m.location || r.Agent != m.name {
 				t.Errorf("a run of %s says location %q, agent %q", m.name, r.Location, r.Agent)
 			}
 		}
-		claimed += skipped["checkout/claimed"] + skipped["search/claimed"]
-		if m.location == "us" && skipped["checkout/claimed"]+skipped["search/claimed"] != 0 {
+		n := skipped["checkout/claimed"] + skipped["search/claimed"]
+		claimed += n
+		if m.location == "us" && n != 0 {
 			t.Errorf("the only us agent lost claims: %v", skipped)
 		}
 		if m.runner.overlaps != 0 {
 			t.Errorf("%s ran a flow on a device twice at once", m.name)
 		}
+	}
+	if held["eu-1"] == 0 || held["eu-2"] == 0 || held["eu-3"] == 0 {
+		t.Errorf("claims by agent %v: every eu agent should have run some", held)
 	}
 	if claimed == 0 {
 		t.Error("no eu agent counted a slot claimed by another")
@@ -159,35 +221,26 @@ func TestFleetCountsMissedSlotsOnce(t *testing.T) {
 		return n >= 3
 	})
 	for _, m := range members {
-		m.stop()
+		m.stop(t)
 	}
-	time.Sleep(200 * time.Millisecond)
 	var counted int
+	held := map[string]int{}
+	for _, c := range claimsOf(t, url) {
+		if c.missed {
+			counted--
+		} else {
+			held[c.agent]++
+		}
+	}
 	for _, m := range members {
-		_, skipped, _ := m.rec.snapshot()
+		rs, skipped, _ := m.rec.snapshot()
 		counted += skipped["slow/missed"]
+		if len(rs) != held[m.name] {
+			t.Errorf("%s ran %d runs for %d claims", m.name, len(rs), held[m.name])
+		}
 	}
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	var markers, runs int
-	if err := conn.QueryRow(ctx, `SELECT count(*) FILTER (WHERE missed), count(*) FILTER (WHERE NOT missed) FROM uxprobe_fleet_claims`).Scan(&markers, &runs); err != nil {
-		t.Fatal(err)
-	}
-	if counted != markers {
-		t.Errorf("the agents counted %d missed slots, the database holds %d markers: each must be counted once over the fleet", counted, markers)
-	}
-	var results int
-	for _, m := range members {
-		rs, _, _ := m.rec.snapshot()
-		results += len(rs)
-	}
-	// A run stopped with its agent has a claim and no result.
-	if results > runs || results < runs-2 {
-		t.Errorf("%d results for %d claims", results, runs)
+	if counted != 0 {
+		t.Errorf("the agents counted %+d missed slots more than the database holds markers: each must be counted once over the fleet", counted)
 	}
 }
 
