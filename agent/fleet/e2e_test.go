@@ -298,32 +298,46 @@ func TestFleetEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// The runs by slot, and the slots of the window: after every agent's
-	// first slot, before the runs of the last one could have ended.
-	runsOf := map[string][]*result.Result{}
-	for _, r := range byID {
-		key := fmt.Sprintf("%s %s/%s %s", r.Location, r.Flow, r.Device, slotOf(r.Flow, r.StartedAt).UTC().Format("15:04:05.000"))
-		runsOf[key] = append(runsOf[key], r)
-		if want := map[string]string{"eu-1": "eu", "eu-2": "eu", "us-1": "us"}[r.Agent]; r.Location != want {
-			t.Errorf("run %s of %s says location %q", r.ID, r.Agent, r.Location)
-		}
-	}
+	// Each run belongs to the slot its agent claimed: the latest claim of
+	// its agent for its flow, device and location at or before its start
+	// (a run that waited for a browser starts late in its slot). The runs
+	// of the outage had no claim: they go by the schedule's grid.
 	outage := func(s time.Time) bool {
 		// The pool notices the database is back on its next statement.
 		return s.Add(e2ePeriod).After(paused) && s.Before(resumed.Add(2*time.Second))
+	}
+	keyOf := func(loc, flow, dev string, s time.Time) string {
+		return fmt.Sprintf("%s %s/%s %s", loc, flow, dev, s.UTC().Format("15:04:05.000"))
+	}
+	runsOf := map[string][]*result.Result{}
+	for _, r := range byID {
+		if want := map[string]string{"eu-1": "eu", "eu-2": "eu", "us-1": "us"}[r.Agent]; r.Location != want {
+			t.Errorf("run %s of %s says location %q", r.ID, r.Agent, r.Location)
+		}
+		s := slotOf(r.Flow, r.StartedAt)
+		key := keyOf(r.Location, r.Flow, r.Device, s)
+		if !outage(s) && claims[key] != r.Agent {
+			if prev := keyOf(r.Location, r.Flow, r.Device, s.Add(-e2ePeriod)); claims[prev] == r.Agent {
+				key = prev
+			} else if s.After(ready) {
+				t.Errorf("run %s of %s at %s (slot %s) has no claim of its agent", r.ID, r.Agent, r.StartedAt.UTC().Format("15:04:05.000"), key)
+			}
+		}
+		runsOf[key] = append(runsOf[key], r)
 	}
 	var checked, twice int
 	for _, flow := range flowNames {
 		for s := slotOf(flow, ready).Add(e2ePeriod); s.Add(e2ePeriod + 4*time.Second).Before(end); s = s.Add(e2ePeriod) {
 			for _, loc := range []string{"eu", "us"} {
 				for _, dev := range []string{"desktop", "mobile"} {
-					key := fmt.Sprintf("%s %s/%s %s", loc, flow, dev, s.UTC().Format("15:04:05.000"))
+					key := keyOf(loc, flow, dev, s)
 					runs := runsOf[key]
 					checked++
 					var by []string
 					for _, r := range runs {
 						by = append(by, r.Agent)
 					}
+					claim, claimed := claims[key]
 					switch {
 					case outage(s):
 						// Each agent of the location ran it without a
@@ -334,14 +348,14 @@ func TestFleetEndToEnd(t *testing.T) {
 						if len(runs) > 1 {
 							twice++
 						}
-					case len(runs) == 0 && claims[key] == "eu-2" && s.Before(killed):
+					case !claimed:
+						t.Errorf("slot %s was claimed by no agent; ran by %q", key, by)
+					case len(runs) == 0 && claim == "eu-2" && s.Before(killed):
 						// In flight on eu-2 when it was killed.
 					case len(runs) != 1:
-						t.Errorf("slot %s ran %d times (by %q), want once; claimed by %q", key, len(runs), by, claims[key])
-					case claims[key] != runs[0].Agent:
-						t.Errorf("slot %s ran on %s but is claimed by %q", key, runs[0].Agent, claims[key])
-					case loc == "eu" && s.After(killed) && s.Before(restarted) && runs[0].Agent != "eu-1":
-						t.Errorf("slot %s ran on %s while eu-2 was dead", key, runs[0].Agent)
+						t.Errorf("slot %s ran %d times (by %q), want once; claimed by %q", key, len(runs), by, claim)
+					case loc == "eu" && s.After(killed) && s.Before(restarted) && claim != "eu-1":
+						t.Errorf("slot %s ran on %s while eu-2 was dead", key, claim)
 					}
 				}
 			}
