@@ -72,12 +72,12 @@ func (a *Agent) fleetTick(e *entry, now time.Time) *tickSlot {
 	if !prev.IsZero() && start.After(prev) {
 		var past []fleet.Slot
 		for s := prev; s.Before(start) && len(past) < maxMissedSlots; {
+			_, next := e.sched.slotAt(s)
 			if !s.Equal(open) { // run here without a claim during an outage
 				for _, d := range e.flow.Devices {
-					past = append(past, fleet.Slot{Location: a.opts.Location, Flow: e.flow.Name, Device: d.Name, At: s})
+					past = append(past, fleet.Slot{Location: a.opts.Location, Flow: e.flow.Name, Device: d.Name, At: s, End: next})
 				}
 			}
-			_, next := e.sched.slotAt(s)
 			if !next.After(s) {
 				break
 			}
@@ -128,7 +128,7 @@ func (a *Agent) awaitTurn(e *entry, end time.Time) bool {
 // agent has it, or the flow went away. A claim that cannot reach the
 // database runs the slot: failing open.
 func (a *Agent) claim(e *entry, d scenarios.Device, slot *tickSlot) bool {
-	won, err := a.opts.Fleet.Claim(e.ctx, fleet.Slot{Location: a.opts.Location, Flow: e.flow.Name, Device: d.Name, At: slot.start})
+	won, err := a.opts.Fleet.Claim(e.ctx, fleet.Slot{Location: a.opts.Location, Flow: e.flow.Name, Device: d.Name, At: slot.start, End: slot.end})
 	switch {
 	case err != nil && e.ctx.Err() != nil:
 		return false

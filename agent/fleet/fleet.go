@@ -28,6 +28,17 @@ import (
 type Slot struct {
 	Location, Flow, Device string
 	At                     time.Time
+	// End is when the next slot begins. The claim is kept until KeepClaims
+	// after it, so that the next tick still sees it; zero means a minute
+	// after At.
+	End time.Time
+}
+
+func (s Slot) end() time.Time {
+	if s.End.IsZero() {
+		return s.At.Add(time.Minute)
+	}
+	return s.End
 }
 
 // Request is a run-now request for an agent of another location: run Flow

@@ -22,11 +22,12 @@ const (
 	// RequestTTL is how long a run-now request waits for an agent of its
 	// location; a request older than that is dropped, not run late.
 	RequestTTL = 10 * time.Minute
-	// KeepClaims is how long claims are kept: long enough for any agent to
-	// see a slot's claim after its period, short enough to keep the table
-	// small (a day of 10,000 flows every minute on two devices is 29
-	// million rows; see Prune).
-	KeepClaims = 6 * time.Hour
+	// KeepClaims is how long a claim is kept after its slot ended: long
+	// enough for the agents' next tick to see it, short enough to keep the
+	// table small (an hour of 10,000 flows every minute on two devices is
+	// 1.2 million rows; see Prune). A slot of a daily flow is kept for its
+	// day and this long after.
+	KeepClaims = time.Hour
 )
 
 // queryTimeout bounds each statement, so that a database that stopped
@@ -45,12 +46,13 @@ CREATE TABLE IF NOT EXISTS uxprobe_fleet_claims (
 	flow       text        NOT NULL,
 	device     text        NOT NULL,
 	slot       timestamptz NOT NULL,
+	slot_end   timestamptz NOT NULL,
 	agent      text        NOT NULL,
 	missed     boolean     NOT NULL DEFAULT false,
 	claimed_at timestamptz NOT NULL DEFAULT now(),
 	PRIMARY KEY (location, flow, device, slot)
 );
-CREATE INDEX IF NOT EXISTS uxprobe_fleet_claims_slot ON uxprobe_fleet_claims (slot);
+CREATE INDEX IF NOT EXISTS uxprobe_fleet_claims_end ON uxprobe_fleet_claims (slot_end);
 CREATE TABLE IF NOT EXISTS uxprobe_fleet_requests (
 	id           bigserial   PRIMARY KEY,
 	location     text        NOT NULL,
@@ -146,8 +148,8 @@ func (p *Postgres) Down() bool { return p.down.Load() }
 func (p *Postgres) Claim(ctx context.Context, s Slot) (bool, error) {
 	var won bool
 	err := p.do(ctx, func(ctx context.Context) error {
-		tag, err := p.pool.Exec(ctx, `INSERT INTO uxprobe_fleet_claims (location, flow, device, slot, agent)
-VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`, s.Location, s.Flow, s.Device, s.At, p.agent)
+		tag, err := p.pool.Exec(ctx, `INSERT INTO uxprobe_fleet_claims (location, flow, device, slot, slot_end, agent)
+VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`, s.Location, s.Flow, s.Device, s.At, s.end(), p.agent)
 		won = tag.RowsAffected() == 1
 		return err
 	})
@@ -163,22 +165,22 @@ func (p *Postgres) MarkMissed(ctx context.Context, slots []Slot) ([]Slot, error)
 		return nil, nil
 	}
 	locs, flows, devs := make([]string, len(slots)), make([]string, len(slots)), make([]string, len(slots))
-	ats := make([]time.Time, len(slots))
+	ats, ends := make([]time.Time, len(slots)), make([]time.Time, len(slots))
 	for i, s := range slots {
-		locs[i], flows[i], devs[i], ats[i] = s.Location, s.Flow, s.Device, s.At
+		locs[i], flows[i], devs[i], ats[i], ends[i] = s.Location, s.Flow, s.Device, s.At, s.end()
 	}
 	var marked []Slot
 	err := p.do(ctx, func(ctx context.Context) error {
 		marked = marked[:0]
-		rows, err := p.pool.Query(ctx, `INSERT INTO uxprobe_fleet_claims (location, flow, device, slot, agent, missed)
-SELECT u.l, u.f, u.d, u.t, $5, true FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) AS u(l, f, d, t)
-ON CONFLICT DO NOTHING RETURNING location, flow, device, slot`, locs, flows, devs, ats, p.agent)
+		rows, err := p.pool.Query(ctx, `INSERT INTO uxprobe_fleet_claims (location, flow, device, slot, slot_end, agent, missed)
+SELECT u.l, u.f, u.d, u.t, u.e, $6, true FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[]) AS u(l, f, d, t, e)
+ON CONFLICT DO NOTHING RETURNING location, flow, device, slot, slot_end`, locs, flows, devs, ats, ends, p.agent)
 		if err != nil {
 			return err
 		}
 		for rows.Next() {
 			var s Slot
-			if err := rows.Scan(&s.Location, &s.Flow, &s.Device, &s.At); err != nil {
+			if err := rows.Scan(&s.Location, &s.Flow, &s.Device, &s.At, &s.End); err != nil {
 				rows.Close()
 				return err
 			}
@@ -263,15 +265,15 @@ func (p *Postgres) Release(ctx context.Context, id int64) error {
 	})
 }
 
-// Prune deletes claims of slots older than KeepClaims before now, requests
-// past RequestTTL and heartbeats of agents gone for as long. Every agent
+// Prune deletes claims of slots that ended KeepClaims before now, requests
+// past RequestTTL and heartbeats of agents gone for a day. Every agent
 // calls it now and then; the deletes are idempotent.
 func (p *Postgres) Prune(ctx context.Context, now time.Time) error {
 	return p.do(ctx, func(ctx context.Context) error {
 		b := &pgx.Batch{}
-		b.Queue(`DELETE FROM uxprobe_fleet_claims WHERE slot < $1`, now.Add(-KeepClaims))
+		b.Queue(`DELETE FROM uxprobe_fleet_claims WHERE slot_end < $1`, now.Add(-KeepClaims))
 		b.Queue(`DELETE FROM uxprobe_fleet_requests WHERE requested_at < $1`, now.Add(-RequestTTL))
-		b.Queue(`DELETE FROM uxprobe_fleet_agents WHERE seen_at < $1`, now.Add(-KeepClaims))
+		b.Queue(`DELETE FROM uxprobe_fleet_agents WHERE seen_at < $1`, now.Add(-24*time.Hour))
 		return p.pool.SendBatch(ctx, b).Close()
 	})
 }

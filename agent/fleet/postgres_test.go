@@ -165,9 +165,11 @@ func TestRequestsGoToTheirLocation(t *testing.T) {
 	}
 	// Pruning drops what is old; a slot of now stays claimed.
 	now := time.Now()
-	old := fleet.Slot{Location: "us", Flow: "f", Device: "desktop", At: now.Add(-fleet.KeepClaims - time.Minute)}
+	old := fleet.Slot{Location: "us", Flow: "f", Device: "desktop", At: now.Add(-fleet.KeepClaims - 2*time.Minute)}
 	fresh := fleet.Slot{Location: "us", Flow: "f", Device: "desktop", At: now}
-	for _, s := range []fleet.Slot{old, fresh} {
+	// A daily flow's slot of yesterday stays until today's slot is over.
+	daily := fleet.Slot{Location: "us", Flow: "daily", Device: "desktop", At: now.Add(-23 * time.Hour), End: now.Add(time.Hour)}
+	for _, s := range []fleet.Slot{old, fresh, daily} {
 		if _, err := agents[1].Claim(ctx, s); err != nil {
 			t.Fatal(err)
 		}
@@ -178,8 +180,10 @@ func TestRequestsGoToTheirLocation(t *testing.T) {
 	if h, _, _ := agents[1].Holder(ctx, old); h != "" {
 		t.Errorf("an old claim survived pruning, held by %q", h)
 	}
-	if h, _, _ := agents[1].Holder(ctx, fresh); h != "a1" {
-		t.Errorf("a fresh claim was pruned: holder %q", h)
+	for _, s := range []fleet.Slot{fresh, daily} {
+		if h, _, _ := agents[1].Holder(ctx, s); h != "a1" {
+			t.Errorf("the claim of %s at %s was pruned: holder %q", s.Flow, s.At, h)
+		}
 	}
 }
 
