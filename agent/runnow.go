@@ -46,7 +46,10 @@ func (a *Agent) RunNowIn(location, flow, device string) ([]string, error) {
 	if location == "" || location == a.opts.Location {
 		return a.RunNow(flow, device)
 	}
-	if a.opts.Fleet == nil || !ValidLocation(location) {
+	if !ValidLocation(location) {
+		return nil, fmt.Errorf("%w %q: a location is lower-case letters, digits and dashes", ErrUnknownLocation, location)
+	}
+	if a.opts.Fleet == nil {
 		return nil, fmt.Errorf("%w %q: this agent shares no fleet database (--storage.url)", ErrUnknownLocation, location)
 	}
 	a.mu.Lock()
