@@ -57,7 +57,7 @@ chromium:
 # The real parts the tests use as users run them: promtool for rule tests
 # and `promtool check metrics`, Prometheus, Alertmanager and the Pushgateway,
 # and PostgreSQL's server for the shared history (the tests start their own
-# cluster in a temporary directory; see agent/internal/pgtest).
+# cluster in a temporary directory; see agent/pgtest).
 test-tools:
 	$(call apt_install,prometheus,promtool)
 	$(call apt_install,prometheus-alertmanager,prometheus-alertmanager)

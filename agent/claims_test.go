@@ -10,7 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/uxprobe/uxprobe/agent/fleet"
-	"github.com/uxprobe/uxprobe/agent/internal/pgtest"
+	"github.com/uxprobe/uxprobe/agent/pgtest"
 	"github.com/uxprobe/uxprobe/agent/result"
 	"github.com/uxprobe/uxprobe/scenarios"
 )

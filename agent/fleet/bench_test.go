@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/uxprobe/uxprobe/agent/fleet"
-	"github.com/uxprobe/uxprobe/agent/internal/pgtest"
+	"github.com/uxprobe/uxprobe/agent/pgtest"
 )
 
 // BenchmarkClaimPerRun is what a fleet adds to each scheduled run: per

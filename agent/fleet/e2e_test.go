@@ -20,7 +20,7 @@ import (
 
 	"github.com/uxprobe/uxprobe/agent"
 	"github.com/uxprobe/uxprobe/agent/demoshop"
-	"github.com/uxprobe/uxprobe/agent/internal/pgtest"
+	"github.com/uxprobe/uxprobe/agent/pgtest"
 	"github.com/uxprobe/uxprobe/agent/result"
 )
 

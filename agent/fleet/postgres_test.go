@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/uxprobe/uxprobe/agent/fleet"
-	"github.com/uxprobe/uxprobe/agent/internal/pgtest"
+	"github.com/uxprobe/uxprobe/agent/pgtest"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }

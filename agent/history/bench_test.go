@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/uxprobe/uxprobe/agent/internal/pgtest"
+	"github.com/uxprobe/uxprobe/agent/pgtest"
 )
 
 // benchStores are the two databases, for benchmarks.

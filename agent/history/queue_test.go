@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/uxprobe/uxprobe/agent/internal/pgtest"
+	"github.com/uxprobe/uxprobe/agent/pgtest"
 )
 
 // TestOutage: PostgreSQL stops for a while; the agent keeps exporting, the

@@ -10,14 +10,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/uxprobe/uxprobe/agent/history/historytest"
+	"github.com/uxprobe/uxprobe/agent/pgtest"
 )
 
 // TestRunFleetLocations: two agents over one PostgreSQL, in eu and us.
 // Every run says where it ran and on which agent, both agents' histories
 // show both, and run-now with ?location= on the eu agent runs in us.
 func TestRunFleetLocations(t *testing.T) {
-	url := historytest.URL(t)
+	url := pgtest.URL(t)
 	dir := t.TempDir()
 	agentTestWrite(t, filepath.Join(dir, "a.yaml"), agentTestFlow("a", "@every 1h", "http://127.0.0.1:1/"))
 	start := func(loc, name string) *agentProc {

@@ -13,14 +13,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/uxprobe/uxprobe/agent/history/historytest"
+	"github.com/uxprobe/uxprobe/agent/pgtest"
 	"github.com/uxprobe/uxprobe/agent/result"
 	"github.com/uxprobe/uxprobe/scenarios"
 )
 
-// TestMain stops the package's PostgreSQL (agent/history/historytest), if a
+// TestMain stops the package's PostgreSQL (agent/pgtest), if a
 // test started one.
-func TestMain(m *testing.M) { historytest.Main(m) }
+func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // gatedRunner runs a flow when the test lets it: one token of gate per run.
 type gatedRunner struct{ gate chan struct{} }
@@ -172,8 +172,8 @@ func TestStorageFlags(t *testing.T) {
 // error; PostgreSQL stopped for a while loses no run: /-/ready stays 200
 // and says why, the runs wait and are written when it is back.
 func TestRunPostgresStorage(t *testing.T) {
-	srv := historytest.Shared(t)
-	u, err := url.Parse(historytest.URL(t))
+	srv := pgtest.Shared(t)
+	u, err := url.Parse(pgtest.URL(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,8 @@
 // Each test gets a database of its own on the one server of its package,
 // so tests stay independent without paying initdb (about a second) each.
 //
-// PostgreSQL refuses to run as root; as root the server runs as the
+// It is not internal: tests of cmd/uxprobe and deploy/ start agents on
+// the same kind of server. PostgreSQL refuses to run as root; as root the server runs as the
 // "postgres" user (which Debian's package creates) on a directory it owns.
 package pgtest
 
