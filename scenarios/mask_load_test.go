@@ -1,9 +1,17 @@
 package scenarios
 
 import (
+	"encoding/json"
+	"html"
+	"net/url"
 	"strings"
 	"testing"
 )
+
+func jsonQuoted(s string) string {
+	b, _ := json.Marshal(s)
+	return strings.Trim(string(b), `"`)
+}
 
 // TestLoadErrorsMaskSecrets: a flow file with a mistake must not print the
 // secrets it reads from the environment: `validate`, `check`, the agent's
@@ -45,5 +53,68 @@ func TestLoadErrorsMaskSecrets(t *testing.T) {
 	_, err := Parse("t.yaml", []byte("name: t\nsteps:\n  - click: '${env:SHORT}[[['\n"), LoadOptions{LookupEnv: env})
 	if err == nil || !strings.Contains(err.Error(), "ab[[[") {
 		t.Errorf("a short environment value should stay: %v", err)
+	}
+}
+
+// TestMaskLongSecrets: a secret longer than any bound of the matcher (a
+// JWT, a certificate) is masked like a short one, in every form.
+func TestMaskLongSecrets(t *testing.T) {
+	for _, n := range []int{4095, 4097, 20000} {
+		var b strings.Builder
+		for i := 0; b.Len() < n; i++ {
+			b.WriteByte("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/=&\"<"[i*7%68])
+		}
+		secret := b.String()
+		f := secretFlow(t, secret)
+		for name, form := range map[string]string{
+			"raw":   secret,
+			"query": url.QueryEscape(secret),
+			"json":  jsonQuoted(secret),
+			"html":  html.EscapeString(secret),
+		} {
+			got := f.Mask("before " + form + " after")
+			if got != "before *** after" {
+				t.Errorf("%d chars, %s: not masked: %.80q", n, name, got)
+			}
+		}
+	}
+}
+
+// TestMaskHostileInputFailsClosed: an input built to make matching a long
+// secret quadratic (runs of the secret's prefix, each broken at its end)
+// either is shown to hold no secret or is masked from where the matcher
+// gave up: never a secret let through because the work ran out.
+func TestMaskHostileInputFailsClosed(t *testing.T) {
+	secret := strings.Repeat("a", 5000) + "Z"
+	f := secretFlow(t, secret)
+	hostile := strings.Repeat(strings.Repeat("a", 4999)+"b", 20) + secret + "tail"
+	got := f.Mask(hostile)
+	if strings.Contains(got, "Z") && !strings.Contains(got, Masked) {
+		t.Fatalf("the secret went through: %.80q…", got[len(got)-80:])
+	}
+	if strings.Contains(got, secret) {
+		t.Fatal("the secret went through")
+	}
+}
+
+// BenchmarkMaskHostileLong: the worst input for a long secret must stay
+// bounded (compare with BenchmarkMask).
+func BenchmarkMaskHostileLong(b *testing.B) {
+	secret := strings.Repeat("a", 5000) + "Z"
+	f := secretFlow(b, secret)
+	hostile := strings.Repeat(strings.Repeat("a", 4999)+"b", 20)
+	for b.Loop() {
+		f.Mask(hostile)
+	}
+}
+
+// BenchmarkMaskLongSecret: a page of ordinary text masked with a 5,000
+// character secret that it does not hold.
+func BenchmarkMaskLongSecret(b *testing.B) {
+	secret := strings.Repeat("tok3n.", 1000)
+	f := secretFlow(b, secret)
+	s := strings.Repeat("GET https://shop.example.com/account/orders?page=2&sort=date failed: net::ERR_CONNECTION_RESET ", 100)
+	for b.Loop() {
+		f.Mask(s)
 	}
 }
