@@ -22,10 +22,97 @@ const Masked = "***"
 // secret survives a cut.
 func (f *Flow) Mask(s string) string {
 	// maskValues adds the values extract steps set in secret vars.
-	for _, v := range f.maskValues() {
+	values := f.maskValues()
+	for _, v := range values {
 		s = maskValue(s, v)
 	}
+	// What is left of a secret that was cut before it got here (a file
+	// name the browser shortened, a message clipped by the page): any
+	// long piece of it, as it is.
+	for _, v := range values {
+		s = maskFragments(s, v)
+	}
 	return s
+}
+
+// minFragment is the shortest piece of a secret, in bytes, that Mask
+// masks where the whole secret is not: long enough that ordinary text does
+// not hold it by chance, short enough to catch a secret cut a little
+// after its start.
+const minFragment = 12
+
+// fragmentSets caches the pieces of minFragment bytes of each secret,
+// bounded as patterns is.
+var fragmentSets struct {
+	sync.Mutex
+	m map[string]map[string]struct{}
+}
+
+func fragmentsOf(secret string) map[string]struct{} {
+	fragmentSets.Lock()
+	defer fragmentSets.Unlock()
+	if set, ok := fragmentSets.m[secret]; ok {
+		return set
+	}
+	set := make(map[string]struct{}, len(secret)-minFragment+1)
+	for i := 0; i+minFragment <= len(secret); i++ {
+		set[secret[i:i+minFragment]] = struct{}{}
+	}
+	if fragmentSets.m == nil {
+		fragmentSets.m = map[string]map[string]struct{}{}
+	}
+	if len(fragmentSets.m) < maxCachedPatterns {
+		fragmentSets.m[secret] = set
+	}
+	return set
+}
+
+// maskFragments replaces every run of s made of pieces of secret at least
+// minFragment bytes long with Masked.
+func maskFragments(s, secret string) string {
+	if len(secret) <= minFragment || len(s) < minFragment {
+		return s // a piece that long is the whole secret, masked already
+	}
+	set := fragmentsOf(secret)
+	var b strings.Builder
+	last, coveredTo := 0, -1 // s[last:] is not yet written; s[:coveredTo] is in a run being masked
+	start := -1
+	flush := func() {
+		// Whole characters only: a run may begin or end inside one.
+		for start > 0 && !utf8.RuneStart(s[start]) {
+			start--
+		}
+		for coveredTo < len(s) && !utf8.RuneStart(s[coveredTo]) {
+			coveredTo++
+		}
+		if start < last {
+			start = last
+		}
+		b.WriteString(s[last:start])
+		b.WriteString(Masked)
+		last = coveredTo
+		start = -1
+	}
+	for i := 0; i+minFragment <= len(s); i++ {
+		if _, ok := set[s[i:i+minFragment]]; !ok {
+			continue
+		}
+		if start >= 0 && i > coveredTo {
+			flush()
+		}
+		if start < 0 {
+			start = i
+		}
+		coveredTo = i + minFragment
+	}
+	if start >= 0 {
+		flush()
+	}
+	if last == 0 && b.Len() == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
 }
 
 // maskValue replaces every encoded occurrence of secret in s.
@@ -288,8 +375,17 @@ func runeForms(r rune) []string {
 	add(fmt.Sprintf("&#x%x;", r))
 	add(fmt.Sprintf("&#x%X;", r))
 	add(fmt.Sprintf("&#X%x;", r))
+	// A file name: browsers replace the characters file systems refuse
+	// with "_" in a download's suggested name.
+	if strings.ContainsRune(fileNameUnsafe, r) || r < 0x20 {
+		add("_")
+	}
 	return forms
 }
+
+// fileNameUnsafe are the characters Chrome replaces with "_" in the name
+// of a download.
+const fileNameUnsafe = `"*/:<>?\|`
 
 func utf16Pair(r rune) (rune, rune) {
 	r -= 0x10000

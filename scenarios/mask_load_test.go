@@ -118,3 +118,25 @@ func BenchmarkMaskLongSecret(b *testing.B) {
 		f.Mask(s)
 	}
 }
+
+// TestMaskFragments: a long piece of a secret is masked where the whole
+// secret is not (a name the browser shortened, a message cut by the
+// page), and a download name with the characters browsers replace by "_".
+func TestMaskFragments(t *testing.T) {
+	const secret = `tok3n-Zq81/Wv"x<4>-Rb77öPa`
+	f := secretFlow(t, secret)
+	tests := []struct{ name, in, want string }{
+		{"whole", "a " + secret + " b", "a *** b"},
+		{"a prefix cut by a page", "a " + secret[:14] + "…", "a ***…"},
+		{"a middle piece", "x" + secret[5:20] + "y", "x***y"},
+		{"a download name", "tok3n-Zq81_Wv_x_4_-Rb77öPa.csv", "***.csv"},
+		{"short pieces stay", "tok3n-Zq81 and -Rb77öPa", "tok3n-Zq81 and -Rb77öPa"},
+		{"two pieces", secret[:13] + " / " + secret[10:24], "*** / ***"},
+		{"a piece ending inside a character", "x" + secret[12:25] + "\xb6y", "x***y"},
+	}
+	for _, tc := range tests {
+		if got := f.Mask(tc.in); got != tc.want {
+			t.Errorf("%s: Mask(%q) = %q, want %q", tc.name, tc.in, got, tc.want)
+		}
+	}
+}
