@@ -7,7 +7,7 @@ package redact
 
 import (
 	"reflect"
-	"strings"
+	"sync"
 
 	"github.com/uxprobe/uxprobe/agent/result"
 	"github.com/uxprobe/uxprobe/scenarios"
@@ -163,14 +163,20 @@ func walk(v reflect.Value, path string, f *scenarios.Flow, limit func(string) in
 	}
 }
 
+// joined caches the field paths, which a walk would otherwise build anew
+// for every field of every result; there are as many as the types have
+// fields.
+var joined sync.Map // [2]string{path, name} -> string
+
 func join(path, name string) string {
 	if path == "" {
 		return name
 	}
-	var b strings.Builder
-	b.Grow(len(path) + 1 + len(name))
-	b.WriteString(path)
-	b.WriteByte('.')
-	b.WriteString(name)
-	return b.String()
+	k := [2]string{path, name}
+	if j, ok := joined.Load(k); ok {
+		return j.(string)
+	}
+	j := path + "." + name
+	joined.Store(k, j)
+	return j
 }

@@ -2,6 +2,7 @@ package redact_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"reflect"
 	"strconv"
@@ -216,4 +217,28 @@ func TestNilResult(t *testing.T) {
 	redact.Result(nil, nil) // must not panic
 	var r result.Result
 	redact.Result(&r, nil)
+}
+
+// BenchmarkResult is the boundary's cost at the end of a run: a result
+// of a typical failed run (a dozen steps, pages, console errors and failed
+// requests) masked with one secret and clipped.
+func BenchmarkResult(b *testing.B) {
+	f := secretFlow(b, testSecret)
+	base := result.Result{Flow: "checkout", Device: "desktop", Error: &result.Error{Step: "pay", Message: "text of h1 is \"Out of stock\", expected it to contain \"Thank you\""}}
+	for i := range 12 {
+		base.Steps = append(base.Steps, result.Step{Name: fmt.Sprintf("%d-click", i), Action: "click"})
+		base.Pages = append(base.Pages, result.Page{URL: "https://shop.example.com/products/" + strings.Repeat("x", 40) + "?page=2&sort=price"})
+		base.ConsoleErrors = append(base.ConsoleErrors, "TypeError: cannot read properties of undefined (reading 'price') (https://shop.example.com/app.js:1:2345)")
+		base.FailedRequests = append(base.FailedRequests, result.FailedRequest{URL: "https://cdn.example.com/img/" + strings.Repeat("y", 30) + ".png", Status: 404})
+	}
+	for b.Loop() {
+		r := base
+		r.Steps = append([]result.Step(nil), base.Steps...)
+		r.Pages = append([]result.Page(nil), base.Pages...)
+		r.ConsoleErrors = append([]string(nil), base.ConsoleErrors...)
+		r.FailedRequests = append([]result.FailedRequest(nil), base.FailedRequests...)
+		e := *base.Error
+		r.Error = &e
+		redact.Result(&r, f)
+	}
 }

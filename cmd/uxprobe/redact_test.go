@@ -121,3 +121,25 @@ func TestRunNeverLogsASecret(t *testing.T) {
 		t.Errorf("the invalid file is not reported:\n%s", logs)
 	}
 }
+
+// TestValidateAndCheckNeverPrintASecret: the load errors `validate` and
+// `check` print mask what the flow read from the environment.
+func TestValidateAndCheckNeverPrintASecret(t *testing.T) {
+	const secret = "EnvSecret-Validate-93"
+	dir := t.TempDir()
+	agentTestWrite(t, filepath.Join(dir, "bad.yaml"), "name: bad\nvars: {token: '${env:TOKEN}'}\nsecrets: [token]\nsteps:\n  - click: '${token}[[['\n")
+	for _, cmd := range []string{"validate", "check"} {
+		t.Run(cmd, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			env := &environment{stdout: &out, stderr: &errb, lookupEnv: func(n string) (string, bool) { return secret, n == "TOKEN" }}
+			code := run(context.Background(), env, []string{cmd, filepath.Join(dir, "bad.yaml")})
+			all := out.String() + errb.String()
+			if code == exitOK || !strings.Contains(all, "bad.yaml") {
+				t.Fatalf("exit %d, want the invalid file reported:\n%s", code, all)
+			}
+			if strings.Contains(all, secret[:8]) || !strings.Contains(all, "***") {
+				t.Errorf("the secret is printed, or not shown masked:\n%s", all)
+			}
+		})
+	}
+}
