@@ -10,7 +10,7 @@ import (
 	"testing"
 )
 
-func secretFlow(t *testing.T, secret string) *Flow {
+func secretFlow(t testing.TB, secret string) *Flow {
 	t.Helper()
 	flows, err := Parse("t.yaml", []byte("name: t\nvars: {token: "+strconv.Quote(secret)+"}\nsecrets: [token]\nsteps:\n  - goto: http://x/\n"), LoadOptions{LookupEnv: func(string) (string, bool) { return "", false }})
 	if err != nil {

@@ -94,6 +94,9 @@ type Options struct {
 	// their own, as desktop Chrome does; chrome-headless-shell keeps them in
 	// the page's process unless told. Tests use it to reach such frames.
 	SitePerProcess bool
+	// ProfileDir is where Chrome's profile directories go; empty means
+	// os.TempDir(). Start removes those a killed uxprobe left there.
+	ProfileDir string
 }
 
 // Browser is a running Chrome that restarts itself when it dies. It is safe
@@ -129,6 +132,10 @@ func Start(opts Options) (*Browser, error) {
 		return nil, err
 	}
 	b := &Browser{opts: opts, path: path, spares: make(chan *Tab, max(opts.WarmTabs, 1)), stop: make(chan struct{})}
+	// A uxprobe killed by SIGKILL (or the OOM killer) could not remove
+	// its Chrome's profile; without this each such kill would leave one
+	// behind for good.
+	removeStaleProfiles(opts.ProfileDir)
 	if err := b.start(); err != nil {
 		return nil, err
 	}
@@ -179,9 +186,18 @@ func (b *Browser) flags() []chromedp.ExecAllocatorOption {
 func (b *Browser) start() error {
 	// The browser's life is bound to these contexts, never to a caller's:
 	// chromedp kills the browser when the context of its first use ends.
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), b.flags()...)
+	// The profile is ours, named after this process (profile.go), so that
+	// a later start can tell a stale one from a live one; chromedp would
+	// name it as any chromedp program does.
+	profile, err := newProfile(b.opts.ProfileDir)
+	if err != nil {
+		return fmt.Errorf("making Chrome's profile directory: %w", err)
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(b.flags(), chromedp.UserDataDir(profile))...)
 	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
-	cancel := func() { cancelBrowser(); cancelAlloc() }
+	// The allocator's cancel waits for Chrome's processes to exit, so the
+	// profile is no longer in use when it is removed.
+	cancel := func() { cancelBrowser(); cancelAlloc(); removeProfile(profile) }
 	// The first call binds the browser's life to its context, so it gets
 	// browserCtx itself; the start-up bound is a timer around it.
 	type started struct {

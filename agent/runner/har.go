@@ -1,12 +1,14 @@
 package runner
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"math"
 	"net/url"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -16,6 +18,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
+	"github.com/uxprobe/uxprobe/agent/redact"
 	"github.com/uxprobe/uxprobe/agent/result"
 	"github.com/uxprobe/uxprobe/scenarios"
 )
@@ -51,10 +54,10 @@ var sanitizedHeaders = []string{"authorization", "cookie", "set-cookie", "proxy-
 
 // harRecorder builds a HAR 1.2 log of a tab's requests from the network
 // events the tracker also hears. Response bodies are not kept: they may
-// hold anything, and a HAR is for timings and statuses. Every URL, header
-// value and post body passes through the flow's mask.
+// hold anything, and a HAR is for timings and statuses. The log keeps
+// what Chrome reported; encode passes every string of it through the
+// redaction boundary, with the secrets the run knows by then.
 type harRecorder struct {
-	mask func(string) string
 	step func() string
 
 	mu      sync.Mutex
@@ -78,8 +81,8 @@ type harEntry struct {
 	headersDone float64 // ms after the request started, when the headers arrived
 }
 
-func newHARRecorder(mask func(string) string, step func() string) *harRecorder {
-	return &harRecorder{mask: mask, step: step, byID: map[network.RequestID]*harEntry{}, sentHeaders: map[network.RequestID]network.Headers{}}
+func newHARRecorder(step func() string) *harRecorder {
+	return &harRecorder{step: step, byID: map[network.RequestID]*harEntry{}, sentHeaders: map[network.RequestID]network.Headers{}}
 }
 
 func (h *harRecorder) listen(ev any) {
@@ -94,7 +97,7 @@ func (h *harRecorder) listen(ev any) {
 			// A redirect reuses the request id: the hop ends here, as its
 			// own entry, and the next one starts.
 			h.respond(prev, ev.RedirectResponse)
-			prev.Response.RedirectURL = h.mask(ev.Request.URL)
+			prev.Response.RedirectURL = ev.Request.URL
 			h.finish(prev, float64(ev.Timestamp), 0)
 		}
 		sent, haveSent := h.sentHeaders[ev.RequestID]
@@ -142,7 +145,7 @@ func (h *harRecorder) listen(ev any) {
 		if e := h.byID[ev.RequestID]; e != nil {
 			// HAR has no field for a network error: status 0 and the
 			// error as the status text, as DevTools writes it.
-			e.Response.StatusText = h.mask(ev.ErrorText)
+			e.Response.StatusText = ev.ErrorText
 			if ev.Canceled {
 				e.Response.StatusText = "canceled"
 			}
@@ -154,17 +157,9 @@ func (h *harRecorder) listen(ev any) {
 
 func (h *harRecorder) request(r *network.Request) *har.Request {
 	req := &har.Request{
-		Method: r.Method, URL: h.mask(r.URL), HTTPVersion: "",
+		Method: r.Method, URL: r.URL, HTTPVersion: "",
 		Cookies: []*har.Cookie{}, Headers: h.headers(r.Headers), QueryString: []*har.NameValuePair{},
 		HeadersSize: -1, BodySize: 0,
-	}
-	if u, err := url.Parse(r.URL); err == nil {
-		for k, vs := range u.Query() {
-			for _, v := range vs {
-				req.QueryString = append(req.QueryString, &har.NameValuePair{Name: h.mask(k), Value: h.mask(v)})
-			}
-		}
-		slices.SortFunc(req.QueryString, func(a, b *har.NameValuePair) int { return strings.Compare(a.Name, b.Name) })
 	}
 	if r.HasPostData {
 		var body []byte
@@ -173,7 +168,7 @@ func (h *harRecorder) request(r *network.Request) *har.Request {
 		}
 		req.BodySize = int64(len(body))
 		mime, _ := r.Headers["Content-Type"].(string)
-		req.PostData = &har.PostData{MimeType: mime, Params: []*har.Param{}, Text: h.mask(string(body))}
+		req.PostData = &har.PostData{MimeType: mime, Params: []*har.Param{}, Text: string(body)}
 	}
 	return req
 }
@@ -181,7 +176,7 @@ func (h *harRecorder) request(r *network.Request) *har.Request {
 func (h *harRecorder) headers(hs network.Headers) []*har.NameValuePair {
 	out := make([]*har.NameValuePair, 0, len(hs))
 	for k, v := range hs {
-		val := h.mask(fmt.Sprint(v))
+		val := fmt.Sprint(v)
 		if slices.Contains(sanitizedHeaders, strings.ToLower(k)) {
 			val = "***"
 		}
@@ -264,10 +259,38 @@ type harLog struct {
 	Entries []*harEntry `json:"entries"`
 }
 
-// encode renders the log as a HAR 1.2 document.
-func (h *harRecorder) encode(res *result.Result) ([]byte, error) {
+// queryString is the query of a URL already masked, as HAR lists it.
+// Parsing the masked URL, not Chrome's, matters: the parser splits at "&"
+// and decodes "+" and "%XX", which would cut a secret into parts that no
+// longer look like it (a base64 token, a value with "&").
+func queryString(masked string) []*har.NameValuePair {
+	out := []*har.NameValuePair{}
+	u, err := url.Parse(masked)
+	if err != nil {
+		return out
+	}
+	for k, vs := range u.Query() {
+		for _, v := range vs {
+			out = append(out, &har.NameValuePair{Name: k, Value: v})
+		}
+	}
+	slices.SortFunc(out, func(a, b *har.NameValuePair) int {
+		return cmp.Or(strings.Compare(a.Name, b.Name), strings.Compare(a.Value, b.Value))
+	})
+	return out
+}
+
+// encode renders the log as a HAR 1.2 document, through the redaction
+// boundary: every string masked with the flow's secrets (those the run
+// extracted included), the query lists parsed from the masked URLs and
+// masked once more as decoded, nothing clipped.
+func (h *harRecorder) encode(res *result.Result, f *scenarios.Flow) ([]byte, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	for _, e := range h.entries {
+		e.Request.URL = redact.String(e.Request.URL, f, redact.NoClip)
+		e.Request.QueryString = queryString(e.Request.URL)
+	}
 	comment := ""
 	if h.dropped > 0 {
 		comment = fmt.Sprintf("%d further requests left out", h.dropped)
@@ -282,6 +305,7 @@ func (h *harRecorder) encode(res *result.Result) ([]byte, error) {
 	if doc.Log.Entries == nil {
 		doc.Log.Entries = []*harEntry{}
 	}
+	redact.Value(reflect.ValueOf(&doc).Elem(), f, func(string) int { return redact.NoClip })
 	return json.MarshalIndent(doc, "", " ")
 }
 
@@ -307,7 +331,7 @@ func (r *Runner) saveHAR(h *harRecorder, res *result.Result, f *scenarios.Flow, 
 		return
 	}
 	path := filepath.Join(filepath.Dir(shot), harFile)
-	data, err := h.encode(res)
+	data, err := h.encode(res, f)
 	if err != nil {
 		r.logger().Warn("encoding the run's HAR", "flow", f.Name, "device", d.Name, "err", err)
 		return
@@ -324,7 +348,7 @@ func (r *Runner) recordHAR(ctx context.Context, ev *tracker, f *scenarios.Flow) 
 	if r.HAR != HAROnFailure && r.HAR != HARAlways || r.ArtifactsDir == "" {
 		return nil
 	}
-	h := newHARRecorder(f.Mask, ev.currentStep)
+	h := newHARRecorder(ev.currentStep)
 	if err := chromedp.Listen(ctx, h.listen); err != nil {
 		r.logger().Warn("recording the run's HAR", "flow", f.Name, "err", err)
 		return nil

@@ -174,3 +174,63 @@ func checkEntry(t *testing.T, entries []*har.Entry, method, path string, status 
 	t.Errorf("no entry %s %s among %q", method, path, got)
 	return nil
 }
+
+// TestHARQuerySecret: a secret written raw into a URL's query (a base64
+// token with + and /, a value with &) is split and decoded by the query
+// parser; the HAR's queryString must not show any of its parts, whatever
+// the URL field shows.
+func TestHARQuerySecret(t *testing.T) {
+	srv := harSite(t)
+	const secret = "Tk9+xYz/Qw&name=AbCd+EfGh"
+	flow := `name: q
+vars: {token: "` + secret + `"}
+secrets: [token]
+steps:
+  - goto: ` + srv.URL + `/?t=${token}&x=1
+  - click: "#nothing-here"
+    timeout: 300ms
+`
+	dir := t.TempDir()
+	res := (&Runner{Browser: testBrowser, ArtifactsDir: dir, HAR: HAROnFailure}).Run(context.Background(), mustFlow(t, flow), desktop(t))
+	if res.HAR == "" {
+		t.Fatalf("no HAR: %+v", res.Error)
+	}
+	data, err := os.ReadFile(res.HAR)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if frag := secretFragment(string(data), secret); frag != "" {
+		t.Errorf("the HAR shows %q of the secret", frag)
+	}
+	var doc har.HAR
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	open := checkEntry(t, doc.Log.Entries, "GET", "x=1", 200)
+	if open == nil {
+		return
+	}
+	var names []string
+	for _, q := range open.Request.QueryString {
+		names = append(names, q.Name+"="+q.Value)
+		if frag := secretFragment(q.Name+q.Value, secret); frag != "" {
+			t.Errorf("queryString %s=%s shows %q", q.Name, q.Value, frag)
+		}
+	}
+	if !strings.Contains(strings.Join(names, "&"), "x=1") {
+		t.Errorf("queryString %v lost the other parameter", names)
+	}
+}
+
+// secretFragment returns a piece of 8 characters of the secret, as it is
+// or as a query parser decodes it (+ as a space), found in s.
+func secretFragment(s, secret string) string {
+	for _, form := range []string{secret, strings.ReplaceAll(secret, "+", " ")} {
+		for i := 0; i+8 <= len(form); i++ {
+			if w := form[i : i+8]; strings.Contains(s, w) {
+				return w
+			}
+		}
+	}
+	return ""
+}

@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/chromedp/cdproto/cdp"
@@ -42,14 +44,22 @@ func (p *tabPage) Send(ctx context.Context, r scenarios.Request) (int, error) {
 		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the flow asked for it: a self-signed test site
 	}
 	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr}
+	origins := p.flow.HeaderOrigins()
+	client := &http.Client{Transport: tr, CheckRedirect: func(req *http.Request, via []*http.Request) error {
+		if len(via) >= maxRequestRedirects {
+			return fmt.Errorf("stopped after %d redirects", maxRequestRedirects)
+		}
+		return redirected(ctx, p, req, via[0], origins, r.Headers)
+	}}
 	send := func(auth bool) (int, error) {
 		req, err := http.NewRequestWithContext(ctx, r.Method, r.URL, strings.NewReader(r.Body))
 		if err != nil {
 			return 0, scenarios.Fail(scenarios.KindNavigation, "%s %s is not a valid request: %s", r.Method, url, p.flow.Mask(err.Error()))
 		}
-		for k, v := range p.flow.Headers {
-			req.Header.Set(k, v)
+		if ownOrigin(r.URL, origins) {
+			for k, v := range p.flow.Headers {
+				req.Header.Set(k, v)
+			}
 		}
 		for k, v := range r.Headers {
 			req.Header.Set(k, v)
@@ -80,6 +90,63 @@ func (p *tabPage) Send(ctx context.Context, r scenarios.Request) (int, error) {
 		status, err = send(true)
 	}
 	return status, err
+}
+
+// maxRequestRedirects is how many redirects a request step follows, as
+// Go's client does by default.
+const maxRequestRedirects = 10
+
+// ownOrigin reports whether the URL is of one of the flow's own origins,
+// which get its headers (see scenarios.Flow.HeaderOrigins).
+func ownOrigin(url string, origins []string) bool {
+	o, ok := scenarios.Origin(url)
+	return slices.ContainsFunc(origins, func(own string) bool {
+		return own == scenarios.AnyOrigin || ok && own == o
+	})
+}
+
+// redirected prepares the next hop of a request step's redirect. Go's
+// client copies every header of the first request to it, and the cookies
+// and credentials too when the host is the same whatever the port. The
+// flow's headers go on only to the flow's own origins; the first
+// request's cookies are replaced by those the browser has for the new URL,
+// and its credentials (the answer to the first origin's challenge) do not
+// leave that origin. Headers the step itself set are its own to send.
+func redirected(ctx context.Context, p *tabPage, req, first *http.Request, origins []string, stepHeaders map[string]string) error {
+	set := func(k string) bool {
+		for sk := range stepHeaders {
+			if strings.EqualFold(sk, k) {
+				return true
+			}
+		}
+		return false
+	}
+	if !ownOrigin(req.URL.String(), origins) {
+		for k := range p.flow.Headers {
+			if !set(k) {
+				req.Header.Del(k)
+			}
+		}
+	}
+	o1, _ := scenarios.Origin(first.URL.String())
+	if o2, _ := scenarios.Origin(req.URL.String()); o1 != o2 && !set("Authorization") {
+		req.Header.Del("Authorization")
+	}
+	if !set("Cookie") {
+		req.Header.Del("Cookie")
+		cookies, err := cdp.Call(ctx, p.t, network.GetCookies, network.GetCookiesParams{URLs: []string{req.URL.String()}})
+		if err != nil {
+			return err
+		}
+		var jar []string
+		for _, c := range cookies.Cookies {
+			jar = append(jar, c.Name+"="+c.Value)
+		}
+		if len(jar) > 0 {
+			req.Header.Set("Cookie", strings.Join(jar, "; "))
+		}
+	}
+	return nil
 }
 
 // siteAccess prepares a tab for the flow's TLS, HTTP auth and header

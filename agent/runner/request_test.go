@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log"
@@ -156,6 +157,101 @@ func TestBasicAuth(t *testing.T) {
 			checkOutcome(t, res, tc.wantKind, tc.wantMsg)
 			if s := fmt.Sprintf("%+v %+v %+v", *res, res.Steps, res.Pages); strings.Contains(s, "s3cr3t-pw") {
 				t.Errorf("the password leaks into the result: %s", s)
+			}
+		})
+	}
+}
+
+// headerServer records, per path, the flow header, the cookie and the
+// basic auth a request brought; /redirect sends the client on to the URL
+// in its "to" parameter.
+type headerServer struct {
+	*httptest.Server
+	mu   sync.Mutex
+	seen map[string]string
+}
+
+func newHeaderServer(t *testing.T) *headerServer {
+	t.Helper()
+	h := &headerServer{seen: map[string]string{}}
+	h.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/login":
+			http.SetCookie(w, &http.Cookie{Name: "session", Value: "s-42", Path: "/"})
+			fmt.Fprint(w, `<!doctype html><link rel="icon" href="data:,"><title>In</title>`)
+			return
+		case "/private":
+			if u, p, ok := r.BasicAuth(); !ok || u != "ada" || p != "pw-secret" {
+				w.Header().Set("WWW-Authenticate", `Basic realm="test"`)
+				http.Error(w, "who are you", http.StatusUnauthorized)
+				return
+			}
+			fallthrough
+		case "/redirect":
+			http.Redirect(w, r, r.URL.Query().Get("to"), http.StatusFound)
+			return
+		}
+		c, _ := r.Cookie("session")
+		session := ""
+		if c != nil {
+			session = c.Value
+		}
+		h.mu.Lock()
+		h.seen[r.URL.Path] = fmt.Sprintf("x=%s session=%s auth=%s", r.Header.Get("X-Token"), session, r.Header.Get("Authorization"))
+		h.mu.Unlock()
+	}))
+	t.Cleanup(h.Close)
+	return h
+}
+
+func (h *headerServer) got(path string) string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.seen[path]
+}
+
+// TestRequestHeadersOnlyToOwnOrigins: a request step sends the flow's
+// headers only to the flow's own origins (its goto URLs and
+// headers_origins), and a redirect to another origin is followed without
+// them, nor the credentials of the first origin; two servers on 127.0.0.1
+// are two origins by their ports. Cookies go where the browser would send
+// them, and a browser's cookies do not tell ports apart.
+func TestRequestHeadersOnlyToOwnOrigins(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		extraKeys string // with ${other}
+		wantOther string
+	}{
+		{"another origin gets nothing", "", "x= session=s-42 auth="},
+		{"headers_origins adds an origin", "headers_origins: ['${other}']\n", "x=tok-123 session=s-42 auth="},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			own, other := newHeaderServer(t), newHeaderServer(t)
+			keys := strings.ReplaceAll(tc.extraKeys, "${other}", other.URL)
+			flow := "name: h\nheaders: {X-Token: tok-123}\nhttp_credentials: {username: ada, password: pw-secret}\n" + keys + "steps:\n" +
+				"  - goto: " + own.URL + "/login\n" +
+				"  - request: " + own.URL + "/own\n" +
+				"  - request: " + other.URL + "/direct\n" +
+				"  - request: " + own.URL + "/redirect?to=" + other.URL + "/redirected\n" +
+				"  - request: " + own.URL + "/redirect?to=" + own.URL + "/back\n" +
+				"  - request: " + own.URL + "/private?to=" + other.URL + "/after-auth\n"
+			res := (&Runner{Browser: testBrowser}).Run(context.Background(), mustFlow(t, flow), desktop(t))
+			if !res.Success {
+				t.Fatalf("run failed: %+v", res.Error)
+			}
+			if got, want := own.got("/own"), "x=tok-123 session=s-42 auth="; got != want {
+				t.Errorf("own origin: %s, want %s", got, want)
+			}
+			if got, want := own.got("/back"), "x=tok-123 session=s-42 auth="; got != want {
+				t.Errorf("a redirect within the origin: %s, want %s", got, want)
+			}
+			for _, p := range []string{"/direct", "/redirected", "/after-auth"} {
+				if got := other.got(p); got != tc.wantOther {
+					t.Errorf("other origin %s: %s, want %s", p, got, tc.wantOther)
+				}
 			}
 		})
 	}

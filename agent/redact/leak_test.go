@@ -1,0 +1,345 @@
+package redact_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"html"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/uxprobe/uxprobe/agent/browser"
+	"github.com/uxprobe/uxprobe/agent/result"
+	"github.com/uxprobe/uxprobe/agent/runner"
+	"github.com/uxprobe/uxprobe/exporters/junit"
+	"github.com/uxprobe/uxprobe/scenarios"
+)
+
+// leakShort has a character of every kind an encoder changes (quotes,
+// space, &, /, +, <, >, a non-ASCII letter), each between letters and
+// digits that survive every encoding.
+const leakShort = `Lk8"Wq3 T&p5/+öZ9<j>'x`
+
+// leakLong is longer than any bound of the masker: 5,000 characters of a
+// base64-like alphabet, + and / included, as a JWT or a certificate.
+var leakLong = func() string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	r := rand.New(rand.NewPCG(18, 4096))
+	b := make([]byte, 5000)
+	for i := range b {
+		b[i] = alphabet[r.IntN(len(alphabet))]
+	}
+	return string(b)
+}()
+
+// leakExtracted is a value the page holds, which the flow extracts into a
+// secret var: masked from the moment it is read.
+const leakExtracted = "Xv4-Rt9-Hm2-Pq7-Ew5"
+
+// leakPad puts a secret across the runner's 300-byte clip of page
+// messages, where clipping before masking would keep its first 10 bytes:
+// fewer than the masker's pieces (12), more than this test's (8).
+var leakPad = strings.Repeat("·", 145) // 290 bytes
+
+// leakExprPad does the same for the 120 bytes of an expression that a
+// script error quotes: the expression below starts with 38 bytes.
+var leakExprPad = strings.Repeat("x", 72)
+
+// pendingRunnerFix are leaks of the runner as it is on this branch, which
+// the runner's rebuild (issue 18) removes by masking before clipping at
+// one boundary: each is logged, not failed, while it is seen, and the
+// test fails once it is no longer seen, so that it is removed from here.
+var pendingRunnerFix = []struct {
+	why   string
+	where func(path, s string) bool
+}{
+	{"dialogs.go clips a dialog's message before masking it", func(path, _ string) bool { return strings.HasPrefix(path, "result.Dialogs[") }},
+	{"extract.go clips a throwing expression before masking it", func(_, s string) bool { return strings.Contains(s, leakExprPad) && strings.Contains(s, "threw") }},
+}
+
+// leakSite reflects whatever secret it is given in every way a page can.
+func leakSite(t *testing.T, refused string) *httptest.Server {
+	t.Helper()
+	mux := http.NewServeMux()
+	mux.HandleFunc("/echo/", func(w http.ResponseWriter, r *http.Request) {
+		s := r.URL.Query().Get("s")
+		js, _ := json.Marshal(s)
+		pad, _ := json.Marshal(leakPad)
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><link rel="icon" href="data:,"><title>%[1]s</title>
+<h1 id="h">%[1]s</h1>
+<p id="extracted">token: %[2]s</p>
+<p id="entities">%[3]s</p>
+<a id="dl" href="/download?s=%[4]s">download</a>
+<img src="/missing/%[5]s.png">
+<img src="http://%[6]s/refused?s=%[4]s">
+<script>
+const s = %[7]s, pad = %[8]s;
+console.error(pad + s);
+console.error(pad + JSON.stringify({token: s}));
+console.error(pad + encodeURIComponent(s));
+setTimeout(() => { throw new Error(pad + s); });
+history.replaceState(null, '', location.pathname + '?s=' + encodeURIComponent(s) + '&raw=' + s + '#' + s);
+</script>`,
+			html.EscapeString(s), leakExtracted, entities(s), url.QueryEscape(s), url.PathEscape(s), refused, js, pad)
+	})
+	mux.HandleFunc("/dialog", func(w http.ResponseWriter, r *http.Request) {
+		js, _ := json.Marshal(r.URL.Query().Get("s"))
+		pad, _ := json.Marshal(leakPad)
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><link rel="icon" href="data:,"><title>dialogs</title><h1>dialogs</h1>
+<script>alert(%[2]s + %[1]s); confirm(%[1]s); prompt(%[2]s + %[1]s, %[1]s);</script>`, js, pad)
+	})
+	mux.HandleFunc("/download", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/csv")
+		w.Header().Set("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape(r.URL.Query().Get("s"))+".csv")
+		fmt.Fprint(w, "a,b\n")
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// entities writes s as numeric HTML entities, which the page's markup
+// shows as s and innerHTML keeps as written only for &, < and >.
+func entities(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		fmt.Fprintf(&b, "&#x%x;", r)
+	}
+	return b.String()
+}
+
+// TestNoSecretLeavesARun runs a real flow in headless Chrome against a
+// page that reflects its secrets everywhere (title, URL path, query and
+// fragment, console errors, an uncaught exception, dialogs, failed
+// requests, a download's name, extract results, assertion and script
+// errors, step names), in the encodings the masker covers (raw, URL, JSON,
+// HTML entities), with a secret longer than 4,096 characters, and checks
+// every string of the result (by reflection), its JSON, its JUnit report,
+// its HAR file, the artifacts' names and the runner's log for any 8
+// characters of a secret.
+func TestNoSecretLeavesARun(t *testing.T) {
+	b, err := browser.Start(browser.Options{NoSandbox: os.Geteuid() == 0})
+	if err != nil {
+		t.Fatalf("the leak test needs Chrome: %v", err)
+	}
+	defer b.Close()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := l.Addr().String()
+	l.Close()
+	srv := leakSite(t, refused)
+
+	for _, tc := range []struct{ name, secret, inName string }{
+		// Step names are at most 100 characters: only the short one fits.
+		{"short secret of every special character", leakShort, " ${token}"},
+		{"secret longer than 4096 characters", leakLong, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			flowYAML := `name: leak
+vars: {token: ` + yamlQuote(tc.secret) + `}
+secrets: [token, extracted]
+steps:
+  - name: open` + tc.inName + `
+    goto: ` + srv.URL + `/echo/` + url.PathEscape(tc.secret) + `?s=` + url.QueryEscape(tc.secret) + `
+  - extract: {var: extracted, selector: "#extracted", pattern: "token: (.+)"}
+  - eval: "window.__x = 1"
+  - assert_text: {selector: h1, contains: "${token} nope"}
+    timeout: 300ms
+    optional: true
+  - assert_text: {selector: "#extracted", equals: "${extracted} nope"}
+    timeout: 300ms
+    optional: true
+  - eval: "(() => { throw new Error('` + leakPad + `' + document.title) })()"
+    optional: true
+  - extract: {var: other, eval: "(() => { throw new Error(document.querySelector('#h').textContent) })()"}
+    optional: true
+  - extract: {var: other2, eval: "(() => { throw new Error('e') })() + '` + leakExprPad + `${token}'"}
+    optional: true
+  - eval: "document.getElementById('entities').innerHTML === 'x'"
+    optional: true
+  - click: "#dl"
+    optional: true
+  - goto: ` + srv.URL + `/dialog?s=` + url.QueryEscape(tc.secret) + `
+  - name: check` + tc.inName + `
+    assert_title: {equals: "nope ${token}"}
+    timeout: 300ms
+`
+			flows, err := scenarios.Parse("leak.yaml", []byte(flowYAML), scenarios.LoadOptions{LookupEnv: func(string) (string, bool) { return "", false }})
+			if err != nil {
+				t.Fatalf("flow: %v", err)
+			}
+			var logs bytes.Buffer
+			r := &runner.Runner{Browser: b, ArtifactsDir: dir, HAR: runner.HARAlways,
+				Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+			res := r.Run(context.Background(), flows[0], desktop(t))
+			if res.Success {
+				t.Fatal("the flow succeeded; want its last assertion to fail")
+			}
+			// The secret went where it should have: the run saw it.
+			if !strings.Contains(fmt.Sprint(res.Pages), "***") || len(res.ConsoleErrors) == 0 || len(res.Dialogs) == 0 || len(res.FailedRequests) == 0 {
+				t.Errorf("the run did not see the hostile page: pages %v, %d console errors, %d dialogs, %d failed requests",
+					res.Pages, len(res.ConsoleErrors), len(res.Dialogs), len(res.FailedRequests))
+			}
+
+			secrets := []string{tc.secret, leakExtracted}
+			type finding struct{ where, frag, s string }
+			var found []finding
+			check := func(where, s string) {
+				if frag := findFragment(s, secrets); frag != "" {
+					found = append(found, finding{where, frag, s})
+				}
+			}
+			defer func() {
+				// A pending leak shows in its field and, the same piece, in
+				// the documents made of the result.
+				seen := make([]bool, len(pendingRunnerFix))
+				pendingFrags := map[string]bool{}
+				for _, f := range found {
+					for i, p := range pendingRunnerFix {
+						if strings.HasPrefix(f.where, "result.") && p.where(f.where, f.s) {
+							seen[i] = true
+							pendingFrags[f.frag] = true
+						}
+					}
+				}
+				for _, f := range found {
+					pending := pendingFrags[f.frag] && !strings.HasPrefix(f.where, "result.")
+					for _, p := range pendingRunnerFix {
+						pending = pending || strings.HasPrefix(f.where, "result.") && p.where(f.where, f.s)
+					}
+					if pending {
+						t.Logf("pending the runner's fix: %s shows %q of a secret", f.where, f.frag)
+						continue
+					}
+					t.Errorf("%s shows %q of a secret: %.300q", f.where, f.frag, around(f.s, f.frag))
+				}
+				for i, p := range pendingRunnerFix {
+					if !seen[i] {
+						t.Errorf("no longer seen: %s; remove it from pendingRunnerFix", p.why)
+					}
+				}
+			}()
+			walkStrings(reflect.ValueOf(res), "result", check)
+			out, err := json.Marshal(res)
+			if err != nil {
+				t.Fatal(err)
+			}
+			check("the result's JSON", string(out))
+			var report bytes.Buffer
+			if err := junit.Write(&report, []*result.Result{res}); err != nil {
+				t.Fatal(err)
+			}
+			check("JUnit", report.String())
+			if res.HAR == "" {
+				t.Error("no HAR written")
+			} else if data, err := os.ReadFile(res.HAR); err != nil {
+				t.Error(err)
+			} else {
+				check("the HAR", string(data))
+				var doc any
+				if err := json.Unmarshal(data, &doc); err != nil {
+					t.Fatal(err)
+				}
+				walkStrings(reflect.ValueOf(doc), "HAR", check) // JSON-decoded strings
+			}
+			var names []string
+			_ = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+				names = append(names, path)
+				return nil
+			})
+			check("artifact file names", strings.Join(names, "\n"))
+			check("the runner's log", logs.String())
+		})
+	}
+}
+
+func desktop(t *testing.T) scenarios.Device {
+	d, ok := scenarios.LookupDevice("desktop")
+	if !ok {
+		t.Fatal("no desktop device")
+	}
+	return d
+}
+
+func yamlQuote(s string) string {
+	b, _ := json.Marshal(s) // JSON strings are YAML double-quoted strings
+	return string(b)
+}
+
+// walkStrings calls check on every string reachable from v.
+func walkStrings(v reflect.Value, path string, check func(where, s string)) {
+	switch v.Kind() {
+	case reflect.String:
+		check(path, v.String())
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			walkStrings(v.Elem(), path, check)
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				walkStrings(v.Field(i), path+"."+v.Type().Field(i).Name, check)
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			walkStrings(v.Index(i), fmt.Sprintf("%s[%d]", path, i), check)
+		}
+	case reflect.Map:
+		keys := v.MapKeys()
+		sort.Slice(keys, func(i, j int) bool { return fmt.Sprint(keys[i]) < fmt.Sprint(keys[j]) })
+		for _, k := range keys {
+			walkStrings(k, path+"{key}", check)
+			walkStrings(v.MapIndex(k), fmt.Sprintf("%s[%v]", path, k), check)
+		}
+	}
+}
+
+// window is the length of a secret's fragment that counts as a leak.
+const window = 8
+
+// findFragment returns the first piece of window characters of a secret,
+// in any form the masker claims to cover (raw, URL query and path
+// encoded, + read as a space, JSON, HTML-escaped), that s contains.
+func findFragment(s string, secrets []string) string {
+	if len(s) < window {
+		return ""
+	}
+	have := make(map[string]struct{}, len(s))
+	for i := 0; i+window <= len(s); i++ {
+		have[s[i:i+window]] = struct{}{}
+	}
+	for _, secret := range secrets {
+		js, _ := json.Marshal(secret)
+		for _, form := range []string{secret, url.QueryEscape(secret), url.PathEscape(secret), strings.ReplaceAll(secret, "+", " "),
+			strings.Trim(string(js), `"`), html.EscapeString(secret)} {
+			for i := 0; i+window <= len(form); i++ {
+				if _, ok := have[form[i:i+window]]; ok {
+					return form[i : i+window]
+				}
+			}
+		}
+	}
+	return ""
+}
+
+func around(s, frag string) string {
+	i := strings.Index(s, frag)
+	return s[max(0, i-100):min(len(s), i+len(frag)+100)]
+}
