@@ -59,6 +59,7 @@ type agentFlags struct {
 	webRefresh      time.Duration
 	vitals          vitalsFlags
 	log             logFlags
+	remoteWrite     remoteWriteFlags
 }
 
 func (f *agentFlags) register(fs *flag.FlagSet, listenAddress string, splay time.Duration) {
@@ -84,6 +85,7 @@ func (f *agentFlags) register(fs *flag.FlagSet, listenAddress string, splay time
 		"how often the status page (/ and /flows/NAME) reloads itself in the browser; 0 never")
 	f.vitals.register(fs)
 	f.log.register(fs)
+	f.remoteWrite.register(fs)
 }
 
 // runnerStarter starts what runs the agent's flows, and returns it with the
@@ -349,6 +351,28 @@ func serveAgent(ctx context.Context, env *environment, af *agentFlags, load func
 		}
 		return nil
 	})
+	pushMetrics, err := af.remoteWrite.start(reg, log)
+	if err != nil {
+		stopServing()
+		_ = g.Wait()
+		fmt.Fprintln(env.stderr, "uxprobe:", err)
+		return exitUsage
+	}
+	if pushMetrics != nil {
+		g.Go(func() error {
+			// The last push, after the agent stopped, carries its last runs.
+			ctx, cancel := context.WithCancel(context.WithoutCancel(gctx))
+			defer cancel()
+			go func() {
+				select {
+				case <-agentDone:
+				case <-gctx.Done():
+				}
+				cancel()
+			}()
+			return pushMetrics(ctx)
+		})
+	}
 	if hist != nil {
 		g.Go(func() error {
 			// Retention stops with the agent; the store closes after g.
