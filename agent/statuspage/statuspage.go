@@ -74,6 +74,10 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives errors of serving; nil discards them.
 	Logger *slog.Logger
+	// Notice returns a line that every page shows at its top, such as the
+	// store's word that it recovered from a damaged database and started
+	// anew; empty shows nothing. Nil means none.
+	Notice func() string
 }
 
 //go:embed templates/*.html
@@ -155,6 +159,7 @@ func (h *Handler) refresh() int {
 
 // page is what every template gets.
 type page struct {
+	Notice  string // see Options.Notice
 	Title   string
 	Root    string // relative path to the site's root, ending in "/"
 	Refresh int    // seconds; 0 never
@@ -166,6 +171,9 @@ func (h *Handler) render(w http.ResponseWriter, status int, name string, p page)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; form-action 'self'")
 	w.WriteHeader(status)
+	if h.opts.Notice != nil {
+		p.Notice = h.opts.Notice()
+	}
 	if err := templates.ExecuteTemplate(w, name, p); err != nil {
 		h.log.Error("rendering a status page", "page", name, "err", err)
 	}
@@ -180,7 +188,7 @@ func (h *Handler) overview(w http.ResponseWriter, r *http.Request) {
 	if h.storeMissing(w, true) {
 		return
 	}
-	ov, err := h.buildOverview(r.Context())
+	ov, err := h.buildOverview(r.Context(), r.URL.Query().Get("location"), false)
 	if err != nil {
 		h.serverError(w, err)
 		return
@@ -382,8 +390,11 @@ type apiFlow struct {
 }
 
 type apiDevice struct {
-	Device string  `json:"device"`
-	Last   *apiRun `json:"last"`
+	Device string `json:"device"`
+	// Location is where the runs were made; absent without locations. In
+	// a fleet a flow's device comes once per location.
+	Location string  `json:"location,omitempty"`
+	Last     *apiRun `json:"last"`
 	// SuccessRate is over the last 24 h, of the runs that tested the site
 	// (agent errors left out); null without such runs.
 	SuccessRate *float64 `json:"success_rate_24h"`
@@ -394,7 +405,7 @@ func (h *Handler) apiFlows(w http.ResponseWriter, r *http.Request) {
 	if h.storeMissing(w, false) {
 		return
 	}
-	ov, err := h.buildOverview(r.Context())
+	ov, err := h.buildOverview(r.Context(), "", true)
 	if err != nil {
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
 		return
@@ -406,7 +417,7 @@ func (h *Handler) apiFlows(w http.ResponseWriter, r *http.Request) {
 			if !c.Runs {
 				continue
 			}
-			d := apiDevice{Device: c.Device, SuccessRate: c.rate, Runs: c.count}
+			d := apiDevice{Device: c.Device, Location: c.Location, SuccessRate: c.rate, Runs: c.count}
 			if c.last != nil {
 				last := toAPI(*c.last)
 				d.Last = &last
