@@ -79,7 +79,7 @@ func WithLocation(name string) Option { return func(c *Collector) { c.location =
 
 // NewCollector returns a collector of the flows and devices of src.
 func NewCollector(src Source, opts ...Option) *Collector {
-	c := &Collector{desc: newFlowDescs(true), src: src, counts: map[deviceKey]*counts{}}
+	c := &Collector{desc: newFlowDescs(agentLabels), src: src, counts: map[deviceKey]*counts{}}
 	for _, o := range opts {
 		o(c)
 	}
@@ -117,22 +117,23 @@ func (n *counts) add(r *result.Result) {
 	}
 }
 
-// flowDescs describe the per-flow metrics. The agent's carry a flow label;
-// pushed ones do not, because the Pushgateway's grouping key supplies it.
-// Both carry location: where the run was made (result.Location), so that
-// the agents of a fleet, each exporting only its own runs, add up with
-// sum without(instance) and an alert can count failing locations.
+// flowDescs describe the per-flow metrics. The agent's carry flow, device
+// and location: where the run was made (result.Location), so that the
+// agents of a fleet, each exporting only its own runs, add up with
+// sum without(instance) and an alert can count failing locations. Pushed
+// ones leave out the labels that the Pushgateway's grouping key supplies
+// (flow, and location when there is one).
 type flowDescs struct {
 	success, duration, runs, failures, lastFailure, lastRun, step *prom.Desc
 	ttfb, fcp, lcp, load, cls, consoleErrors, failedRequests      *prom.Desc
 	inp, tbt, interaction, cleanupFailures, auditFindings         *prom.Desc
 }
 
-func newFlowDescs(withFlow bool) *flowDescs {
-	base := []string{"device", "location"}
-	if withFlow {
-		base = []string{"flow", "device", "location"}
-	}
+// agentLabels are the labels of the agent's flow series before the
+// metric's own.
+var agentLabels = []string{"flow", "device", "location"}
+
+func newFlowDescs(base []string) *flowDescs {
 	d := func(name, help string, extra ...string) *prom.Desc {
 		return prom.NewDesc(name, help, append(slices.Clone(base), extra...), nil)
 	}

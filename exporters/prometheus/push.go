@@ -27,7 +27,10 @@ const DefaultPushJob = "uxprobe"
 // agent's /metrics. It is an agent Exporter, safe for concurrent use.
 type Pusher struct {
 	url, job string
-	desc     *flowDescs
+	// desc labels the series of a group without location; descAt those of
+	// a group with one, whose location label the grouping key supplies
+	// (the Pushgateway refuses a series that repeats it).
+	desc, descAt *flowDescs
 
 	mu     sync.Mutex
 	latest map[deviceKey]*result.Latest
@@ -40,7 +43,7 @@ func NewPusher(url, job string) *Pusher {
 	if job == "" {
 		job = DefaultPushJob
 	}
-	return &Pusher{url: url, job: job, desc: newFlowDescs(false),
+	return &Pusher{url: url, job: job, desc: newFlowDescs([]string{"device", "location"}), descAt: newFlowDescs([]string{"device"}),
 		latest: map[deviceKey]*result.Latest{}, counts: map[deviceKey]*counts{}}
 }
 
@@ -119,8 +122,15 @@ type pushCollector struct {
 	g group
 }
 
+func (c *pushCollector) descs() *flowDescs {
+	if c.g.location != "" {
+		return c.p.descAt
+	}
+	return c.p.desc
+}
+
 func (c *pushCollector) Describe(ch chan<- *prom.Desc) {
-	for _, d := range c.p.desc.all() {
+	for _, d := range c.descs().all() {
 		ch <- d
 	}
 }
@@ -129,8 +139,13 @@ func (c *pushCollector) Collect(ch chan<- prom.Metric) {
 	c.p.mu.Lock()
 	defer c.p.mu.Unlock()
 	for k, l := range c.p.latest {
-		if k.flow == c.g.flow && k.location == c.g.location {
-			collectDevice(ch, c.p.desc, []string{k.device, k.location}, *l, c.p.counts[k])
+		if k.flow != c.g.flow || k.location != c.g.location {
+			continue
 		}
+		lv := []string{k.device}
+		if k.location == "" {
+			lv = append(lv, "")
+		}
+		collectDevice(ch, c.descs(), lv, *l, c.p.counts[k])
 	}
 }
