@@ -275,6 +275,11 @@ func serveAgent(ctx context.Context, env *environment, af *agentFlags, load func
 			return exitRuntime
 		}
 	}
+	pushMetrics, err := af.remoteWrite.start(reg, log)
+	if err != nil {
+		fmt.Fprintln(env.stderr, "uxprobe:", err)
+		return exitUsage
+	}
 	// A store that cannot be opened is an agent error, not a reason to
 	// stop: runs and metrics go on without history, and /-/ready says why.
 	health, err := history.NewHealth(reg)
@@ -351,13 +356,6 @@ func serveAgent(ctx context.Context, env *environment, af *agentFlags, load func
 		}
 		return nil
 	})
-	pushMetrics, err := af.remoteWrite.start(reg, log)
-	if err != nil {
-		stopServing()
-		_ = g.Wait()
-		fmt.Fprintln(env.stderr, "uxprobe:", err)
-		return exitUsage
-	}
 	if pushMetrics != nil {
 		g.Go(func() error {
 			// The last push, after the agent stopped, carries its last runs.
