@@ -213,3 +213,41 @@ func TestNotice(t *testing.T) {
 		t.Error("an empty note shows a notice")
 	}
 }
+
+// TestFleetRunsByLocation: /api/v1/runs?location= answers the runs of one
+// location, newest first, with limit and offset over that location's runs.
+func TestFleetRunsByLocation(t *testing.T) {
+	srv := newServer(t, Options{Store: newFleetStore(t)})
+	for _, tc := range []struct {
+		query  string
+		status int
+		ids    []string
+	}{
+		{"location=us", 200, []string{"us-checkout-mobile", "us-search-mobile", "us-search-desktop", "us-checkout-desktop"}},
+		{"location=us&limit=2&offset=1", 200, []string{"us-search-mobile", "us-search-desktop"}},
+		{"location=eu&flow=checkout&device=mobile", 200, []string{"eu-checkout-mobile-bad", "eu-checkout-mobile-good"}},
+		{"location=", 200, nil}, // agents without --location: none here
+		{"location=EU", 400, nil},
+	} {
+		t.Run(tc.query, func(t *testing.T) {
+			status, body, _ := get(t, srv.URL+"/api/v1/runs?"+tc.query)
+			if status != tc.status {
+				t.Fatalf("status %d, want %d: %s", status, tc.status, body)
+			}
+			if status != 200 {
+				return
+			}
+			var runs []struct{ ID string }
+			if err := json.Unmarshal([]byte(body), &runs); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, r := range runs {
+				got = append(got, r.ID)
+			}
+			if strings.Join(got, " ") != strings.Join(tc.ids, " ") {
+				t.Errorf("ids %q, want %q", got, tc.ids)
+			}
+		})
+	}
+}

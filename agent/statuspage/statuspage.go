@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"regexp"
 	"strconv"
 	"time"
 
@@ -266,7 +267,16 @@ func (h *Handler) apiRuns(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
 		return
 	}
-	runs, err := h.opts.Store.Runs(r.Context(), q)
+	var runs []history.Run
+	if loc, ok := r.URL.Query()["location"]; ok {
+		if !locationPattern.MatchString(loc[0]) {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": fmt.Sprintf("location %q: want letters a-z, digits and -", loc[0])})
+			return
+		}
+		runs, err = h.runsAt(r.Context(), q, loc[0])
+	} else {
+		runs, err = h.opts.Store.Runs(r.Context(), q)
+	}
 	if err != nil {
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
 		return
@@ -280,6 +290,48 @@ func (h *Handler) apiRuns(w http.ResponseWriter, r *http.Request) {
 
 // maxLimit bounds one answer of /api/v1/runs.
 const maxLimit = 1000
+
+// locationPattern is what --location takes; empty selects the runs of
+// agents without one.
+var locationPattern = regexp.MustCompile(`^[a-z0-9-]*$`)
+
+// locationScan bounds the runs that /api/v1/runs?location= reads to answer.
+const locationScan = 10 * maxLimit
+
+// runsAt is Runs of one location. The Store's Query has no location, so
+// the runs are filtered here, newest first, reading at most locationScan
+// of them: an old page of a rare location may come back short.
+func (h *Handler) runsAt(ctx context.Context, q history.Query, location string) ([]history.Run, error) {
+	page := q
+	page.Limit, page.Offset = maxLimit, 0
+	skip := q.Offset
+	out := []history.Run{}
+	for read := 0; read < locationScan; {
+		runs, err := h.opts.Store.Runs(ctx, page)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range runs {
+			if r.Result.Location != location {
+				continue
+			}
+			if skip > 0 {
+				skip--
+				continue
+			}
+			out = append(out, r)
+			if len(out) == q.Limit {
+				return out, nil
+			}
+		}
+		if len(runs) < page.Limit {
+			break
+		}
+		read += len(runs)
+		page.Offset += len(runs)
+	}
+	return out, nil
+}
 
 func parseQuery(r *http.Request, now time.Time) (history.Query, error) {
 	v := r.URL.Query()
