@@ -237,7 +237,7 @@ func TestDockerfileFlagsAndPort(t *testing.T) {
 func TestStatefulSetFlagsAndPorts(t *testing.T) {
 	flags := uxprobeRunFlags(t)
 	var s statefulSet
-	object(t, "StatefulSet", &s)
+	object(t, shardedDir, "StatefulSet", &s)
 	c := agent(t, &s)
 	// The fields that the shared statefulSet type does not read.
 	var extra struct {
@@ -253,7 +253,7 @@ func TestStatefulSetFlagsAndPorts(t *testing.T) {
 			} `yaml:"template"`
 		} `yaml:"spec"`
 	}
-	object(t, "StatefulSet", &extra)
+	object(t, shardedDir, "StatefulSet", &extra)
 	port := flags.listenPort(t, c.Args)
 
 	t.Run("args", func(t *testing.T) {

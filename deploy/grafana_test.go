@@ -88,7 +88,7 @@ func TestDashboardStructure(t *testing.T) {
 			t.Errorf("datasource variable is type %q query %v, want a datasource variable of Prometheus data sources", v.Type, v.Query)
 		}
 	})
-	for _, name := range []string{"flow", "device"} {
+	for _, name := range []string{"flow", "device", "location"} {
 		t.Run(name+" variable", func(t *testing.T) {
 			i, ok := vars[name]
 			if !ok {
@@ -138,7 +138,7 @@ func TestDashboardShows(t *testing.T) {
 		{"success rate, 24h", []string{"flow_device:uxprobe_flow_success:ratio_rate24h"}},
 		{"task time on desktop", []string{"uxprobe_flow_duration_seconds", `device="desktop"`}},
 		{"task time on mobile", []string{"uxprobe_flow_duration_seconds", `device="mobile"`}},
-		{"step where runs fail", []string{"sum by (flow, device, step, kind)", "increase(uxprobe_flow_failures_total", "[$__range]"}},
+		{"step where runs fail", []string{"sum by (flow, device, location, step, kind)", "increase(uxprobe_flow_failures_total", "[$__range]"}},
 		{"LCP per step", []string{"uxprobe_page_lcp_seconds", "step"}},
 		{"CLS per step", []string{"uxprobe_page_cls", "step"}},
 		{"TTFB per step", []string{"uxprobe_page_ttfb_seconds", "step"}},
@@ -154,7 +154,8 @@ func TestDashboardShows(t *testing.T) {
 		{"queue wait p95", []string{"histogram_quantile(0.95", "uxprobe_run_queue_wait_seconds_bucket"}},
 		{"error runs", []string{"uxprobe_flow_runs_total", `result="error"`}},
 		{"skipped runs", []string{"uxprobe_runs_skipped_total", "reason"}},
-		{"audit findings by rule", []string{"uxprobe_audit_findings", "sum by (flow, device, rule)"}},
+		{"audit findings by rule", []string{"uxprobe_audit_findings", "sum by (flow, device, location, rule)"}},
+		{"last run per location, from its freshest agent", []string{"flow_device_location:uxprobe_flow_success:latest", `location=~"$location"`}},
 	}
 	var exprs []string
 	for _, p := range queryPanels(loadDashboard(t)) {
@@ -237,7 +238,7 @@ func TestDashboardVitalsThresholds(t *testing.T) {
 func TestDashboardQueriesParse(t *testing.T) {
 	vars := strings.NewReplacer(
 		"$__rate_interval", "1m", "$__interval", "1m", "$__range", "1h",
-		"$flow", ".+", "$device", ".+",
+		"$flow", ".+", "$device", ".+", "$location", ".*",
 	)
 	type ruleOut struct {
 		Record string `yaml:"record"`

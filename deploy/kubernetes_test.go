@@ -2,6 +2,8 @@ package deploy_test
 
 import (
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -26,32 +28,112 @@ type manifest struct {
 	}
 }
 
+// The set-ups under kubernetes/: the fleet (the directory itself) and the
+// StatefulSet without PostgreSQL.
+var (
+	fleetDir   = kubernetesDir
+	shardedDir = filepath.Join(kubernetesDir, "sharded")
+)
+
+// manifests returns every object of every YAML file under kubernetes/,
+// kustomizations included.
 func manifests(t *testing.T) []manifest {
 	t.Helper()
 	var ms []manifest
-	for _, f := range yamlFiles(t, kubernetesDir) {
-		for _, n := range yamlDocuments(t, f) {
-			m := manifest{File: f, Node: n}
-			if err := n.Decode(&m.Meta); err != nil {
-				t.Fatalf("%s: %v", f, err)
-			}
-			ms = append(ms, m)
+	err := filepath.WalkDir(kubernetesDir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".yaml") && !strings.HasSuffix(path, ".yml") {
+			return err
+		}
+		ms = append(ms, fileManifests(t, path)...)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ms
+}
+
+func fileManifests(t *testing.T, path string) []manifest {
+	t.Helper()
+	var ms []manifest
+	for _, n := range yamlDocuments(t, path) {
+		m := manifest{File: path, Node: n}
+		if err := n.Decode(&m.Meta); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		ms = append(ms, m)
+	}
+	return ms
+}
+
+// kustomization is the part of a kustomization.yaml that the tests read.
+type kustomization struct {
+	Resources  []string `yaml:"resources"`
+	NameSuffix string   `yaml:"nameSuffix"`
+	Labels     []struct {
+		Pairs            map[string]string `yaml:"pairs"`
+		IncludeSelectors bool              `yaml:"includeSelectors"`
+	} `yaml:"labels"`
+	ConfigMapGenerator []struct {
+		Name     string   `yaml:"name"`
+		Literals []string `yaml:"literals"`
+	} `yaml:"configMapGenerator"`
+	Patches []struct {
+		Target struct {
+			Kind string `yaml:"kind"`
+			Name string `yaml:"name"`
+		} `yaml:"target"`
+		Patch string `yaml:"patch"`
+	} `yaml:"patches"`
+}
+
+func readKustomization(t *testing.T, dir string) kustomization {
+	t.Helper()
+	var k kustomization
+	ms := fileManifests(t, filepath.Join(dir, "kustomization.yaml"))
+	if len(ms) != 1 || ms[0].Meta.Kind != "Kustomization" {
+		t.Fatalf("%s/kustomization.yaml is not one Kustomization", dir)
+	}
+	if err := ms[0].Node.Decode(&k); err != nil {
+		t.Fatalf("%s/kustomization.yaml: %v", dir, err)
+	}
+	return k
+}
+
+// setup returns the objects a kustomization directory installs, following
+// its resources into the directories it names, as `kubectl kustomize`
+// would, without the transformations (names, labels, patches): kubectl is
+// not at hand in the tests, so the overlays' own fields are checked apart.
+func setup(t *testing.T, dir string) []manifest {
+	t.Helper()
+	var ms []manifest
+	for _, r := range readKustomization(t, dir).Resources {
+		path := filepath.Join(dir, r)
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatalf("%s/kustomization.yaml: resource %s: %v", dir, r, err)
+		}
+		if fi.IsDir() {
+			ms = append(ms, setup(t, path)...)
+		} else {
+			ms = append(ms, fileManifests(t, path)...)
 		}
 	}
 	return ms
 }
 
-// object decodes the one object of the given kind into v.
-func object(t *testing.T, kind string, v any) manifest {
+// object decodes the one object of the given kind (and name, when given)
+// that the set-up in dir installs into v.
+func object(t *testing.T, dir, kind string, v any, name ...string) manifest {
 	t.Helper()
 	var found []manifest
-	for _, m := range manifests(t) {
-		if m.Meta.Kind == kind {
+	for _, m := range setup(t, dir) {
+		if m.Meta.Kind == kind && (len(name) == 0 || m.Meta.Metadata.Name == name[0]) {
 			found = append(found, m)
 		}
 	}
 	if len(found) != 1 {
-		t.Fatalf("found %d objects of kind %s, want 1", len(found), kind)
+		t.Fatalf("%s installs %d objects of kind %s %v, want 1", dir, len(found), kind, name)
 	}
 	if err := found[0].Node.Decode(v); err != nil {
 		t.Fatalf("%s: %v", found[0].File, err)
@@ -61,32 +143,70 @@ func object(t *testing.T, kind string, v any) manifest {
 
 func TestManifestsHaveRequiredFields(t *testing.T) {
 	for _, m := range manifests(t) {
-		t.Run(fmt.Sprintf("%s %s", filepath.Base(m.File), m.Meta.Kind), func(t *testing.T) {
-			if m.Meta.APIVersion == "" || m.Meta.Kind == "" || m.Meta.Metadata.Name == "" {
-				t.Errorf("apiVersion %q, kind %q, metadata.name %q: all three are required",
-					m.Meta.APIVersion, m.Meta.Kind, m.Meta.Metadata.Name)
+		t.Run(fmt.Sprintf("%s %s", m.File, m.Meta.Kind), func(t *testing.T) {
+			if m.Meta.APIVersion == "" || m.Meta.Kind == "" {
+				t.Errorf("apiVersion %q, kind %q: both are required", m.Meta.APIVersion, m.Meta.Kind)
+			}
+			if m.Meta.Kind != "Kustomization" && m.Meta.Metadata.Name == "" {
+				t.Errorf("%s without metadata.name", m.Meta.Kind)
 			}
 		})
 	}
 }
 
-func TestKustomizationListsManifests(t *testing.T) {
-	var k struct {
-		Resources []string `yaml:"resources"`
-	}
-	object(t, "Kustomization", &k)
-	var want []string
-	for _, f := range yamlFiles(t, kubernetesDir) {
-		if b := filepath.Base(f); b != "kustomization.yaml" {
-			want = append(want, b)
+// TestKustomizationsListManifests: every kustomization's resources exist,
+// and every manifest beside it is one of them (a file nobody lists is
+// never applied).
+func TestKustomizationsListManifests(t *testing.T) {
+	var dirs []string
+	err := filepath.WalkDir(kubernetesDir, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && d.Name() == "kustomization.yaml" {
+			dirs = append(dirs, filepath.Dir(path))
 		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	got := slices.Clone(k.Resources)
-	slices.Sort(got)
-	slices.Sort(want)
-	if !slices.Equal(got, want) {
-		t.Errorf("kustomization.yaml lists %q, want every manifest: %q", got, want)
+	for _, dir := range dirs {
+		t.Run(dir, func(t *testing.T) {
+			k := readKustomization(t, dir)
+			for _, r := range k.Resources {
+				path := filepath.Join(dir, r)
+				fi, err := os.Stat(path)
+				if err != nil {
+					t.Errorf("resource %s: %v", r, err)
+					continue
+				}
+				if fi.IsDir() {
+					if _, err := os.Stat(filepath.Join(path, "kustomization.yaml")); err != nil {
+						t.Errorf("resource %s is a directory without kustomization.yaml", r)
+					}
+				} else if strings.HasPrefix(r, "..") {
+					// kustomize loads no file outside its root.
+					t.Errorf("resource %s is a file outside %s: list its directory's kustomization instead", r, dir)
+				}
+			}
+			for _, f := range yamlFilesIfAny(t, dir) {
+				if b := filepath.Base(f); b != "kustomization.yaml" && !slices.Contains(k.Resources, b) {
+					t.Errorf("%s is not in %s/kustomization.yaml's resources", b, dir)
+				}
+			}
+		})
 	}
+}
+
+func yamlFilesIfAny(t *testing.T, dir string) []string {
+	t.Helper()
+	var files []string
+	for _, pattern := range []string{"*.yaml", "*.yml"} {
+		m, err := filepath.Glob(filepath.Join(dir, pattern))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, m...)
+	}
+	return files
 }
 
 // Kubernetes objects, as far as the tests read them.
@@ -136,10 +256,13 @@ type (
 		Args []string `yaml:"args"`
 		Env  []struct {
 			Name      string `yaml:"name"`
+			Value     string `yaml:"value"`
 			ValueFrom *struct {
 				FieldRef *struct {
 					FieldPath string `yaml:"fieldPath"`
 				} `yaml:"fieldRef"`
+				SecretKeyRef    *keyRef `yaml:"secretKeyRef"`
+				ConfigMapKeyRef *keyRef `yaml:"configMapKeyRef"`
 			} `yaml:"valueFrom"`
 		} `yaml:"env"`
 		Ports []struct {
@@ -205,13 +328,13 @@ func (c *container) port(p any) int {
 
 func TestStatefulSet(t *testing.T) {
 	var s statefulSet
-	object(t, "StatefulSet", &s)
+	object(t, shardedDir, "StatefulSet", &s)
 	var cm struct {
 		Metadata struct {
 			Name string `yaml:"name"`
 		} `yaml:"metadata"`
 	}
-	object(t, "ConfigMap", &cm)
+	object(t, shardedDir, "ConfigMap", &cm)
 	var svc struct {
 		Metadata struct {
 			Name string `yaml:"name"`
@@ -225,7 +348,7 @@ func TestStatefulSet(t *testing.T) {
 			} `yaml:"ports"`
 		} `yaml:"spec"`
 	}
-	object(t, "Service", &svc)
+	object(t, shardedDir, "Service", &svc)
 	c := agent(t, &s)
 	pod := s.Spec.Template.Spec
 
@@ -410,7 +533,7 @@ func configMapFlows(t *testing.T) map[string]string {
 	var cm struct {
 		Data map[string]string `yaml:"data"`
 	}
-	object(t, "ConfigMap", &cm)
+	object(t, fleetDir, "ConfigMap", &cm)
 	if len(cm.Data) == 0 {
 		t.Fatal("the ConfigMap holds no flows")
 	}

@@ -285,7 +285,8 @@ func TestAlertsAreTested(t *testing.T) {
 		}
 	}
 	wantLabels := map[string][]string{
-		"UXProbeFlowFailing": {"flow", "device", "step", "kind"},
+		"UXProbeFlowFailing":              {"flow", "device", "step", "kind"},
+		"UXProbeFlowFailingInOneLocation": {"flow", "device", "location"},
 	}
 	for _, a := range alerts(t) {
 		t.Run(a.Alert, func(t *testing.T) {

@@ -46,16 +46,42 @@ steps:
   - screenshot: flow
 `
 
+// fleetPageFlow is pageFlow for a fleet of two locations: the overview has
+// a column per device and location and says where checkout fails; the flow
+// page puts eu and us side by side; the run page names agent and location.
+const fleetPageFlow = `
+name: fleetpage
+devices: [desktop, mobile]
+steps:
+  - goto: ${base}/
+  - name: where it fails
+    assert_text: {selector: "tr.failing", contains: "failing in eu (1 of 2 locations)"}
+  - name: a cell per device and location, labelled (a column head on a desktop, a card label on a phone)
+    eval: "['desktop · eu', 'desktop · us', 'mobile · eu', 'mobile · us'].every(c => document.querySelector('tr.failing td[data-label=\"' + c + '\"]'))"
+  - name: which agent ran it
+    assert_text: {selector: "tr.failing", contains: "by eu-2"}
+  - name: no sideways overflow on the overview
+    eval: "document.documentElement.scrollWidth <= window.innerWidth"
+  - screenshot: overview
+  - name: open the failing flow
+    click: "text=checkout"
+  - assert_url: /flows/checkout
+  - assert_visible: "#dev-mobile-eu"
+  - assert_visible: "#dev-mobile-us"
+  - name: eu fails, us works, side by side
+    assert_text: {selector: "section[aria-labelledby=dev-mobile-eu]", contains: "failed at place order"}
+  - assert_text: {selector: "section[aria-labelledby=dev-mobile-us]", contains: "success"}
+  - name: no sideways overflow on the flow page
+    eval: "document.documentElement.scrollWidth <= window.innerWidth"
+  - screenshot: flow
+  - name: open the failing run
+    click: "section[aria-labelledby=dev-mobile-eu] p.muted a"
+  - assert_text: {selector: "main", contains: "location eu · agent eu-2"}
+`
+
 func TestStatusPageInChrome(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts Chrome")
-	}
-	srv := httptest.NewServer(New(Options{Store: newStore(t), Now: func() time.Time { return now },
-		Flows: func() []*scenarios.Flow { return flows(t) }}))
-	defer srv.Close()
-	fl, err := scenarios.Parse("statuspage.yaml", []byte(pageFlow), scenarios.LoadOptions{Vars: map[string]string{"base": srv.URL}})
-	if err != nil {
-		t.Fatal(err)
 	}
 	b, err := browser.Start(browser.Options{NoSandbox: os.Geteuid() == 0})
 	if err != nil {
@@ -66,6 +92,27 @@ func TestStatusPageInChrome(t *testing.T) {
 			t.Error(err)
 		}
 	}()
+	for _, setup := range []struct {
+		name, flow, refPrefix string
+		store                 Store
+	}{
+		{"one location", pageFlow, "chrome-", newStore(t)},
+		{"fleet", fleetPageFlow, "chrome-fleet-", newFleetStore(t)},
+	} {
+		t.Run(setup.name, func(t *testing.T) {
+			testPageFlow(t, b, setup.store, setup.flow, setup.refPrefix)
+		})
+	}
+}
+
+func testPageFlow(t *testing.T, b *browser.Browser, store Store, flow, refPrefix string) {
+	srv := httptest.NewServer(New(Options{Store: store, Now: func() time.Time { return now },
+		Flows: func() []*scenarios.Flow { return flows(t) }}))
+	defer srv.Close()
+	fl, err := scenarios.Parse("statuspage.yaml", []byte(flow), scenarios.LoadOptions{Vars: map[string]string{"base": srv.URL}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	artifacts := t.TempDir()
 	r := &runner.Runner{Browser: b, ArtifactsDir: artifacts}
 	for _, d := range fl[0].Devices {
@@ -78,9 +125,9 @@ func TestStatusPageInChrome(t *testing.T) {
 				t.Errorf("console errors %q, failed requests %+v", res.ConsoleErrors, res.FailedRequests)
 			}
 			for _, name := range []string{"overview", "flow"} {
-				ref := filepath.Join("testdata", "chrome-"+name+"-"+d.Name+".png")
+				ref := filepath.Join("testdata", refPrefix+name+"-"+d.Name+".png")
 				if *update {
-					data, err := os.ReadFile(filepath.Join(artifacts, "statuspage", d.Name, name+".png"))
+					data, err := os.ReadFile(filepath.Join(artifacts, fl[0].Name, d.Name, name+".png"))
 					if err != nil {
 						t.Fatal(err)
 					}

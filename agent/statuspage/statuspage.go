@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"regexp"
 	"strconv"
 	"time"
 
@@ -74,6 +75,10 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives errors of serving; nil discards them.
 	Logger *slog.Logger
+	// Notice returns a line that every page shows at its top, such as the
+	// store's word that it recovered from a damaged database and started
+	// anew; empty shows nothing. Nil means none.
+	Notice func() string
 }
 
 //go:embed templates/*.html
@@ -155,6 +160,7 @@ func (h *Handler) refresh() int {
 
 // page is what every template gets.
 type page struct {
+	Notice  string // see Options.Notice
 	Title   string
 	Root    string // relative path to the site's root, ending in "/"
 	Refresh int    // seconds; 0 never
@@ -166,6 +172,9 @@ func (h *Handler) render(w http.ResponseWriter, status int, name string, p page)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; form-action 'self'")
 	w.WriteHeader(status)
+	if h.opts.Notice != nil {
+		p.Notice = h.opts.Notice()
+	}
 	if err := templates.ExecuteTemplate(w, name, p); err != nil {
 		h.log.Error("rendering a status page", "page", name, "err", err)
 	}
@@ -180,7 +189,7 @@ func (h *Handler) overview(w http.ResponseWriter, r *http.Request) {
 	if h.storeMissing(w, true) {
 		return
 	}
-	ov, err := h.buildOverview(r.Context())
+	ov, err := h.buildOverview(r.Context(), r.URL.Query().Get("location"), false)
 	if err != nil {
 		h.serverError(w, err)
 		return
@@ -258,7 +267,22 @@ func (h *Handler) apiRuns(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
 		return
 	}
-	runs, err := h.opts.Store.Runs(r.Context(), q)
+	var runs []history.Run
+	if loc, ok := r.URL.Query()["location"]; ok {
+		if !locationPattern.MatchString(loc[0]) {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": fmt.Sprintf("location %q: want letters a-z, digits and -", loc[0])})
+			return
+		}
+		if loc[0] != "" {
+			// The store selects a location itself, indexed.
+			q.Location = loc[0]
+			runs, err = h.opts.Store.Runs(r.Context(), q)
+		} else {
+			runs, err = h.runsAt(r.Context(), q, "")
+		}
+	} else {
+		runs, err = h.opts.Store.Runs(r.Context(), q)
+	}
 	if err != nil {
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
 		return
@@ -272,6 +296,50 @@ func (h *Handler) apiRuns(w http.ResponseWriter, r *http.Request) {
 
 // maxLimit bounds one answer of /api/v1/runs.
 const maxLimit = 1000
+
+// locationPattern is what --location takes; empty selects the runs of
+// agents without one.
+var locationPattern = regexp.MustCompile(`^[a-z0-9-]*$`)
+
+// locationScan bounds the runs that /api/v1/runs?location= reads to answer.
+const locationScan = 10 * maxLimit
+
+// runsAt is Runs of one location filtered here, newest first, reading at
+// most locationScan of them: an old page of a rare location may come back
+// short. It serves `location=` alone (the runs of agents without
+// --location in a fleet), which the store's Query, where an empty Location
+// selects every location, cannot say.
+func (h *Handler) runsAt(ctx context.Context, q history.Query, location string) ([]history.Run, error) {
+	page := q
+	page.Limit, page.Offset = maxLimit, 0
+	skip := q.Offset
+	out := []history.Run{}
+	for read := 0; read < locationScan; {
+		runs, err := h.opts.Store.Runs(ctx, page)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range runs {
+			if r.Result.Location != location {
+				continue
+			}
+			if skip > 0 {
+				skip--
+				continue
+			}
+			out = append(out, r)
+			if len(out) == q.Limit {
+				return out, nil
+			}
+		}
+		if len(runs) < page.Limit {
+			break
+		}
+		read += len(runs)
+		page.Offset += len(runs)
+	}
+	return out, nil
+}
 
 func parseQuery(r *http.Request, now time.Time) (history.Query, error) {
 	v := r.URL.Query()
@@ -382,8 +450,11 @@ type apiFlow struct {
 }
 
 type apiDevice struct {
-	Device string  `json:"device"`
-	Last   *apiRun `json:"last"`
+	Device string `json:"device"`
+	// Location is where the runs were made; absent without locations. In
+	// a fleet a flow's device comes once per location.
+	Location string  `json:"location,omitempty"`
+	Last     *apiRun `json:"last"`
 	// SuccessRate is over the last 24 h, of the runs that tested the site
 	// (agent errors left out); null without such runs.
 	SuccessRate *float64 `json:"success_rate_24h"`
@@ -394,7 +465,7 @@ func (h *Handler) apiFlows(w http.ResponseWriter, r *http.Request) {
 	if h.storeMissing(w, false) {
 		return
 	}
-	ov, err := h.buildOverview(r.Context())
+	ov, err := h.buildOverview(r.Context(), "", true)
 	if err != nil {
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
 		return
@@ -406,7 +477,7 @@ func (h *Handler) apiFlows(w http.ResponseWriter, r *http.Request) {
 			if !c.Runs {
 				continue
 			}
-			d := apiDevice{Device: c.Device, SuccessRate: c.rate, Runs: c.count}
+			d := apiDevice{Device: c.Device, Location: c.Location, SuccessRate: c.rate, Runs: c.count}
 			if c.last != nil {
 				last := toAPI(*c.last)
 				d.Last = &last

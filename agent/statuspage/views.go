@@ -1,10 +1,12 @@
 package statuspage
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"html/template"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -79,53 +81,55 @@ func statusOf(r *result.Result) status {
 
 type overview struct {
 	Devices []string
-	Flows   []flowRow
+	// Columns are the devices, each in every location shown: one column
+	// per device without locations.
+	Columns []column
+	// Locations is the location switch, when there are too many
+	// locations to show side by side; empty otherwise.
+	Locations []locationLink
+	Flows     []flowRow
+	// Partial says the sparklines and rates cover the most recent runs of
+	// the day only (see fleetScan).
+	Partial bool
+}
+
+type column struct {
+	Device, Location string
+	Label            string // "desktop", or "desktop · eu" in a fleet
 }
 
 type flowRow struct {
 	Name, Description string
 	Failing           bool
-	Cells             []cell
+	// FailingIn names the locations where the latest run failed, in a
+	// fleet, e.g. "eu, us"; FailingOf is "2 of 3 locations".
+	FailingIn, FailingOf string
+	Cells                []cell
 	// MobileVsDesktop compares the last task times, e.g. "mobile 1.8×
 	// desktop"; empty without both.
 	MobileVsDesktop string
 }
 
 type cell struct {
-	Device string
-	Runs   bool // the flow runs (or ran) on this device
-	Status status
-	Age    string
-	RunURL string
-	Rate   string
-	Spark  template.HTML
+	Device, Location, Label string
+	Runs                    bool // the flow runs (or ran) on this device
+	Status                  status
+	Age                     string
+	RunURL                  string
+	Agent                   string // which agent made the latest run, in a fleet
+	Rate                    string
+	Spark                   template.HTML
 
 	rate  *float64
 	count int
 	last  *history.Run
 }
 
-type key struct{ flow, device string }
-
-func (h *Handler) buildOverview(ctx context.Context) (*overview, error) {
+func (h *Handler) buildOverview(ctx context.Context, askedLocation string, all bool) (*overview, error) {
 	now := h.opts.Now()
-	latest, err := h.opts.Store.Latest(ctx)
+	fd, err := h.readFleet(ctx, now.Add(-window), "")
 	if err != nil {
 		return nil, err
-	}
-	points, err := h.opts.Store.Points(ctx, now.Add(-window))
-	if err != nil {
-		return nil, err
-	}
-	last := map[key]*history.Run{}
-	for i := range latest {
-		r := &latest[i]
-		last[key{r.Result.Flow, r.Result.Device}] = r
-	}
-	series := map[key][]history.Point{}
-	for _, p := range points {
-		k := key{p.Flow, p.Device}
-		series[k] = append(series[k], p)
 	}
 
 	// Flows: the loaded ones with their devices in flow order, then flows
@@ -148,38 +152,80 @@ func (h *Handler) buildOverview(ctx context.Context) (*overview, error) {
 			addDevice(f.Name, d.Name)
 		}
 	}
-	for _, r := range latest {
-		if !slices.Contains(names, r.Result.Flow) {
-			names = append(names, r.Result.Flow)
+	latest := slices.SortedFunc(maps.Keys(fd.latest), func(a, b lkey) int {
+		return cmp.Or(strings.Compare(a.flow, b.flow), strings.Compare(a.device, b.device), strings.Compare(a.location, b.location))
+	})
+	for _, k := range latest {
+		if !slices.Contains(names, k.flow) {
+			names = append(names, k.flow)
 		}
-		addDevice(r.Result.Flow, r.Result.Device)
+		addDevice(k.flow, k.device)
 	}
 
-	ov := &overview{Devices: devices}
+	shown, links := shownLocations(fd, askedLocation, all)
+	ov := &overview{Devices: devices, Locations: links, Partial: fd.truncated}
+	for _, d := range devices {
+		for _, l := range shown {
+			label := d
+			if fd.fleet {
+				label = d + " · " + l
+				if l == "" {
+					label = d + " · (no location)"
+				}
+			}
+			ov.Columns = append(ov.Columns, column{Device: d, Location: l, Label: label})
+		}
+	}
 	for _, name := range names {
 		row := flowRow{Name: name, Description: descr[name]}
+		if fd.fleet {
+			var failing, ran []string
+			for _, l := range fd.locations {
+				for _, d := range devicesOf[name] {
+					r := fd.latest[lkey{name, d, l}]
+					if r == nil {
+						continue
+					}
+					if !slices.Contains(ran, l) {
+						ran = append(ran, l)
+					}
+					if r.Result.Outcome() == result.OutcomeFailure && !slices.Contains(failing, l) {
+						failing = append(failing, l)
+					}
+				}
+			}
+			if len(failing) > 0 {
+				row.FailingIn = strings.Join(failing, ", ")
+				row.FailingOf = fmt.Sprintf("%d of %d locations", len(failing), len(ran))
+				row.Failing = true
+			}
+		}
 		var mobile, desktop *timed
-		for _, d := range devices {
-			c := cell{Device: d, Runs: slices.Contains(devicesOf[name], d)}
+		for _, col := range ov.Columns {
+			d := col.Device
+			c := cell{Device: d, Location: col.Location, Label: col.Label, Runs: slices.Contains(devicesOf[name], d)}
 			if !c.Runs {
 				row.Cells = append(row.Cells, c)
 				continue
 			}
-			k := key{name, d}
-			c.last = last[k]
+			k := lkey{name, d, col.Location}
+			c.last = fd.latest[k]
 			var res *result.Result
 			if c.last != nil {
 				res = c.last.Result
 				c.Age = age(now, res.StartedAt)
 				c.RunURL = "runs/" + c.last.ID
+				if fd.fleet {
+					c.Agent = res.Agent
+				}
 				// Compare successful runs only: a task abandoned early is
 				// not faster.
-				if good, ok := lastSuccess(series[k]); ok {
+				if good, ok := lastSuccess(fd.points[k]); ok {
 					switch res.DeviceClass {
 					case string(scenarios.ClassMobile):
-						mobile = cmp(mobile, &timed{d, good})
+						mobile = cmpTimed(mobile, &timed{d, good})
 					case string(scenarios.ClassDesktop):
-						desktop = cmp(desktop, &timed{d, good})
+						desktop = cmpTimed(desktop, &timed{d, good})
 					}
 				}
 			}
@@ -188,7 +234,7 @@ func (h *Handler) buildOverview(ctx context.Context) (*overview, error) {
 				row.Failing = true
 			}
 			var ok, tested int
-			for _, p := range series[k] {
+			for _, p := range fd.points[k] {
 				c.count++
 				if p.Outcome != result.OutcomeError {
 					tested++
@@ -197,14 +243,18 @@ func (h *Handler) buildOverview(ctx context.Context) (*overview, error) {
 					ok++
 				}
 			}
+			span := "in 24 h"
+			if fd.truncated {
+				span = "recently"
+			}
 			if tested > 0 {
 				r := float64(ok) / float64(tested)
 				c.rate = &r
-				c.Rate = fmt.Sprintf("%s%% of %d runs in 24 h", trimPct(r*100), tested)
+				c.Rate = fmt.Sprintf("%s%% of %d runs %s", trimPct(r*100), tested, span)
 			} else {
-				c.Rate = "no runs in 24 h"
+				c.Rate = "no runs " + span
 			}
-			c.Spark = sparkline(series[k], now.Add(-window), now)
+			c.Spark = sparkline(fd.points[k], now.Add(-window), now)
 			row.Cells = append(row.Cells, c)
 		}
 		if mobile != nil && desktop != nil && desktop.seconds > 0 {
@@ -241,8 +291,8 @@ func lastSuccess(ps []history.Point) (float64, bool) {
 	return 0, false
 }
 
-// cmp keeps the first device of a class: the flow's first one.
-func cmp(have, r *timed) *timed {
+// cmpTimed keeps the first device of a class: the flow's first one.
+func cmpTimed(have, r *timed) *timed {
 	if have != nil {
 		return have
 	}
@@ -258,22 +308,35 @@ func trimPct(p float64) string {
 
 type flowView struct {
 	Name, Description string
+	Fleet             bool
 	Devices           []deviceView
 	History           []historyRow
 	Page              int
 	PrevURL, NextURL  string
 }
 
+// deviceView is a device of the flow page: one place without locations,
+// every location side by side in a fleet.
 type deviceView struct {
-	Device   string
+	Device string
+	Places []placeView
+}
+
+type placeView struct {
+	Location string // empty without locations
+	ID       string // for the element id: dev-desktop, dev-desktop-eu
 	Latest   *runView
 	LastGood *runView // when the latest run did not succeed
 }
 
 type historyRow struct {
-	URL, Started, Device, Duration string
-	Status                         status
+	URL, Started, Device, Location, Agent, Duration string
+	Status                                          status
 }
+
+// lastGoodScan bounds the successful runs of a flow and device read to find
+// the last good one of each location in a fleet.
+const lastGoodScan = 200
 
 func (h *Handler) buildFlow(ctx context.Context, name string, pageNo int) (*flowView, error) {
 	fv := &flowView{Name: name, Page: pageNo}
@@ -288,20 +351,18 @@ func (h *Handler) buildFlow(ctx context.Context, name string, pageNo int) (*flow
 			}
 		}
 	}
-	latest, err := h.opts.Store.Latest(ctx)
+	fd, err := h.readFleet(ctx, h.opts.Now().Add(-window), name)
 	if err != nil {
 		return nil, err
 	}
-	last := map[string]*history.Run{}
-	for i := range latest {
-		r := &latest[i]
-		if r.Result.Flow != name {
+	fv.Fleet = fd.fleet
+	for k := range fd.latest {
+		if k.flow != name {
 			continue
 		}
 		known = true
-		last[r.Result.Device] = r
-		if !slices.Contains(devices, r.Result.Device) {
-			devices = append(devices, r.Result.Device)
+		if !slices.Contains(devices, k.device) {
+			devices = append(devices, k.device)
 		}
 	}
 	if !known {
@@ -309,16 +370,48 @@ func (h *Handler) buildFlow(ctx context.Context, name string, pageNo int) (*flow
 	}
 	for _, d := range devices {
 		dv := deviceView{Device: d}
-		if r := last[d]; r != nil {
-			dv.Latest = h.runView(*r, "../")
+		var good map[string]*history.Run // the last success of each location, in a fleet
+		for _, l := range fd.locations {
+			pv := placeView{Location: l, ID: "dev-" + d}
+			if l != "" {
+				pv.ID += "-" + l
+			}
+			r := fd.latest[lkey{name, d, l}]
+			if r == nil {
+				if fd.fleet {
+					continue // this location has not run it
+				}
+				dv.Places = append(dv.Places, pv)
+				continue
+			}
+			pv.Latest = h.runView(*r, "../")
 			if r.Result.Outcome() != result.OutcomeSuccess {
-				good, err := h.opts.Store.LastOf(ctx, name, d, result.OutcomeSuccess)
-				if err == nil {
-					dv.LastGood = h.runView(good, "../")
-				} else if !errors.Is(err, history.ErrNotFound) {
-					return nil, err
+				if !fd.fleet {
+					g, err := h.opts.Store.LastOf(ctx, name, d, result.OutcomeSuccess)
+					if err == nil {
+						pv.LastGood = h.runView(g, "../")
+					} else if !errors.Is(err, history.ErrNotFound) {
+						return nil, err
+					}
+				} else {
+					if good == nil {
+						good = map[string]*history.Run{}
+						runs, err := h.opts.Store.Runs(ctx, history.Query{Flow: name, Device: d, Outcome: result.OutcomeSuccess, Limit: lastGoodScan})
+						if err != nil {
+							return nil, err
+						}
+						for i := range runs {
+							if good[runs[i].Result.Location] == nil {
+								good[runs[i].Result.Location] = &runs[i]
+							}
+						}
+					}
+					if g := good[l]; g != nil {
+						pv.LastGood = h.runView(*g, "../")
+					}
 				}
 			}
+			dv.Places = append(dv.Places, pv)
 		}
 		fv.Devices = append(fv.Devices, dv)
 	}
@@ -336,7 +429,8 @@ func (h *Handler) buildFlow(ctx context.Context, name string, pageNo int) (*flow
 	for _, r := range runs {
 		fv.History = append(fv.History, historyRow{
 			URL: "../runs/" + r.ID, Started: r.Result.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC"),
-			Device: r.Result.Device, Duration: fmtSeconds(r.Result.DurationSeconds), Status: statusOf(r.Result),
+			Device: r.Result.Device, Location: r.Result.Location, Agent: r.Result.Agent,
+			Duration: fmtSeconds(r.Result.DurationSeconds), Status: statusOf(r.Result),
 		})
 	}
 	return fv, nil
@@ -344,16 +438,19 @@ func (h *Handler) buildFlow(ctx context.Context, name string, pageNo int) (*flow
 
 type runView struct {
 	ID, URL, Flow, Device, Started, Age, Duration string
-	Attempts                                      int
-	Status                                        status
-	Error                                         *result.Error
-	Timeline                                      template.HTML
-	Steps                                         []stepView
-	Pages                                         []pageView
-	ConsoleErrors                                 []string
-	FailedRequests                                []result.FailedRequest
-	Findings                                      []result.Finding
-	Screenshots                                   []shot
+	// Location and Agent say where the run was made and by which agent;
+	// empty when the result does not say.
+	Location, Agent string
+	Attempts        int
+	Status          status
+	Error           *result.Error
+	Timeline        template.HTML
+	Steps           []stepView
+	Pages           []pageView
+	ConsoleErrors   []string
+	FailedRequests  []result.FailedRequest
+	Findings        []result.Finding
+	Screenshots     []shot
 	// Final is the run's last screenshot: the failure's, or the last
 	// screenshot step's.
 	Final           *shot
@@ -404,7 +501,7 @@ func rate(name string, v float64) rating {
 func (h *Handler) runView(run history.Run, root string) *runView {
 	r := run.Result
 	v := &runView{
-		ID: run.ID, URL: root + "runs/" + run.ID, Flow: r.Flow, Device: r.Device,
+		ID: run.ID, URL: root + "runs/" + run.ID, Flow: r.Flow, Device: r.Device, Location: r.Location, Agent: r.Agent,
 		Started: r.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC"), Age: age(h.opts.Now(), r.StartedAt),
 		Duration: fmtSeconds(r.DurationSeconds), Attempts: r.Attempts, Status: statusOf(r), Error: r.Error,
 		ConsoleErrors: r.ConsoleErrors, FailedRequests: r.FailedRequests, Findings: r.Findings,

@@ -61,6 +61,7 @@ type agentFlags struct {
 	webRefresh      time.Duration
 	vitals          vitalsFlags
 	log             logFlags
+	remoteWrite     remoteWriteFlags
 }
 
 func (f *agentFlags) register(fs *flag.FlagSet, listenAddress string, splay time.Duration) {
@@ -87,6 +88,7 @@ func (f *agentFlags) register(fs *flag.FlagSet, listenAddress string, splay time
 		"how often the status page (/ and /flows/NAME) reloads itself in the browser; 0 never")
 	f.vitals.register(fs)
 	f.log.register(fs)
+	f.remoteWrite.register(fs)
 }
 
 // runnerStarter starts what runs the agent's flows, and returns it with the
@@ -283,7 +285,7 @@ func serveAgent(ctx context.Context, env *environment, af *agentFlags, load func
 	// One store of the latest results: the agent fills and prunes it, the
 	// collector and /api/v1/results read it.
 	store := agent.NewStore()
-	col := promexp.NewCollector(store)
+	col := promexp.NewCollector(store, promexp.WithLocation(af.fleet.location))
 	reg := prometheus.NewRegistry()
 	for _, c := range []prometheus.Collector{
 		collectors.NewGoCollector(),
@@ -295,6 +297,11 @@ func serveAgent(ctx context.Context, env *environment, af *agentFlags, load func
 			fmt.Fprintln(env.stderr, "uxprobe: registering metrics:", err)
 			return exitRuntime
 		}
+	}
+	pushMetrics, err := af.remoteWrite.start(reg, log)
+	if err != nil {
+		fmt.Fprintln(env.stderr, "uxprobe:", err)
+		return exitUsage
 	}
 	// A store that cannot be opened is an agent error, not a reason to
 	// stop: runs and metrics go on without history, and /-/ready says why.
@@ -384,6 +391,21 @@ func serveAgent(ctx context.Context, env *environment, af *agentFlags, load func
 		}
 		return nil
 	})
+	if pushMetrics != nil {
+		g.Go(func() error {
+			// The last push, after the agent stopped, carries its last runs.
+			ctx, cancel := context.WithCancel(context.WithoutCancel(gctx))
+			defer cancel()
+			go func() {
+				select {
+				case <-agentDone:
+				case <-gctx.Done():
+				}
+				cancel()
+			}()
+			return pushMetrics(ctx)
+		})
+	}
 	if hist != nil {
 		g.Go(func() error {
 			// Retention stops with the agent; the store closes after g.

@@ -194,7 +194,7 @@ func TestRunEndpoints(t *testing.T) {
 		{"GET", "/-/ready", 200, []string{"OK"}},
 		{"GET", "/", 200, []string{"/metrics", "/api/v1/results", "/-/reload"}},
 		{"GET", "/metrics", 200, []string{
-			`uxprobe_flow_success{device="desktop",flow="a"} 1`,
+			`uxprobe_flow_success{device="desktop",flow="a",location=""} 1`,
 			`uxprobe_flows_loaded 1`,
 			`uxprobe_config_last_reload_successful 1`,
 			`uxprobe_build_info{`,
@@ -554,7 +554,7 @@ func TestDemo(t *testing.T) {
 	waitUntil(t, "the example flows to run", func() bool {
 		_, metrics := p.get(t, http.MethodGet, "/metrics")
 		return strings.Contains(metrics, "uxprobe_flows_loaded 4") &&
-			strings.Contains(metrics, `uxprobe_flow_success{device="desktop",flow="checkout"} 1`)
+			strings.Contains(metrics, `uxprobe_flow_success{device="desktop",flow="checkout",location=""} 1`)
 	})
 }
 

@@ -177,6 +177,9 @@ func historyPages(a *agent.Agent, hist *history.Store, health *history.Health, f
 	}
 	if hist != nil {
 		opts.Store = hist
+		// A damaged SQLite file moved aside is said on every page, not
+		// only in /-/ready: the runs before it are gone from the view.
+		opts.Notice = hist.Note
 	}
 	return statuspage.New(opts)
 }

@@ -128,7 +128,7 @@ func TestRunBrokenStorage(t *testing.T) {
 	// Runs and metrics go on.
 	waitUntil(t, "a run", func() bool {
 		_, body := p.get(t, http.MethodGet, "/metrics")
-		return strings.Contains(body, `uxprobe_flow_success{device="desktop",flow="a"} 1`)
+		return strings.Contains(body, `uxprobe_flow_success{device="desktop",flow="a",location=""} 1`)
 	})
 	_, metrics := p.get(t, http.MethodGet, "/metrics")
 	if !strings.Contains(metrics, `uxprobe_storage_errors_total{operation="open"} 1`) {

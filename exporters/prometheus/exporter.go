@@ -38,11 +38,16 @@ type Collector struct {
 	desc *flowDescs
 	src  Source
 
+	// location labels the series of a flow and device before its first
+	// run; after, the run's own Location does (see Collect).
+	location string
+
 	mu     sync.Mutex
 	counts map[deviceKey]*counts
 }
 
-type deviceKey struct{ flow, device string }
+// deviceKey names the series of one flow on one device in one location.
+type deviceKey struct{ flow, device, location string }
 
 // counts are the counters of one flow on one device.
 type counts struct {
@@ -62,9 +67,23 @@ func newCounts() *counts {
 	return &counts{runs: map[result.Outcome]float64{}, failures: map[failureKey]float64{}, cleanup: map[string]float64{}}
 }
 
+// Option configures a Collector.
+type Option func(*Collector)
+
+// WithLocation is the agent's --location: the location label of the series
+// of a flow that has not run yet, so that its counters start at 0 under the
+// label its runs will have, and rate() sees the first run. Empty, the
+// default, is a set-up of one location: the label is empty, which
+// Prometheus stores as no label at all, so its series are today's.
+func WithLocation(name string) Option { return func(c *Collector) { c.location = name } }
+
 // NewCollector returns a collector of the flows and devices of src.
-func NewCollector(src Source) *Collector {
-	return &Collector{desc: newFlowDescs(true), src: src, counts: map[deviceKey]*counts{}}
+func NewCollector(src Source, opts ...Option) *Collector {
+	c := &Collector{desc: newFlowDescs(agentLabels), src: src, counts: map[deviceKey]*counts{}}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
 }
 
 // Name is the collector's value of the agent's exporter label.
@@ -75,7 +94,7 @@ func (*Collector) Name() string { return "prometheus" }
 func (c *Collector) Export(_ context.Context, r *result.Result) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	k := deviceKey{r.Flow, r.Device}
+	k := deviceKey{r.Flow, r.Device, r.Location}
 	n := c.counts[k]
 	if n == nil {
 		n = newCounts()
@@ -98,19 +117,23 @@ func (n *counts) add(r *result.Result) {
 	}
 }
 
-// flowDescs describe the per-flow metrics. The agent's carry a flow label;
-// pushed ones do not, because the Pushgateway's grouping key supplies it.
+// flowDescs describe the per-flow metrics. The agent's carry flow, device
+// and location: where the run was made (result.Location), so that the
+// agents of a fleet, each exporting only its own runs, add up with
+// sum without(instance) and an alert can count failing locations. Pushed
+// ones leave out the labels that the Pushgateway's grouping key supplies
+// (flow, and location when there is one).
 type flowDescs struct {
 	success, duration, runs, failures, lastFailure, lastRun, step *prom.Desc
 	ttfb, fcp, lcp, load, cls, consoleErrors, failedRequests      *prom.Desc
 	inp, tbt, interaction, cleanupFailures, auditFindings         *prom.Desc
 }
 
-func newFlowDescs(withFlow bool) *flowDescs {
-	base := []string{"device"}
-	if withFlow {
-		base = []string{"flow", "device"}
-	}
+// agentLabels are the labels of the agent's flow series before the
+// metric's own.
+var agentLabels = []string{"flow", "device", "location"}
+
+func newFlowDescs(base []string) *flowDescs {
 	d := func(name, help string, extra ...string) *prom.Desc {
 		return prom.NewDesc(name, help, append(slices.Clone(base), extra...), nil)
 	}
@@ -152,25 +175,38 @@ func (c *Collector) Describe(ch chan<- *prom.Desc) {
 
 // Collect implements prometheus.Collector. It renders the flows and devices
 // of the source, and forgets the counts of any other: the store is pruned on
-// reload, and the counts follow it here.
+// reload, and the counts follow it here. The location label of a flow and
+// device is that of its latest run, else the collector's own; counts of
+// runs made in another location (the flag changed across a reload of the
+// flows) stay under their own label until the flow is removed.
 func (c *Collector) Collect(ch chan<- prom.Metric) {
 	latest := c.src.Latest()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	keep := make(map[deviceKey]bool, len(latest))
+	type flowDevice struct{ flow, device string }
+	kept := make(map[flowDevice]bool, len(latest))
+	rendered := make(map[deviceKey]bool, len(latest))
 	for _, l := range latest {
-		k := deviceKey{l.Flow, l.Device}
-		keep[k] = true
+		loc := c.location
+		if l.Last != nil {
+			loc = l.Last.Location
+		}
+		k := deviceKey{l.Flow, l.Device, loc}
+		kept[flowDevice{l.Flow, l.Device}] = true
+		rendered[k] = true
 		n := c.counts[k]
 		if n == nil {
 			n = newCounts()
 			c.counts[k] = n
 		}
-		collectDevice(ch, c.desc, []string{l.Flow, l.Device}, l, n)
+		collectDevice(ch, c.desc, []string{l.Flow, l.Device, loc}, l, n)
 	}
-	for k := range c.counts {
-		if !keep[k] {
+	for k, n := range c.counts {
+		switch {
+		case !kept[flowDevice{k.flow, k.device}]:
 			delete(c.counts, k)
+		case !rendered[k]:
+			collectDevice(ch, c.desc, []string{k.flow, k.device, k.location}, result.Latest{Flow: k.flow, Device: k.device}, n)
 		}
 	}
 }

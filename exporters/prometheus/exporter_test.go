@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -113,13 +114,21 @@ func record(t testing.TB, s *testSource, c *Collector, r *result.Result) {
 // fixture is a collector that has seen the golden set of results.
 func fixture(t testing.TB) (*Collector, *testSource) {
 	t.Helper()
+	return fixtureAt(t, "")
+}
+
+// fixtureAt is fixture for an agent at a location: its collector has the
+// location and its results were made there.
+func fixtureAt(t testing.TB, location string) (*Collector, *testSource) {
+	t.Helper()
 	src := newTestSource(testFlows())
-	c := NewCollector(src)
+	c := NewCollector(src, WithLocation(location))
 	for _, r := range []*result.Result{
 		checkoutDesktopOK(), checkoutMobileFailed(),
 		searchDesktop(true, "", t0),
 		searchDesktop(false, scenarios.KindBrowser, t0.Add(time.Minute)),
 	} {
+		r.Location = location
 		record(t, src, c, r)
 	}
 	return c, src
@@ -162,8 +171,13 @@ func register(t testing.TB, e *Collector) *prom.Registry {
 	return reg
 }
 
-// sample finds the value of the sample of a family with exactly the labels.
+// sample finds the value of the sample of a family with exactly the labels;
+// a location left out of labels is the empty one of a single-location agent.
 func sample(fams map[string]*dto.MetricFamily, name string, labels map[string]string) (float64, bool) {
+	if _, ok := labels["location"]; !ok {
+		labels = maps.Clone(labels)
+		labels["location"] = ""
+	}
 	mf := fams[name]
 	if mf == nil {
 		return 0, false
@@ -298,7 +312,7 @@ func TestRemovedFlowLosesItsSeries(t *testing.T) {
 			t.Errorf("series with %s still exported:\n%s", gone, text)
 		}
 	}
-	if !strings.Contains(text, `uxprobe_flow_success{device="desktop",flow="checkout"} 1`) {
+	if !strings.Contains(text, `uxprobe_flow_success{device="desktop",flow="checkout",location=""} 1`) {
 		t.Errorf("checkout on desktop lost its series:\n%s", text)
 	}
 }
@@ -336,23 +350,64 @@ func exposition(t testing.TB, reg *prom.Registry) string {
 }
 
 func TestGolden(t *testing.T) {
-	c, _ := fixture(t)
-	got := exposition(t, register(t, c))
-	path := filepath.Join("testdata", "metrics.prom")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
+	for _, tc := range []struct{ location, file string }{
+		{"", "metrics.prom"},            // one agent: location="", which Prometheus stores as no label
+		{"eu", "metrics-location.prom"}, // an agent of a fleet
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			c, _ := fixtureAt(t, tc.location)
+			got := exposition(t, register(t, c))
+			path := filepath.Join("testdata", tc.file)
+			if *update {
+				if err := os.MkdirAll("testdata", 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test ./exporters/prometheus/ -run TestGolden -update to create it)", err)
+			}
+			if got != string(want) {
+				t.Errorf("metrics differ from %s (if the change is intended, rerun with -update and review the diff):\n%s", path, got)
+			}
+		})
 	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./exporters/prometheus/ -run TestGolden -update to create it)", err)
+}
+
+// TestLocationLabel: a flow that has not run yet is labelled with the
+// agent's location, so its counters start at 0 under the label its runs
+// get; every series of a run carries the run's location.
+func TestLocationLabel(t *testing.T) {
+	src := newTestSource(testFlows())
+	c := NewCollector(src, WithLocation("us-east"))
+	r := checkoutMobileFailed()
+	r.Location = "us-east"
+	record(t, src, c, r)
+	text, fams := scrape(t, register(t, c))
+	type L = map[string]string
+	for _, tc := range []struct {
+		name   string
+		metric string
+		labels L
+		want   float64
+	}{
+		{"not run yet: zero under the agent's location", MetricFlowRuns, L{"flow": "search", "device": "desktop", "location": "us-east", "result": "success"}, 0},
+		{"a run's counter", MetricFlowRuns, L{"flow": "checkout", "device": "mobile", "location": "us-east", "result": "failure"}, 1},
+		{"a run's gauge", MetricFlowSuccess, L{"flow": "checkout", "device": "mobile", "location": "us-east"}, 0},
+		{"a run's failure", MetricFlowLastFailure, L{"flow": "checkout", "device": "mobile", "location": "us-east", "step": "place order", "kind": "navigation"}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := sample(fams, tc.metric, tc.labels)
+			if !ok || got != tc.want {
+				t.Errorf("%s%v = %v (present %v), want %v", tc.metric, tc.labels, got, ok, tc.want)
+			}
+		})
 	}
-	if got != string(want) {
-		t.Errorf("metrics differ from %s (if the change is intended, rerun with -update and review the diff):\n%s", path, got)
+	if strings.Contains(text, `location=""`) {
+		t.Errorf("a series without the agent's location:\n%s", text)
 	}
 }
 

@@ -1,11 +1,13 @@
 package prometheus
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 
 	prom "github.com/prometheus/client_golang/prometheus"
@@ -18,13 +20,17 @@ import (
 const DefaultPushJob = "uxprobe"
 
 // Pusher sends the per-flow metrics of one-shot runs (uxprobe check) to a
-// Pushgateway: one group per flow, keyed by job and flow, so that a flow's
-// next push replaces only its own metrics. The flow label comes from the
+// Pushgateway: one group per flow, keyed by job and flow (and location, when
+// the results have one, so that two locations do not replace each other's
+// group), so that a flow's next push replaces only its own metrics. The flow label comes from the
 // grouping key, as the Pushgateway requires; the series otherwise match the
 // agent's /metrics. It is an agent Exporter, safe for concurrent use.
 type Pusher struct {
 	url, job string
-	desc     *flowDescs
+	// desc labels the series of a group without location; descAt those of
+	// a group with one, whose location label the grouping key supplies
+	// (the Pushgateway refuses a series that repeats it).
+	desc, descAt *flowDescs
 
 	mu     sync.Mutex
 	latest map[deviceKey]*result.Latest
@@ -37,7 +43,7 @@ func NewPusher(url, job string) *Pusher {
 	if job == "" {
 		job = DefaultPushJob
 	}
-	return &Pusher{url: url, job: job, desc: newFlowDescs(false),
+	return &Pusher{url: url, job: job, desc: newFlowDescs([]string{"device", "location"}), descAt: newFlowDescs([]string{"device"}),
 		latest: map[deviceKey]*result.Latest{}, counts: map[deviceKey]*counts{}}
 }
 
@@ -49,7 +55,7 @@ func (*Pusher) Name() string { return "pushgateway" }
 // push replaces the whole group.
 func (p *Pusher) Export(ctx context.Context, r *result.Result) error {
 	p.add(r)
-	return p.push(ctx, r.Flow)
+	return p.push(ctx, group{r.Flow, r.Location})
 }
 
 // Push sends the metrics of results to the Pushgateway at url in one push
@@ -62,8 +68,8 @@ func Push(ctx context.Context, url, job string, results []*result.Result) error 
 		}
 	}
 	var errs []error
-	for _, flow := range p.flows() {
-		errs = append(errs, p.push(ctx, flow))
+	for _, g := range p.groups() {
+		errs = append(errs, p.push(ctx, g))
 	}
 	return errors.Join(errs...)
 }
@@ -71,7 +77,7 @@ func Push(ctx context.Context, url, job string, results []*result.Result) error 
 func (p *Pusher) add(r *result.Result) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	k := deviceKey{r.Flow, r.Device}
+	k := deviceKey{r.Flow, r.Device, r.Location}
 	if p.latest[k] == nil {
 		p.latest[k] = &result.Latest{Flow: r.Flow, Device: r.Device}
 		p.counts[k] = newCounts()
@@ -80,33 +86,51 @@ func (p *Pusher) add(r *result.Result) {
 	p.counts[k].add(r)
 }
 
-func (p *Pusher) flows() []string {
+// group is a Pushgateway group: a flow in a location.
+type group struct{ flow, location string }
+
+func (p *Pusher) groups() []group {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	set := map[string]bool{}
+	set := map[group]bool{}
 	for k := range p.latest {
-		set[k.flow] = true
+		set[group{k.flow, k.location}] = true
 	}
-	return slices.Sorted(maps.Keys(set))
+	return slices.SortedFunc(maps.Keys(set), func(a, b group) int {
+		return cmp.Or(strings.Compare(a.flow, b.flow), strings.Compare(a.location, b.location))
+	})
 }
 
-func (p *Pusher) push(ctx context.Context, flow string) error {
-	err := push.New(p.url, p.job).Grouping("flow", flow).Collector(&pushCollector{p: p, flow: flow}).PushContext(ctx)
+func (p *Pusher) push(ctx context.Context, g group) error {
+	pu := push.New(p.url, p.job).Grouping("flow", g.flow)
+	if g.location != "" {
+		// Without a location the group stays what it was before
+		// locations existed.
+		pu = pu.Grouping("location", g.location)
+	}
+	err := pu.Collector(&pushCollector{p: p, g: g}).PushContext(ctx)
 	if err != nil {
-		return fmt.Errorf("pushing the metrics of flow %q to %s: %w", flow, p.url, err)
+		return fmt.Errorf("pushing the metrics of flow %q to %s: %w", g.flow, p.url, err)
 	}
 	return nil
 }
 
-// pushCollector renders the per-flow metrics of one flow, without the flow
-// label.
+// pushCollector renders the per-flow metrics of one flow in one location,
+// without the flow label.
 type pushCollector struct {
-	p    *Pusher
-	flow string
+	p *Pusher
+	g group
+}
+
+func (c *pushCollector) descs() *flowDescs {
+	if c.g.location != "" {
+		return c.p.descAt
+	}
+	return c.p.desc
 }
 
 func (c *pushCollector) Describe(ch chan<- *prom.Desc) {
-	for _, d := range c.p.desc.all() {
+	for _, d := range c.descs().all() {
 		ch <- d
 	}
 }
@@ -115,8 +139,13 @@ func (c *pushCollector) Collect(ch chan<- prom.Metric) {
 	c.p.mu.Lock()
 	defer c.p.mu.Unlock()
 	for k, l := range c.p.latest {
-		if k.flow == c.flow {
-			collectDevice(ch, c.p.desc, []string{k.device}, *l, c.p.counts[k])
+		if k.flow != c.g.flow || k.location != c.g.location {
+			continue
 		}
+		lv := []string{k.device}
+		if k.location == "" {
+			lv = append(lv, "")
+		}
+		collectDevice(ch, c.descs(), lv, *l, c.p.counts[k])
 	}
 }

@@ -97,6 +97,36 @@ func TestPush(t *testing.T) {
 	}
 }
 
+// TestPushLocations: two locations pushing the same flow keep a group
+// each, so neither replaces the other's results.
+func TestPushLocations(t *testing.T) {
+	url := promtest.StartPushgateway(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	eu := searchDesktop(false, scenarios.KindAssertion, t0)
+	eu.Location = "eu"
+	us := searchDesktop(true, "", t0)
+	us.Location = "us"
+	for _, r := range []*result.Result{eu, us} {
+		if err := NewPusher(url, "").Export(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fams := gatewayMetrics(t, url)
+	type L = map[string]string
+	for _, tc := range []struct {
+		labels L
+		value  float64
+	}{
+		{L{"job": "uxprobe", "flow": "search", "device": "desktop", "location": "eu"}, 0},
+		{L{"job": "uxprobe", "flow": "search", "device": "desktop", "location": "us"}, 1},
+	} {
+		if !hasSample(fams, MetricFlowSuccess, tc.labels, tc.value) {
+			t.Errorf("pushgateway has no %s%v = %v", MetricFlowSuccess, tc.labels, tc.value)
+		}
+	}
+}
+
 func TestPushUnreachable(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
