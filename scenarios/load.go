@@ -151,6 +151,7 @@ func Parse(file string, data []byte, opts LoadOptions) ([]*Flow, error) {
 		p := &parser{file: file, opts: opts}
 		f := p.flow(doc.Content[0])
 		if len(p.errs) > 0 {
+			p.maskErrors(f)
 			errs = append(errs, p.errs...)
 			continue
 		}

@@ -196,3 +196,36 @@ func utf16Pair(r rune) (rune, rune) {
 	r -= 0x10000
 	return 0xd800 + (r>>10)&0x3ff, 0xdc00 + r&0x3ff
 }
+
+// minEnvSecretLen is the shortest environment value a load error masks
+// when no secrets list names it: shorter values (a port, a flag) are not
+// secrets worth hiding, and masking them would garble the message.
+const minEnvSecretLen = 4
+
+// maskErrors masks, in the flow's load errors, its secrets and every value
+// it read from the environment: an invalid flow is never run, so these
+// errors are the only place its secrets could leave, and `validate`,
+// `check`, the agent's logs and the /-/reload answer all print them. The
+// environment is where secrets come from, so its values are masked
+// whether or not the secrets list names them (it may be the part in error).
+func (p *parser) maskErrors(f *Flow) {
+	var values []string
+	if f != nil {
+		values = append(values, f.secrets...)
+	}
+	for _, v := range p.envValues {
+		if len(v) >= minEnvSecretLen {
+			values = append(values, v)
+		}
+	}
+	if len(values) == 0 {
+		return
+	}
+	sortLongestFirst(values)
+	for _, e := range p.errs {
+		for _, v := range values {
+			e.Msg = maskValue(e.Msg, v)
+			e.Flow = maskValue(e.Flow, v)
+		}
+	}
+}

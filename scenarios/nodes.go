@@ -30,6 +30,9 @@ type parser struct {
 	pendingSecrets []*yaml.Node
 	// stepNames are the names of steps and finally steps so far.
 	stepNames map[string]Position
+	// envValues are the values read with ${env:NAME}, masked in the
+	// flow's load errors (see maskErrors).
+	envValues []string
 }
 
 const nodeBudget = 100000
@@ -184,6 +187,7 @@ func (p *parser) expand(n *yaml.Node, s string) (string, bool) {
 				p.errorf(n, "environment variable %s is not set (used as ${env:%s})", env, env)
 				ok = false
 			}
+			p.envValues = append(p.envValues, v)
 			return v
 		}
 		v, defined := p.vars[name]

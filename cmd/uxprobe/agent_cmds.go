@@ -23,6 +23,7 @@ import (
 	"github.com/uxprobe/uxprobe/agent"
 	"github.com/uxprobe/uxprobe/agent/demoshop"
 	"github.com/uxprobe/uxprobe/agent/history"
+	"github.com/uxprobe/uxprobe/agent/redact"
 	"github.com/uxprobe/uxprobe/agent/runner"
 	promexp "github.com/uxprobe/uxprobe/exporters/prometheus"
 	"github.com/uxprobe/uxprobe/scenarios"
@@ -213,6 +214,17 @@ func runDemo(ctx context.Context, env *environment, args []string) int {
 // the runner is set before the agent runs anything.
 type lateRunner struct{ agent.Runner }
 
+// loadAdding wraps load so that the valid flows it reads join secrets.
+func loadAdding(load func() ([]scenarios.FileResult, error), secrets *redact.Flows) func() ([]scenarios.FileResult, error) {
+	return func() ([]scenarios.FileResult, error) {
+		files, err := load()
+		for _, fr := range files {
+			secrets.Add(fr.Flows)
+		}
+		return files, err
+	}
+}
+
 // serveAgent runs the agent and its HTTP endpoints until ctx ends.
 func serveAgent(ctx context.Context, env *environment, af *agentFlags, load func() ([]scenarios.FileResult, error), banner func(webURL string)) int {
 	log, err := af.log.logger(env.stderr)
@@ -220,6 +232,11 @@ func serveAgent(ctx context.Context, env *environment, af *agentFlags, load func
 		fmt.Fprintln(env.stderr, "uxprobe:", err)
 		return exitUsage
 	}
+	// Every log record is masked with the secrets of the flows loaded,
+	// added to on each load and reload (see redact).
+	secrets := &redact.Flows{}
+	log = redact.Logger(log, secrets.Mask)
+	load = loadAdding(load, secrets)
 	shard, err := agent.ParseShard(af.shard)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "uxprobe: --shard: %v\n", err)

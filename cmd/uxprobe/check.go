@@ -16,6 +16,7 @@ import (
 
 	"github.com/uxprobe/uxprobe/agent"
 	"github.com/uxprobe/uxprobe/agent/history"
+	"github.com/uxprobe/uxprobe/agent/redact"
 	"github.com/uxprobe/uxprobe/agent/result"
 	"github.com/uxprobe/uxprobe/agent/runner"
 	jsonexp "github.com/uxprobe/uxprobe/exporters/json"
@@ -123,7 +124,9 @@ func runCheck(ctx context.Context, env *environment, args []string) int {
 	prog := newProgress(env.stdout, len(jobs))
 	// The runner's warnings (a screenshot that could not be written, a
 	// Chrome restart) go to stderr, apart from the table.
-	warnings := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	var secrets redact.Flows
+	secrets.Set(flows)
+	warnings := redact.Logger(slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), secrets.Mask)
 	r := &runner.Runner{Browser: b, ArtifactsDir: cf.artifacts, Progress: prog.step, Logger: warnings, HAR: cf.har.Mode(), VitalsSettle: cf.vitals.runnerSettle()}
 	// The reports are agent exporters, as in `uxprobe run`; their errors
 	// are printed after the table.
