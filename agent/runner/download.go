@@ -136,7 +136,7 @@ func (p *tabPage) downloadFinished() (bool, error) {
 		return false, nil
 	}
 	if d.failed {
-		return true, scenarios.Fail(scenarios.KindNavigation, "the download of %s was interrupted after %d bytes", p.flow.Mask(d.url), d.bytes)
+		return true, scenarios.Fail(scenarios.KindNavigation, "the download of %s was interrupted after %d bytes", d.url, d.bytes)
 	}
 	return true, nil
 }
@@ -171,7 +171,7 @@ func (t *tracker) collectDownloads(res *result.Result) {
 			break
 		}
 		res.Downloads = append(res.Downloads, result.Download{
-			Step: d.step, URL: scenarios.Clip(t.mask(d.url), maxMessageLen), FileName: t.mask(d.name),
+			Step: d.step, URL: d.url, FileName: d.name,
 			SizeBytes: d.bytes, Complete: d.done && !d.failed && !d.tooBig,
 		})
 	}
@@ -200,7 +200,7 @@ func (r *Runner) keepDownloads(f *scenarios.Flow, d scenarios.Device, dir string
 			r.logger().Error("could not read a downloaded file to keep it", "flow", f.Name, "device", d.Name, "err", f.Mask(err.Error()))
 			continue
 		}
-		name := res.Downloads[i].FileName // masked
+		name := res.Downloads[i].FileName // masked by safeName
 		if name == "" {
 			name = "download"
 		}

@@ -262,8 +262,6 @@ func (t *tracker) addFailed(f result.FailedRequest) {
 	if len(t.failed) >= maxFailedRequests {
 		return
 	}
-	f.URL = scenarios.Clip(t.mask(f.URL), maxMessageLen)
-	f.Error = t.mask(f.Error)
 	t.failed = append(t.failed, f)
 }
 

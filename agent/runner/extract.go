@@ -50,7 +50,7 @@ func (p *tabPage) EvalString(ctx context.Context, expr string) (string, error) {
 		return "", p.wrap(ctx, err)
 	}
 	if res.ExceptionDetails != nil {
-		return "", scenarios.Fail(scenarios.KindScript, "expression %q threw: %s", p.flow.Mask(scenarios.Clip(expr, 120)), p.flow.Mask(exceptionText(res.ExceptionDetails)))
+		return "", scenarios.Fail(scenarios.KindScript, "expression %q threw: %s", expr, exceptionText(res.ExceptionDetails))
 	}
 	if res.Result == nil || len(res.Result.Value) == 0 || string(res.Result.Value) == "null" {
 		return "", nil

@@ -177,7 +177,7 @@ func (p *tabPage) callIn(ctx context.Context, fs *frameScope, expr string, out a
 			if strings.Contains(text, "Execution context was destroyed") || strings.Contains(text, "Inspected target navigated") {
 				return errFrameGone
 			}
-			return scenarios.Fail(scenarios.KindScript, "%s", p.flow.Mask(text))
+			return scenarios.Fail(scenarios.KindScript, "%s", text)
 		}
 		if out == nil || res.Result == nil || len(res.Result.Value) == 0 {
 			return nil

@@ -114,7 +114,7 @@ func (p *tabPage) call(ctx context.Context, expr string, out any) error {
 			if strings.Contains(text, "Execution context was destroyed") || strings.Contains(text, "Inspected target navigated") {
 				continue
 			}
-			return scenarios.Fail(scenarios.KindScript, "%s", p.flow.Mask(text))
+			return scenarios.Fail(scenarios.KindScript, "%s", text)
 		}
 		if out == nil || res.Result == nil || len(res.Result.Value) == 0 {
 			return nil
@@ -256,7 +256,7 @@ func (p *tabPage) waitFor(ctx context.Context, sel scenarios.Selector, cond stri
 	}
 	if r.OK {
 		if w := multiMatchWarning(sel, r); w != "" {
-			p.warnings = append(p.warnings, p.flow.Mask(w))
+			p.warnings = append(p.warnings, w)
 		}
 		return r, nil
 	}
@@ -290,7 +290,7 @@ func (p *tabPage) Navigate(ctx context.Context, url string) error {
 		if ctx.Err() != nil {
 			// Chrome answers Page.navigate once the response starts, so
 			// a server that never answers ends here.
-			return scenarios.Fail(scenarios.KindTimeout, "GET %s got no response within %s", p.flow.Mask(url), p.timeout)
+			return scenarios.Fail(scenarios.KindTimeout, "GET %s got no response within %s", url, p.timeout)
 		}
 		return p.wrap(ctx, err)
 	}
@@ -298,7 +298,7 @@ func (p *tabPage) Navigate(ctx context.Context, url string) error {
 		return p.waitLoaded(ctx, mark) // an attachment: the download is the load
 	}
 	if res.ErrorText != "" && res.ErrorText != "net::ERR_HTTP_RESPONSE_CODE_FAILURE" {
-		return scenarios.Fail(scenarios.KindNavigation, "GET %s failed: %s", p.flow.Mask(url), res.ErrorText)
+		return scenarios.Fail(scenarios.KindNavigation, "GET %s failed: %s", url, res.ErrorText)
 	}
 	if res.LoaderID == "" {
 		return nil // same-document navigation (#fragment): nothing loads
@@ -317,7 +317,7 @@ func (p *tabPage) waitLoaded(ctx context.Context, mark int) error {
 		if len(docs) > 0 && !docs[len(docs)-1].download {
 			last := docs[len(docs)-1]
 			if msg := documentProblem(last); msg != "" {
-				return scenarios.Fail(scenarios.KindNavigation, "%s", p.flow.Mask(msg))
+				return scenarios.Fail(scenarios.KindNavigation, "%s", msg)
 			}
 			if last.loaded {
 				return nil
@@ -329,7 +329,7 @@ func (p *tabPage) waitLoaded(ctx context.Context, mark int) error {
 		select {
 		case <-ctx.Done():
 			if len(docs) > 0 {
-				return scenarios.Fail(scenarios.KindTimeout, "%s did not finish loading within %s", p.flow.Mask(docs[len(docs)-1].url), p.timeout)
+				return scenarios.Fail(scenarios.KindTimeout, "%s did not finish loading within %s", docs[len(docs)-1].url, p.timeout)
 			}
 			return ctx.Err()
 		case <-p.events.changed:
@@ -447,7 +447,7 @@ func (p *tabPage) element(ctx context.Context, sel scenarios.Selector, fn string
 		return r, scenarios.Fail(scenarios.KindElementNotFound, "no element matches %s", sel)
 	}
 	if r.Error != "" {
-		return r, scenarios.Fail(scenarios.KindAssertion, "%s", p.flow.Mask(r.Error))
+		return r, scenarios.Fail(scenarios.KindAssertion, "%s", r.Error)
 	}
 	return r, nil
 }

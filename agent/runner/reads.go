@@ -68,7 +68,7 @@ func (p *tabPage) Eval(ctx context.Context, expr string) (bool, string, error) {
 		return false, "", p.wrap(ctx, err)
 	}
 	if res.ExceptionDetails != nil {
-		return false, "", scenarios.Fail(scenarios.KindScript, "expression %q threw: %s", scenarios.Clip(p.flow.Mask(expr), 120), scenarios.Clip(p.flow.Mask(exceptionText(res.ExceptionDetails)), maxMessageLen))
+		return false, "", scenarios.Fail(scenarios.KindScript, "expression %q threw: %s", expr, exceptionText(res.ExceptionDetails))
 	}
 	truthy, repr := truthiness(res.Result)
 	return truthy, scenarios.Clip(p.flow.Mask(repr), 120), nil

@@ -7,6 +7,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/uxprobe/uxprobe/agent/browser"
+	"github.com/uxprobe/uxprobe/agent/redact"
 	"github.com/uxprobe/uxprobe/agent/result"
 	"github.com/uxprobe/uxprobe/scenarios"
 )
@@ -58,9 +59,23 @@ func (s *session) close() {
 }
 
 // runOnce is one attempt: open, the steps, the finally steps, the result.
+// The result leaves through the one redaction boundary: inside the run,
+// messages, URLs and page text stay whole; here every string of the result
+// is masked with the flow's secrets (those the run extracted too, which
+// only the attempt's copy of the flow knows), and only then clipped, so
+// that no cut leaves a secret's first characters behind. Run returns the
+// last attempt's result, so each result is redacted exactly once.
 func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Device) *result.Result {
 	s := newSession(r, ctx, f, d)
 	defer s.close()
+	res := s.run()
+	redact.Result(res, s.f)
+	return res
+}
+
+// run opens the tab and runs the attempt to its result.
+func (s *session) run() *result.Result {
+	ctx := s.parent
 	runCtx, cancel := context.WithTimeout(ctx, s.f.Timeout)
 	s.onClose(cancel)
 	s.runCtx = runCtx
@@ -164,7 +179,7 @@ func (s *session) afterTask(failed *stepFailure) {
 		// first; take it with a fresh bound, the step's may be spent.
 		shotCtx, cancelShot := context.WithTimeout(s.tab.Ctx, 5*time.Second)
 		if err := s.pg.Screenshot(shotCtx, "failure-"+failed.step); err != nil {
-			s.r.logger().Warn("failure screenshot", "flow", s.f.Name, "device", s.d.Name, "err", err)
+			s.r.logger().Warn("failure screenshot", "flow", s.f.Name, "device", s.d.Name, "err", redact.String(err.Error(), s.f, 0))
 		}
 		cancelShot()
 	}
@@ -214,5 +229,5 @@ func (s *session) finish(failed *stepFailure) *result.Result {
 // fail records the run's failure.
 func (s *session) fail(step string, se *scenarios.StepError) {
 	s.res.Success = false
-	s.res.Error = &result.Error{Step: step, Kind: se.Kind, Message: s.f.Mask(se.Message)}
+	s.res.Error = &result.Error{Step: step, Kind: se.Kind, Message: se.Message}
 }

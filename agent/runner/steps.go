@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/uxprobe/uxprobe/agent/redact"
 	"github.com/uxprobe/uxprobe/agent/result"
 	"github.com/uxprobe/uxprobe/scenarios"
 )
@@ -70,7 +71,7 @@ func (s *session) runSteps(steps []scenarios.Step, pol stepPolicy) (failed *step
 			continue
 		}
 		if pol.cleanup {
-			s.r.logger().Warn("cleanup step failed", "flow", s.f.Name, "device", s.d.Name, "step", st.Name, "kind", se.Kind, "err", se.Message)
+			s.r.logger().Warn("cleanup step failed", "flow", s.f.Name, "device", s.d.Name, "step", st.Name, "kind", se.Kind, "err", redact.String(se.Message, s.f, 0))
 			if se.Kind == scenarios.KindCancelled || se.Kind == scenarios.KindBrowser {
 				why := "not run: the run was cancelled"
 				if se.Kind == scenarios.KindBrowser {
@@ -108,7 +109,7 @@ func (s *session) runStep(st scenarios.Step, pol stepPolicy) (*scenarios.StepErr
 		// action itself went through (a form POST answered with 500).
 		for _, doc := range ev.since(mark) {
 			if msg := documentProblem(doc); msg != "" {
-				err = scenarios.Fail(scenarios.KindNavigation, "%s", f.Mask(msg))
+				err = scenarios.Fail(scenarios.KindNavigation, "%s", msg)
 			}
 		}
 	}
@@ -118,7 +119,6 @@ func (s *session) runStep(st scenarios.Step, pol stepPolicy) (*scenarios.StepErr
 	var se *scenarios.StepError
 	if err != nil {
 		se = s.r.classify(s.parent, pol.ctx, s.tab, ev, describeStep(st), err)
-		se.Message = f.Mask(se.Message)
 		sr.Error = se.Message
 	}
 	if pg.input != nil {

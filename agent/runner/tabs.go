@@ -188,7 +188,7 @@ func (p *tabPage) waitTabLoaded(ctx context.Context) error {
 			return nil
 		}
 		if err := (scenarios.Sleep{Duration: 25 * time.Millisecond}).Do(ctx, p); err != nil {
-			return scenarios.Fail(scenarios.KindTimeout, "the new tab (%s) did not finish loading within %s", p.flow.Mask(st.URL), p.timeout)
+			return scenarios.Fail(scenarios.KindTimeout, "the new tab (%s) did not finish loading within %s", st.URL, p.timeout)
 		}
 	}
 }

@@ -182,7 +182,7 @@ func (r *Runner) collect(res *result.Result, ev *tracker, marks []stepMark) {
 			continue
 		}
 		p := result.Page{
-			URL:            ev.mask(d.url),
+			URL:            d.url,
 			Step:           d.step,
 			Status:         d.status,
 			Requests:       d.requests,
@@ -197,7 +197,7 @@ func (r *Runner) collect(res *result.Result, ev *tracker, marks []stepMark) {
 			p.FCPSeconds = seconds(v.FCP)
 			p.LCPSeconds = seconds(v.LCP)
 			if v.LCP != nil {
-				p.LCPElement = ev.mask(v.LCPElement)
+				p.LCPElement = v.LCPElement
 			}
 			p.CLS = v.CLS
 			p.LayoutShifts = v.Shifts
@@ -245,7 +245,7 @@ func softPages(ev *tracker, d *document, steps []result.Step, marks []stepMark) 
 	v := d.vitals
 	var pages []result.Page
 	for _, s := range v.Soft {
-		p := result.Page{URL: ev.mask(s.URL), Step: d.step, LCPFinal: ptr(!d.unsettled)}
+		p := result.Page{URL: s.URL, Step: d.step, LCPFinal: ptr(!d.unsettled)}
 		// The step is the last whose input came at or before the one that
 		// caused the soft navigation.
 		for _, m := range marks {
@@ -256,7 +256,7 @@ func softPages(ev *tracker, d *document, steps []result.Step, marks []stepMark) 
 		if s.LCP != nil {
 			rel := max(*s.LCP-s.Start, 0)
 			p.LCPSeconds = seconds(&rel)
-			p.LCPElement = ev.mask(s.LCPElement)
+			p.LCPElement = s.LCPElement
 		}
 		watched := max(v.Now-s.Start, 0)
 		p.ObservedSeconds = seconds(&watched)
