@@ -24,6 +24,7 @@ import (
 
 	"github.com/uxprobe/uxprobe/agent/browser"
 	"github.com/uxprobe/uxprobe/agent/result"
+	"github.com/uxprobe/uxprobe/agent/runner/bridge"
 	"github.com/uxprobe/uxprobe/scenarios"
 )
 
@@ -190,7 +191,7 @@ func setup(ctx context.Context, t *chromedp.Target, f *scenarios.Flow, d scenari
 		if err != nil {
 			return err
 		}
-		_, err = cdp.Call(ctx, t, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: helperJS})
+		_, err = cdp.Call(ctx, t, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: bridge.Bundle()})
 		return err
 	})
 	// chromedp enables DOM, CSS and Log for its node-based queries; ours run

@@ -101,7 +101,19 @@ func (s *session) runStep(st scenarios.Step, pol stepPolicy) (*scenarios.StepErr
 	pg.audit.step = st.Name
 	mark := ev.navCount()
 	navBound := ev.boundNavigations(mark, cancelStep)
+	// A renderer that died answers nothing again, and the polls of an
+	// assertion or extract would go on failing until the step's timeout:
+	// the step ends at once, as a page crash (classify).
+	crashWatch := make(chan struct{})
+	go func() {
+		select {
+		case <-ev.crash:
+			cancelStep()
+		case <-crashWatch:
+		}
+	}()
 	err := doStep(stepCtx, cancelStep, f, st, pg, s.dw)
+	close(crashWatch)
 	if n := navBound(); n > 0 {
 		err = scenarios.Fail(scenarios.KindNavigation, "redirect loop: %d navigations in step %s", n, st.Name)
 	} else if err == nil {

@@ -10,7 +10,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/target"
+	"github.com/chromedp/chromedp"
+
 	"github.com/uxprobe/uxprobe/agent/result"
+	"github.com/uxprobe/uxprobe/scenarios"
 )
 
 // checkTimesRounded fails on a time of the result that is not a whole
@@ -127,4 +133,73 @@ func TestFinallyHasTheStepsBounds(t *testing.T) {
 		}
 		checkTimesRounded(t, res)
 	})
+}
+
+// TestRendererCrashDuringExtractFailsFast: a renderer that dies during an
+// extract's evaluation never answers it; the step fails at once as a page
+// crash instead of waiting out its timeout. The test crashes the renderer
+// itself (Page.crash) once the extract's evaluation is under way.
+func TestRendererCrashDuringExtractFailsFast(t *testing.T) {
+	t.Parallel()
+	evaluating := make(chan struct{}, 1)
+	mux := http.NewServeMux()
+	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><link rel="icon" href="data:,"><title>crash me</title><h1>crash me</h1>`)
+	})
+	mux.HandleFunc("/evaluating", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case evaluating <- struct{}{}:
+		default:
+		}
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	const stepTimeout = 90 * time.Second
+	f := mustFlow(t, "name: crash\ntimeout: 2m\nsteps:\n  - goto: "+srv.URL+"/\n"+
+		"  - extract: {var: x, eval: \"fetch('/evaluating').then(() => new Promise(() => {}))\"}\n    timeout: 90s\n")
+	crashed := make(chan struct{})
+	go func() {
+		defer close(crashed)
+		select {
+		case <-evaluating:
+		case <-time.After(time.Minute):
+			return
+		}
+		crashTab(t, srv.URL+"/")
+	}()
+	res := (&Runner{Browser: testBrowser}).Run(context.Background(), f, desktop(t))
+	<-crashed
+	checkOutcome(t, res, scenarios.KindPageCrash, "the page crashed during step 2-extract")
+	// The bug waited the whole 90 s; a crash is seen at once.
+	if d := res.Steps[1].DurationSeconds; d > (stepTimeout / 3).Seconds() {
+		t.Errorf("the extract took %.1fs to fail after the crash; its timeout is %s", d, stepTimeout)
+	}
+}
+
+// crashTab crashes the renderer of the page target at url, as a renderer
+// that died would.
+func crashTab(t *testing.T, url string) {
+	ctx := testBrowser.Context()
+	infos, err := cdp.Call(ctx, chromedp.FromContext(ctx).Browser, target.GetTargets, target.GetTargetsParams{})
+	if err != nil {
+		t.Errorf("listing targets: %v", err)
+		return
+	}
+	for _, info := range infos.TargetInfos {
+		if info.Type != "page" || info.URL != url {
+			continue
+		}
+		tctx, cancel := chromedp.NewContext(ctx, chromedp.WithTargetID(info.TargetID), chromedp.WithDetachOnCancel())
+		defer cancel()
+		if err := chromedp.Do(tctx); err != nil {
+			t.Errorf("attaching to the tab: %v", err)
+			return
+		}
+		callCtx, cancelCall := context.WithTimeout(tctx, 5*time.Second)
+		defer cancelCall()
+		// No answer is expected: the crash cuts it off.
+		_, _ = cdp.Call(callCtx, chromedp.FromContext(tctx).Target, page.Crash, cdp.Empty{})
+		return
+	}
+	t.Errorf("no page target at %s", url)
 }

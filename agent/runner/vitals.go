@@ -2,7 +2,6 @@ package runner
 
 import (
 	"context"
-	_ "embed"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -10,14 +9,12 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 
 	"github.com/uxprobe/uxprobe/agent/result"
+	"github.com/uxprobe/uxprobe/agent/runner/bridge"
 )
-
-//go:embed vitals.js
-var vitalsJS string
 
 // reportBinding is the function vitals.js calls with each change of a
 // document's vitals (Runtime.addBinding).
-const reportBinding = "__uxprobeReport"
+const reportBinding = bridge.ReportBinding
 
 // DefaultVitalsSettle bounds the final read of a page's vitals when neither
 // the runner nor the flow says otherwise.
@@ -105,7 +102,7 @@ func (r *Runner) finalRead(ctx context.Context, pg *tabPage, ev *tracker, bound 
 	var out struct {
 		Settled bool `json:"settled"`
 	}
-	err := pg.call(ctx, fmt.Sprintf("__uxprobe.settle(%d)", bound.Milliseconds()), &out)
+	err := pg.call(ctx, string(bridge.Settle(bound)), &out)
 	ev.mu.Lock()
 	d.unsettled = err != nil || !out.Settled
 	ev.mu.Unlock()
