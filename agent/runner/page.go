@@ -162,7 +162,7 @@ func (p *tabPage) waitInput(ctx context.Context, sel scenarios.Selector, cond st
 	// A frame's document counts inputs of its own, which are not the top
 	// page's that interaction latency is read from.
 	if err == nil && !r.inFrame {
-		p.input = &inputMark{doc: r.Doc, n: r.Inputs}
+		p.input = &inputMark{Doc: r.Doc, N: r.Inputs}
 	}
 	return r, err
 }
@@ -276,12 +276,12 @@ func (p *tabPage) waitLoaded(ctx context.Context, mark int) error {
 			return err // a download the step started ends it
 		}
 		docs := p.events.since(mark)
-		if len(docs) > 0 && !docs[len(docs)-1].download {
+		if len(docs) > 0 && !docs[len(docs)-1].Download {
 			last := docs[len(docs)-1]
 			if msg := documentProblem(last); msg != "" {
 				return scenarios.Fail(scenarios.KindNavigation, "%s", msg)
 			}
-			if last.loaded {
+			if last.Loaded {
 				return nil
 			}
 		}
@@ -291,7 +291,7 @@ func (p *tabPage) waitLoaded(ctx context.Context, mark int) error {
 		select {
 		case <-ctx.Done():
 			if len(docs) > 0 {
-				return scenarios.Fail(scenarios.KindTimeout, "%s did not finish loading within %s", docs[len(docs)-1].url, p.timeout)
+				return scenarios.Fail(scenarios.KindTimeout, "%s did not finish loading within %s", docs[len(docs)-1].URL, p.timeout)
 			}
 			return ctx.Err()
 		case <-p.events.changed:

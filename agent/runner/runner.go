@@ -48,6 +48,11 @@ type Runner struct {
 	// are final (--vitals.settle); zero means DefaultVitalsSettle, a
 	// negative value reads at once. A flow's vitals_settle overrides it.
 	VitalsSettle time.Duration
+
+	// record, set by tests only, hears what pagelog folds (the tabs' and
+	// the browser's events, the step changes, the steps' input marks), to
+	// record event sequences for pagelog's Chrome-free tests.
+	record func(kind string, v any)
 }
 
 // Run runs the flow on the device, with the flow's retries, and never

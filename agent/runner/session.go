@@ -107,6 +107,10 @@ func (s *session) open() *scenarios.StepError {
 	s.tab, s.gen = tab, tab.Generation
 	t := chromedp.FromContext(tab.Ctx).Target
 	s.ev = newTracker(string(t.TargetID), f.Mask)
+	s.ev.record = r.record
+	if r.record != nil {
+		r.record("main_frame", string(t.TargetID))
+	}
 	if err := chromedp.Listen(tab.Ctx, s.ev.listen); err != nil {
 		return scenarios.Fail(scenarios.KindBrowser, "listening to the tab: %v", err)
 	}
@@ -214,9 +218,8 @@ func (s *session) finish(failed *stepFailure) *result.Result {
 	}
 	res.Dialogs = s.dw.result()
 	res.Screenshots = append(res.Screenshots, pg.taken...)
-	r.collect(res, s.ev, s.marks)
+	s.ev.collect(res, s.marks)
 	pg.audit.record(res)
-	markTabs(res, s.ev, 0)
 	r.saveHAR(s.hr, res, f, d)
 	if f.KeepDownloads {
 		r.keepDownloads(f, d, s.downloadDir, s.ev, res)

@@ -134,7 +134,7 @@ func (s *session) runStep(st scenarios.Step, pol stepPolicy) (*scenarios.StepErr
 		sr.Error = se.Message
 	}
 	if pg.input != nil {
-		s.marks = append(s.marks, stepMark{step: len(s.res.Steps), inputMark: *pg.input})
+		s.marks = append(s.marks, stepMark{Step: len(s.res.Steps), InputMark: *pg.input})
 	}
 	s.res.Steps = append(s.res.Steps, sr)
 	return se, len(ev.since(mark)) > 0
