@@ -27,7 +27,7 @@ type tracker struct {
 	crash   chan struct{} // closed when the renderer crashed: no call gets an answer after it
 	changed chan struct{} // signalled (non-blocking) after each relevant event
 
-	cancelDownload func(guid string) // set by startDownloads (download.go)
+	cancelDownload func(guid string)        // set by startDownloads (download.go)
 	record         func(kind string, v any) // Runner.record
 
 	// The redirect-loop bound of the current step (navbound.go).
