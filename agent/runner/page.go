@@ -42,6 +42,8 @@ type tabPage struct {
 	tabCtx   context.Context    // the run's first tab, parent of the frame targets' contexts (frames.go)
 	frames   frameTargets       // the frame targets of other sites the run attached to
 	input    *inputMark         // where the current step's input began, if it sent one
+	// buttonDown is whether the mouse's left button is held (pointer.go).
+	buttonDown bool
 }
 
 var _ scenarios.Page = (*tabPage)(nil)
@@ -364,15 +366,6 @@ func (p *tabPage) Click(ctx context.Context, sel scenarios.Selector) error {
 		}
 	}
 	return p.settle(ctx, mark, r.Navs)
-}
-
-// Hover implements scenarios.Page.
-func (p *tabPage) Hover(ctx context.Context, sel scenarios.Selector) error {
-	r, err := p.wait(ctx, sel, condClickable)
-	if err != nil {
-		return err
-	}
-	return p.mouse(ctx, input.DispatchMouseEventTypeMouseMoved, r.X, r.Y, 0)
 }
 
 // ScrollTo implements scenarios.Page.
