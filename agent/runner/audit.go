@@ -8,6 +8,7 @@ import (
 	"github.com/uxprobe/uxprobe/agent/audit"
 	"github.com/uxprobe/uxprobe/agent/redact"
 	"github.com/uxprobe/uxprobe/agent/result"
+	"github.com/uxprobe/uxprobe/agent/runner/bridge"
 	"github.com/uxprobe/uxprobe/scenarios"
 )
 
@@ -82,7 +83,7 @@ func (r *Runner) flowAudit(ctx context.Context, pg *tabPage, f *scenarios.Flow, 
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	var url string
-	if err := pg.call(ctx, "location.href", &url); err != nil || pg.audit.pages[url] {
+	if err := pg.call(ctx, string(bridge.Location()), &url); err != nil || pg.audit.pages[url] {
 		return
 	}
 	pg.audit.pages[url] = true

@@ -47,14 +47,14 @@ func (p *tabPage) Text(ctx context.Context, sel scenarios.Selector) (string, err
 // URL implements scenarios.Page.
 func (p *tabPage) URL(ctx context.Context) (string, error) {
 	var s string
-	err := p.call(ctx, "location.href", &s)
+	err := p.call(ctx, string(bridge.Location()), &s)
 	return p.flow.Mask(s), err
 }
 
 // Title implements scenarios.Page.
 func (p *tabPage) Title(ctx context.Context) (string, error) {
 	var s string
-	err := p.call(ctx, "document.title", &s)
+	err := p.call(ctx, string(bridge.Title()), &s)
 	return p.flow.Mask(s), err
 }
 

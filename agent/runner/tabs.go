@@ -11,6 +11,7 @@ import (
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 
+	"github.com/uxprobe/uxprobe/agent/runner/bridge"
 	"github.com/uxprobe/uxprobe/scenarios"
 )
 
@@ -133,7 +134,7 @@ func (p *tabPage) waitTabLoaded(ctx context.Context) error {
 			State string `json:"state"`
 			URL   string `json:"url"`
 		}
-		err := p.call(ctx, "({state: document.readyState, url: location.href})", &st)
+		err := p.call(ctx, string(bridge.LoadState()), &st)
 		if err != nil {
 			if ctx.Err() != nil {
 				return scenarios.Fail(scenarios.KindTimeout, "the new tab did not finish loading within %s", p.timeout)

@@ -145,6 +145,15 @@ func FrameBoxAt(prefix string, x, y float64) Expr {
 	return call("__uxprobeSelect.frameBox", prefix, x, y)
 }
 
+// Location answers the document's URL.
+func Location() Expr { return "location.href" }
+
+// Title answers the document's title.
+func Title() Expr { return "document.title" }
+
+// LoadState answers {state, url}: the document's readyState and URL.
+func LoadState() Expr { return "({state: document.readyState, url: location.href})" }
+
 // ErrCrashed is an evaluation cut short because the renderer crashed:
 // Chrome never answers a call to a renderer that died.
 var ErrCrashed = errors.New("the page crashed")
