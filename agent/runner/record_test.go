@@ -58,8 +58,8 @@ func TestPagelogReplaysWhatChromeSaid(t *testing.T) {
 			recorder := pagelog.NewRecorder(&rec)
 			r := &Runner{Browser: testBrowser, record: recorder.Record}
 			res := r.Run(context.Background(), mustFlow(t, src), desktop(t))
-			if recorder.Err != nil {
-				t.Fatal(recorder.Err)
+			if err := recorder.Stop(); err != nil {
+				t.Fatal(err)
 			}
 			if len(res.Pages) == 0 {
 				t.Fatalf("the run saw %d pages: %+v", len(res.Pages), res.Error)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/chromedp/cdproto"
 	"github.com/chromedp/cdproto/browser"
@@ -75,17 +76,35 @@ func eventMethod(ev any) cdproto.MethodType {
 }
 
 // Recorder writes a recording. Its Record has the runner's hook's shape.
+// It is safe for concurrent use: a tab's event listener may still deliver
+// an event after the run returned, while the caller reads the recording.
 type Recorder struct {
-	w   io.Writer
-	Err error // the first error
+	mu      sync.Mutex
+	w       io.Writer
+	err     error // the first error
+	stopped bool
 }
 
 // NewRecorder writes a recording to w.
 func NewRecorder(w io.Writer) *Recorder { return &Recorder{w: w} }
 
+// Stop ends the recording: what comes later is not written, so that w can
+// be read. It returns the first error of the recording.
+func (r *Recorder) Stop() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.stopped = true
+	return r.err
+}
+
 // Record records one thing the runner fed its log: kind is main_frame,
 // step, event, browser_event, marks or result_steps.
 func (r *Recorder) Record(kind string, v any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stopped {
+		return
+	}
 	var line recordLine
 	switch kind {
 	case "main_frame":
@@ -125,8 +144,8 @@ func (r *Recorder) Record(kind string, v any) {
 }
 
 func (r *Recorder) fail(err error) {
-	if r.Err == nil {
-		r.Err = err
+	if r.err == nil {
+		r.err = err
 	}
 }
 
