@@ -1,5 +1,6 @@
 // Package statuspage serves the run history to people and programs: the
-// status page (/, /flows/{flow}, /runs/{id}), server-rendered from embedded
+// status page (/, /flows/{flow}, /runs/{id}) and the failure screenshot
+// alerts link to (/flows/{flow}/failure.png), server-rendered from embedded
 // templates with inline SVG, so it needs no JavaScript, no build step and
 // no CDN; and the history API (/api/v1/runs, /api/v1/flows), including
 // POST /api/v1/flows/{flow}/run to run a flow now.
@@ -111,6 +112,7 @@ func New(opts Options) *Handler {
 	}
 	h.mux.HandleFunc("GET /{$}", h.overview)
 	h.mux.HandleFunc("GET /flows/{flow}", h.flowPage)
+	h.mux.HandleFunc("GET /flows/{flow}/failure.png", h.failureShot)
 	h.mux.HandleFunc("GET /runs/{id}", h.runPage)
 	h.mux.HandleFunc("GET /api/v1/runs", h.apiRuns)
 	h.mux.HandleFunc("GET /api/v1/runs/{id}", h.apiRun)
@@ -125,7 +127,7 @@ func New(opts Options) *Handler {
 // mux.
 func Patterns() []string {
 	return []string{
-		"GET /{$}", "GET /flows/{flow}", "GET /runs/{id}",
+		"GET /{$}", "GET /flows/{flow}", "GET /flows/{flow}/failure.png", "GET /runs/{id}",
 		"GET /api/v1/runs", "GET /api/v1/runs/{id}", "GET /api/v1/runs/{id}/har",
 		"GET /api/v1/runs/{id}/artifacts/{name}", "GET /api/v1/flows", "POST /api/v1/flows/{flow}/run",
 	}
@@ -437,8 +439,11 @@ func (h *Handler) serveArtifact(w http.ResponseWriter, r *http.Request, id, name
 	}
 	w.Header().Set("Content-Type", contentType)
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	// A run's files never change.
-	w.Header().Set("Cache-Control", "private, max-age=86400, immutable")
+	// A run's files never change; a caller that serves a changing
+	// picture under one URL (failureShot) has set its own.
+	if w.Header().Get("Cache-Control") == "" {
+		w.Header().Set("Cache-Control", "private, max-age=86400, immutable")
+	}
 	w.Header().Set("Content-Length", strconv.FormatInt(a.Bytes, 10))
 	_, _ = io.Copy(w, f)
 }

@@ -57,15 +57,22 @@ func res(id, flow, device string, ago time.Duration, failStep string, kind scena
 	return r
 }
 
+// failureShotSize is an iPhone 15's screenshot: 393 x 852 CSS pixels at a
+// device scale factor of 3.
+var failureShotSize = image.Point{1179, 2556}
+
 func ptr(f float64) *float64 { return &f }
 
 // testPNG is a real picture, so that a browser shows it: a phone-shaped
-// rectangle, red for a failure screenshot, green otherwise.
+// rectangle, green; a failure screenshot is red and has the size of a
+// phone's real one (failureShotSize), which the page must scale down to
+// its column.
 func testPNG(t *testing.T, name string) []byte {
 	t.Helper()
 	img := image.NewRGBA(image.Rect(0, 0, 120, 240))
 	c := color.RGBA{0x1e, 0x8e, 0x3e, 0xff}
 	if strings.HasPrefix(name, "failure-") {
+		img = image.NewRGBA(image.Rectangle{Max: failureShotSize})
 		c = color.RGBA{0xd9, 0x30, 0x25, 0xff}
 	}
 	draw.Draw(img, img.Bounds(), &image.Uniform{c}, image.Point{}, draw.Src)
