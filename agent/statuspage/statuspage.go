@@ -76,6 +76,10 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives errors of serving; nil discards them.
 	Logger *slog.Logger
+	// Prefix is the path the handler is served under, without a trailing
+	// slash (the path of --web.external-url): the URLs in the API's answers
+	// start with it. The pages' links are relative and need none.
+	Prefix string
 	// Notice returns a line that every page shows at its top, such as the
 	// store's word that it recovered from a damaged database and started
 	// anew; empty shows nothing. Nil means none.
@@ -249,13 +253,13 @@ type apiArtifact struct {
 	URL string `json:"url"`
 }
 
-func toAPI(run history.Run) apiRun {
+func (h *Handler) toAPI(run history.Run) apiRun {
 	out := apiRun{ID: run.ID, Result: run.Result, Artifacts: []apiArtifact{}}
 	for _, a := range run.Artifacts {
-		out.Artifacts = append(out.Artifacts, apiArtifact{a, artifactURL("/", run.ID, a.Name)})
+		out.Artifacts = append(out.Artifacts, apiArtifact{a, artifactURL(h.opts.Prefix+"/", run.ID, a.Name)})
 	}
 	if _, ok := run.HAR(); ok {
-		out.HARURL = "/api/v1/runs/" + run.ID + "/har"
+		out.HARURL = h.opts.Prefix + "/api/v1/runs/" + run.ID + "/har"
 	}
 	return out
 }
@@ -291,7 +295,7 @@ func (h *Handler) apiRuns(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]apiRun, 0, len(runs))
 	for _, run := range runs {
-		out = append(out, toAPI(run))
+		out = append(out, h.toAPI(run))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -391,7 +395,7 @@ func (h *Handler) apiRun(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
 		return
 	}
-	writeJSON(w, http.StatusOK, toAPI(run))
+	writeJSON(w, http.StatusOK, h.toAPI(run))
 }
 
 func (h *Handler) apiHAR(w http.ResponseWriter, r *http.Request) {
@@ -484,7 +488,7 @@ func (h *Handler) apiFlows(w http.ResponseWriter, r *http.Request) {
 			}
 			d := apiDevice{Device: c.Device, Location: c.Location, SuccessRate: c.rate, Runs: c.count}
 			if c.last != nil {
-				last := toAPI(*c.last)
+				last := h.toAPI(*c.last)
 				d.Last = &last
 			}
 			af.Devices = append(af.Devices, d)
@@ -511,7 +515,7 @@ func (h *Handler) apiRunNow(w http.ResponseWriter, r *http.Request) {
 	default:
 		runs := make([]string, len(ids))
 		for i, id := range ids {
-			runs[i] = "/api/v1/runs/" + id
+			runs[i] = h.opts.Prefix + "/api/v1/runs/" + id
 		}
 		writeJSON(w, http.StatusAccepted, map[string][]string{"ids": ids, "urls": runs})
 	}

@@ -373,9 +373,9 @@ func serveAgent(ctx context.Context, env *environment, af *agentFlags, load func
 		fmt.Fprintf(env.stderr, "uxprobe: cannot listen for HTTP: %v; choose another --web.listen-address\n", err)
 		return exitRuntime
 	}
-	pages := historyPages(a, hist, health, &af.storage, af.webRefresh, log)
+	pages := historyPages(a, hist, health, &af.storage, af.webRefresh, prefix, log)
 	if pages != nil {
-		pages = remoteRunNow(pages, a, af.fleet.location)
+		pages = remoteRunNow(pages, a, af.fleet.location, prefix)
 	}
 	if externalURL == "" {
 		externalURL = defaultExternalURL(l.Addr())

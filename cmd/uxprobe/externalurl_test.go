@@ -37,6 +37,8 @@ func TestRunExternalURL(t *testing.T) {
 		{"GET", p.url + "/-/ready", 200, "OK"},
 		{"POST", p.url + "/-/reload", 200, "OK"},
 		{"GET", p.url + "/api/v1/runs?flow=a", 200, `"flow": "a"`},
+		// The API's URLs lead under the prefix.
+		{"POST", p.url + "/api/v1/flows/a/run", 202, `"/probe/api/v1/runs/`},
 		{"GET", p.url + "/", 200, `href="./flows/a"`},
 		// The route is there: the 404 is the page's own word on the flow.
 		{"GET", p.url + "/flows/a/failure.png?device=desktop", 404, "succeeded"},
