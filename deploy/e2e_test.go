@@ -22,6 +22,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/uxprobe/uxprobe/agent/demoshop"
+	"github.com/uxprobe/uxprobe/agent/pgtest"
 	promexp "github.com/uxprobe/uxprobe/exporters/prometheus"
 	"github.com/uxprobe/uxprobe/scenarios"
 )
@@ -102,10 +103,42 @@ func TestE2ECheckoutAlert(t *testing.T) {
 		"--var", "base_url="+shopSrv.URL,
 		flowDir)
 	procs = append(procs, uxprobe)
-	waitUntil(ctx, t, "the agent to serve "+e2ePrefix+"/metrics", procs, func() (bool, error) {
-		_, err := httpGet(ctx, externalURL+"/metrics")
-		return err == nil, err
-	})
+	// A fleet beside it: an agent in eu and one in us, sharing a real
+	// PostgreSQL as their history, so that either serves the other's
+	// failure screenshot. When checkout breaks, the site is down from both
+	// locations: UXProbeFlowFailingInLocations must page.
+	storageURL := pgtest.URL(t)
+	fleetURLs := map[string]string{}
+	var fleet []*proc
+	for _, loc := range e2eLocations {
+		addr := freeAddress(t)
+		fleetURLs[loc] = "http://" + addr + e2ePrefix
+		p := startProc(t, dir, "uxprobe-"+loc, uxprobeBin, "run",
+			"--web.listen-address="+addr,
+			"--web.external-url="+fleetURLs[loc]+"/",
+			"--location="+loc,
+			"--agent.name=agent-"+loc,
+			"--storage.url="+storageURL,
+			"--schedule.splay=0",
+			"--browser.max-concurrency=1",
+			"--shutdown.timeout=5s",
+			"--artifacts="+filepath.Join(dir, "artifacts-"+loc),
+			"--var", "base_url="+shopSrv.URL,
+			flowDir)
+		procs = append(procs, p)
+		fleet = append(fleet, p)
+	}
+	agentURLs := []string{externalURL, fleetURLs["eu"], fleetURLs["us"]}
+	for _, u := range agentURLs {
+		waitUntil(ctx, t, "the agent to serve "+u+"/metrics", procs, func() (bool, error) {
+			_, err := httpGet(ctx, u+"/metrics")
+			return err == nil, err
+		})
+	}
+	var targets []string
+	for _, u := range agentURLs {
+		targets = append(targets, strings.TrimSuffix(strings.TrimPrefix(u, "http://"), e2ePrefix))
+	}
 
 	amAddr := freeAddress(t)
 	amConfig := filepath.Join(dir, "alertmanager.yml")
@@ -153,7 +186,7 @@ func TestE2ECheckoutAlert(t *testing.T) {
 			// The job name the rules expect (UXProbeAgentDown).
 			"job_name":       "uxprobe",
 			"metrics_path":   e2ePrefix + "/metrics",
-			"static_configs": []any{map[string]any{"targets": []string{agentAddr}}},
+			"static_configs": []any{map[string]any{"targets": targets}},
 		}},
 	})
 	prom := startProc(t, dir, "prometheus", prometheusBin,
@@ -193,10 +226,11 @@ func TestE2ECheckoutAlert(t *testing.T) {
 		})
 	}
 
-	// The flow must work before the fault, or the alert would prove nothing.
-	waitUntil(ctx, t, "Prometheus to see a successful checkout", procs, func() (bool, error) {
+	// The flow must work before the fault, or the alert would prove
+	// nothing: on the lone agent and in every location.
+	waitUntil(ctx, t, "Prometheus to see a successful checkout from every agent", procs, func() (bool, error) {
 		res, err := promQuery(ctx, promURL, promexp.MetricFlowSuccess+`{flow="`+e2eFlow+`"} == 1`)
-		return len(res) > 0, err
+		return len(res) == len(agentURLs), err
 	})
 
 	setFaults(ctx, t, shopSrv.URL, "checkout")
@@ -230,12 +264,41 @@ func TestE2ECheckoutAlert(t *testing.T) {
 		t.Errorf("status_page %s: %v, or no desktop section in:\n%.500s", want, err, page)
 	}
 
+	// The fleet's page: one alert for the flow and device, critical,
+	// naming both locations, with a screenshot from the shared history.
+	var fleetFired amAlert
+	waitUntil(ctx, t, "the webhook to receive a firing "+e2eFleetAlert, procs, func() (bool, error) {
+		var ok bool
+		fleetFired, ok = hook.find(func(a amAlert) bool {
+			return a.Status == "firing" && a.Labels["alertname"] == e2eFleetAlert && a.Labels["flow"] == e2eFlow &&
+				a.Annotations["locations"] == strings.Join(e2eLocations, ", ")
+		})
+		return ok, nil
+	})
+	t.Logf("firing: %v, summary %q", fleetFired.Labels, fleetFired.Annotations["summary"])
+	if fleetFired.Labels["severity"] != "critical" || fleetFired.Labels["device"] != "desktop" || fleetFired.Labels["location"] != "" {
+		t.Errorf("%s labels %v, want severity=critical, device=desktop and no location (one alert per flow and device)", e2eFleetAlert, fleetFired.Labels)
+	}
+	if want := `step "` + e2eFailingStep + `"`; !strings.Contains(fleetFired.Annotations["description"], want) {
+		t.Errorf("description %q does not name the failing step (%s)", fleetFired.Annotations["description"], want)
+	}
+	fleetShot := fleetFired.Annotations["screenshot"]
+	if !strings.HasPrefix(fleetShot, fleetURLs["eu"]+"/flows/"+e2eFlow+"/failure.png?device=desktop&location=") &&
+		!strings.HasPrefix(fleetShot, fleetURLs["us"]+"/flows/"+e2eFlow+"/failure.png?device=desktop&location=") {
+		t.Errorf("%s screenshot annotation %q is not a located agent's failure.png", e2eFleetAlert, fleetShot)
+	} else {
+		checkFailureShot(ctx, t, fleetShot)
+	}
+
 	setFaults(ctx, t, shopSrv.URL, "none")
-	waitUntil(ctx, t, "the webhook to receive the resolved "+e2eAlert, procs, func() (bool, error) {
+	waitUntil(ctx, t, "the webhook to receive the resolved "+e2eAlert+" and "+e2eFleetAlert, procs, func() (bool, error) {
 		_, ok := hook.find(func(a amAlert) bool {
 			return a.Status == "resolved" && maps.Equal(a.Labels, fired.Labels)
 		})
-		return ok, nil
+		_, fleetOK := hook.find(func(a amAlert) bool {
+			return a.Status == "resolved" && maps.Equal(a.Labels, fleetFired.Labels)
+		})
+		return ok && fleetOK, nil
 	})
 
 	// The flow works again: the link of the old notification shows no
@@ -252,11 +315,23 @@ func TestE2ECheckoutAlert(t *testing.T) {
 	if len(uxprobe.leftovers) > 0 {
 		t.Errorf("uxprobe run left processes running after it exited: %v", uxprobe.leftovers)
 	}
+	for _, p := range fleet {
+		if err := p.stop(30 * time.Second); err != nil {
+			t.Errorf("%s ended with %s on SIGTERM, want exit status 0", p.name, exitCode(err))
+		}
+	}
 	t.Logf("end to end in %s", time.Since(start).Round(time.Second))
 }
 
-// e2ePrefix is the path the agent serves under in TestE2ECheckoutAlert.
+// e2ePrefix is the path the agents serve under in TestE2ECheckoutAlert.
 const e2ePrefix = "/uxprobe"
+
+// The fleet of TestE2ECheckoutAlert: one agent in each location, beside
+// the agent without a location, and the alert a failure in all of them
+// raises.
+var e2eLocations = []string{"eu", "us"}
+
+const e2eFleetAlert = "UXProbeFlowFailingInLocations"
 
 // checkFailureShot fetches the alert's screenshot URL: a PNG of the desktop
 // viewport, taken by the run that failed at the failing step (the run its
