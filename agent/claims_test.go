@@ -124,10 +124,15 @@ func TestFleetRunsEachSlotOncePerLocation(t *testing.T) {
 	url := pgtest.URL(t)
 	flows := fileResult("f.yaml", testFlow(t, "checkout", "@every 1s", "desktop", "mobile"), testFlow(t, "search", "@every 1s", "desktop", "mobile"))
 	// Four runs a second per location, 300ms each, at most two at a time
-	// per agent: the eu agents must share the work to keep up.
+	// per eu agent, so the first free agent of eu takes each slot. us-1 is
+	// alone in us and has four slots: slack on a loaded CI machine, where
+	// a slow claim near the end of a slot would be marked missed.
 	var members []*fleetMember
-	for _, m := range []struct{ loc, name string }{{"eu", "eu-1"}, {"eu", "eu-2"}, {"eu", "eu-3"}, {"us", "us-1"}} {
-		members = append(members, startMember(t, url, m.loc, m.name, newFakeRunner(300*time.Millisecond), 2, flows))
+	for _, m := range []struct {
+		loc, name string
+		slots     int
+	}{{"eu", "eu-1", 2}, {"eu", "eu-2", 2}, {"eu", "eu-3", 2}, {"us", "us-1", 4}} {
+		members = append(members, startMember(t, url, m.loc, m.name, newFakeRunner(300*time.Millisecond), m.slots, flows))
 	}
 	started := time.Now()
 	time.Sleep(3500 * time.Millisecond)
