@@ -1,5 +1,7 @@
 package result
 
+import "strings"
+
 // Finding is what one audit rule found on one page: the record a designer
 // reads to fix it.
 type Finding struct {
@@ -13,6 +15,12 @@ type Finding struct {
 	// Examples are up to five elements at fault (none for a rule about the
 	// page as a whole, such as a missing Help link).
 	Examples []Example `json:"examples"`
+	// Impact, WCAG and HelpURL are axe-core's, for the a11y-<id> rules:
+	// minor, moderate, serious or critical; the success criteria ("1.4.3");
+	// the rule's page at Deque.
+	Impact  string   `json:"impact,omitempty"`
+	WCAG    []string `json:"wcag,omitempty"`
+	HelpURL string   `json:"help_url,omitempty"`
 }
 
 // Example is one element at fault, with its rectangle in CSS px from the
@@ -45,6 +53,14 @@ func (r *Result) FindingsByRule() map[string]int {
 	}
 	for k, n := range most {
 		m[k.rule] += n
+	}
+	// accessibility stands for all of axe's rules: its count is theirs.
+	if _, ok := m["accessibility"]; ok {
+		for rule, n := range m {
+			if strings.HasPrefix(rule, "a11y-") {
+				m["accessibility"] += n
+			}
+		}
 	}
 	return m
 }
