@@ -68,6 +68,12 @@ func FindAxe(path string) (*Axe, error) {
 	if path != "" {
 		return LoadAxe(path)
 	}
+	return FindInstalledAxe()
+}
+
+// FindInstalledAxe looks for axe.min.js only where `make` and the image
+// put it.
+func FindInstalledAxe() (*Axe, error) {
 	var tried []string
 	for _, p := range []string{CacheAxePath(), ImageAxePath} {
 		if p == "" {
