@@ -1,6 +1,9 @@
 package result
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Finding is what one audit rule found on one page: the record a designer
 // reads to fix it.
@@ -61,6 +64,29 @@ func (r *Result) FindingsByRule() map[string]int {
 				m["accessibility"] += n
 			}
 		}
+	}
+	return m
+}
+
+// ViolationsByImpact sums the accessibility findings' counts (elements at
+// fault) by axe impact, with a 0 for every impact when accessibility was
+// audited; nil when it was not. A page audited twice counts once, as in
+// FindingsByRule.
+func (r *Result) ViolationsByImpact() map[string]int {
+	if !slices.Contains(r.AuditedRules, "accessibility") {
+		return nil
+	}
+	m := map[string]int{"minor": 0, "moderate": 0, "serious": 0, "critical": 0}
+	type page struct{ rule, url, impact string }
+	most := map[page]int{}
+	for _, f := range r.Findings {
+		if _, ok := m[f.Impact]; ok && strings.HasPrefix(f.Rule, "a11y-") {
+			k := page{f.Rule, f.URL, f.Impact}
+			most[k] = max(most[k], f.Count)
+		}
+	}
+	for k, n := range most {
+		m[k.impact] += n
 	}
 	return m
 }
