@@ -2,12 +2,14 @@ package audit
 
 import (
 	"context"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/uxprobe/uxprobe/agent/demoshop"
 	"github.com/uxprobe/uxprobe/agent/result"
 	"github.com/uxprobe/uxprobe/scenarios"
 )
@@ -270,5 +272,41 @@ func TestWCAGCriteria(t *testing.T) {
 	got := wcagCriteria([]string{"cat.color", "wcag2aa", "wcag143", "wcag21aa", "wcag1410", "wcag412", "best-practice", "wcag143"})
 	if want := []string{"1.4.3", "1.4.10", "4.1.2"}; !slices.Equal(got, want) {
 		t.Errorf("got %v, want %v", got, want)
+	}
+}
+
+// BenchmarkAxe is the accessibility audit's cost per page, as the runner
+// pays it on each page it opens: axe-core injected (the page is new to it)
+// and run with the WCAG A and AA rules, on the demo shop's checkout and on a
+// page of 5,000 elements, on a phone.
+func BenchmarkAxe(b *testing.B) {
+	testAxe(b)
+	shop := httptest.NewServer(demoshop.New())
+	b.Cleanup(shop.Close)
+	srv := testSite(b, map[string]string{"/": cleanPage(viewportMeta, elements5000())})
+	for _, bc := range []struct{ name, url string }{
+		{"checkout", shop.URL + "/checkout"},
+		{"5000-elements", srv.URL + "/"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			d := device(b, "mobile")
+			ev := openPage(b, bc.url, d)
+			ctx := context.Background()
+			var count int
+			if err := ev.Evaluate(ctx, `document.getElementsByTagName('*').length`, &count); err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				if err := ev.Evaluate(ctx, `delete window.axe`, nil); err != nil {
+					b.Fatal(err)
+				}
+				rep, err := Run(ctx, ev, d.Class, []string{scenarios.Accessibility})
+				if err != nil || !slices.Equal(rep.Checked, []string{scenarios.Accessibility}) {
+					b.Fatal(err, rep)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/audit")
+			b.ReportMetric(float64(count), "elements")
+		})
 	}
 }
