@@ -25,7 +25,9 @@ func (a *axeFlags) register(fs *flag.FlagSet) {
 func (a *axeFlags) find(env *environment) (info *scenarios.Axe, warning string) {
 	path := a.path
 	if path == "" {
-		path, _ = env.lookupEnv(audit.AxePathEnv)
+		if v, ok := env.lookupEnv(audit.AxePathEnv); ok {
+			path = v
+		}
 	}
 	var (
 		ax  *audit.Axe
