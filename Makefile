@@ -27,7 +27,7 @@ export PATH := $(PATH):/usr/local/go/bin
 # there without a flag, `git clean` does not drop it, and a new version goes
 # beside the old one.
 AXE_VERSION := 4.10.3
-AXE_DIR     ?= $${XDG_CACHE_HOME:-$$HOME/.cache}/uxprobe/axe-core-$(AXE_VERSION)
+AXE_DIR     := $${XDG_CACHE_HOME:-$$HOME/.cache}/uxprobe/axe-core-$(AXE_VERSION)
 
 .PHONY: all build test demo bench soak fuzz docker chromium test-tools check-fmt clean axe
 

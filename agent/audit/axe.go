@@ -217,8 +217,18 @@ func runAxe(ctx context.Context, ev Evaluator, rep *Report, names []string, minI
 		rep.Errors = append(rep.Errors, RuleError{Rule: scenarios.Accessibility, Error: err.Error()})
 		return nil
 	}
+	// A page that breaks axe-core (or replaced it) costs the
+	// accessibility rule on that page, not the page rules' findings; a
+	// spent context ends the audit.
+	fail := func(err error) error {
+		if ctx.Err() != nil {
+			return fmt.Errorf("accessibility audit: %w", err)
+		}
+		rep.Errors = append(rep.Errors, RuleError{Rule: scenarios.Accessibility, Error: err.Error()})
+		return nil
+	}
 	if err := injectAxe(ctx, ev, a); err != nil {
-		return fmt.Errorf("accessibility audit: %w", err)
+		return fail(err)
 	}
 	tags := []string{}
 	if full {
@@ -230,7 +240,7 @@ func runAxe(ctx context.Context, ev Evaluator, rep *Report, names []string, minI
 	}
 	var ar axeReport
 	if err := ev.Evaluate(ctx, "("+axeRunJS+")("+string(opts)+")", &ar); err != nil {
-		return fmt.Errorf("accessibility audit: %w", err)
+		return fail(err)
 	}
 	if rep.URL == "" {
 		rep.URL = ar.URL

@@ -185,6 +185,27 @@ func TestAccessibilityOptions(t *testing.T) {
 	}
 }
 
+// TestAxeBrokenByThePage: a page that holds window.axe fast costs the
+// accessibility rule on that page, reported as its error, and not the page
+// rules' findings.
+func TestAxeBrokenByThePage(t *testing.T) {
+	testAxe(t)
+	srv := testSite(t, map[string]string{"/": cleanPage(viewportMeta, `<img id="unsized" src="/img.png?w=20&h=20" alt="Dot">
+<script>Object.defineProperty(window, 'axe', {value: {version: 'mine', run() { throw new Error('not today'); }}, writable: false, configurable: false});</script>`)})
+	d := device(t, "mobile")
+	ev := openPage(t, srv.URL+"/", d)
+	rep, err := Run(context.Background(), ev, d.Class, []string{"image-dimensions", "accessibility"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(rep.Checked, []string{"image-dimensions"}) || !slices.Equal(a11yRules(rep.Findings), []string{"image-dimensions"}) {
+		t.Errorf("checked %v, findings %v; want image-dimensions only", rep.Checked, a11yRules(rep.Findings))
+	}
+	if len(rep.Errors) != 1 || rep.Errors[0].Rule != "accessibility" {
+		t.Errorf("errors %+v, want accessibility's", rep.Errors)
+	}
+}
+
 // TestAxeRuleList: the ids LoadAxe reads from the script are axe's own
 // list in the page, and those of the pinned version scenarios keeps.
 func TestAxeRuleList(t *testing.T) {
