@@ -91,6 +91,7 @@ func TestAccessibility(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel() // one tab each, in the shared browser
 			srv := testSite(t, map[string]string{"/": tc.page})
 			for _, name := range devices {
 				d := device(t, name)
