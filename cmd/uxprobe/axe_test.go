@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/uxprobe/uxprobe/agent/audit"
 )
@@ -48,4 +49,26 @@ func TestValidateAxe(t *testing.T) {
 			t.Errorf("stderr:\n%s\nwant %q and no warning", stderr, want)
 		}
 	})
+}
+
+// TestRunWithoutAxe: the agent without axe-core says so once at start,
+// runs the flow whose `audit: all` needs no axe-core, and reports the flow
+// that names an accessibility rule as invalid, with how to install it.
+func TestRunWithoutAxe(t *testing.T) {
+	dir := t.TempDir()
+	writeFlowFile(t, filepath.Join(dir, "all.yaml"), "name: all\nschedule: \"@every 1h\"\ndevices: [desktop]\naudit: all\nsteps:\n  - goto: http://127.0.0.1:1/\n")
+	writeFlowFile(t, filepath.Join(dir, "a11y.yaml"), "name: a11y\nschedule: \"@every 1h\"\ndevices: [desktop]\naudit: [accessibility]\nsteps:\n  - goto: http://127.0.0.1:1/\n")
+	starter := fakeStarter(&agentTestRunner{delay: time.Millisecond, started: make(chan string, 10)})
+	p := startAgentCmd(t, starter, "run", "--audit.axe-path", filepath.Join(dir, "nope.js"), dir)
+	_, body := p.get(t, "GET", "/metrics")
+	if !strings.Contains(body, `flow="all"`) || strings.Contains(body, `flow="a11y"`) {
+		t.Errorf("want the flow all loaded and a11y not:\n%s", body)
+	}
+	stderr := p.stderr.String()
+	if n := strings.Count(stderr, "accessibility audits are off"); n != 1 {
+		t.Errorf("%d warnings about axe-core, want 1:\n%s", n, stderr)
+	}
+	if !strings.Contains(stderr, `\"accessibility\" needs axe-core, which was not found`) || !strings.Contains(stderr, "make axe") {
+		t.Errorf("no load error for the flow that needs axe-core:\n%s", stderr)
+	}
 }
