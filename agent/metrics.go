@@ -15,12 +15,13 @@ const (
 	MetricConfigReloadSuccess = "uxprobe_config_last_reload_successful"
 	MetricExportErrors        = "uxprobe_export_errors_total"
 	MetricArtifactErrors      = "uxprobe_artifact_errors_total"
+	MetricAgentInfo           = "uxprobe_agent_info"
 )
 
 // MetricNames lists the agent's own metric families.
 func MetricNames() []string {
 	return []string{MetricRunsSkipped, MetricRunQueueWait, MetricBrowserRestarts,
-		MetricFlowsLoaded, MetricConfigReloadSuccess, MetricExportErrors, MetricArtifactErrors}
+		MetricFlowsLoaded, MetricConfigReloadSuccess, MetricExportErrors, MetricArtifactErrors, MetricAgentInfo}
 }
 
 // queueWaitBuckets span a free slot (milliseconds) to a queue that holds
@@ -38,6 +39,9 @@ type metrics struct {
 	exportErrors *prometheus.CounterVec
 	// artifactErrors counts screenshots that could not be written.
 	artifactErrors prometheus.Counter
+	// info carries the agent's external URL, so that alert rules can link
+	// to its pages (joined on instance).
+	info *prometheus.GaugeVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -71,8 +75,12 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: MetricArtifactErrors,
 			Help: "Artifacts (screenshots) that could not be written, such as on a full disk; the runs went on without them.",
 		}),
+		info: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: MetricAgentInfo,
+			Help: "Always 1: external_url is the address people and alerts reach this agent at (--web.external-url), the base of its status page and of /flows/FLOW/failure.png.",
+		}, []string{"external_url"}),
 	}
-	for _, c := range []prometheus.Collector{m.skipped, m.queueWait, m.restarts, m.flowsLoaded, m.reloadOK, m.exportErrors, m.artifactErrors} {
+	for _, c := range []prometheus.Collector{m.skipped, m.queueWait, m.restarts, m.flowsLoaded, m.reloadOK, m.exportErrors, m.artifactErrors, m.info} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -99,4 +107,12 @@ func (m *metrics) flowsChanged(removed []string, owned func(string) bool, names 
 			m.skipped.WithLabelValues(name, SkipShard)
 		}
 	}
+}
+
+// SetExternalURL sets the external_url of uxprobe_agent_info: the address
+// the agent's pages are reached at, without a trailing slash, so that an
+// alert rule appends "/flows/..." to it.
+func (a *Agent) SetExternalURL(u string) {
+	a.m.info.Reset()
+	a.m.info.WithLabelValues(u).Set(1)
 }

@@ -30,6 +30,7 @@ func healthFixture(t *testing.T) (*Agent, *prom.Registry) {
 	a.skipped(a.entry("search"), SkipOverlap)
 	a.BrowserRestarted()
 	a.ArtifactError()
+	a.SetExternalURL("https://uxprobe.example.com/probe")
 	return a, reg
 }
 

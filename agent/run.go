@@ -49,13 +49,10 @@ func runSafely(ctx context.Context, r Runner, f *scenarios.Flow, d scenarios.Dev
 			res = nil
 		}
 		if res == nil {
-			res = &result.Result{
-				Flow: f.Name, Device: d.Name, DeviceClass: string(d.Class),
-				StartedAt: start.UTC(), DurationSeconds: time.Since(start).Seconds(),
-				Steps: []result.Step{}, Pages: []result.Page{}, ConsoleErrors: []string{},
-				FailedRequests: []result.FailedRequest{}, Screenshots: []string{},
-				Error: &result.Error{Kind: scenarios.KindBrowser, Message: "uxprobe's runner gave no result (a bug of uxprobe)"},
-			}
+			res = result.New(f.Name, d, start)
+			res.DurationSeconds = time.Since(start).Seconds()
+			res.Error = &result.Error{Kind: scenarios.KindBrowser, Message: "uxprobe's runner gave no result (a bug of uxprobe)"}
+			res.RoundTimes()
 		}
 	}()
 	return r.Run(ctx, f, d)

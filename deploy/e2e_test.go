@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/png"
 	"io"
 	"maps"
 	"net/http"
@@ -21,6 +23,7 @@ import (
 
 	"github.com/uxprobe/uxprobe/agent/demoshop"
 	promexp "github.com/uxprobe/uxprobe/exporters/prometheus"
+	"github.com/uxprobe/uxprobe/scenarios"
 )
 
 // e2eTimeout bounds the end-to-end test after the build: starting
@@ -47,8 +50,10 @@ var siteForLine = regexp.MustCompile(`(?m)^( *for:) [0-9a-z]+( *# site-for)$`)
 // TestE2ECheckoutAlert runs the whole alerting path as users deploy it: the
 // demo shop, `uxprobe run` on the example checkout flow, a real Prometheus
 // with uxprobe's rules and a real Alertmanager whose webhook is this test. It
-// breaks checkout in the shop and expects a page that names the failing step,
-// then repairs it and expects the page to resolve.
+// breaks checkout in the shop and expects a page that names the failing step
+// and links its screenshot, which the agent serves, then repairs it and
+// expects the page to resolve. The agent serves under a path, as behind a
+// reverse proxy (--web.external-url), so every link must carry it.
 func TestE2ECheckoutAlert(t *testing.T) {
 	prometheusBin := requireBinary(t, "prometheus", "prometheus")
 	alertmanagerBin := requireBinary(t, "prometheus-alertmanager", "prometheus-alertmanager")
@@ -79,11 +84,15 @@ func TestE2ECheckoutAlert(t *testing.T) {
 	shopSrv := httptest.NewServer(demoshop.New())
 	t.Cleanup(shopSrv.Close)
 
-	// The agent, on a copy of the example checkout flow.
+	// The agent, on a copy of the example checkout flow. Its address must
+	// be known before it starts, for its external URL.
 	flowDir := filepath.Join(dir, "flows")
 	writeE2EFlow(t, flowDir)
+	agentAddr := freeAddress(t)
+	externalURL := "http://" + agentAddr + e2ePrefix
 	uxprobe := startProc(t, dir, "uxprobe", uxprobeBin, "run",
-		"--web.listen-address=127.0.0.1:0",
+		"--web.listen-address="+agentAddr,
+		"--web.external-url="+externalURL+"/",
 		"--schedule.splay=0",
 		// One tab at a time: the test shares two cores with other packages.
 		"--browser.max-concurrency=1",
@@ -93,17 +102,9 @@ func TestE2ECheckoutAlert(t *testing.T) {
 		"--var", "base_url="+shopSrv.URL,
 		flowDir)
 	procs = append(procs, uxprobe)
-	// With port 0 the agent picks a free port and logs its URL, so no other
-	// program can take the port between choosing and listening.
-	var agentAddr string
-	agentURL := regexp.MustCompile(`url=http://(127\.0\.0\.1:[0-9]+)/metrics`)
-	waitUntil(ctx, t, "the agent to serve /metrics", procs, func() (bool, error) {
-		m := agentURL.FindStringSubmatch(uxprobe.logTail(1 << 20))
-		if m == nil {
-			return false, nil
-		}
-		agentAddr = m[1]
-		return true, nil
+	waitUntil(ctx, t, "the agent to serve "+e2ePrefix+"/metrics", procs, func() (bool, error) {
+		_, err := httpGet(ctx, externalURL+"/metrics")
+		return err == nil, err
 	})
 
 	amAddr := freeAddress(t)
@@ -151,6 +152,7 @@ func TestE2ECheckoutAlert(t *testing.T) {
 		"scrape_configs": []any{map[string]any{
 			// The job name the rules expect (UXProbeAgentDown).
 			"job_name":       "uxprobe",
+			"metrics_path":   e2ePrefix + "/metrics",
 			"static_configs": []any{map[string]any{"targets": []string{agentAddr}}},
 		}},
 	})
@@ -217,6 +219,16 @@ func TestE2ECheckoutAlert(t *testing.T) {
 	if want := `step "` + e2eFailingStep + `"`; !strings.Contains(fired.Annotations["summary"], want) {
 		t.Errorf("summary %q does not name the failing step (%s)", fired.Annotations["summary"], want)
 	}
+	shotURL := fired.Annotations["screenshot"]
+	if want := externalURL + "/flows/" + e2eFlow + "/failure.png?device=desktop"; shotURL != want {
+		t.Errorf("screenshot annotation %q, want %q", shotURL, want)
+	}
+	checkFailureShot(ctx, t, shotURL)
+	if want := externalURL + "/flows/" + e2eFlow + "#dev-desktop"; fired.Annotations["status_page"] != want {
+		t.Errorf("status_page annotation %q, want %q", fired.Annotations["status_page"], want)
+	} else if page, err := httpGet(ctx, want); err != nil || !strings.Contains(page, `id="dev-desktop"`) {
+		t.Errorf("status_page %s: %v, or no desktop section in:\n%.500s", want, err, page)
+	}
 
 	setFaults(ctx, t, shopSrv.URL, "none")
 	waitUntil(ctx, t, "the webhook to receive the resolved "+e2eAlert, procs, func() (bool, error) {
@@ -225,6 +237,12 @@ func TestE2ECheckoutAlert(t *testing.T) {
 		})
 		return ok, nil
 	})
+
+	// The flow works again: the link of the old notification shows no
+	// failure as if it were current.
+	if code := httpStatus(ctx, t, shotURL); code != http.StatusNotFound {
+		t.Errorf("GET %s after recovery: HTTP %d, want 404", shotURL, code)
+	}
 
 	// The agent must stop cleanly on SIGTERM, as under a service manager or
 	// Kubernetes, and take its Chrome with it.
@@ -235,6 +253,82 @@ func TestE2ECheckoutAlert(t *testing.T) {
 		t.Errorf("uxprobe run left processes running after it exited: %v", uxprobe.leftovers)
 	}
 	t.Logf("end to end in %s", time.Since(start).Round(time.Second))
+}
+
+// e2ePrefix is the path the agent serves under in TestE2ECheckoutAlert.
+const e2ePrefix = "/uxprobe"
+
+// checkFailureShot fetches the alert's screenshot URL: a PNG of the desktop
+// viewport, taken by the run that failed at the failing step (the run its
+// Link header names).
+func checkFailureShot(ctx context.Context, t *testing.T, shotURL string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, shotURL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "image/png" {
+		body, _ := io.ReadAll(resp.Body)
+		t.Fatalf("GET %s: %s, Content-Type %q, want 200 image/png: %.300s", shotURL, resp.Status, resp.Header.Get("Content-Type"), body)
+	}
+	img, err := png.Decode(resp.Body)
+	if err != nil {
+		t.Fatalf("GET %s: not a PNG: %v", shotURL, err)
+	}
+	d, _ := scenarios.LookupDevice("desktop")
+	want := image.Pt(int(float64(d.Width)*d.Scale), int(float64(d.Height)*d.Scale))
+	if got := img.Bounds().Size(); got != want {
+		t.Errorf("screenshot of %v px, want the desktop viewport's %v", got, want)
+	}
+	// The Link names the run's own copy: .../api/v1/runs/ID/artifacts/NAME.
+	link := regexp.MustCompile(`^<([^>]+)>`).FindStringSubmatch(resp.Header.Get("Link"))
+	if link == nil {
+		t.Fatalf("GET %s: no Link to the run's artifact: %q", shotURL, resp.Header.Get("Link"))
+	}
+	base, _ := url.Parse(shotURL)
+	art, err := base.Parse(link[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	runURL, _, ok := strings.Cut(art.String(), "/artifacts/")
+	if !ok || !strings.HasPrefix(runURL, strings.TrimSuffix(base.String(), base.RequestURI())+e2ePrefix+"/api/v1/runs/") {
+		t.Fatalf("Link %s is not a run's artifact under %s", art, e2ePrefix)
+	}
+	body, err := httpGet(ctx, runURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var run struct {
+		Result struct {
+			Error *struct{ Step string } `json:"error"`
+		} `json:"result"`
+	}
+	if err := json.Unmarshal([]byte(body), &run); err != nil {
+		t.Fatal(err)
+	}
+	if run.Result.Error == nil || run.Result.Error.Step != e2eFailingStep {
+		t.Errorf("the screenshot is of run %s, which did not fail at %q: %.300s", runURL, e2eFailingStep, body)
+	}
+}
+
+// httpStatus returns the status of a GET.
+func httpStatus(ctx context.Context, t *testing.T, u string) int {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }
 
 // writeE2EFlow copies the example checkout flow into dir with a schedule of

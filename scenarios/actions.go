@@ -118,6 +118,12 @@ var actionSpecs = []actionSpec{
 		build: func(a args) Action { return Hover{Selector: a.sel("selector")} },
 	},
 	{
+		name: "drag", doc: "Drag an element onto another with the mouse: HTML5 drag and drop, and sortable lists that follow the pointer.",
+		params: []param{{name: "from", typ: typeSelector, required: true}, {name: "to", typ: typeSelector, required: true}},
+		zero:   Drag{},
+		build:  func(a args) Action { return Drag{From: a.sel("from"), To: a.sel("to")} },
+	},
+	{
 		name: "scroll_to", doc: "Scroll an element into view.",
 		scalar: "selector", params: []param{{name: "selector", typ: typeSelector, required: true}},
 		zero:  ScrollTo{},
@@ -316,8 +322,14 @@ func (a Click) Do(ctx context.Context, p Page) error { return p.Click(ctx, a.Sel
 // Hover moves the mouse over an element.
 type Hover struct{ Selector Selector }
 
-func (a Hover) Kind() string                         { return kindOf(a) }
-func (a Hover) Do(ctx context.Context, p Page) error { return p.Hover(ctx, a.Selector) }
+func (a Hover) Kind() string { return kindOf(a) }
+func (a Hover) Do(ctx context.Context, p Page) error {
+	at, err := p.Locate(ctx, a.Selector)
+	if err != nil {
+		return err
+	}
+	return p.Pointer(ctx, PointerMove, at)
+}
 
 // ScrollTo scrolls an element into view.
 type ScrollTo struct{ Selector Selector }

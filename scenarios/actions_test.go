@@ -35,16 +35,17 @@ func next[T any](list []T, calls *int) T {
 	return list[i]
 }
 
-func (p *fakePage) Navigate(context.Context, string) error             { return nil }
-func (p *fakePage) Click(context.Context, Selector) error              { return nil }
-func (p *fakePage) Hover(context.Context, Selector) error              { return nil }
-func (p *fakePage) ScrollTo(context.Context, Selector) error           { return nil }
-func (p *fakePage) Fill(context.Context, Selector, string) error       { return nil }
-func (p *fakePage) Select(context.Context, Selector, string) error     { return nil }
-func (p *fakePage) Press(context.Context, *Selector, string) error     { return nil }
-func (p *fakePage) WaitFor(context.Context, Selector, WaitState) error { return nil }
-func (p *fakePage) Screenshot(context.Context, string) error           { return nil }
-func (p *fakePage) Audit(context.Context, []string, bool) error        { return nil }
+func (p *fakePage) Navigate(context.Context, string) error              { return nil }
+func (p *fakePage) Click(context.Context, Selector) error               { return nil }
+func (p *fakePage) ScrollTo(context.Context, Selector) error            { return nil }
+func (p *fakePage) Fill(context.Context, Selector, string) error        { return nil }
+func (p *fakePage) Select(context.Context, Selector, string) error      { return nil }
+func (p *fakePage) Press(context.Context, *Selector, string) error      { return nil }
+func (p *fakePage) WaitFor(context.Context, Selector, WaitState) error  { return nil }
+func (p *fakePage) Screenshot(context.Context, string) error            { return nil }
+func (p *fakePage) Locate(context.Context, Selector) (Point, error)     { return Point{}, nil }
+func (p *fakePage) Pointer(context.Context, PointerAction, Point) error { return nil }
+func (p *fakePage) Audit(context.Context, []string, bool) error         { return nil }
 func (p *fakePage) Eval(context.Context, string) (bool, string, error) {
 	return p.truthy, p.value, p.evalErr
 }
@@ -330,6 +331,7 @@ var actionSamples = map[string]string{
 	"goto":           "goto: https://example.com/",
 	"click":          "click: '#buy'",
 	"hover":          "hover: '#menu'",
+	"drag":           "drag: {from: '#card-1', to: '#done'}",
 	"scroll_to":      "scroll_to: footer",
 	"fill":           "fill: {selector: '#q', value: lamp}",
 	"select":         "select: {selector: '#ship', value: express}",

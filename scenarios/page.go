@@ -21,7 +21,6 @@ type Page interface {
 	Navigate(ctx context.Context, url string) error
 	// Click clicks the element's centre; a navigation it starts is waited for.
 	Click(ctx context.Context, sel Selector) error
-	Hover(ctx context.Context, sel Selector) error
 	ScrollTo(ctx context.Context, sel Selector) error
 	// Fill clears the field, then types value as a user would.
 	Fill(ctx context.Context, sel Selector, value string) error
@@ -51,7 +50,31 @@ type Page interface {
 	// finding is an error of kind audit that names the rules, counts and
 	// first elements.
 	Audit(ctx context.Context, rules []string, fail bool) error
+
+	// The primitives below are what a new action is written from, in its
+	// own file, without a method of its own here (see drag.go).
+
+	// Locate waits until the element is actionable and standing still,
+	// scrolled into view, and returns the point a user would aim at.
+	Locate(ctx context.Context, sel Selector) (Point, error)
+	// Pointer moves the mouse to the point, or presses or releases its
+	// left button there. The page's HTML5 drag and drop follows it as it
+	// follows a user's mouse.
+	Pointer(ctx context.Context, action PointerAction, at Point) error
 }
+
+// Point is a place in the viewport, in CSS pixels from its top left.
+type Point struct{ X, Y float64 }
+
+// PointerAction is what Page.Pointer does.
+type PointerAction string
+
+// The pointer actions.
+const (
+	PointerMove PointerAction = "move"
+	PointerDown PointerAction = "down"
+	PointerUp   PointerAction = "up"
+)
 
 // ErrorKind says what went wrong in a step, in terms an SRE alerts on.
 type ErrorKind string

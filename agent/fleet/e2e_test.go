@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -144,6 +145,21 @@ func (p *agentProc) runs(t *testing.T) []*result.Result {
 	return out
 }
 
+// overview is GET / of the agent: its status page.
+func (p *agentProc) overview(t *testing.T) string {
+	t.Helper()
+	resp, err := http.Get("http://" + p.addr + "/")
+	if err != nil {
+		t.Fatalf("%s: /: %v", p.name, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s: /: %s %v", p.name, resp.Status, err)
+	}
+	return string(body)
+}
+
 func freeAddr(t *testing.T) string {
 	t.Helper()
 	srv := httptest.NewServer(http.NotFoundHandler())
@@ -249,6 +265,33 @@ func TestFleetEndToEnd(t *testing.T) {
 		for _, want := range []string{"eu-1", "eu-2", "us-1"} {
 			if agents[want] == 0 {
 				t.Errorf("/api/v1/runs of %s shows no run of %s: %v", name, want, agents)
+			}
+		}
+	}
+	// Every agent's status page shows the whole fleet: each flow in a row,
+	// with a cell per device and location that holds a run.
+	for _, p := range []*agentProc{eu1, eu2, us1} {
+		page := p.overview(t)
+		for _, flow := range flowNames {
+			if !strings.Contains(page, `/flows/`+flow+`"`) {
+				t.Errorf("/ of %s has no row of flow %s", p.name, flow)
+			}
+		}
+		for _, loc := range []string{"eu", "us"} {
+			for _, dev := range []string{"desktop", "mobile"} {
+				label := dev + " · " + loc
+				if !strings.Contains(page, `<th scope="col">`+label+`</th>`) {
+					t.Errorf("/ of %s has no column %q", p.name, label)
+				}
+				cells := strings.Count(page, `<td data-label="`+label+`" class="cell-`)
+				if cells != len(flowNames) {
+					t.Errorf("/ of %s shows %d runs in column %q, want one for each of the %d flows", p.name, cells, label, len(flowNames))
+				}
+			}
+		}
+		for _, ag := range []string{"eu-1", "eu-2", "us-1"} {
+			if !strings.Contains(page, " by "+ag) {
+				t.Errorf("/ of %s names no latest run by %s", p.name, ag)
 			}
 		}
 	}

@@ -56,18 +56,6 @@ var leakPad = strings.Repeat("·", 145) // 290 bytes
 // script error quotes: the expression below starts with 38 bytes.
 var leakExprPad = strings.Repeat("x", 72)
 
-// pendingRunnerFix are leaks of the runner as it is on this branch, which
-// the runner's rebuild (issue 18) removes by masking before clipping at
-// one boundary: each is logged, not failed, while it is seen, and the
-// test fails once it is no longer seen, so that it is removed from here.
-var pendingRunnerFix = []struct {
-	why   string
-	where func(path, s string) bool
-}{
-	{"dialogs.go clips a dialog's message before masking it", func(path, _ string) bool { return strings.HasPrefix(path, "result.Dialogs[") }},
-	{"extract.go clips a throwing expression before masking it", func(_, s string) bool { return strings.Contains(s, leakExprPad) && strings.Contains(s, "threw") }},
-}
-
 // leakSite reflects whatever secret it is given in every way a page can.
 func leakSite(t *testing.T, refused string) *httptest.Server {
 	t.Helper()
@@ -206,33 +194,8 @@ steps:
 				}
 			}
 			defer func() {
-				// A pending leak shows in its field and, the same piece, in
-				// the documents made of the result.
-				seen := make([]bool, len(pendingRunnerFix))
-				pendingFrags := map[string]bool{}
 				for _, f := range found {
-					for i, p := range pendingRunnerFix {
-						if strings.HasPrefix(f.where, "result.") && p.where(f.where, f.s) {
-							seen[i] = true
-							pendingFrags[f.frag] = true
-						}
-					}
-				}
-				for _, f := range found {
-					pending := pendingFrags[f.frag] && !strings.HasPrefix(f.where, "result.")
-					for _, p := range pendingRunnerFix {
-						pending = pending || strings.HasPrefix(f.where, "result.") && p.where(f.where, f.s)
-					}
-					if pending {
-						t.Logf("pending the runner's fix: %s shows %q of a secret", f.where, f.frag)
-						continue
-					}
 					t.Errorf("%s shows %q of a secret: %.300q", f.where, f.frag, around(f.s, f.frag))
-				}
-				for i, p := range pendingRunnerFix {
-					if !seen[i] {
-						t.Errorf("no longer seen: %s; remove it from pendingRunnerFix", p.why)
-					}
 				}
 			}()
 			walkStrings(reflect.ValueOf(res), "result", check)

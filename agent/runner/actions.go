@@ -2,15 +2,16 @@ package runner
 
 import (
 	"context"
-	"fmt"
 	"time"
+
+	"github.com/uxprobe/uxprobe/agent/runner/bridge"
 )
 
 // condClickable is actionable and standing still: the condition of the
 // actions that aim at a point (click, hover). Typing and choosing go to the
 // element wherever it is, so they wait for actionable only, and do not pay
 // the two frames of the stability check.
-const condClickable = "clickable"
+const condClickable = bridge.CondClickable
 
 // maxStillWait bounds how long a screenshot waits for the page's
 // animations to end.
@@ -24,5 +25,5 @@ func (p *tabPage) waitStill(ctx context.Context) {
 	if wait <= 0 {
 		return
 	}
-	_ = p.call(ctx, fmt.Sprintf("__uxprobeAct.quiet(%d)", wait.Milliseconds()), nil)
+	_ = p.call(ctx, string(bridge.Quiet(wait)), nil)
 }

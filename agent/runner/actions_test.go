@@ -19,6 +19,7 @@ var runnerActionSteps = []struct{ action, step string }{
 	{"audit", "audit: {rules: [horizontal-overflow, image-dimensions], fail: true}"},
 	{"hover", "hover: '#hoverme'"},
 	{"assert_text", "assert_text: {selector: '#hoverme', equals: hovered}"},
+	{"drag", "drag: {from: '#hoverme', to: '#title'}"},
 	{"scroll_to", "scroll_to: '#far'"},
 	{"assert_visible", "assert_visible: {selector: '#far', in_viewport: true}"},
 	{"fill", "fill: {selector: '#q', value: lamp}"},

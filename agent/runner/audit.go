@@ -6,7 +6,9 @@ import (
 	"time"
 
 	"github.com/uxprobe/uxprobe/agent/audit"
+	"github.com/uxprobe/uxprobe/agent/redact"
 	"github.com/uxprobe/uxprobe/agent/result"
+	"github.com/uxprobe/uxprobe/agent/runner/bridge"
 	"github.com/uxprobe/uxprobe/scenarios"
 )
 
@@ -43,11 +45,6 @@ func (p *tabPage) runAudit(ctx context.Context, rules []string, step string) ([]
 	found := make([]result.Finding, 0, len(rep.Findings))
 	for _, f := range rep.Findings {
 		f.Step = step
-		f.URL = p.flow.Mask(f.URL)
-		f.Message = p.flow.Mask(f.Message)
-		for i := range f.Examples {
-			f.Examples[i].Selector = p.flow.Mask(f.Examples[i].Selector)
-		}
 		found = append(found, f)
 	}
 	p.audit.findings = append(p.audit.findings, found...)
@@ -86,12 +83,12 @@ func (r *Runner) flowAudit(ctx context.Context, pg *tabPage, f *scenarios.Flow, 
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	var url string
-	if err := pg.call(ctx, "location.href", &url); err != nil || pg.audit.pages[url] {
+	if err := pg.call(ctx, string(bridge.Location()), &url); err != nil || pg.audit.pages[url] {
 		return
 	}
 	pg.audit.pages[url] = true
 	if _, err := pg.runAudit(ctx, f.Audit, step); err != nil {
-		r.logger().Warn("audit of the page", "flow", f.Name, "device", pg.audit.device.Name, "step", step, "err", err)
+		r.logger().Warn("audit of the page", "flow", f.Name, "device", pg.audit.device.Name, "step", step, "err", redact.String(err.Error(), f, 0))
 	}
 }
 

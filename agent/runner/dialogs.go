@@ -57,10 +57,8 @@ func (w *dialogWatcher) on(t *chromedp.Target) func(any) {
 func (w *dialogWatcher) handle(t *chromedp.Target, ev any) {
 	switch ev := ev.(type) {
 	case *page.EventJavascriptDialogOpening:
-		w.ev.mu.Lock()
-		step := w.ev.step
-		w.ev.mu.Unlock()
-		d := result.Dialog{Step: step, Type: string(ev.Type), Message: w.mask(scenarios.Clip(ev.Message, maxMessageLen))}
+		step := w.ev.currentStep()
+		d := result.Dialog{Step: step, Type: string(ev.Type), Message: ev.Message} // whole: the result's boundary masks, then clips
 		accept := w.policy == scenarios.DialogAccept || w.policy == ""
 		w.mu.Lock()
 		if len(w.dialogs) < maxDialogs {

@@ -14,23 +14,6 @@ import (
 	"github.com/uxprobe/uxprobe/scenarios"
 )
 
-// maxDownloads caps the downloads a result lists, and maxDownloadBytes the
-// size of one: a hostile page must not fill the disk. A download past the
-// size is cancelled; the step that started it still completes.
-const (
-	maxDownloads     = 20
-	maxDownloadBytes = 64 << 20
-)
-
-// download is one file the page made Chrome download.
-type download struct {
-	guid, url, name, step string
-	bytes                 int64
-	done                  bool // completed or cancelled
-	failed                bool // cancelled or interrupted
-	tooBig                bool // cancelled by uxprobe at maxDownloadBytes
-}
-
 // startDownloads lets the tab's browser context download into a
 // directory of the run's own, with events, so that a click on a download
 // link or a goto of an attachment completes when the file is in, instead
@@ -70,73 +53,15 @@ func startDownloads(ctx context.Context, tab context.Context, ev *tracker) (stri
 	return dir, done, nil
 }
 
-// listenBrowser follows the browser's download events of this tab's main
-// frame; they come on the browser's connection, for every tab.
-func (t *tracker) listenBrowser(ev any) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	switch ev := ev.(type) {
-	case *browser.EventDownloadWillBegin:
-		if string(ev.FrameID) != t.mainFrame {
-			return
-		}
-		d := &download{guid: ev.GUID, url: ev.URL, name: ev.SuggestedFilename, step: t.step}
-		t.downloads = append(t.downloads, d)
-		// The navigation that turned into this download loads no page.
-		for i := len(t.docs) - 1; i >= 0; i-- {
-			if doc := t.docs[i]; !doc.loaded && doc.url == ev.URL {
-				doc.download = true
-				break
-			}
-		}
-		t.signal()
-	case *browser.EventDownloadProgress:
-		for _, d := range t.downloads {
-			if d.guid != ev.GUID {
-				continue
-			}
-			d.bytes = max(d.bytes, int64(ev.ReceivedBytes)) // a cancelled download reports 0
-			switch {
-			case ev.State == browser.DownloadProgressStateCompleted:
-				d.done = true
-			case ev.State == browser.DownloadProgressStateCanceled:
-				d.done, d.failed = true, !d.tooBig
-			case d.bytes > maxDownloadBytes && !d.tooBig && t.cancelDownload != nil:
-				d.tooBig = true
-				t.cancelDownload(d.guid)
-			}
-			t.signal()
-		}
-	}
-}
-
-// downloadCount is a mark to ask later which downloads began after it.
-func (t *tracker) downloadCount() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return len(t.downloads)
-}
-
-// lastDownload returns a copy of the last download that began after
-// mark, if any.
-func (t *tracker) lastDownload(mark int) (download, bool) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if len(t.downloads) <= mark {
-		return download{}, false
-	}
-	return *t.downloads[len(t.downloads)-1], true
-}
-
 // downloadFinished reports whether a download the current step started
 // has ended, and its failure if it did not complete.
 func (p *tabPage) downloadFinished() (bool, error) {
 	d, ok := p.events.lastDownload(p.dlMark)
-	if !ok || !d.done {
+	if !ok || !d.Done {
 		return false, nil
 	}
-	if d.failed {
-		return true, scenarios.Fail(scenarios.KindNavigation, "the download of %s was interrupted after %d bytes", p.flow.Mask(d.url), d.bytes)
+	if d.Failed {
+		return true, scenarios.Fail(scenarios.KindNavigation, "the download of %s was interrupted after %d bytes", d.URL, d.Bytes)
 	}
 	return true, nil
 }
@@ -164,19 +89,6 @@ func (p *tabPage) awaitDownloadStart(ctx context.Context) bool {
 	return true
 }
 
-// collectDownloads adds the run's downloads to the result, masked.
-func (t *tracker) collectDownloads(res *result.Result) {
-	for i, d := range t.downloads {
-		if i >= maxDownloads {
-			break
-		}
-		res.Downloads = append(res.Downloads, result.Download{
-			Step: d.step, URL: scenarios.Clip(t.mask(d.url), maxMessageLen), FileName: t.mask(d.name),
-			SizeBytes: d.bytes, Complete: d.done && !d.failed && !d.tooBig,
-		})
-	}
-}
-
 // keepDownloads moves the run's completed downloads from its temporary
 // directory to <artifacts>/<flow>/<device>/downloads/<file name>, for a
 // flow with keep_downloads. Like screenshots, the next run overwrites
@@ -186,21 +98,18 @@ func (r *Runner) keepDownloads(f *scenarios.Flow, d scenarios.Device, dir string
 		return
 	}
 	ev.mu.Lock()
-	kept := make([]download, 0, len(res.Downloads))
-	for _, dl := range ev.downloads[:len(res.Downloads)] {
-		kept = append(kept, *dl)
-	}
+	kept := ev.log.Downloads(len(res.Downloads))
 	ev.mu.Unlock()
 	for i, dl := range kept {
 		if !res.Downloads[i].Complete {
 			continue
 		}
-		data, err := os.ReadFile(filepath.Join(dir, filepath.Base(dl.guid)))
+		data, err := os.ReadFile(filepath.Join(dir, filepath.Base(dl.GUID)))
 		if err != nil {
 			r.logger().Error("could not read a downloaded file to keep it", "flow", f.Name, "device", d.Name, "err", f.Mask(err.Error()))
 			continue
 		}
-		name := res.Downloads[i].FileName // masked
+		name := res.Downloads[i].FileName // masked by safeName
 		if name == "" {
 			name = "download"
 		}

@@ -8,9 +8,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/runtime"
-
+	"github.com/uxprobe/uxprobe/agent/runner/bridge"
 	"github.com/uxprobe/uxprobe/scenarios"
 )
 
@@ -41,16 +39,12 @@ func (p *tabPage) SetVar(name, value string) {
 
 // EvalString implements scenarios.Variables.
 func (p *tabPage) EvalString(ctx context.Context, expr string) (string, error) {
-	res, err := cdp.Call(ctx, p.t, runtime.Evaluate, runtime.EvaluateParams{
-		Expression:    expr,
-		AwaitPromise:  ptr(true),
-		ReturnByValue: ptr(true),
-	})
+	res, err := p.evaluate(ctx, bridge.ByValue(bridge.Expr(expr))) // crash-aware: a dead renderer never answers
 	if err != nil {
 		return "", p.wrap(ctx, err)
 	}
 	if res.ExceptionDetails != nil {
-		return "", scenarios.Fail(scenarios.KindScript, "expression %q threw: %s", p.flow.Mask(scenarios.Clip(expr, 120)), p.flow.Mask(exceptionText(res.ExceptionDetails)))
+		return "", scenarios.Fail(scenarios.KindScript, "expression %q threw: %s", expr, bridge.ExceptionText(res.ExceptionDetails))
 	}
 	if res.Result == nil || len(res.Result.Value) == 0 || string(res.Result.Value) == "null" {
 		return "", nil

@@ -2,7 +2,6 @@ package runner
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"strings"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 
+	"github.com/uxprobe/uxprobe/agent/runner/bridge"
 	"github.com/uxprobe/uxprobe/scenarios"
 )
 
@@ -77,14 +77,14 @@ func (p *tabPage) scopeOf(ctx context.Context, sel scenarios.Selector) (*frameSc
 		Prefix string `json:"prefix"`
 		Rest   string `json:"rest"`
 	}
-	if err := p.call(ctx, "__uxprobeSelect.foreign("+js(sel.Value)+")", &sp); err != nil {
+	if err := p.call(ctx, string(bridge.Foreign(sel.Value)), &sp); err != nil {
 		return nil, err
 	}
 	if sp == nil {
 		return nil, nil
 	}
 	// The iframe element, as an object, names the frame it holds.
-	res, err := p.evaluate(ctx, runtime.EvaluateParams{Expression: "__uxprobeSelect.all('chain'," + js(sp.Prefix) + ")[0]"})
+	res, err := p.evaluate(ctx, runtime.EvaluateParams{Expression: string(bridge.ChainFirst(sp.Prefix))})
 	if err != nil || res.Result == nil || res.Result.ObjectID == "" {
 		return nil, p.wrap(ctx, err)
 	}
@@ -156,40 +156,38 @@ func (p *tabPage) callIn(ctx context.Context, fs *frameScope, expr string, out a
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		params := runtime.EvaluateParams{Expression: expr, AwaitPromise: ptr(true), ReturnByValue: ptr(true), ContextID: fs.ctxID}
-		res, err := cdp.Call(ctx, fs.exec, runtime.Evaluate, params)
+		params := bridge.ByValue(bridge.Expr(expr))
+		params.ContextID = fs.ctxID
+		res, err := bridge.Evaluate(ctx, fs.exec, params, p.events.crash)
 		if err != nil {
-			if ctx.Err() != nil {
-				return err
+			if ctx.Err() != nil || errors.Is(err, bridge.ErrCrashed) {
+				return p.wrap(ctx, err)
 			}
 			return errFrameGone
 		}
 		p.answered.Store(true)
 		if ex := res.ExceptionDetails; ex != nil {
-			text := exceptionText(ex)
-			if strings.Contains(text, "__uxprobe") && !installed {
+			text := bridge.ExceptionText(ex)
+			if bridge.Missing(text) && !installed {
 				installed = true
-				if _, err := cdp.Call(ctx, fs.exec, runtime.Evaluate, runtime.EvaluateParams{Expression: helperJS, ContextID: fs.ctxID}); err != nil {
+				if _, err := bridge.Evaluate(ctx, fs.exec, runtime.EvaluateParams{Expression: bridge.Bundle(), ContextID: fs.ctxID}, p.events.crash); err != nil {
 					return errFrameGone
 				}
 				continue
 			}
-			if strings.Contains(text, "Execution context was destroyed") || strings.Contains(text, "Inspected target navigated") {
+			if bridge.ContextGone(text) {
 				return errFrameGone
 			}
-			return scenarios.Fail(scenarios.KindScript, "%s", p.flow.Mask(text))
+			return scenarios.Fail(scenarios.KindScript, "%s", text)
 		}
-		if out == nil || res.Result == nil || len(res.Result.Value) == 0 {
-			return nil
-		}
-		return json.Unmarshal([]byte(res.Result.Value), out)
+		return bridge.Decode(res, out)
 	}
 }
 
 // frameOrigin is where the frame's viewport is in the top page's, after
 // scrolling the frame into view.
 func (p *tabPage) frameOrigin(ctx context.Context, fs *frameScope) (x, y float64, err error) {
-	b, err := p.frameBox(ctx, fs, "")
+	b, err := p.frameBox(ctx, fs, nil)
 	return b.X, b.Y, err
 }
 
@@ -199,15 +197,15 @@ type frameBox struct {
 	Covered string  `json:"covered"`
 }
 
-// frameBox is frameOrigin, and with point ("x,y" in the frame's viewport)
-// what of the top page covers the frame at that point.
-func (p *tabPage) frameBox(ctx context.Context, fs *frameScope, point string) (frameBox, error) {
+// frameBox is frameOrigin, and with a point of the frame's viewport what
+// of the top page covers the frame at that point.
+func (p *tabPage) frameBox(ctx context.Context, fs *frameScope, point *[2]float64) (frameBox, error) {
 	var b *frameBox
-	args := js(fs.prefix)
-	if point != "" {
-		args += "," + point
+	expr := bridge.FrameBox(fs.prefix)
+	if point != nil {
+		expr = bridge.FrameBoxAt(fs.prefix, point[0], point[1])
 	}
-	if err := p.call(ctx, "__uxprobeSelect.frameBox("+args+")", &b); err != nil {
+	if err := p.call(ctx, string(expr), &b); err != nil {
 		return frameBox{}, err
 	}
 	if b == nil {

@@ -25,6 +25,7 @@ import (
 
 	"github.com/uxprobe/uxprobe/agent/browser"
 	"github.com/uxprobe/uxprobe/agent/result"
+	"github.com/uxprobe/uxprobe/agent/runner/pagelog"
 	"github.com/uxprobe/uxprobe/exporters/junit"
 	promexp "github.com/uxprobe/uxprobe/exporters/prometheus"
 	"github.com/uxprobe/uxprobe/scenarios"
@@ -431,8 +432,8 @@ func TestDownloadsCompleteTheStep(t *testing.T) {
 			tc.want.Path = strings.ReplaceAll(tc.want.Path, "${a}", artifacts)
 			if len(res.Downloads) == 1 && !tc.want.Complete {
 				// Cut off somewhere past the bound, short of the whole file.
-				if got := res.Downloads[0].SizeBytes; got <= maxDownloadBytes || got >= 1<<30 {
-					t.Errorf("the download stopped at %d bytes, want past %d and short of the whole", got, maxDownloadBytes)
+				if got := res.Downloads[0].SizeBytes; got <= pagelog.MaxDownloadBytes || got >= 1<<30 {
+					t.Errorf("the download stopped at %d bytes, want past %d and short of the whole", got, pagelog.MaxDownloadBytes)
 				}
 				tc.want.SizeBytes = res.Downloads[0].SizeBytes
 			}

@@ -1,6 +1,10 @@
 package runner
 
-import "context"
+import (
+	"context"
+
+	"github.com/uxprobe/uxprobe/agent/runner/pagelog"
+)
 
 // Bounds on navigations, so that a page that redirects without end (a
 // meta refresh or script loop) ends as a clear failure instead of a
@@ -10,7 +14,7 @@ const (
 	// fails as a redirect loop: no real user action loads fifty pages.
 	maxNavsPerStep = 50
 	// maxPages is how many pages a result lists; the rest are counted.
-	maxPages = 50
+	maxPages = pagelog.MaxPages
 )
 
 // boundNavigations cancels the step when it has started maxNavsPerStep
@@ -33,7 +37,7 @@ func (t *tracker) boundNavigations(mark int, cancel context.CancelFunc) func() i
 
 // checkNavBound is called, under mu, after each new document.
 func (t *tracker) checkNavBound() {
-	if t.onNavBound != nil && len(t.docs)-t.navMark >= maxNavsPerStep {
+	if t.onNavBound != nil && t.log.NavCount()-t.navMark >= maxNavsPerStep {
 		t.navBoundHit = true
 		t.onNavBound()
 		t.onNavBound = nil

@@ -2,10 +2,7 @@ package runner
 
 import (
 	"context"
-	_ "embed"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -17,15 +14,9 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/uxprobe/uxprobe/agent/runner/bridge"
 	"github.com/uxprobe/uxprobe/scenarios"
 )
-
-//go:embed helper.js
-var helperOnlyJS string
-
-// helperJS is what every document gets: the vitals observers, then the
-// helper that uses them.
-var helperJS = vitalsJS + "\n" + helperOnlyJS
 
 // tabPage implements scenarios.Page on one Chrome tab.
 type tabPage struct {
@@ -51,6 +42,8 @@ type tabPage struct {
 	tabCtx   context.Context    // the run's first tab, parent of the frame targets' contexts (frames.go)
 	frames   frameTargets       // the frame targets of other sites the run attached to
 	input    *inputMark         // where the current step's input began, if it sent one
+	// buttonDown is whether the mouse's left button is held (pointer.go).
+	buttonDown bool
 }
 
 var _ scenarios.Page = (*tabPage)(nil)
@@ -88,13 +81,9 @@ func (p *tabPage) call(ctx context.Context, expr string, out any) error {
 			return err // asked nothing, so the page is not to blame
 		}
 		sent := time.Now()
-		res, err := p.evaluate(ctx, runtime.EvaluateParams{
-			Expression:    expr,
-			AwaitPromise:  ptr(true),
-			ReturnByValue: ptr(true),
-		})
+		res, err := p.evaluate(ctx, bridge.ByValue(bridge.Expr(expr)))
 		if err != nil {
-			if ctx.Err() == nil && isContextGone(err) {
+			if ctx.Err() == nil && bridge.ContextGone(err.Error()) {
 				if err := (scenarios.Sleep{Duration: 20 * time.Millisecond}).Do(ctx, p); err != nil {
 					return err
 				}
@@ -104,40 +93,20 @@ func (p *tabPage) call(ctx context.Context, expr string, out any) error {
 		}
 		p.answered.Store(true)
 		if ex := res.ExceptionDetails; ex != nil {
-			text := exceptionText(ex)
-			if strings.Contains(text, "__uxprobe") {
-				if _, err := cdp.Call(ctx, p.t, runtime.Evaluate, runtime.EvaluateParams{Expression: helperJS}); err != nil {
+			text := bridge.ExceptionText(ex)
+			if bridge.Missing(text) {
+				if _, err := p.evaluate(ctx, runtime.EvaluateParams{Expression: bridge.Bundle()}); err != nil {
 					return p.wrap(ctx, err)
 				}
 				continue
 			}
-			if strings.Contains(text, "Execution context was destroyed") || strings.Contains(text, "Inspected target navigated") {
+			if bridge.ContextGone(text) {
 				continue
 			}
-			return scenarios.Fail(scenarios.KindScript, "%s", p.flow.Mask(text))
+			return scenarios.Fail(scenarios.KindScript, "%s", text)
 		}
-		if out == nil || res.Result == nil || len(res.Result.Value) == 0 {
-			return nil
-		}
-		return json.Unmarshal([]byte(res.Result.Value), out)
+		return bridge.Decode(res, out)
 	}
-}
-
-func isContextGone(err error) bool {
-	s := err.Error()
-	return strings.Contains(s, "Cannot find context") || strings.Contains(s, "Execution context was destroyed") ||
-		strings.Contains(s, "uniqueContextId not found") || strings.Contains(s, "Inspected target navigated or closed")
-}
-
-func exceptionText(ex *runtime.ExceptionDetails) string {
-	if ex.Exception != nil && ex.Exception.Description != "" {
-		d := ex.Exception.Description
-		if i := strings.IndexByte(d, '\n'); i > 0 {
-			d = d[:i]
-		}
-		return d
-	}
-	return ex.Text
 }
 
 // wrap turns a protocol error into a step error of the right kind.
@@ -152,11 +121,6 @@ func (p *tabPage) wrap(ctx context.Context, err error) error {
 		return scenarios.Fail(scenarios.KindPageCrash, "the page crashed")
 	}
 	return scenarios.Fail(scenarios.KindBrowser, "lost the browser: %v", err)
-}
-
-func js(v any) string {
-	b, _ := json.Marshal(v)
-	return string(b)
 }
 
 func remaining(ctx context.Context) time.Duration {
@@ -200,7 +164,7 @@ func (p *tabPage) waitInput(ctx context.Context, sel scenarios.Selector, cond st
 	// A frame's document counts inputs of its own, which are not the top
 	// page's that interaction latency is read from.
 	if err == nil && !r.inFrame {
-		p.input = &inputMark{doc: r.Doc, n: r.Inputs}
+		p.input = &inputMark{Doc: r.Doc, N: r.Inputs}
 	}
 	return r, err
 }
@@ -210,7 +174,7 @@ func (p *tabPage) waitFor(ctx context.Context, sel scenarios.Selector, cond stri
 	expr := func(s scenarios.Selector) string {
 		r = checkResult{}
 		top := s.Value == sel.Value // else the rest of a chain, in a frame
-		return fmt.Sprintf("__uxprobe.wait(%s,%s,%s,%d,%t)", js(s.Kind), js(s.Value), js(cond), remaining(ctx).Milliseconds(), forInput && top)
+		return string(bridge.Wait(s, cond, remaining(ctx), forInput && top))
 	}
 	callCtx, cancel := p.withGrace(ctx)
 	defer cancel()
@@ -231,9 +195,9 @@ func (p *tabPage) waitFor(ctx context.Context, sel scenarios.Selector, cond stri
 		}
 		// The point is the frame's, and the frame's document could not see
 		// what of the top page covers the frame there.
-		point := ""
+		var point *[2]float64
 		if cond == "actionable" || cond == condClickable {
-			point = fmt.Sprintf("%g,%g", r.X, r.Y)
+			point = &[2]float64{r.X, r.Y}
 		}
 		b, err := p.frameBox(callCtx, fs, point)
 		if err != nil && !errors.Is(err, errFrameGone) {
@@ -249,14 +213,14 @@ func (p *tabPage) waitFor(ctx context.Context, sel scenarios.Selector, cond stri
 		}
 		// The navigations a click compares are the top page's.
 		r.X, r.Y, r.inFrame = r.X+b.X, r.Y+b.Y, true
-		if err := p.call(callCtx, "__uxprobe.navsAfterTasks()", &r.Navs); err != nil {
+		if err := p.call(callCtx, string(bridge.NavsAfterTasks()), &r.Navs); err != nil {
 			return r, err
 		}
 		break
 	}
 	if r.OK {
 		if w := multiMatchWarning(sel, r); w != "" {
-			p.warnings = append(p.warnings, p.flow.Mask(w))
+			p.warnings = append(p.warnings, w)
 		}
 		return r, nil
 	}
@@ -290,7 +254,7 @@ func (p *tabPage) Navigate(ctx context.Context, url string) error {
 		if ctx.Err() != nil {
 			// Chrome answers Page.navigate once the response starts, so
 			// a server that never answers ends here.
-			return scenarios.Fail(scenarios.KindTimeout, "GET %s got no response within %s", p.flow.Mask(url), p.timeout)
+			return scenarios.Fail(scenarios.KindTimeout, "GET %s got no response within %s", url, p.timeout)
 		}
 		return p.wrap(ctx, err)
 	}
@@ -298,7 +262,7 @@ func (p *tabPage) Navigate(ctx context.Context, url string) error {
 		return p.waitLoaded(ctx, mark) // an attachment: the download is the load
 	}
 	if res.ErrorText != "" && res.ErrorText != "net::ERR_HTTP_RESPONSE_CODE_FAILURE" {
-		return scenarios.Fail(scenarios.KindNavigation, "GET %s failed: %s", p.flow.Mask(url), res.ErrorText)
+		return scenarios.Fail(scenarios.KindNavigation, "GET %s failed: %s", url, res.ErrorText)
 	}
 	if res.LoaderID == "" {
 		return nil // same-document navigation (#fragment): nothing loads
@@ -314,12 +278,12 @@ func (p *tabPage) waitLoaded(ctx context.Context, mark int) error {
 			return err // a download the step started ends it
 		}
 		docs := p.events.since(mark)
-		if len(docs) > 0 && !docs[len(docs)-1].download {
+		if len(docs) > 0 && !docs[len(docs)-1].Download {
 			last := docs[len(docs)-1]
 			if msg := documentProblem(last); msg != "" {
-				return scenarios.Fail(scenarios.KindNavigation, "%s", p.flow.Mask(msg))
+				return scenarios.Fail(scenarios.KindNavigation, "%s", msg)
 			}
-			if last.loaded {
+			if last.Loaded {
 				return nil
 			}
 		}
@@ -329,7 +293,7 @@ func (p *tabPage) waitLoaded(ctx context.Context, mark int) error {
 		select {
 		case <-ctx.Done():
 			if len(docs) > 0 {
-				return scenarios.Fail(scenarios.KindTimeout, "%s did not finish loading within %s", p.flow.Mask(docs[len(docs)-1].url), p.timeout)
+				return scenarios.Fail(scenarios.KindTimeout, "%s did not finish loading within %s", docs[len(docs)-1].URL, p.timeout)
 			}
 			return ctx.Err()
 		case <-p.events.changed:
@@ -349,7 +313,7 @@ const navStartGrace = 2 * time.Second
 // waited for.
 func (p *tabPage) settle(ctx context.Context, mark, navsBefore int) error {
 	var navs int
-	if err := p.call(ctx, "__uxprobe.navsAfterTasks()", &navs); err != nil {
+	if err := p.call(ctx, string(bridge.NavsAfterTasks()), &navs); err != nil {
 		return err
 	}
 	announced := navs > navsBefore
@@ -404,23 +368,12 @@ func (p *tabPage) Click(ctx context.Context, sel scenarios.Selector) error {
 	return p.settle(ctx, mark, r.Navs)
 }
 
-// Hover implements scenarios.Page.
-func (p *tabPage) Hover(ctx context.Context, sel scenarios.Selector) error {
-	r, err := p.wait(ctx, sel, condClickable)
-	if err != nil {
-		return err
-	}
-	return p.mouse(ctx, input.DispatchMouseEventTypeMouseMoved, r.X, r.Y, 0)
-}
-
 // ScrollTo implements scenarios.Page.
 func (p *tabPage) ScrollTo(ctx context.Context, sel scenarios.Selector) error {
 	if _, err := p.wait(ctx, sel, "present"); err != nil {
 		return err
 	}
-	_, err := p.callSel(ctx, sel, func(s scenarios.Selector) string {
-		return fmt.Sprintf("__uxprobe.scrollTo(%s,%s)", js(s.Kind), js(s.Value))
-	}, nil, nil)
+	_, err := p.callSel(ctx, sel, func(s scenarios.Selector) string { return string(bridge.ScrollTo(s)) }, nil, nil)
 	return err
 }
 
@@ -430,15 +383,12 @@ type elementResult struct {
 	Text  string `json:"text"`
 }
 
-func (p *tabPage) element(ctx context.Context, sel scenarios.Selector, fn string, extra ...any) (elementResult, error) {
+// element runs a call of the bridge on sel's element, where the element is.
+func (p *tabPage) element(ctx context.Context, sel scenarios.Selector, call func(scenarios.Selector) bridge.Expr) (elementResult, error) {
 	var r elementResult
 	expr := func(s scenarios.Selector) string {
 		r = elementResult{}
-		args := []string{js(s.Kind), js(s.Value)}
-		for _, e := range extra {
-			args = append(args, js(e))
-		}
-		return "__uxprobe." + fn + "(" + strings.Join(args, ",") + ")"
+		return string(call(s))
 	}
 	if _, err := p.callSel(ctx, sel, expr, &r, nil); err != nil {
 		return r, err
@@ -447,7 +397,7 @@ func (p *tabPage) element(ctx context.Context, sel scenarios.Selector, fn string
 		return r, scenarios.Fail(scenarios.KindElementNotFound, "no element matches %s", sel)
 	}
 	if r.Error != "" {
-		return r, scenarios.Fail(scenarios.KindAssertion, "%s", p.flow.Mask(r.Error))
+		return r, scenarios.Fail(scenarios.KindAssertion, "%s", r.Error)
 	}
 	return r, nil
 }
@@ -457,7 +407,7 @@ func (p *tabPage) Fill(ctx context.Context, sel scenarios.Selector, value string
 	if _, err := p.waitInput(ctx, sel, "actionable"); err != nil {
 		return err
 	}
-	if _, err := p.element(ctx, sel, "clear"); err != nil {
+	if _, err := p.element(ctx, sel, bridge.Clear); err != nil {
 		return err
 	}
 	if value == "" {
@@ -476,7 +426,7 @@ func (p *tabPage) Select(ctx context.Context, sel scenarios.Selector, value stri
 	if _, err := p.waitInput(ctx, sel, "actionable"); err != nil {
 		return err
 	}
-	_, err := p.element(ctx, sel, "select", value)
+	_, err := p.element(ctx, sel, func(s scenarios.Selector) bridge.Expr { return bridge.Choose(s, value) })
 	return err
 }
 
@@ -499,7 +449,7 @@ func (p *tabPage) Press(ctx context.Context, sel *scenarios.Selector, key string
 	}
 	navsBefore := r.Navs
 	if sel != nil {
-		if _, err := p.element(ctx, *sel, "focus"); err != nil {
+		if _, err := p.element(ctx, *sel, bridge.Focus); err != nil {
 			return err
 		}
 	}

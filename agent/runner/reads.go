@@ -5,10 +5,10 @@ package runner
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/chromedp/cdproto/runtime"
 
+	"github.com/uxprobe/uxprobe/agent/runner/bridge"
 	"github.com/uxprobe/uxprobe/scenarios"
 )
 
@@ -27,7 +27,7 @@ func (p *tabPage) Visible(ctx context.Context, sel scenarios.Selector, inViewpor
 	var r checkResult
 	expr := func(s scenarios.Selector) string {
 		r = checkResult{}
-		return fmt.Sprintf("__uxprobe.check(%s,%s,%s)", js(s.Kind), js(s.Value), js(cond))
+		return string(bridge.Check(s, cond))
 	}
 	if _, err := p.callSel(ctx, sel, expr, &r, nil); err != nil {
 		return false, err
@@ -40,21 +40,21 @@ func (p *tabPage) Visible(ctx context.Context, sel scenarios.Selector, inViewpor
 
 // Text implements scenarios.Page.
 func (p *tabPage) Text(ctx context.Context, sel scenarios.Selector) (string, error) {
-	r, err := p.element(ctx, sel, "text")
+	r, err := p.element(ctx, sel, bridge.Text)
 	return p.flow.Mask(r.Text), err
 }
 
 // URL implements scenarios.Page.
 func (p *tabPage) URL(ctx context.Context) (string, error) {
 	var s string
-	err := p.call(ctx, "location.href", &s)
+	err := p.call(ctx, string(bridge.Location()), &s)
 	return p.flow.Mask(s), err
 }
 
 // Title implements scenarios.Page.
 func (p *tabPage) Title(ctx context.Context) (string, error) {
 	var s string
-	err := p.call(ctx, "document.title", &s)
+	err := p.call(ctx, string(bridge.Title()), &s)
 	return p.flow.Mask(s), err
 }
 
@@ -68,7 +68,7 @@ func (p *tabPage) Eval(ctx context.Context, expr string) (bool, string, error) {
 		return false, "", p.wrap(ctx, err)
 	}
 	if res.ExceptionDetails != nil {
-		return false, "", scenarios.Fail(scenarios.KindScript, "expression %q threw: %s", scenarios.Clip(p.flow.Mask(expr), 120), scenarios.Clip(p.flow.Mask(exceptionText(res.ExceptionDetails)), maxMessageLen))
+		return false, "", scenarios.Fail(scenarios.KindScript, "expression %q threw: %s", expr, bridge.ExceptionText(res.ExceptionDetails))
 	}
 	truthy, repr := truthiness(res.Result)
 	return truthy, scenarios.Clip(p.flow.Mask(repr), 120), nil

@@ -24,6 +24,7 @@ import (
 
 	"github.com/uxprobe/uxprobe/agent/browser"
 	"github.com/uxprobe/uxprobe/agent/result"
+	"github.com/uxprobe/uxprobe/agent/runner/bridge"
 	"github.com/uxprobe/uxprobe/scenarios"
 )
 
@@ -47,6 +48,11 @@ type Runner struct {
 	// are final (--vitals.settle); zero means DefaultVitalsSettle, a
 	// negative value reads at once. A flow's vitals_settle overrides it.
 	VitalsSettle time.Duration
+
+	// record, set by tests only, hears what pagelog folds (the tabs' and
+	// the browser's events, the step changes, the steps' input marks), to
+	// record event sequences for pagelog's Chrome-free tests.
+	record func(kind string, v any)
 }
 
 // Run runs the flow on the device, with the flow's retries, and never
@@ -71,205 +77,12 @@ func (r *Runner) logger() *slog.Logger {
 	return r.Logger
 }
 
-func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Device) *result.Result {
-	f = f.ForRun() // masks what this run extracts as secret
-	start := time.Now()
-	res := &result.Result{
-		Flow:           f.Name,
-		Device:         d.Name,
-		DeviceClass:    string(d.Class),
-		StartedAt:      start.UTC(),
-		Steps:          []result.Step{},
-		Pages:          []result.Page{},
-		ConsoleErrors:  []string{},
-		FailedRequests: []result.FailedRequest{},
-		Screenshots:    []string{},
-		Findings:       []result.Finding{},
-		Dialogs:        []result.Dialog{},
-	}
-	runCtx, cancel := context.WithTimeout(ctx, f.Timeout)
-	defer cancel()
-
-	gen := r.Browser.Generation()
-	tab, err := r.Browser.NewTab(runCtx)
-	if err != nil {
-		r.fail(res, "", r.classify(ctx, runCtx, nil, nil, "opening a tab", err), f)
-		r.recoverBrowser(gen)
-		res.DurationSeconds = time.Since(start).Seconds()
-		return res
-	}
-	defer r.Browser.Release(tab)
-	t := chromedp.FromContext(tab.Ctx).Target
-	ev := newTracker(string(t.TargetID), f.Mask)
-	if err := chromedp.Listen(tab.Ctx, ev.listen); err != nil {
-		r.fail(res, "", scenarios.Fail(scenarios.KindBrowser, "listening to the tab: %v", err), f)
-		return res
-	}
-	hr := r.recordHAR(tab.Ctx, ev, f)
-	// The run's commands use a context that ends with the run and with the
-	// tab, whichever comes first.
-	tabRunCtx, stop := mergeCancel(runCtx, tab.Ctx)
-	defer stop()
-
-	err = setup(tabRunCtx, t, f, d, r.Browser.Version())
-	if err == nil {
-		err = siteAccess(tabRunCtx, tab.Ctx, t, f) // headers.go, request.go
-	}
-	if err != nil {
-		r.fail(res, "", r.classify(ctx, runCtx, tab, ev, "preparing the tab", err), f)
-		r.recoverBrowser(gen)
-		res.DurationSeconds = time.Since(start).Seconds()
-		return res
-	}
-	downloadDir, stopDownloads, err := startDownloads(tabRunCtx, tab.Ctx, ev)
-	if err != nil {
-		r.fail(res, "", r.classify(ctx, runCtx, tab, ev, "preparing the tab for downloads", err), f)
-		r.recoverBrowser(gen)
-		res.DurationSeconds = time.Since(start).Seconds()
-		return res
-	}
-	defer stopDownloads()
-	save := func(path string, data []byte) bool { return r.saveArtifact(f, d, path, data) }
-	pg := &tabPage{t: t, events: ev, flow: f, shots: r.screenshotPath(f, d), save: save, runCtx: tabRunCtx, audit: newAuditState(d)}
-	pg.vars = runVars(f, d, start)
-	pg.tabCtx = tab.Ctx
-	defer pg.closeFrames()
-	dw := newDialogWatcher(tab.Ctx, t, f, ev)
-	if err := chromedp.Listen(tab.Ctx, dw.listen); err != nil {
-		r.fail(res, "", scenarios.Fail(scenarios.KindBrowser, "listening to the tab: %v", err), f)
-		return res
-	}
-	closeTabs, err := r.watchTabs(tab.Ctx, t, pg, ev, dw, f, d)
-	defer closeTabs()
-	if err != nil {
-		r.fail(res, "", scenarios.Fail(scenarios.KindBrowser, "listening to the browser: %v", err), f)
-		return res
-	}
-
-	settle := r.settleBound(f.VitalsSettle)
-	var marks []stepMark
-	// The task time is the user's: it starts with the first step, not with
-	// our tab and emulation set-up, and leaves out the waits for a page's
-	// vitals to settle before a goto leaves it.
-	taskStart := time.Now()
-	var notTask time.Duration
-	var failed *scenarios.StepError
-	var failedStep string
-	for _, st := range f.Steps {
-		if !st.RunsOn(d) {
-			res.Steps = append(res.Steps, result.Step{Name: st.Name, Action: st.Action.Kind(), Success: true, Skipped: true})
-			continue
-		}
-		if r.Progress != nil {
-			r.Progress(f.Name, d.Name, st.Name)
-		}
-		if _, isGoto := st.Action.(scenarios.Goto); isGoto {
-			// The page about to be left gets its final read first.
-			readStart := time.Now()
-			r.finalRead(tabRunCtx, pg, ev, settle)
-			notTask += time.Since(readStart)
-		}
-		ev.setStep(st.Name)
-		pg.input = nil
-		stepStart := time.Now()
-		stepCtx, cancelStep := context.WithTimeout(scenarios.WithMask(tabRunCtx, f.Mask), st.Timeout)
-		pg.beginStep(st.Timeout)
-		pg.audit.step = st.Name
-		mark := ev.navCount()
-		navBound := ev.boundNavigations(mark, cancelStep)
-		err := doStep(stepCtx, cancelStep, f, st, pg, dw)
-		if n := navBound(); n > 0 {
-			err = scenarios.Fail(scenarios.KindNavigation, "redirect loop: %d navigations in step %s", n, st.Name)
-		} else if err == nil {
-			// A navigation the step caused may have failed even though the
-			// action itself went through (a form POST answered with 500).
-			for _, doc := range ev.since(mark) {
-				if msg := documentProblem(doc); msg != "" {
-					err = scenarios.Fail(scenarios.KindNavigation, "%s", f.Mask(msg))
-				}
-			}
-		}
-		cancelStep()
-		sr := result.Step{Name: st.Name, Action: st.Action.Kind(), DurationSeconds: time.Since(stepStart).Seconds(), Success: err == nil}
-		sr.Warnings = pg.takeWarnings()
-		var se *scenarios.StepError
-		if err != nil {
-			se = r.classify(ctx, runCtx, tab, ev, describeStep(st), err)
-			se.Message = f.Mask(se.Message)
-			sr.Error = se.Message
-		}
-		if pg.input != nil {
-			marks = append(marks, stepMark{step: len(res.Steps), inputMark: *pg.input})
-		}
-		res.Steps = append(res.Steps, sr)
-		if se == nil && len(ev.since(mark)) > 0 {
-			// The audit is ours, not the user's wait: it stays out of
-			// the task time.
-			auditStart := time.Now()
-			r.flowAudit(tabRunCtx, pg, f, st.Name)
-			notTask += time.Since(auditStart)
-		}
-		if se != nil && (!st.Optional || pageGone(se.Kind) || se.Kind == scenarios.KindCancelled) {
-			failed, failedStep = se, st.Name
-			break
-		}
-	}
-	res.DurationSeconds = (time.Since(taskStart) - notTask).Seconds()
-	if failed != nil {
-		r.fail(res, failedStep, failed, f)
-		if failed.Kind == scenarios.KindBrowser {
-			ev.unread()
-			r.recoverBrowser(tab.Generation)
-		} else if pg.canPicture(failed) {
-			// The page where the user gave up is read as it is, without
-			// waiting for it to settle. The read also waits for a document
-			// that the failing step's navigation is still committing, which
-			// Chrome cannot take a screenshot of. A crashed, frozen or
-			// cancelled page is neither read nor pictured (canPicture):
-			// what it pushed of its vitals is already in.
-			r.finalRead(tabRunCtx, pg, ev, 0)
-			if r.ArtifactsDir != "" {
-				// The picture of the moment of failure is what people look
-				// at first; take it with a fresh bound, the step's may be
-				// spent.
-				shotCtx, cancelShot := context.WithTimeout(tab.Ctx, 5*time.Second)
-				if err := pg.Screenshot(shotCtx, "failure-"+failedStep); err != nil {
-					r.logger().Warn("failure screenshot", "flow", f.Name, "device", d.Name, "err", err)
-				}
-				cancelShot()
-			}
-		}
-	} else {
-		res.Success = true
-		// The last page's vitals are final once it has settled; the task
-		// time is already taken.
-		r.finalRead(tabRunCtx, pg, ev, settle)
-	}
-	r.cleanup(tab, f, d, pg, ev, dw, res, failed)
-	res.Dialogs = dw.result()
-	res.Screenshots = append(res.Screenshots, pg.taken...)
-	r.collect(res, ev, marks)
-	pg.audit.record(res)
-	markTabs(res, ev, 0)
-	r.saveHAR(hr, res, f, d)
-	if f.KeepDownloads {
-		r.keepDownloads(f, d, downloadDir, ev, res)
-	}
-	res.SetupSeconds = max(time.Since(start).Seconds()-res.DurationSeconds, 0)
-	return res
-}
-
 func describeStep(st scenarios.Step) string { return "step " + st.Name }
 
 // pageGone reports whether a failure left no page to read from: nothing
 // after it (vitals, later steps, a screenshot) could get an answer.
 func pageGone(k scenarios.ErrorKind) bool {
 	return k == scenarios.KindBrowser || k == scenarios.KindPageCrash
-}
-
-func (r *Runner) fail(res *result.Result, step string, se *scenarios.StepError, f *scenarios.Flow) {
-	res.Success = false
-	res.Error = &result.Error{Step: step, Kind: se.Kind, Message: f.Mask(se.Message)}
 }
 
 // classify turns any error of a step into a StepError. Deadlines become
@@ -383,7 +196,7 @@ func setup(ctx context.Context, t *chromedp.Target, f *scenarios.Flow, d scenari
 		if err != nil {
 			return err
 		}
-		_, err = cdp.Call(ctx, t, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: helperJS})
+		_, err = cdp.Call(ctx, t, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: bridge.Bundle()})
 		return err
 	})
 	// chromedp enables DOM, CSS and Log for its node-based queries; ours run

@@ -173,10 +173,12 @@ func TestActions(t *testing.T) {
 		{"click by text", "- goto: ${u}/\n- click: text=help\n- assert_url: /help", "", ""},
 		{"click by xpath", "- goto: ${u}/\n- click: xpath=//a[@id='help']\n- assert_text: {selector: h1, equals: Help}", "", ""},
 		{"click scrolls a far element into view", "- goto: ${u}/\n- click: \"#counter\"\n- assert_text: {selector: \"#counter\", equals: clicked 1}", "", ""},
-		{"click missing element", "- goto: ${u}/\n- click: \"#nope\"", scenarios.KindElementNotFound, "no element matches #nope"},
-		{"click disabled element", "- goto: ${u}/\n- click: \"#disabled\"", scenarios.KindTimeout, "#disabled is visible but disabled"},
-		{"click hidden element", "- goto: ${u}/\n- click: \"#hidden\"", scenarios.KindTimeout, "#hidden is present but not visible"},
-		{"click covered element", "- goto: ${u}/covered\n- click: \"#under\"", scenarios.KindTimeout, "#under is covered by div"},
+		// A second is as good as the default ten to see an element stay
+		// missing, disabled, hidden or covered, and costs the suite less.
+		{"click missing element", "- goto: ${u}/\n- click: \"#nope\"\n  timeout: 1s", scenarios.KindElementNotFound, "no element matches #nope after 1s"},
+		{"click disabled element", "- goto: ${u}/\n- click: \"#disabled\"\n  timeout: 1s", scenarios.KindTimeout, "#disabled is visible but disabled after 1s"},
+		{"click hidden element", "- goto: ${u}/\n- click: \"#hidden\"\n  timeout: 1s", scenarios.KindTimeout, "#hidden is present but not visible after 1s"},
+		{"click covered element", "- goto: ${u}/covered\n- click: \"#under\"\n  timeout: 1s", scenarios.KindTimeout, "#under is covered by div"},
 		{"fill clears then types", "- goto: ${u}/\n- fill: {selector: \"#q\", value: lamp}\n- eval: document.querySelector('#q').value === 'lamp'", "", ""},
 		{"fill and press Enter submits", "- goto: ${u}/\n- fill: {selector: \"#q\", value: lamp}\n- press: Enter\n- assert_text: {selector: h1, contains: lamp}", "", ""},
 		{"press on a selector", "- goto: ${u}/\n- fill: {selector: \"#q\", value: rug}\n- press: {selector: \"#q\", key: Enter}\n- assert_url: {matches: 'q=rug$'}", "", ""},
@@ -539,13 +541,17 @@ func TestNoLeaksAcrossRuns(t *testing.T) {
 		}
 		return got
 	}
+	// Every count is exact, so a leak of one thing per run shows after
+	// one; fifteen rounds (45 runs) also catch a leak of one run in ten,
+	// and `make soak` runs a thousand.
+	const rounds = 15
 	base := stable([4]int{})
-	for i := 0; i < 50; i++ {
+	for i := 0; i < rounds; i++ {
 		run()
 	}
 	after := stable(base)
 	if after != base {
-		t.Errorf("after 50 runs (pages, goroutines, chrome processes, open files) = %v, before %v", after, base)
+		t.Errorf("after %d rounds (pages, goroutines, chrome processes, open files) = %v, before %v", rounds, after, base)
 	}
 }
 

@@ -11,39 +11,9 @@ import (
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 
-	"github.com/uxprobe/uxprobe/agent/result"
+	"github.com/uxprobe/uxprobe/agent/runner/bridge"
 	"github.com/uxprobe/uxprobe/scenarios"
 )
-
-// tabFrames maps the main frame of each tab a run followed (a page target's
-// id is its main frame's) to the tab's index, and says which one the flow is
-// in. Guarded by the tracker's mutex.
-type tabFrames struct {
-	index  map[string]int
-	active int
-}
-
-func (tf *tabFrames) of(frame string) int { return tf.index[frame] }
-
-func (t *tracker) isMainFrame(frame string) bool {
-	if frame == t.mainFrame {
-		return true
-	}
-	_, ok := t.tabs.index[frame]
-	return ok
-}
-
-func (t *tracker) setActiveTab(frame string, i int) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.tabs.index == nil {
-		t.tabs.index = map[string]int{}
-	}
-	if frame != "" {
-		t.tabs.index[frame] = i
-	}
-	t.tabs.active = i
-}
 
 // popupLoadTimeout bounds the wait for a tab a step opened, when the step's
 // own time is spent.
@@ -154,18 +124,6 @@ func (ts *tabSet) follow(ctx context.Context, pg *tabPage) error {
 	return pg.waitTabLoaded(ctx)
 }
 
-// adopt records a tab's document that began before the tab was followed.
-func (t *tracker) adopt(loaderID, url string, tab int) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if loaderID == "" || t.byLoader[loaderID] != nil || url == "about:blank" {
-		return
-	}
-	d := &document{loaderID: loaderID, method: "GET", url: url, step: t.step, tab: tab}
-	t.byLoader[loaderID] = d
-	t.docs = append(t.docs, d)
-}
-
 // waitTabLoaded waits until the followed tab's document has loaded, by the
 // page's own readyState: its load event may have come before we listened.
 // A tab that starts at about:blank gets a moment to navigate.
@@ -176,7 +134,7 @@ func (p *tabPage) waitTabLoaded(ctx context.Context) error {
 			State string `json:"state"`
 			URL   string `json:"url"`
 		}
-		err := p.call(ctx, "({state: document.readyState, url: location.href})", &st)
+		err := p.call(ctx, string(bridge.LoadState()), &st)
 		if err != nil {
 			if ctx.Err() != nil {
 				return scenarios.Fail(scenarios.KindTimeout, "the new tab did not finish loading within %s", p.timeout)
@@ -188,7 +146,7 @@ func (p *tabPage) waitTabLoaded(ctx context.Context) error {
 			return nil
 		}
 		if err := (scenarios.Sleep{Duration: 25 * time.Millisecond}).Do(ctx, p); err != nil {
-			return scenarios.Fail(scenarios.KindTimeout, "the new tab (%s) did not finish loading within %s", p.flow.Mask(st.URL), p.timeout)
+			return scenarios.Fail(scenarios.KindTimeout, "the new tab (%s) did not finish loading within %s", st.URL, p.timeout)
 		}
 	}
 }
@@ -306,17 +264,5 @@ func (ts *tabSet) closeAll() {
 		ctx, cancel := context.WithTimeout(ts.base, 2*time.Second)
 		_, _ = cdp.Call(ctx, b, target.CloseTarget, target.CloseTargetParams{TargetID: id}) // best effort: the browser context goes with the first tab
 		cancel()
-	}
-}
-
-// markTabs copies each page's tab into the result: collect builds pages in
-// the tracker's order.
-func markTabs(res *result.Result, ev *tracker, from int) {
-	ev.mu.Lock()
-	defer ev.mu.Unlock()
-	for i, d := range ev.docs {
-		if from+i < len(res.Pages) {
-			res.Pages[from+i].Tab = d.tab
-		}
 	}
 }

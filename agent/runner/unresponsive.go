@@ -5,9 +5,9 @@ import (
 	"errors"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/runtime"
 
+	"github.com/uxprobe/uxprobe/agent/runner/bridge"
 	"github.com/uxprobe/uxprobe/scenarios"
 )
 
@@ -57,14 +57,5 @@ func roundWait(d time.Duration) time.Duration {
 // renderer's crash, whichever comes first: Chrome never answers a call to
 // a renderer that died, and the step must not wait out its timeout for it.
 func (p *tabPage) evaluate(ctx context.Context, params runtime.EvaluateParams) (runtime.EvaluateResult, error) {
-	callCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() {
-		select {
-		case <-p.events.crash:
-			cancel()
-		case <-callCtx.Done():
-		}
-	}()
-	return cdp.Call(callCtx, p.t, runtime.Evaluate, params)
+	return bridge.Evaluate(ctx, p.t, params, p.events.crash)
 }

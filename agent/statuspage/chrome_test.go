@@ -43,8 +43,31 @@ steps:
   - assert_visible: "img[alt*='last successful run']"
   - name: no sideways overflow on the flow page
     eval: "document.documentElement.scrollWidth <= window.innerWidth"
+  - name: the phone's failure screenshot scales to its device column
+    eval: ${picturesFit}
   - screenshot: flow
+  - name: scroll to the failure screenshot
+    eval: "(document.querySelector('img[src*=failure-]').scrollIntoView({block: 'start'}), true)"
+  - screenshot: flow-failure
 `
+
+// picturesFit loads every picture in the sections a page has (device
+// columns, or main), then holds when the phone's failure screenshot (1179
+// px wide) is among them and each fits its section's content box and the
+// window's height: a phone's picture, 2.2 times as tall as wide, is seen
+// whole without scrolling.
+// Pictures are lazy: each is loaded first, or an unloaded one would fit
+// trivially. Flow variables expand after the YAML is parsed, so the text
+// needs no quoting.
+const picturesFit = `(async () => {
+  const imgs = [...document.querySelectorAll('main img')];
+  for (const i of imgs) { i.loading = 'eager'; await i.decode().catch(() => {}); }
+  window.scrollTo(0, 0);
+  const box = i => { const c = i.closest('section.device') || i.closest('main'); const s = getComputedStyle(c);
+    return c.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight); };
+  const fits = i => { const r = i.getBoundingClientRect(); return r.width <= box(i) + 0.5 && r.height <= innerHeight; };
+  return imgs.some(i => i.naturalWidth === 1179) && imgs.every(fits);
+})()`
 
 // fleetPageFlow is pageFlow for a fleet of two locations: the overview has
 // a column per device and location and says where checkout fails; the flow
@@ -73,10 +96,17 @@ steps:
   - assert_text: {selector: "section[aria-labelledby=dev-mobile-us]", contains: "success"}
   - name: no sideways overflow on the flow page
     eval: "document.documentElement.scrollWidth <= window.innerWidth"
+  - name: the failure screenshot scales to its location column
+    eval: ${picturesFit}
   - screenshot: flow
   - name: open the failing run
     click: "section[aria-labelledby=dev-mobile-eu] p.muted a"
   - assert_text: {selector: "main", contains: "location eu · agent eu-2"}
+  - name: the failure screenshot scales to the run page
+    eval: ${picturesFit}
+  - name: no sideways overflow on the run page
+    eval: "document.documentElement.scrollWidth <= window.innerWidth"
+  - screenshot: run
 `
 
 func TestStatusPageInChrome(t *testing.T) {
@@ -95,21 +125,22 @@ func TestStatusPageInChrome(t *testing.T) {
 	for _, setup := range []struct {
 		name, flow, refPrefix string
 		store                 Store
+		refs                  []string
 	}{
-		{"one location", pageFlow, "chrome-", newStore(t)},
-		{"fleet", fleetPageFlow, "chrome-fleet-", newFleetStore(t)},
+		{"one location", pageFlow, "chrome-", newStore(t), []string{"overview", "flow", "flow-failure"}},
+		{"fleet", fleetPageFlow, "chrome-fleet-", newFleetStore(t), []string{"overview", "flow"}},
 	} {
 		t.Run(setup.name, func(t *testing.T) {
-			testPageFlow(t, b, setup.store, setup.flow, setup.refPrefix)
+			testPageFlow(t, b, setup.store, setup.flow, setup.refPrefix, setup.refs)
 		})
 	}
 }
 
-func testPageFlow(t *testing.T, b *browser.Browser, store Store, flow, refPrefix string) {
+func testPageFlow(t *testing.T, b *browser.Browser, store Store, flow, refPrefix string, refs []string) {
 	srv := httptest.NewServer(New(Options{Store: store, Now: func() time.Time { return now },
 		Flows: func() []*scenarios.Flow { return flows(t) }}))
 	defer srv.Close()
-	fl, err := scenarios.Parse("statuspage.yaml", []byte(flow), scenarios.LoadOptions{Vars: map[string]string{"base": srv.URL}})
+	fl, err := scenarios.Parse("statuspage.yaml", []byte(flow), scenarios.LoadOptions{Vars: map[string]string{"base": srv.URL, "picturesFit": picturesFit}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +155,7 @@ func testPageFlow(t *testing.T, b *browser.Browser, store Store, flow, refPrefix
 			if len(res.ConsoleErrors) > 0 || len(res.FailedRequests) > 0 {
 				t.Errorf("console errors %q, failed requests %+v", res.ConsoleErrors, res.FailedRequests)
 			}
-			for _, name := range []string{"overview", "flow"} {
+			for _, name := range refs {
 				ref := filepath.Join("testdata", refPrefix+name+"-"+d.Name+".png")
 				if *update {
 					data, err := os.ReadFile(filepath.Join(artifacts, fl[0].Name, d.Name, name+".png"))

@@ -33,7 +33,12 @@ func newFleetStore(t *testing.T, extra ...string) *history.Store {
 	t.Cleanup(func() { s.Close() })
 	dir := t.TempDir()
 	shot := func(r *result.Result, name string) *result.Result {
-		p := filepath.Join(dir, r.ID+"-"+name)
+		// One folder per run, as the runner's: the stored name is the
+		// file's.
+		p := filepath.Join(dir, r.ID, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.WriteFile(p, testPNG(t, name), 0o644); err != nil {
 			t.Fatal(err)
 		}

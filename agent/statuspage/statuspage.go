@@ -1,5 +1,6 @@
 // Package statuspage serves the run history to people and programs: the
-// status page (/, /flows/{flow}, /runs/{id}), server-rendered from embedded
+// status page (/, /flows/{flow}, /runs/{id}) and the failure screenshot
+// alerts link to (/flows/{flow}/failure.png), server-rendered from embedded
 // templates with inline SVG, so it needs no JavaScript, no build step and
 // no CDN; and the history API (/api/v1/runs, /api/v1/flows), including
 // POST /api/v1/flows/{flow}/run to run a flow now.
@@ -75,6 +76,10 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives errors of serving; nil discards them.
 	Logger *slog.Logger
+	// Prefix is the path the handler is served under, without a trailing
+	// slash (the path of --web.external-url): the URLs in the API's answers
+	// start with it. The pages' links are relative and need none.
+	Prefix string
 	// Notice returns a line that every page shows at its top, such as the
 	// store's word that it recovered from a damaged database and started
 	// anew; empty shows nothing. Nil means none.
@@ -111,6 +116,7 @@ func New(opts Options) *Handler {
 	}
 	h.mux.HandleFunc("GET /{$}", h.overview)
 	h.mux.HandleFunc("GET /flows/{flow}", h.flowPage)
+	h.mux.HandleFunc("GET /flows/{flow}/failure.png", h.failureShot)
 	h.mux.HandleFunc("GET /runs/{id}", h.runPage)
 	h.mux.HandleFunc("GET /api/v1/runs", h.apiRuns)
 	h.mux.HandleFunc("GET /api/v1/runs/{id}", h.apiRun)
@@ -125,7 +131,7 @@ func New(opts Options) *Handler {
 // mux.
 func Patterns() []string {
 	return []string{
-		"GET /{$}", "GET /flows/{flow}", "GET /runs/{id}",
+		"GET /{$}", "GET /flows/{flow}", "GET /flows/{flow}/failure.png", "GET /runs/{id}",
 		"GET /api/v1/runs", "GET /api/v1/runs/{id}", "GET /api/v1/runs/{id}/har",
 		"GET /api/v1/runs/{id}/artifacts/{name}", "GET /api/v1/flows", "POST /api/v1/flows/{flow}/run",
 	}
@@ -247,13 +253,13 @@ type apiArtifact struct {
 	URL string `json:"url"`
 }
 
-func toAPI(run history.Run) apiRun {
+func (h *Handler) toAPI(run history.Run) apiRun {
 	out := apiRun{ID: run.ID, Result: run.Result, Artifacts: []apiArtifact{}}
 	for _, a := range run.Artifacts {
-		out.Artifacts = append(out.Artifacts, apiArtifact{a, artifactURL("/", run.ID, a.Name)})
+		out.Artifacts = append(out.Artifacts, apiArtifact{a, artifactURL(h.opts.Prefix+"/", run.ID, a.Name)})
 	}
 	if _, ok := run.HAR(); ok {
-		out.HARURL = "/api/v1/runs/" + run.ID + "/har"
+		out.HARURL = h.opts.Prefix + "/api/v1/runs/" + run.ID + "/har"
 	}
 	return out
 }
@@ -289,7 +295,7 @@ func (h *Handler) apiRuns(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]apiRun, 0, len(runs))
 	for _, run := range runs {
-		out = append(out, toAPI(run))
+		out = append(out, h.toAPI(run))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -389,7 +395,7 @@ func (h *Handler) apiRun(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
 		return
 	}
-	writeJSON(w, http.StatusOK, toAPI(run))
+	writeJSON(w, http.StatusOK, h.toAPI(run))
 }
 
 func (h *Handler) apiHAR(w http.ResponseWriter, r *http.Request) {
@@ -437,8 +443,11 @@ func (h *Handler) serveArtifact(w http.ResponseWriter, r *http.Request, id, name
 	}
 	w.Header().Set("Content-Type", contentType)
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	// A run's files never change.
-	w.Header().Set("Cache-Control", "private, max-age=86400, immutable")
+	// A run's files never change; a caller that serves a changing
+	// picture under one URL (failureShot) has set its own.
+	if w.Header().Get("Cache-Control") == "" {
+		w.Header().Set("Cache-Control", "private, max-age=86400, immutable")
+	}
 	w.Header().Set("Content-Length", strconv.FormatInt(a.Bytes, 10))
 	_, _ = io.Copy(w, f)
 }
@@ -479,7 +488,7 @@ func (h *Handler) apiFlows(w http.ResponseWriter, r *http.Request) {
 			}
 			d := apiDevice{Device: c.Device, Location: c.Location, SuccessRate: c.rate, Runs: c.count}
 			if c.last != nil {
-				last := toAPI(*c.last)
+				last := h.toAPI(*c.last)
 				d.Last = &last
 			}
 			af.Devices = append(af.Devices, d)
@@ -506,7 +515,7 @@ func (h *Handler) apiRunNow(w http.ResponseWriter, r *http.Request) {
 	default:
 		runs := make([]string, len(ids))
 		for i, id := range ids {
-			runs[i] = "/api/v1/runs/" + id
+			runs[i] = h.opts.Prefix + "/api/v1/runs/" + id
 		}
 		writeJSON(w, http.StatusAccepted, map[string][]string{"ids": ids, "urls": runs})
 	}

@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -57,23 +58,39 @@ func res(id, flow, device string, ago time.Duration, failStep string, kind scena
 	return r
 }
 
+// failureShotSize is an iPhone 15's screenshot: 393 x 852 CSS pixels at a
+// device scale factor of 3.
+var failureShotSize = image.Point{1179, 2556}
+
 func ptr(f float64) *float64 { return &f }
 
 // testPNG is a real picture, so that a browser shows it: a phone-shaped
-// rectangle, red for a failure screenshot, green otherwise.
+// rectangle, green; a failure screenshot is red and has the size of a
+// phone's real one (failureShotSize), which the page must scale down to
+// its column.
 func testPNG(t *testing.T, name string) []byte {
 	t.Helper()
-	img := image.NewRGBA(image.Rect(0, 0, 120, 240))
-	c := color.RGBA{0x1e, 0x8e, 0x3e, 0xff}
-	if strings.HasPrefix(name, "failure-") {
-		c = color.RGBA{0xd9, 0x30, 0x25, 0xff}
-	}
-	draw.Draw(img, img.Bounds(), &image.Uniform{c}, image.Point{}, draw.Src)
-	var b bytes.Buffer
-	if err := png.Encode(&b, img); err != nil {
+	failure := strings.HasPrefix(name, "failure-")
+	data, err := testPNGs[failure]()
+	if err != nil {
 		t.Fatal(err)
 	}
-	return b.Bytes()
+	return data
+}
+
+// testPNGs are testPNG's two pictures, encoded once: the phone-sized one
+// takes long under -race, and every store of the tests holds it.
+var testPNGs = map[bool]func() ([]byte, error){
+	false: sync.OnceValues(func() ([]byte, error) { return encodeFilled(image.Pt(120, 240), color.RGBA{0x1e, 0x8e, 0x3e, 0xff}) }),
+	true:  sync.OnceValues(func() ([]byte, error) { return encodeFilled(failureShotSize, color.RGBA{0xd9, 0x30, 0x25, 0xff}) }),
+}
+
+func encodeFilled(size image.Point, c color.RGBA) ([]byte, error) {
+	img := image.NewRGBA(image.Rectangle{Max: size})
+	draw.Draw(img, img.Bounds(), &image.Uniform{c}, image.Point{}, draw.Src)
+	var b bytes.Buffer
+	err := png.Encode(&b, img)
+	return b.Bytes(), err
 }
 
 func flows(t *testing.T) []*scenarios.Flow {

@@ -49,6 +49,7 @@ const (
 type agentFlags struct {
 	listenAddress   string
 	webConfigFile   string
+	externalURL     string
 	browser         browserFlags
 	maxConcurrency  int
 	splay           time.Duration
@@ -78,6 +79,7 @@ func (f *agentFlags) register(fs *flag.FlagSet, listenAddress string, splay time
 		"address for /metrics, /api/v1/results, /-/healthy, /-/ready and /-/reload, as host:port; \":9747\" listens on every interface, port 0 picks a free port")
 	fs.StringVar(&f.webConfigFile, "web.config.file", "",
 		"exporter-toolkit web config file that turns on TLS and/or basic auth, as in every Prometheus exporter (https://github.com/prometheus/exporter-toolkit/blob/master/docs/web-configuration.md); empty serves plain HTTP without auth")
+	fs.StringVar(&f.externalURL, "web.external-url", "", externalURLUsage)
 	f.browser.register(fs)
 	fs.IntVar(&f.maxConcurrency, "browser.max-concurrency", runtime.NumCPU(),
 		"runs at the same time over all flows and devices, each in its own tab; more runs wait for a free slot (see uxprobe_run_queue_wait_seconds); raise it when runs queue, lower it when Chrome runs out of CPU or memory")
@@ -278,6 +280,11 @@ func serveAgent(ctx context.Context, env *environment, af *agentFlags, load func
 			return exitUsage
 		}
 	}
+	externalURL, prefix, err := parseExternalURL(af.externalURL)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "uxprobe: --web.external-url %q: %v\n", af.externalURL, err)
+		return exitUsage
+	}
 	if af.artifacts != "" {
 		if err := os.MkdirAll(af.artifacts, 0o755); err != nil {
 			fmt.Fprintf(env.stderr, "uxprobe: --artifacts: %v\n", err)
@@ -380,13 +387,17 @@ func serveAgent(ctx context.Context, env *environment, af *agentFlags, load func
 		fmt.Fprintf(env.stderr, "uxprobe: cannot listen for HTTP: %v; choose another --web.listen-address\n", err)
 		return exitRuntime
 	}
-	pages := historyPages(a, hist, health, &af.storage, af.webRefresh, log)
+	pages := historyPages(a, hist, health, &af.storage, af.webRefresh, prefix, log)
 	if pages != nil {
-		pages = remoteRunNow(pages, a, af.fleet.location)
+		pages = remoteRunNow(pages, a, af.fleet.location, prefix)
 	}
+	if externalURL == "" {
+		externalURL = defaultExternalURL(l.Addr())
+	}
+	a.SetExternalURL(externalURL)
 	srv := &http.Server{
-		Handler: newAgentHandler(a, reg, func() bool { return browserUp.Load() && a.Loaded() }, log,
-			pages, storageNote(&af.storage, health, hist)),
+		Handler: underPrefix(prefix, newAgentHandler(a, reg, func() bool { return browserUp.Load() && a.Loaded() }, log,
+			pages, storageNote(&af.storage, health, hist))),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 
@@ -442,8 +453,8 @@ func serveAgent(ctx context.Context, env *environment, af *agentFlags, load func
 		_ = srv.Shutdown(shutCtx)
 		return nil
 	})
-	webURL := "http://" + displayAddr(l.Addr())
-	log.Info("serving metrics", "url", webURL+"/metrics", "flows", len(a.Flows()), "shard", shard.String())
+	webURL := "http://" + displayAddr(l.Addr()) + prefix
+	log.Info("serving metrics", "url", webURL+"/metrics", "external_url", externalURL, "flows", len(a.Flows()), "shard", shard.String())
 	if banner != nil {
 		banner(webURL)
 	}

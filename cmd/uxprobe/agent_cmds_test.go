@@ -120,6 +120,14 @@ func startAgentCmd(t *testing.T, starter runnerStarter, args ...string) *agentPr
 	// The history goes to the test's directory, not the package's (a
 	// test's own --storage.path comes later and wins).
 	args = append([]string{args[0], "--web.listen-address=" + addr, "--log.level=debug", "--storage.path=" + t.TempDir()}, args[1:]...)
+	// Under --web.external-url's path, every endpoint is.
+	for _, a := range args {
+		if ext, ok := strings.CutPrefix(a, "--web.external-url="); ok {
+			if _, prefix, err := parseExternalURL(ext); err == nil {
+				p.url += prefix
+			}
+		}
+	}
 	done := make(chan struct{})
 	go func() {
 		p.code <- run(ctx, env, args)
@@ -448,6 +456,8 @@ func TestAgentFlagErrors(t *testing.T) {
 		{"demo with paths", []string{"demo", dir}, "takes no flow files"},
 		{"demo bad faults", []string{"demo", "--demo.faults=explode"}, "--demo.faults"},
 		{"demo bad schedule", []string{"demo", "--demo.schedule=sometimes"}, "--demo.schedule"},
+		{"relative external URL", []string{"run", "--web.external-url=/probe", dir}, "--web.external-url"},
+		{"external URL with a query", []string{"run", "--web.external-url=http://h/probe?x=1", dir}, "--web.external-url"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

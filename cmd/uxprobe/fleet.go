@@ -56,7 +56,7 @@ func openFleet(url string, f *fleetFlags, log *slog.Logger) *fleet.Postgres {
 // remoteRunNow serves POST /api/v1/flows/{flow}/run?location=L for another
 // location than the agent's: the request is stored in the fleet's database
 // and an agent of L runs it. Every other request goes to pages.
-func remoteRunNow(pages http.Handler, a *agent.Agent, location string) http.Handler {
+func remoteRunNow(pages http.Handler, a *agent.Agent, location, prefix string) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/v1/flows/{flow}/run", func(w http.ResponseWriter, r *http.Request) {
 		loc := r.URL.Query().Get("location")
@@ -73,7 +73,7 @@ func remoteRunNow(pages http.Handler, a *agent.Agent, location string) http.Hand
 		default:
 			urls := make([]string, len(ids))
 			for i, id := range ids {
-				urls[i] = "/api/v1/runs/" + id
+				urls[i] = prefix + "/api/v1/runs/" + id
 			}
 			writeAPIJSON(w, http.StatusAccepted, map[string]any{"ids": ids, "urls": urls, "location": loc})
 		}

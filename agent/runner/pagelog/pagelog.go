@@ -1,0 +1,462 @@
+// Package pagelog folds what Chrome tells of a run's tabs (network,
+// lifecycle, runtime and download events, and the reports of the page's
+// vitals script) into what a result says of it: pages with their requests
+// and vitals, failed requests, console errors, downloads. It is a plain Go
+// type, without Chrome and without locks, so that its logic is tested in
+// milliseconds from recorded event sequences (testdata); the runner feeds
+// it from its listeners under a lock of its own.
+package pagelog
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/inspector"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+
+	"github.com/uxprobe/uxprobe/agent/result"
+	"github.com/uxprobe/uxprobe/scenarios"
+)
+
+// Caps keep a noisy page from growing a result without bound.
+const (
+	MaxConsoleErrors  = 20
+	MaxFailedRequests = 50
+	MaxMessageLen     = 300
+	// MaxPages is how many pages a result lists; the rest are counted.
+	MaxPages = 50
+	// MaxDownloads caps the downloads a result lists, and
+	// MaxDownloadBytes the size of one: a hostile page must not fill the
+	// disk. A download past the size is cancelled.
+	MaxDownloads     = 20
+	MaxDownloadBytes = 64 << 20
+	// MaxReportBytes bounds a vitals report a page could inflate by
+	// calling the binding itself.
+	MaxReportBytes = 64 << 10
+)
+
+// Document is one main-frame document navigation as the events show it.
+type Document struct {
+	LoaderID string
+	Method   string
+	URL      string
+	Step     string
+	Status   int
+	NetError string
+	Loaded   bool
+	Download bool // the navigation became a download: no page
+	Tab      int  // 0 for the run's first tab, then in the order the flow followed them
+
+	Requests      int
+	Failed        int
+	TransferBytes int64
+
+	Vitals    *Vitals // the latest report of the document's vitals
+	Unsettled bool    // the final read ran out of time before the page settled
+}
+
+// Problem describes a document that failed the user, or "".
+func (d Document) Problem() string {
+	switch {
+	case d.NetError != "":
+		return fmt.Sprintf("%s %s failed: %s", d.Method, d.URL, d.NetError)
+	case d.Status >= 400:
+		return fmt.Sprintf("%s %s returned HTTP %d", d.Method, d.URL, d.Status)
+	}
+	return ""
+}
+
+// Download is one file the page made Chrome download.
+type Download struct {
+	GUID, URL, Name, Step string
+	Bytes                 int64
+	Done                  bool // completed or cancelled
+	Failed                bool // cancelled or interrupted
+	TooBig                bool // cancelled by uxprobe at MaxDownloadBytes
+}
+
+// Change says what an event changed, for the runner's waits.
+type Change struct {
+	Changed bool // something a wait may be waiting for
+	NewDoc  bool // a document navigation started
+	Crashed bool // the renderer crashed
+}
+
+// Log is the fold of a run's events. It is not safe for concurrent use.
+type Log struct {
+	mainFrame string
+	binding   string              // the vitals report binding's name
+	mask      func(string) string // for console errors, masked then clipped apart
+	step      string              // the step running now, for attributing new documents
+
+	docs      []*Document
+	byLoader  map[string]*Document
+	reqDoc    map[network.RequestID]*Document // requests in flight, for byte counts and failures
+	reqURL    map[network.RequestID]string
+	console   []string
+	extraErrs int // console errors past the cap, counted so the cut shows
+	failed    []result.FailedRequest
+	crashed   bool
+	downloads []*Download
+
+	tabIndex  map[string]int // main frames of the tabs the run followed, to the tab's index
+	activeTab int
+	committed string                                // loader of the document in the main frame now
+	ctxLoader map[runtime.ExecutionContextID]string // main-world contexts to their document's loader
+}
+
+// New starts the log of a run whose first tab's main frame is mainFrame.
+// binding is the name vitals reports come under; mask masks console
+// errors, whose message and source are clipped apart (nil: none).
+func New(mainFrame, binding string, mask func(string) string) *Log {
+	if mask == nil {
+		mask = func(s string) string { return s }
+	}
+	return &Log{
+		mainFrame: mainFrame, binding: binding, mask: mask,
+		byLoader:  map[string]*Document{},
+		reqDoc:    map[network.RequestID]*Document{},
+		reqURL:    map[network.RequestID]string{},
+		ctxLoader: map[runtime.ExecutionContextID]string{},
+		tabIndex:  map[string]int{},
+	}
+}
+
+// SetStep names the step that runs from now on.
+func (l *Log) SetStep(name string) { l.step = name }
+
+// Step is the step running now.
+func (l *Log) Step() string { return l.step }
+
+// NavCount is a mark to ask later which navigations started after it.
+func (l *Log) NavCount() int { return len(l.docs) }
+
+// Since returns copies of the documents that started after mark.
+func (l *Log) Since(mark int) []Document {
+	var out []Document
+	for _, d := range l.docs[mark:] {
+		out = append(out, *d)
+	}
+	return out
+}
+
+// Crashed reports whether a renderer of the run crashed.
+func (l *Log) Crashed() bool { return l.crashed }
+
+func (l *Log) isMainFrame(frame string) bool {
+	if frame == l.mainFrame {
+		return true
+	}
+	_, ok := l.tabIndex[frame]
+	return ok
+}
+
+// SetActiveTab says the flow is now in tab i, whose main frame is frame
+// ("" for a tab already known).
+func (l *Log) SetActiveTab(frame string, i int) {
+	if frame != "" {
+		l.tabIndex[frame] = i
+	}
+	l.activeTab = i
+}
+
+// Adopt records a tab's document that began before the tab was followed.
+func (l *Log) Adopt(loaderID, url string, tab int) {
+	if loaderID == "" || l.byLoader[loaderID] != nil || url == "about:blank" {
+		return
+	}
+	d := &Document{LoaderID: loaderID, Method: "GET", URL: url, Step: l.step, Tab: tab}
+	l.byLoader[loaderID] = d
+	l.docs = append(l.docs, d)
+}
+
+// Committed returns the loader of the run's document in the main frame
+// now, or "" when it holds none of the run's.
+func (l *Log) Committed() string {
+	if l.byLoader[l.committed] == nil {
+		return ""
+	}
+	return l.committed
+}
+
+// SetUnsettled records whether the document of loader settled before its
+// final read ended.
+func (l *Log) SetUnsettled(loader string, unsettled bool) {
+	if d := l.byLoader[loader]; d != nil {
+		d.Unsettled = unsettled
+	}
+}
+
+func (l *Log) current() *Document {
+	for i := len(l.docs) - 1; i >= 0; i-- {
+		if l.docs[i].Tab == l.activeTab {
+			return l.docs[i]
+		}
+	}
+	return nil
+}
+
+// Apply folds one event of a tab.
+func (l *Log) Apply(ev any) Change {
+	switch ev := ev.(type) {
+	case *network.EventRequestWillBeSent:
+		isDoc := ev.Type == network.ResourceTypeDocument && l.isMainFrame(string(ev.FrameID)) && string(ev.RequestID) == string(ev.LoaderID)
+		if isDoc {
+			c := Change{Changed: true}
+			d := l.byLoader[string(ev.LoaderID)]
+			if d == nil {
+				d = &Document{LoaderID: string(ev.LoaderID), Step: l.step, Tab: l.tabIndex[string(ev.FrameID)]}
+				l.byLoader[d.LoaderID] = d
+				l.docs = append(l.docs, d)
+				d.Requests++
+				c.NewDoc = true
+			}
+			// A redirect reuses the request id; the final URL is what counts.
+			d.URL, d.Method = ev.Request.URL, ev.Request.Method
+			l.reqDoc[ev.RequestID] = d
+			l.reqURL[ev.RequestID] = ev.Request.URL
+			return c
+		}
+		if d := l.current(); d != nil {
+			if _, seen := l.reqDoc[ev.RequestID]; !seen {
+				d.Requests++
+			}
+			l.reqDoc[ev.RequestID] = d
+		}
+		l.reqURL[ev.RequestID] = ev.Request.URL
+	case *network.EventResponseReceived:
+		d := l.reqDoc[ev.RequestID]
+		if ev.Response == nil {
+			return Change{}
+		}
+		status := int(ev.Response.Status)
+		c := Change{}
+		if d != nil && string(ev.RequestID) == d.LoaderID {
+			d.Status = status
+			c.Changed = true
+		}
+		if status >= 400 {
+			if d != nil {
+				d.Failed++
+			}
+			l.addFailed(result.FailedRequest{URL: ev.Response.URL, Status: status})
+		}
+		return c
+	case *network.EventLoadingFinished:
+		if d := l.reqDoc[ev.RequestID]; d != nil {
+			d.TransferBytes += int64(ev.EncodedDataLength)
+		}
+		delete(l.reqDoc, ev.RequestID)
+		delete(l.reqURL, ev.RequestID)
+	case *network.EventLoadingFailed:
+		d := l.reqDoc[ev.RequestID]
+		url := l.reqURL[ev.RequestID]
+		delete(l.reqDoc, ev.RequestID)
+		delete(l.reqURL, ev.RequestID)
+		// A request the page itself abandoned (navigating away, an aborted
+		// fetch) is not a failure the user sees.
+		if ev.Canceled {
+			return Change{}
+		}
+		c := Change{}
+		if d != nil && string(ev.RequestID) == d.LoaderID {
+			d.NetError = ev.ErrorText
+			c.Changed = true
+		}
+		if d != nil {
+			d.Failed++
+		}
+		l.addFailed(result.FailedRequest{URL: url, Error: ev.ErrorText})
+		return c
+	case *page.EventLifecycleEvent:
+		if l.isMainFrame(string(ev.FrameID)) && ev.Name == "load" {
+			if d := l.byLoader[string(ev.LoaderID)]; d != nil {
+				d.Loaded = true
+				return Change{Changed: true}
+			}
+		}
+	case *page.EventFrameNavigated:
+		if ev.Frame != nil && string(ev.Frame.ID) == l.mainFrame {
+			l.committed = string(ev.Frame.LoaderID)
+		}
+	case *runtime.EventExecutionContextCreated:
+		l.contextCreated(ev)
+	case *runtime.EventBindingCalled:
+		return Change{Changed: l.report(ev)}
+	case *runtime.EventExceptionThrown:
+		msg := "uncaught exception"
+		if ev.ExceptionDetails != nil {
+			msg = ev.ExceptionDetails.Text
+			if ex := ev.ExceptionDetails.Exception; ex != nil && ex.Description != "" {
+				msg = ex.Description
+				if i := strings.IndexByte(msg, '\n'); i > 0 {
+					msg = msg[:i] // the first line; stacks are long and vary
+				}
+			}
+		}
+		l.addConsole(msg, exceptionSource(ev.ExceptionDetails))
+	case *runtime.EventConsoleAPICalled:
+		if ev.Type != runtime.ConsoleAPICalledTypeError && ev.Type != runtime.ConsoleAPICalledTypeAssert {
+			return Change{}
+		}
+		var parts []string
+		for _, a := range ev.Args {
+			switch {
+			case len(a.Value) > 0:
+				parts = append(parts, strings.Trim(string(a.Value), `"`))
+			case a.Description != "":
+				parts = append(parts, a.Description)
+			default:
+				parts = append(parts, string(a.Type))
+			}
+		}
+		l.addConsole("console.error: "+strings.Join(parts, " "), stackSource(ev.StackTrace))
+	case *inspector.EventTargetCrashed:
+		l.crashed = true
+		return Change{Changed: true, Crashed: true}
+	}
+	return Change{}
+}
+
+// addConsole records a page error. The message and its source (" (url:line)")
+// are masked and clipped apart, so that a long message never cuts off the
+// script that broke.
+func (l *Log) addConsole(msg, source string) {
+	if len(l.console) >= MaxConsoleErrors {
+		l.extraErrs++
+		return
+	}
+	l.console = append(l.console, scenarios.Clip(l.mask(msg), MaxMessageLen)+scenarios.Clip(l.mask(source), MaxMessageLen))
+}
+
+func (l *Log) addFailed(f result.FailedRequest) {
+	if len(l.failed) >= MaxFailedRequests {
+		return
+	}
+	l.failed = append(l.failed, f)
+}
+
+// exceptionSource says where an uncaught exception was thrown, as
+// " (url:line)", or "" when Chrome does not say: which script broke is the
+// first thing to know about a JavaScript error.
+func exceptionSource(ex *runtime.ExceptionDetails) string {
+	if ex == nil {
+		return ""
+	}
+	if s := stackSource(ex.StackTrace); s != "" {
+		return s
+	}
+	if ex.URL == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (%s:%d)", ex.URL, ex.LineNumber+1)
+}
+
+// stackSource is the top frame of a stack as " (url:line)", or "".
+func stackSource(st *runtime.StackTrace) string {
+	if st == nil || len(st.CallFrames) == 0 || st.CallFrames[0].URL == "" {
+		return ""
+	}
+	f := st.CallFrames[0]
+	return fmt.Sprintf(" (%s:%d)", f.URL, f.LineNumber+1) // Chrome counts lines from 0
+}
+
+// ApplyBrowser folds one download event of the browser's connection, which
+// carries every tab's: only those of the run's main frame count. It
+// returns the GUID of a download to cancel for being too big, or "".
+func (l *Log) ApplyBrowser(ev any) (c Change, cancelGUID string) {
+	switch ev := ev.(type) {
+	case *browser.EventDownloadWillBegin:
+		if string(ev.FrameID) != l.mainFrame {
+			return Change{}, ""
+		}
+		l.downloads = append(l.downloads, &Download{GUID: ev.GUID, URL: ev.URL, Name: ev.SuggestedFilename, Step: l.step})
+		// The navigation that turned into this download loads no page.
+		for i := len(l.docs) - 1; i >= 0; i-- {
+			if doc := l.docs[i]; !doc.Loaded && doc.URL == ev.URL {
+				doc.Download = true
+				break
+			}
+		}
+		return Change{Changed: true}, ""
+	case *browser.EventDownloadProgress:
+		for _, d := range l.downloads {
+			if d.GUID != ev.GUID {
+				continue
+			}
+			d.Bytes = max(d.Bytes, int64(ev.ReceivedBytes)) // a cancelled download reports 0
+			switch {
+			case ev.State == browser.DownloadProgressStateCompleted:
+				d.Done = true
+			case ev.State == browser.DownloadProgressStateCanceled:
+				d.Done, d.Failed = true, !d.TooBig
+			case d.Bytes > MaxDownloadBytes && !d.TooBig:
+				d.TooBig = true
+				cancelGUID = d.GUID
+			}
+			c.Changed = true
+		}
+	}
+	return c, cancelGUID
+}
+
+// DownloadCount is a mark to ask later which downloads began after it.
+func (l *Log) DownloadCount() int { return len(l.downloads) }
+
+// LastDownload returns a copy of the last download that began after mark.
+func (l *Log) LastDownload(mark int) (Download, bool) {
+	if len(l.downloads) <= mark {
+		return Download{}, false
+	}
+	return *l.downloads[len(l.downloads)-1], true
+}
+
+// Downloads returns copies of the first n downloads.
+func (l *Log) Downloads(n int) []Download {
+	out := make([]Download, 0, n)
+	for _, d := range l.downloads[:min(n, len(l.downloads))] {
+		out = append(out, *d)
+	}
+	return out
+}
+
+// report takes in a report of vitals.js, and says whether it was one.
+func (l *Log) report(ev *runtime.EventBindingCalled) bool {
+	if ev.Name != l.binding || len(ev.Payload) > MaxReportBytes {
+		return false
+	}
+	d := l.byLoader[l.ctxLoader[ev.ExecutionContextID]]
+	if d == nil {
+		return false
+	}
+	var v Vitals
+	if err := json.Unmarshal([]byte(ev.Payload), &v); err != nil {
+		return false
+	}
+	// Reports of one document arrive in order; a later one never has less.
+	if d.Vitals == nil || v.Now >= d.Vitals.Now {
+		d.Vitals = &v
+	}
+	return true
+}
+
+// contextCreated ties a new execution context of the main frame's main
+// world to the document committed in the frame, so that reports from it
+// are the document's.
+func (l *Log) contextCreated(ev *runtime.EventExecutionContextCreated) {
+	if ev.Context == nil || len(ev.Context.AuxData) == 0 {
+		return
+	}
+	var aux struct {
+		IsDefault bool   `json:"isDefault"`
+		FrameID   string `json:"frameId"`
+	}
+	if err := json.Unmarshal([]byte(ev.Context.AuxData), &aux); err != nil || !aux.IsDefault || aux.FrameID != l.mainFrame {
+		return
+	}
+	l.ctxLoader[ev.Context.ID] = l.committed
+}

@@ -1,0 +1,216 @@
+package pagelog
+
+import (
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/inspector"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+
+	"github.com/uxprobe/uxprobe/agent/result"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+const binding = "__uxprobeReport"
+
+// folded is the part of a result the log fills.
+func folded(res *result.Result) string {
+	inter := map[string]*float64{}
+	for _, s := range res.Steps {
+		if s.InteractionSeconds != nil {
+			inter[s.Name] = s.InteractionSeconds
+		}
+	}
+	b, _ := json.MarshalIndent(struct {
+		Pages          []result.Page          `json:"pages"`
+		PagesOmitted   int                    `json:"pages_omitted"`
+		ConsoleErrors  []string               `json:"console_errors"`
+		FailedRequests []result.FailedRequest `json:"failed_requests"`
+		Downloads      []result.Download      `json:"downloads"`
+		Interaction    map[string]*float64    `json:"interaction_seconds"`
+	}{res.Pages, res.PagesOmitted, res.ConsoleErrors, res.FailedRequests, res.Downloads, inter}, "", " ")
+	return string(b) + "\n"
+}
+
+// TestReplayRecordings folds the event sequences recorded from real Chrome
+// (see TestPagelogReplaysWhatChromeSaid in the runner) and compares what
+// they come to with the golden files beside them.
+func TestReplayRecordings(t *testing.T) {
+	recs, _ := filepath.Glob("testdata/*.jsonl")
+	if len(recs) == 0 {
+		t.Fatal("no recordings in testdata")
+	}
+	for _, path := range recs {
+		name := strings.TrimSuffix(filepath.Base(path), ".jsonl")
+		t.Run(name, func(t *testing.T) {
+			fh, err := os.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer fh.Close()
+			res, err := Replay(fh, binding, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := folded(res)
+			golden := strings.TrimSuffix(path, ".jsonl") + ".golden.json"
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != string(want) {
+				t.Errorf("%s folds to\n%s\nwant (%s)\n%s", path, got, golden, want)
+			}
+		})
+	}
+}
+
+// Events of a made-up run, for the rules the recordings may not show.
+const frame = "F1"
+
+func docReq(loader, url string) *network.EventRequestWillBeSent {
+	return &network.EventRequestWillBeSent{RequestID: network.RequestID(loader), LoaderID: cdp.LoaderID(loader), FrameID: cdp.FrameID(frame),
+		Type: network.ResourceTypeDocument, Request: &network.Request{URL: url, Method: "GET"}}
+}
+
+func subReq(id, url string) *network.EventRequestWillBeSent {
+	return &network.EventRequestWillBeSent{RequestID: network.RequestID(id), LoaderID: "L?", FrameID: cdp.FrameID(frame),
+		Type: network.ResourceTypeImage, Request: &network.Request{URL: url, Method: "GET"}}
+}
+
+func response(id, url string, status int64) *network.EventResponseReceived {
+	return &network.EventResponseReceived{RequestID: network.RequestID(id), Response: &network.Response{URL: url, Status: status}}
+}
+
+func loaded(loader string) *page.EventLifecycleEvent {
+	return &page.EventLifecycleEvent{FrameID: cdp.FrameID(frame), LoaderID: cdp.LoaderID(loader), Name: "load"}
+}
+
+func committed(loader string) *page.EventFrameNavigated {
+	return &page.EventFrameNavigated{Frame: &cdp.Frame{ID: cdp.FrameID(frame), LoaderID: cdp.LoaderID(loader)}}
+}
+
+func execContext(id int64) *runtime.EventExecutionContextCreated {
+	return &runtime.EventExecutionContextCreated{Context: &runtime.ExecutionContextDescription{ID: runtime.ExecutionContextID(id),
+		AuxData: []byte(`{"isDefault":true,"frameId":"` + frame + `"}`)}}
+}
+
+func report(ctx int64, payload string) *runtime.EventBindingCalled {
+	return &runtime.EventBindingCalled{Name: binding, ExecutionContextID: runtime.ExecutionContextID(ctx), Payload: payload}
+}
+
+// TestFoldingRules: table tests of the folding, one rule each.
+func TestFoldingRules(t *testing.T) {
+	type step struct {
+		name   string
+		events []any
+	}
+	tests := []struct {
+		name  string
+		steps []step
+		check func(t *testing.T, res *result.Result, l *Log)
+	}{
+		{"a redirect is one page, at its final URL", []step{{"1-goto", []any{docReq("L1", "http://a/old"), docReq("L1", "http://a/new"), response("L1", "http://a/new", 200), loaded("L1")}}},
+			func(t *testing.T, res *result.Result, l *Log) {
+				if len(res.Pages) != 1 || res.Pages[0].URL != "http://a/new" || res.Pages[0].Status != 200 || res.Pages[0].Requests != 1 {
+					t.Errorf("pages %+v", res.Pages)
+				}
+			}},
+		{"a request the page cancelled is no failure", []step{{"1-goto", []any{docReq("L1", "http://a/"), subReq("r1", "http://a/x.png"),
+			&network.EventLoadingFailed{RequestID: "r1", ErrorText: "net::ERR_ABORTED", Canceled: true}}}},
+			func(t *testing.T, res *result.Result, l *Log) {
+				if len(res.FailedRequests) != 0 || res.Pages[0].FailedRequests != 0 || res.Pages[0].Requests != 2 {
+					t.Errorf("failed %+v, page %+v", res.FailedRequests, res.Pages[0])
+				}
+			}},
+		{"a failed document is the step's problem", []step{{"1-goto", []any{docReq("L1", "http://a/"), response("L1", "http://a/", 503)}}},
+			func(t *testing.T, res *result.Result, l *Log) {
+				if p := l.Since(0)[0].Problem(); p != "GET http://a/ returned HTTP 503" {
+					t.Errorf("problem %q", p)
+				}
+				if len(res.FailedRequests) != 1 || res.FailedRequests[0].Status != 503 {
+					t.Errorf("failed %+v", res.FailedRequests)
+				}
+			}},
+		{"a navigation that became a download is no page", []step{{"1-goto", []any{docReq("L1", "http://a/report"),
+			&browser.EventDownloadWillBegin{FrameID: frame, GUID: "g", URL: "http://a/report", SuggestedFilename: "r.csv"},
+			&browser.EventDownloadProgress{GUID: "g", ReceivedBytes: 10, State: browser.DownloadProgressStateCompleted}}}},
+			func(t *testing.T, res *result.Result, l *Log) {
+				if len(res.Pages) != 0 || len(res.Downloads) != 1 || !res.Downloads[0].Complete || res.Downloads[0].SizeBytes != 10 || res.Downloads[0].Step != "1-goto" {
+					t.Errorf("pages %+v downloads %+v", res.Pages, res.Downloads)
+				}
+			}},
+		{"vitals go to the document of their context, a stale report is ignored", []step{{"1-goto", []any{docReq("L1", "http://a/"), committed("L1"), execContext(7),
+			report(7, `{"doc":"d1","now":900,"lcp":340.00000000001,"lcpEl":"img#hero","inputs":[16,null]}`),
+			report(7, `{"doc":"d1","now":800,"lcp":100}`), loaded("L1")}}},
+			func(t *testing.T, res *result.Result, l *Log) {
+				res.RoundTimes()
+				p := res.Pages[0]
+				if p.LCPSeconds == nil || *p.LCPSeconds != 0.34 || p.LCPElement != "img#hero" || *p.INPSeconds != 0.016 || *p.ObservedSeconds != 0.9 {
+					t.Errorf("page %+v", p)
+				}
+			}},
+		{"a renderer crash is told", []step{{"1-goto", []any{docReq("L1", "http://a/"), &inspector.EventTargetCrashed{}}}},
+			func(t *testing.T, res *result.Result, l *Log) {
+				if !l.Crashed() {
+					t.Error("the crash was not folded")
+				}
+			}},
+		{"pages past the cap are counted", []step{{"1-goto", func() []any {
+			var evs []any
+			for i := range MaxPages + 3 {
+				evs = append(evs, docReq("L"+string(rune('A'+i)), "http://a/"))
+			}
+			return evs
+		}()}},
+			func(t *testing.T, res *result.Result, l *Log) {
+				if len(res.Pages) != MaxPages || res.PagesOmitted != 3 {
+					t.Errorf("%d pages, %d omitted", len(res.Pages), res.PagesOmitted)
+				}
+			}},
+		{"console errors are capped with a note", []step{{"1-goto", func() []any {
+			evs := []any{docReq("L1", "http://a/")}
+			for range MaxConsoleErrors + 2 {
+				evs = append(evs, &runtime.EventConsoleAPICalled{Type: runtime.ConsoleAPICalledTypeError, Args: []*runtime.RemoteObject{{Value: []byte(`"boom"`)}}})
+			}
+			return evs
+		}()}},
+			func(t *testing.T, res *result.Result, l *Log) {
+				if n := len(res.ConsoleErrors); n != MaxConsoleErrors+1 || res.ConsoleErrors[n-1] != "(2 more not kept)" || res.ConsoleErrors[0] != "console.error: boom" {
+					t.Errorf("console errors %q", res.ConsoleErrors)
+				}
+			}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			l := New(frame, binding, nil)
+			out := &result.Result{}
+			for _, st := range tc.steps {
+				l.SetStep(st.name)
+				out.Steps = append(out.Steps, result.Step{Name: st.name})
+				for _, ev := range st.events {
+					if c, _ := l.ApplyBrowser(ev); c.Changed {
+						continue
+					}
+					l.Apply(ev)
+				}
+			}
+			l.Collect(out, nil)
+			tc.check(t, out, l)
+		})
+	}
+}

@@ -1,0 +1,84 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/uxprobe/uxprobe/agent/result"
+	"github.com/uxprobe/uxprobe/agent/runner/bridge"
+	"github.com/uxprobe/uxprobe/agent/runner/pagelog"
+)
+
+var recordPagelog = flag.Bool("pagelog.record", false, "write the event recordings of TestPagelogReplaysWhatChromeSaid to pagelog/testdata")
+
+// folded is the part of a result the page log fills.
+func folded(res *result.Result) string {
+	inter := map[string]*float64{}
+	for _, s := range res.Steps {
+		if s.InteractionSeconds != nil {
+			inter[s.Name] = s.InteractionSeconds
+		}
+	}
+	b, _ := json.MarshalIndent(struct {
+		Pages          []result.Page          `json:"pages"`
+		PagesOmitted   int                    `json:"pages_omitted"`
+		ConsoleErrors  []string               `json:"console_errors"`
+		FailedRequests []result.FailedRequest `json:"failed_requests"`
+		Downloads      []result.Download      `json:"downloads"`
+		Interaction    map[string]*float64    `json:"interaction_seconds"`
+	}{res.Pages, res.PagesOmitted, res.ConsoleErrors, res.FailedRequests, res.Downloads, inter}, "", " ")
+	return string(b)
+}
+
+// TestPagelogReplaysWhatChromeSaid runs flows in real Chrome while
+// recording what the runner feeds its page log, then replays the recording
+// without Chrome: the replay must give the same pages, requests, errors,
+// downloads and interaction latencies as the run. So the Chrome-free
+// tests of pagelog, fed by such recordings (with -pagelog.record), test
+// what Chrome really says.
+func TestPagelogReplaysWhatChromeSaid(t *testing.T) {
+	t.Parallel()
+	site := testSite(t)
+	hostile := hostileSite(t)
+	flows := map[string]string{
+		"navigations": "name: nav\ntimeout: 30s\nsteps:\n  - goto: " + site.URL + "/\n  - click: \"#counter\"\n  - fill: {selector: \"#q\", value: lamp}\n" +
+			"  - click: \"#go\"\n  - goto: " + site.URL + "/errors\n  - goto: " + site.URL + "/noisy\n  - goto: " + site.URL + "/post-fails\n  - click: \"#send\"\n",
+		"download": "name: dl\ntimeout: 30s\nsteps:\n  - goto: " + hostile.URL + "/ok\n  - goto: " + hostile.URL + "/report\n",
+	}
+	for name, src := range flows {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			var rec bytes.Buffer
+			recorder := pagelog.NewRecorder(&rec)
+			r := &Runner{Browser: testBrowser, record: recorder.Record}
+			res := r.Run(context.Background(), mustFlow(t, src), desktop(t))
+			if err := recorder.Stop(); err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Pages) == 0 {
+				t.Fatalf("the run saw %d pages: %+v", len(res.Pages), res.Error)
+			}
+			replayed, err := pagelog.Replay(bytes.NewReader(rec.Bytes()), bridge.ReportBinding, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := folded(replayed), folded(res); got != want {
+				t.Fatalf("the replay differs from the run\nreplay: %s\nrun:    %s", got, want)
+			}
+			if *recordPagelog {
+				// The servers' ports change from run to run: the recording
+				// names them as the golden files do.
+				data := strings.NewReplacer(site.URL, "http://site.test", hostile.URL, "http://hostile.test").Replace(rec.String())
+				if err := os.WriteFile(filepath.Join("pagelog", "testdata", name+".jsonl"), []byte(data), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+	}
+}

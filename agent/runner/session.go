@@ -1,0 +1,236 @@
+package runner
+
+import (
+	"context"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/uxprobe/uxprobe/agent/browser"
+	"github.com/uxprobe/uxprobe/agent/redact"
+	"github.com/uxprobe/uxprobe/agent/result"
+	"github.com/uxprobe/uxprobe/scenarios"
+)
+
+// session is one attempt of a flow on a device. It owns the attempt's state
+// from the tab it opens to the result it returns: open prepares the tab,
+// the step loop (steps.go) runs the flow's steps and then its finally
+// steps, and finish builds the result, in one place, whichever way the
+// attempt ended.
+type session struct {
+	r      *Runner
+	f      *scenarios.Flow
+	d      scenarios.Device
+	parent context.Context // the caller's: its end cancels the run
+	runCtx context.Context // the flow's timeout
+	start  time.Time
+	res    *result.Result
+
+	// Set by open, as far as it got.
+	gen         int // Chrome's generation when the attempt began
+	tab         *browser.Tab
+	tabRunCtx   context.Context // ends with the run or the tab, whichever first
+	ev          *tracker
+	pg          *tabPage
+	dw          *dialogWatcher
+	hr          *harRecorder
+	downloadDir string
+	closers     []func() // undone in reverse order when the attempt ends
+
+	marks    []stepMark    // the steps' inputs, for their interaction latency
+	settle   time.Duration // bound of a page's final read
+	taskTime time.Duration // set after the main steps
+}
+
+func newSession(r *Runner, parent context.Context, f *scenarios.Flow, d scenarios.Device) *session {
+	f = f.ForRun() // masks what this run extracts as secret
+	start := time.Now()
+	return &session{r: r, f: f, d: d, parent: parent, start: start, res: result.New(f.Name, d, start), settle: r.settleBound(f.VitalsSettle)}
+}
+
+// onClose registers what close undoes.
+func (s *session) onClose(fn func()) { s.closers = append(s.closers, fn) }
+
+// close releases what open took, last first.
+func (s *session) close() {
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		s.closers[i]()
+	}
+}
+
+// runOnce is one attempt: open, the steps, the finally steps, the result.
+// The result leaves through the one redaction boundary: inside the run,
+// messages, URLs and page text stay whole; here every string of the result
+// is masked with the flow's secrets (those the run extracted too, which
+// only the attempt's copy of the flow knows), and only then clipped, so
+// that no cut leaves a secret's first characters behind. Run returns the
+// last attempt's result, so each result is redacted exactly once.
+func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Device) *result.Result {
+	s := newSession(r, ctx, f, d)
+	defer s.close()
+	res := s.run()
+	redact.Result(res, s.f)
+	return res
+}
+
+// run opens the tab and runs the attempt to its result.
+func (s *session) run() *result.Result {
+	ctx := s.parent
+	runCtx, cancel := context.WithTimeout(ctx, s.f.Timeout)
+	s.onClose(cancel)
+	s.runCtx = runCtx
+	if se := s.open(); se != nil {
+		return s.finishEarly(se)
+	}
+	failed := s.runMain()
+	s.afterTask(failed)
+	if cancelled := s.runFinally(failed); failed == nil {
+		// A task that went through and whose clean-up the agent's
+		// shutdown cut short is recorded as cancelled: the run was not
+		// let to finish.
+		failed = cancelled
+	}
+	return s.finish(failed)
+}
+
+// open prepares a tab for the run: a tab of its own, the event tracker,
+// the emulation of the device, site access, downloads, dialogs and tabs.
+// A failure is the run's, at no step.
+func (s *session) open() *scenarios.StepError {
+	r, f, d := s.r, s.f, s.d
+	s.gen = r.Browser.Generation()
+	tab, err := r.Browser.NewTab(s.runCtx)
+	if err != nil {
+		return r.classify(s.parent, s.runCtx, nil, nil, "opening a tab", err)
+	}
+	s.onClose(func() { r.Browser.Release(tab) })
+	s.tab, s.gen = tab, tab.Generation
+	t := chromedp.FromContext(tab.Ctx).Target
+	s.ev = newTracker(string(t.TargetID), f.Mask)
+	s.ev.record = r.record
+	if r.record != nil {
+		r.record("main_frame", string(t.TargetID))
+	}
+	if err := chromedp.Listen(tab.Ctx, s.ev.listen); err != nil {
+		return scenarios.Fail(scenarios.KindBrowser, "listening to the tab: %v", err)
+	}
+	s.hr = r.recordHAR(tab.Ctx, s.ev, f)
+	tabRunCtx, stop := mergeCancel(s.runCtx, tab.Ctx)
+	s.onClose(stop)
+	s.tabRunCtx = tabRunCtx
+
+	err = setup(tabRunCtx, t, f, d, r.Browser.Version())
+	if err == nil {
+		err = siteAccess(tabRunCtx, tab.Ctx, t, f) // headers.go, request.go
+	}
+	if err != nil {
+		return r.classify(s.parent, s.runCtx, tab, s.ev, "preparing the tab", err)
+	}
+	dir, stopDownloads, err := startDownloads(tabRunCtx, tab.Ctx, s.ev)
+	if err != nil {
+		return r.classify(s.parent, s.runCtx, tab, s.ev, "preparing the tab for downloads", err)
+	}
+	s.onClose(stopDownloads)
+	s.downloadDir = dir
+	save := func(path string, data []byte) bool { return r.saveArtifact(f, d, path, data) }
+	s.pg = &tabPage{t: t, events: s.ev, flow: f, shots: r.screenshotPath(f, d), save: save, runCtx: tabRunCtx, audit: newAuditState(d),
+		vars: runVars(f, d, s.start), tabCtx: tab.Ctx}
+	s.onClose(s.pg.closeFrames)
+	s.dw = newDialogWatcher(tab.Ctx, t, f, s.ev)
+	if err := chromedp.Listen(tab.Ctx, s.dw.listen); err != nil {
+		return scenarios.Fail(scenarios.KindBrowser, "listening to the tab: %v", err)
+	}
+	closeTabs, err := r.watchTabs(tab.Ctx, t, s.pg, s.ev, s.dw, f, d)
+	s.onClose(closeTabs)
+	if err != nil {
+		return scenarios.Fail(scenarios.KindBrowser, "listening to the browser: %v", err)
+	}
+	return nil
+}
+
+// runMain runs the flow's steps and returns the failure that ended the
+// task, if one did. The task time is the user's: it starts with the first
+// step, not with our tab and emulation set-up, and leaves out our own
+// waits (a page's final read before a goto leaves it, the audit).
+func (s *session) runMain() *stepFailure {
+	taskStart := time.Now()
+	failed, ours := s.runSteps(s.f.Steps, stepPolicy{ctx: s.tabRunCtx, flowAudit: true})
+	s.taskTime = time.Since(taskStart) - ours
+	return failed
+}
+
+// afterTask reads the page where the task ended: the last page's vitals
+// are final once it has settled; a failure's page is read as it is and
+// pictured. Called between the steps and the finally steps, which may
+// leave the page.
+func (s *session) afterTask(failed *stepFailure) {
+	if failed == nil {
+		s.r.finalRead(s.tabRunCtx, s.pg, s.ev, s.settle)
+		return
+	}
+	if failed.Kind == scenarios.KindBrowser || !s.pg.canPicture(failed.StepError) {
+		// A crashed, frozen or cancelled page is neither read nor
+		// pictured: what it pushed of its vitals is already in.
+		return
+	}
+	// The page where the user gave up is read as it is, without waiting
+	// for it to settle. The read also waits for a document that the
+	// failing step's navigation is still committing, which Chrome cannot
+	// take a screenshot of.
+	s.r.finalRead(s.tabRunCtx, s.pg, s.ev, 0)
+	if s.r.ArtifactsDir != "" {
+		// The picture of the moment of failure is what people look at
+		// first; take it with a fresh bound, the step's may be spent.
+		shotCtx, cancelShot := context.WithTimeout(s.tab.Ctx, 5*time.Second)
+		if err := s.pg.Screenshot(shotCtx, "failure-"+failed.step); err != nil {
+			s.r.logger().Warn("failure screenshot", "flow", s.f.Name, "device", s.d.Name, "err", redact.String(err.Error(), s.f, 0))
+		}
+		cancelShot()
+	}
+}
+
+// finishEarly is the result of an attempt that failed before its first
+// step: its whole time is set-up.
+func (s *session) finishEarly(se *scenarios.StepError) *result.Result {
+	s.fail("", se)
+	s.r.recoverBrowser(s.gen)
+	if s.dw != nil {
+		s.res.Dialogs = s.dw.result()
+	}
+	s.res.SetupSeconds = time.Since(s.start).Seconds()
+	s.res.RoundTimes()
+	return s.res
+}
+
+// finish builds the result of an attempt that ran its steps.
+func (s *session) finish(failed *stepFailure) *result.Result {
+	r, f, d, res, pg := s.r, s.f, s.d, s.res, s.pg
+	res.DurationSeconds = s.taskTime.Seconds()
+	switch {
+	case failed == nil:
+		res.Success = true
+	case failed.Kind == scenarios.KindBrowser:
+		s.fail(failed.step, failed.StepError)
+		s.ev.unread()
+		r.recoverBrowser(s.tab.Generation)
+	default:
+		s.fail(failed.step, failed.StepError)
+	}
+	res.Dialogs = s.dw.result()
+	res.Screenshots = append(res.Screenshots, pg.taken...)
+	s.ev.collect(res, s.marks)
+	pg.audit.record(res)
+	r.saveHAR(s.hr, res, f, d)
+	if f.KeepDownloads {
+		r.keepDownloads(f, d, s.downloadDir, s.ev, res)
+	}
+	res.SetupSeconds = max(time.Since(s.start).Seconds()-res.DurationSeconds, 0)
+	res.RoundTimes()
+	return res
+}
+
+// fail records the run's failure.
+func (s *session) fail(step string, se *scenarios.StepError) {
+	s.res.Success = false
+	s.res.Error = &result.Error{Step: step, Kind: se.Kind, Message: se.Message}
+}
