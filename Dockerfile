@@ -41,6 +41,14 @@ RUN --mount=type=cache,target=/root/.cache/go-build \
 RUN mkdir -p /out/flows && cp scenarios/examples/*.yaml /out/flows/
 
 
+# axe-core, the engine of the accessibility audit, from npm as its users
+# install it, at the version the Makefile pins (AXE_VERSION). The script is
+# the same on every platform, so this stage runs on the build machine's.
+FROM --platform=$BUILDPLATFORM node:22-bookworm-slim AS axe
+ARG AXE_VERSION=4.10.3
+RUN npm install --no-audit --no-fund --prefix /axe axe-core@${AXE_VERSION}
+
+
 FROM debian:bookworm-slim
 
 ARG VERSION=dev
@@ -74,6 +82,9 @@ RUN groupadd --system --gid 10001 uxprobe \
 
 COPY --from=build /out/uxprobe /usr/bin/uxprobe
 COPY --from=build /out/flows/ /etc/uxprobe/flows/
+# Where uxprobe looks for axe-core when neither --audit.axe-path nor
+# UXPROBE_AXE_PATH says; its MPL-2.0 licence goes with it.
+COPY --from=axe /axe/node_modules/axe-core/axe.min.js /axe/node_modules/axe-core/LICENSE /usr/share/uxprobe/axe-core/
 
 ENV UXPROBE_BROWSER=/usr/lib/chromium/chromium-headless-shell
 # Numeric, so Kubernetes' runAsNonRoot can verify it without /etc/passwd.

@@ -21,7 +21,15 @@ BENCHTIME ?= 10x
 
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: all build test demo bench soak fuzz docker chromium test-tools check-fmt clean
+# axe-core, the accessibility audit's engine, comes from npm, pinned (as
+# scenarios.AxeVersion and the Dockerfile). It goes to the user's cache, not
+# the checkout: every clone and the installed binary find the same copy
+# there without a flag, `git clean` does not drop it, and a new version goes
+# beside the old one.
+AXE_VERSION := 4.10.3
+AXE_DIR     := $${XDG_CACHE_HOME:-$$HOME/.cache}/uxprobe/axe-core-$(AXE_VERSION)
+
+.PHONY: all build test demo bench soak fuzz docker chromium test-tools check-fmt clean axe
 
 all: build
 
@@ -54,6 +62,22 @@ chromium:
 		echo "Chromium is missing: run 'sudo apt-get install -y chromium chromium-headless-shell' (or set UXPROBE_BROWSER to a Chrome binary) and try again" >&2; exit 1; \
 	fi
 
+# npm comes from Debian's packages (as root; otherwise say what to run);
+# axe-core then installs as any user, into the cache.
+axe:
+	@if [ -f "$(AXE_DIR)/node_modules/axe-core/axe.min.js" ]; then :; else \
+		if ! command -v npm >/dev/null 2>&1; then \
+			if [ "$$(id -u)" = 0 ]; then \
+				echo "installing npm from Debian's packages"; \
+				apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm >/dev/null; \
+			else \
+				echo "npm is missing (axe-core comes from npm): run 'sudo apt-get install -y npm' and try again" >&2; exit 1; \
+			fi; \
+		fi; \
+		echo "installing axe-core $(AXE_VERSION) from npm into $(AXE_DIR)"; \
+		npm install --silent --no-audit --no-fund --prefix "$(AXE_DIR)" axe-core@$(AXE_VERSION) >/dev/null; \
+	fi
+
 # The real parts the tests use as users run them: promtool for rule tests
 # and `promtool check metrics`, Prometheus, Alertmanager and the Pushgateway,
 # and PostgreSQL's server for the shared history (the tests start their own
@@ -77,18 +101,18 @@ check-fmt:
 
 # -race: the agent, the runner and the browser owner are concurrent by
 # design; the detector costs little next to Chrome's time.
-test: chromium test-tools check-fmt
+test: chromium axe test-tools check-fmt
 	$(GO) test -race -count=1 -timeout 9m ./...
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./scenarios
 	$(GO) test -run '^$$' -fuzz '^FuzzParseFaults$$' -fuzztime 5s ./agent/demoshop
 
-demo: chromium build
+demo: chromium axe build
 	./$(BIN) demo
 
 # Speed and memory goals are checked here, never by timed assertions in
 # tests: the runner against a raw-chromedp baseline of the same flows, the
 # agent's memory with 100 flows, scrape time and start spread.
-bench: chromium
+bench: chromium axe
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 20m ./agent/... ./exporters/...
 
 # A soak: 1000 runs of ordinary and hostile pages, two at a time, reporting

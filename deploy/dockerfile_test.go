@@ -11,6 +11,9 @@ import (
 	"testing"
 
 	"github.com/prometheus/common/version"
+
+	"github.com/uxprobe/uxprobe/agent/audit"
+	"github.com/uxprobe/uxprobe/scenarios"
 )
 
 // instruction is one Dockerfile instruction with its continuation lines
@@ -263,6 +266,35 @@ func TestDockerfile(t *testing.T) {
 				return fmt.Errorf("HEALTHCHECK runs %s, which the runtime stage does not install", args[0])
 			}
 			return nil
+		}},
+		{"axe-core bundled at the pinned version", func() error {
+			// A stage installs axe-core from npm at the version of the
+			// Makefile and of scenarios.AxeVersion ...
+			var axe *stage
+			for i := range stages[1 : len(stages)-1] {
+				if st := &stages[1+i]; strings.Contains(runs(*st), "npm install") {
+					axe = st
+				}
+			}
+			if axe == nil {
+				return fmt.Errorf("no stage runs npm install for axe-core")
+			}
+			if !strings.Contains(runs(*axe), "axe-core@${AXE_VERSION}") || axe.index("ARG", "AXE_VERSION="+scenarios.AxeVersion) < 0 {
+				return fmt.Errorf("the axe-core stage does not install axe-core@${AXE_VERSION} with ARG AXE_VERSION=%s", scenarios.AxeVersion)
+			}
+			if !strings.Contains(string(readFile(t, "../Makefile")), "AXE_VERSION := "+scenarios.AxeVersion+"\n") {
+				return fmt.Errorf("the Makefile does not pin AXE_VERSION := %s", scenarios.AxeVersion)
+			}
+			// ... and the runtime stage has its axe.min.js where uxprobe
+			// looks by default.
+			name, _, _ := strings.Cut(strings.Fields(axe.From)[len(strings.Fields(axe.From))-1], " ")
+			for _, in := range final.all("COPY") {
+				if strings.Contains(in.Args, "--from="+name+" ") && strings.Contains(in.Args, "axe-core/axe.min.js") &&
+					strings.HasSuffix(in.Args, " "+path.Dir(audit.ImageAxePath)+"/") {
+					return nil
+				}
+			}
+			return fmt.Errorf("the runtime stage does not COPY --from=%s axe.min.js into %s/", name, path.Dir(audit.ImageAxePath))
 		}},
 	}
 	for _, tt := range tests {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"reflect"
 	"regexp"
+	"slices"
 	"time"
 	"unicode/utf8"
 )
@@ -37,6 +38,9 @@ const (
 	typeMethod
 	typeStatus
 	typeHeaders
+	// typeImpact is an axe impact level; the audit step carries it in its
+	// rule list (see SplitAuditRules).
+	typeImpact
 )
 
 type param struct {
@@ -202,15 +206,19 @@ var actionSpecs = []actionSpec{
 		build: func(a args) Action { return Eval{Expression: a.str("expression")} },
 	},
 	{
-		name: "audit", doc: "Audit the page for mobile UX defects with all or the listed rules; with fail: true a finding fails the step.",
+		name: "audit", doc: "Audit the page for mobile UX defects and accessibility barriers with all or the listed rules; with fail: true a finding fails the step.",
 		scalar: "rules", params: []param{
 			{name: "rules", typ: typeAuditRules, required: true, doc: "all, or a list of audit rules"},
 			{name: "fail", typ: typeBool, doc: "any finding fails the step with kind audit; default false: findings are recorded and the flow goes on"},
+			{name: "min_impact", typ: typeImpact, doc: "leave out axe violations below this impact: minor (default, every violation), moderate, serious or critical"},
 		},
 		zero: Audit{},
 		build: func(a args) Action {
 			fail, _ := a["fail"].(bool)
 			rules, _ := a["rules"].([]string)
+			if mi, _ := a["min_impact"].(string); mi != "" {
+				rules = append(slices.Clip(rules), mi)
+			}
 			return Audit{Rules: rules, Fail: fail}
 		},
 	},

@@ -284,10 +284,10 @@ var flowKeySpecs = []flowKeySpec{
 	},
 	{
 		name:   "audit",
-		doc:    "Audit every page the flow opens, after its load, for mobile UX defects: all, or a list of audit rules. Findings are recorded; an audit step with fail: true is what fails a run.",
-		schema: auditRulesSchema,
+		doc:    "Audit every page the flow opens, after its load, for mobile UX defects and accessibility barriers: all, a list of audit rules, or {rules, min_impact}. Findings are recorded; an audit step with fail: true is what fails a run.",
+		schema: flowAuditSchema,
 		stage:  stageSettings,
-		decode: func(p *parser, v *yaml.Node, f *Flow) { f.Audit, _ = p.auditRules(v, "audit") },
+		decode: func(p *parser, v *yaml.Node, f *Flow) { f.Audit = p.flowAudit(v) },
 	},
 	{
 		name:   "steps",

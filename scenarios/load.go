@@ -17,6 +17,10 @@ type LoadOptions struct {
 	// Vars override or add flow variables, for example the base URL of the
 	// embedded demo shop.
 	Vars map[string]string
+	// Axe is what the caller found of axe-core; nil means it did not look:
+	// a11y-<id> rules are checked against the pinned axe-core's ids, and
+	// `audit: all` means the page rules without accessibility.
+	Axe *Axe
 }
 
 // FileResult is what one flow file gave: its valid flows, or its errors. A

@@ -88,6 +88,7 @@ func flowSchema() (obj, error) {
 			"selector":     selectorSchema(),
 			"scalar":       obj{"type": []string{"string", "number", "boolean"}},
 			"only":         onlySchema(),
+			"auditRule":    auditRuleSchema(),
 			"customDevice": device,
 			"step":         obj{"description": "One step: exactly one action key, plus optional name, timeout, only and optional.", "oneOf": steps},
 		},
@@ -271,6 +272,8 @@ func paramSchema(pm param) (obj, error) {
 		}
 	case typeAuditRules:
 		s = auditRulesSchema()
+	case typeImpact:
+		s = impactSchema()
 	default:
 		return nil, fmt.Errorf("parameter %s has a type with no JSON Schema", pm.name)
 	}

@@ -300,6 +300,8 @@ func (p *parser) typed(n *yaml.Node, spec actionSpec, pm param, f *Flow) (any, b
 		return s, true
 	case typeAuditRules:
 		return p.auditRules(n, what)
+	case typeImpact:
+		return p.minImpact(n, what)
 	default:
 		return p.str(n, what)
 	}

@@ -1,9 +1,11 @@
 // Package audit checks a page for mobile UX defects: content wider than the
 // screen, targets too small for a finger, unreadable text, a missing or
 // zoom-blocking viewport, no Help link in sight, images that shift the
-// layout, a lazily loaded largest paint. The rules are scenarios' table; the
-// checks run in the page as one script, through whatever can evaluate
-// JavaScript there (the runner's tab).
+// layout, a lazily loaded largest paint; and for accessibility barriers
+// with axe-core (the accessibility and a11y-<axe id> rules). The rules are
+// scenarios' table; the checks run in the page as one script, and axe-core
+// is injected only where an accessibility rule runs, through whatever can
+// evaluate JavaScript there (the runner's tab).
 package audit
 
 import (
@@ -41,6 +43,9 @@ type Report struct {
 	Checked []string
 	// Findings have no Step: the caller knows it.
 	Findings []result.Finding
+	// NeedsReview are what axe-core could not decide (its incomplete
+	// results, such as contrast over an image): never findings.
+	NeedsReview []result.Finding
 	// Errors are rules that could not run on this page, such as on a page
 	// whose scripts replaced the browser's built-ins.
 	Errors []RuleError
@@ -52,12 +57,16 @@ type RuleError struct {
 	Error string `json:"error"`
 }
 
-// Applicable returns the rules among names that apply on devices of the
-// class, in the table's order; no names means every rule. Unknown names are
-// left out: the loader has rejected them already.
+// Applicable returns the page rules (those of the in-page script, not
+// axe-core's) among names that apply on devices of the class, in the
+// table's order; no names means every page rule. Unknown names are left
+// out: the loader has rejected them already.
 func Applicable(names []string, class scenarios.DeviceClass) []string {
 	var out []string
 	for _, r := range scenarios.AuditRules() {
+		if scenarios.IsAccessibilityRule(r.Name) {
+			continue
+		}
 		if (len(names) == 0 || slices.Contains(names, r.Name)) && r.AppliesTo(class) {
 			out = append(out, r.Name)
 		}
@@ -77,20 +86,33 @@ type pageReport struct {
 	Errors []RuleError `json:"errors"`
 }
 
-// Run audits the current page with the rules that apply on the class.
+// Run audits the current page with the rules that apply on the class; no
+// names means every page rule, not accessibility. names may carry the
+// audit's min_impact (see scenarios.SplitAuditRules).
 func Run(ctx context.Context, ev Evaluator, class scenarios.DeviceClass, names []string) (*Report, error) {
-	rules := Applicable(names, class)
-	rep := &Report{Checked: []string{}, Findings: []result.Finding{}}
+	names, minImpact := scenarios.SplitAuditRules(names)
+	rep := &Report{Checked: []string{}, Findings: []result.Finding{}, NeedsReview: []result.Finding{}}
+	if err := runPage(ctx, ev, rep, Applicable(names, class)); err != nil {
+		return nil, err
+	}
+	if err := runAxe(ctx, ev, rep, names, minImpact); err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+// runPage runs the in-page script's rules.
+func runPage(ctx context.Context, ev Evaluator, rep *Report, rules []string) error {
 	if len(rules) == 0 {
-		return rep, nil
+		return nil
 	}
 	opts, err := json.Marshal(map[string]any{"rules": rules, "examples": MaxExamples})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	var pr pageReport
 	if err := ev.Evaluate(ctx, "("+auditJS+")("+string(opts)+")", &pr); err != nil {
-		return nil, err
+		return err
 	}
 	rep.URL, rep.Errors = pr.URL, pr.Errors
 	// Only names of the table leave the page: rule names become metric
@@ -113,7 +135,7 @@ func Run(ctx context.Context, ev Evaluator, class scenarios.DeviceClass, names [
 		}
 		rep.Findings = append(rep.Findings, result.Finding{Rule: f.Rule, URL: pr.URL, Count: f.Count, Message: f.Message, Examples: ex})
 	}
-	return rep, nil
+	return nil
 }
 
 // Summary says in one line what the findings are, for the message of a

@@ -13,7 +13,7 @@ const defaultSlowDelay = 2 * time.Second
 
 // allowedFaults is what an error message offers the user, in the syntax they
 // type.
-const allowedFaults = "none, slow, slow=<duration>, checkout, js-error, missing-help, mobile-overflow"
+const allowedFaults = "none, slow, slow=<duration>, checkout, js-error, missing-help, mobile-overflow, a11y"
 
 // Faults switch deliberate failures on, for tests and for the demo.
 type Faults struct {
@@ -25,6 +25,12 @@ type Faults struct {
 	// page: it fits a tablet and a desktop, and sticks out of a phone's
 	// screen (the mobile-audit flow finds horizontal-overflow on mobile only).
 	MobileOverflow bool
+	// A11y is the phone layout of checkout gone wrong: below 600 px the
+	// labels of the form's text fields are dropped and the Place order button is pale green
+	// with white text (1.9:1). Desktop and tablet stay as they were (the
+	// mobile-audit flow finds a11y-label and a11y-color-contrast on mobile
+	// only).
+	A11y bool
 }
 
 // FaultSpecError reports a fault spec that ParseFaults cannot read. It is a
@@ -42,7 +48,7 @@ func (e *FaultSpecError) Error() string {
 
 // ParseFaults reads a fault spec: "" or "none" for no faults, otherwise a
 // comma-separated list of slow (a 2s delay), slow=<duration>, checkout,
-// js-error, missing-help and mobile-overflow. It is the syntax of the demo command's flag and
+// js-error, missing-help, mobile-overflow and a11y. It is the syntax of the demo command's flag and
 // of the admin page, so that a person types the same thing in both.
 func ParseFaults(spec string) (Faults, error) {
 	var f Faults
@@ -84,6 +90,8 @@ func ParseFaults(spec string) (Faults, error) {
 			f.MissingHelp = true
 		case "mobile-overflow":
 			f.MobileOverflow = true
+		case "a11y":
+			f.A11y = true
 		case "none":
 			return Faults{}, &FaultSpecError{Item: item, Reason: "none cannot be combined with other faults"}
 		case "":
@@ -115,6 +123,9 @@ func (f Faults) String() string {
 	}
 	if f.MobileOverflow {
 		items = append(items, "mobile-overflow")
+	}
+	if f.A11y {
+		items = append(items, "a11y")
 	}
 	if len(items) == 0 {
 		return "none"

@@ -118,6 +118,7 @@ type page struct {
 	Help      bool
 	JSError   bool
 	Promo     bool // the mobile-overflow fault's banner
+	A11yFault bool // the a11y fault's phone layout
 	CartCount int
 
 	Query    string
@@ -141,6 +142,7 @@ func (s *Shop) render(w http.ResponseWriter, r *http.Request, f Faults, status i
 	p.Help = !f.MissingHelp
 	p.JSError = f.JSError
 	p.Promo = f.MobileOverflow
+	p.A11yFault = f.A11y
 	p.CartCount = len(readCart(r))
 	writeHTML(w, status, pages[name], "layout", p)
 }
@@ -431,7 +433,7 @@ type adminView struct {
 	Presets []string
 }
 
-var presets = []string{"none", "slow", "checkout", "js-error", "missing-help", "mobile-overflow"}
+var presets = []string{"none", "slow", "checkout", "js-error", "missing-help", "mobile-overflow", "a11y"}
 
 // The admin page is outside the shop's layout and ignores the faults, so
 // that a person can always switch a fault off again, however broken or slow

@@ -325,6 +325,12 @@ func TestFaults(t *testing.T) {
 			[]string{`id="promo"`, `id="place-order"`}, nil},
 		{"no banner without the fault", Faults{}, "GET", "/", nil, 200,
 			[]string{`id="help"`}, []string{`id="promo"`}},
+		// The a11y fault's phone layout is in the page for every device:
+		// its media query makes it the phone's only.
+		{"a11y", Faults{A11y: true}, "GET", "/checkout", nil, 200,
+			[]string{`<label for="email">`, `@media (max-width: 600px) { #place-order { background: #9bc7a8; } }`, `document.querySelectorAll("#checkout-form input")`}, nil},
+		{"no phone layout without the fault", Faults{}, "GET", "/checkout", nil, 200,
+			[]string{`<label for="email">`}, []string{`#9bc7a8`, `#checkout-form input`}},
 		{"js error", Faults{JSError: true}, "GET", "/product/lamp-1", nil, 200,
 			[]string{`throw new Error("demo fault: something broke")`, "DOMContentLoaded", `id="hero"`}, nil},
 	}
@@ -412,6 +418,8 @@ func TestParseFaults(t *testing.T) {
 		{"js-error", Faults{JSError: true}, "js-error"},
 		{"missing-help", Faults{MissingHelp: true}, "missing-help"},
 		{"Mobile-Overflow", Faults{MobileOverflow: true}, "mobile-overflow"},
+		{"A11Y", Faults{A11y: true}, "a11y"},
+		{"a11y,mobile-overflow", Faults{MobileOverflow: true, A11y: true}, "mobile-overflow,a11y"},
 		{"missing-help, JS-Error ,checkout,slow=1m", Faults{Delay: time.Minute, CheckoutError: true, JSError: true, MissingHelp: true},
 			"slow=1m0s,checkout,js-error,missing-help"},
 	}
@@ -459,7 +467,7 @@ func TestParseFaultsErrors(t *testing.T) {
 			if specErr.Item != tt.item || !strings.Contains(specErr.Reason, tt.reason) {
 				t.Errorf("got item %q reason %q, want item %q reason with %q", specErr.Item, specErr.Reason, tt.item, tt.reason)
 			}
-			for _, word := range []string{"none", "slow", "slow=<duration>", "checkout", "js-error", "missing-help", "mobile-overflow"} {
+			for _, word := range []string{"none", "slow", "slow=<duration>", "checkout", "js-error", "missing-help", "mobile-overflow", "a11y"} {
 				if !strings.Contains(err.Error(), word) {
 					t.Errorf("error %q does not name the allowed word %q", err, word)
 				}

@@ -50,6 +50,9 @@ type Result struct {
 	// the rules that were checked in the run, found something or not.
 	Findings     []Finding `json:"findings"`
 	AuditedRules []string  `json:"audited_rules,omitempty"`
+	// NeedsReview are what axe-core could not decide (its incomplete
+	// results), in the shape of findings; they are never violations.
+	NeedsReview []Finding `json:"needs_review,omitempty"`
 	// HAR is the path of the run's network log (HAR 1.2), when one was
 	// written (see --artifacts.har).
 	HAR string `json:"har,omitempty"`

@@ -63,6 +63,15 @@ type agentFlags struct {
 	vitals          vitalsFlags
 	log             logFlags
 	remoteWrite     remoteWriteFlags
+	// axeWarning is said once at start when axe-core is missing.
+	axeWarning string
+}
+
+// findAxe finds axe-core once for every load and reload.
+func (f *agentFlags) findAxe(env *environment) *scenarios.Axe {
+	info, warning := f.browser.axe.find(env)
+	f.axeWarning = warning
+	return info
 }
 
 func (f *agentFlags) register(fs *flag.FlagSet, listenAddress string, splay time.Duration) {
@@ -138,8 +147,9 @@ func runAgent(ctx context.Context, env *environment, args []string) int {
 			return exitUsage
 		}
 	}
+	axe := af.findAxe(env)
 	load := func() ([]scenarios.FileResult, error) {
-		return scenarios.Load(paths, scenarios.LoadOptions{LookupEnv: env.lookupEnv, Vars: vars})
+		return scenarios.Load(paths, scenarios.LoadOptions{LookupEnv: env.lookupEnv, Vars: vars, Axe: axe})
 	}
 	return serveAgent(ctx, env, &af, load, nil)
 }
@@ -152,7 +162,7 @@ func runDemo(ctx context.Context, env *environment, args []string) int {
 	af.register(fs, defaultDemoListenAddress, defaultDemoSplay)
 	shopAddr := fs.String("demo.listen-address", defaultDemoShopAddr, "address of the demo shop, as host:port; port 0 picks a free port")
 	schedule := fs.String("demo.schedule", defaultDemoSchedule, "schedule of every example flow: 5-field cron or @every <duration>")
-	faults := fs.String("demo.faults", "", "faults the shop starts with: none, slow, slow=<duration>, checkout, js-error, missing-help, mobile-overflow, comma-separated; change them later at /admin/faults")
+	faults := fs.String("demo.faults", "", "faults the shop starts with: none, slow, slow=<duration>, checkout, js-error, missing-help, mobile-overflow, a11y, comma-separated; change them later at /admin/faults")
 	if ok, code := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -188,8 +198,9 @@ func runDemo(ctx context.Context, env *environment, args []string) int {
 	}()
 	shopURL := "http://" + l.Addr().String()
 
+	axe := af.findAxe(env)
 	load := func() ([]scenarios.FileResult, error) {
-		flows, err := scenarios.LoadFS(examples.FS, scenarios.LoadOptions{LookupEnv: env.lookupEnv, Vars: map[string]string{"base_url": shopURL}})
+		flows, err := scenarios.LoadFS(examples.FS, scenarios.LoadOptions{LookupEnv: env.lookupEnv, Vars: map[string]string{"base_url": shopURL}, Axe: axe})
 		if err != nil {
 			return []scenarios.FileResult{{Path: "examples", Err: err}}, nil
 		}
@@ -243,6 +254,9 @@ func serveAgent(ctx context.Context, env *environment, af *agentFlags, load func
 	secrets := &redact.Flows{}
 	log = redact.Logger(log, secrets.Mask)
 	load = loadAdding(load, secrets)
+	if af.axeWarning != "" {
+		log.Warn(af.axeWarning)
+	}
 	shard, err := agent.ParseShard(af.shard)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "uxprobe: --shard: %v\n", err)

@@ -72,7 +72,11 @@ func runCheck(ctx context.Context, env *environment, args []string) int {
 		fmt.Fprintln(env.stderr, "uxprobe check: --parallel must be at least 1")
 		return exitUsage
 	}
-	flows, invalid, err := loadAll(env, fs.Args(), cf.vars)
+	axeInfo, warning := cf.browser.axe.find(env)
+	if warning != "" {
+		fmt.Fprintln(env.stderr, "uxprobe check: warning:", warning)
+	}
+	flows, invalid, err := loadAll(env, fs.Args(), cf.vars, axeInfo)
 	if err != nil {
 		fmt.Fprintln(env.stderr, "uxprobe check:", err)
 		return exitUsage

@@ -103,3 +103,93 @@ func TestCheckMobileAuditFault(t *testing.T) {
 		}
 	})
 }
+
+// TestCheckA11yFault: with the shop's a11y fault on, the mobile-audit
+// example flow finds the dropped labels of the three text fields and the pale button at checkout on
+// the phone only, with axe's impact and WCAG criteria; desktop and tablet
+// were audited for accessibility and are clean; the parity section flags
+// both barriers on mobile, and JUnit's audit step case fails on mobile.
+func TestCheckA11yFault(t *testing.T) {
+	shop := demoshop.New()
+	shop.SetFaults(demoshop.Faults{A11y: true})
+	srv := httptest.NewServer(shop)
+	defer srv.Close()
+	out := t.TempDir()
+	jsonFile := filepath.Join(out, "results.json")
+	junitFile := filepath.Join(out, "report.xml")
+	code, stdout, stderr := runCheckWithChrome(t, "--flow", "mobile-audit", "--device", "desktop,mobile,tablet", "--parallel", "2",
+		"--var", "base_url="+srv.URL, "--artifacts", filepath.Join(out, "artifacts"), "--json", jsonFile, "--junit", junitFile, exampleFlowsDir(t))
+	if code != exitFailed {
+		t.Fatalf("exit code %d, want 1\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	byDevice := map[string]result.Result{}
+	for _, r := range readCheckJSON(t, jsonFile) {
+		byDevice[r.Device] = r
+	}
+	for _, d := range []string{"desktop", "tablet"} {
+		r := byDevice[d]
+		if !r.Success || len(r.Findings) != 0 || !slices.Contains(r.AuditedRules, "accessibility") {
+			t.Errorf("%s: success %v, findings %+v, audited %v; want accessibility audited and clean", d, r.Success, r.Findings, r.AuditedRules)
+		}
+	}
+	m := byDevice["mobile"]
+	if m.Success || m.Error == nil || m.Error.Kind != scenarios.KindAudit || !strings.Contains(m.Error.Message, "a11y-label (3): #email, #name, #address") ||
+		!strings.Contains(m.Error.Message, "a11y-color-contrast (1): #place-order") {
+		t.Errorf("mobile: success %v error %+v, want an audit failure naming the three unlabelled fields and the button", m.Success, m.Error)
+	}
+	var got []string
+	for _, f := range m.Findings {
+		got = append(got, f.Step+":"+f.Rule)
+		switch f.Rule {
+		case "a11y-label":
+			if f.Count != 3 || f.Impact != "critical" || !slices.Contains(f.WCAG, "4.1.2") || len(f.Examples) != 3 || f.Examples[0].Selector != "#email" {
+				t.Errorf("label finding %+v, want the 3 fields, critical, WCAG 4.1.2", f)
+			}
+		case "a11y-color-contrast":
+			if f.Count != 1 || f.Impact != "serious" || !slices.Equal(f.WCAG, []string{"1.4.3"}) || f.Examples[0].Selector != "#place-order" ||
+				f.HelpURL != "https://dequeuniversity.com/rules/axe/4.10/color-contrast" {
+				t.Errorf("contrast finding %+v, want the button, serious, WCAG 1.4.3", f)
+			}
+		}
+	}
+	want := []string{"go to checkout:a11y-color-contrast", "go to checkout:a11y-label", "checkout is usable:a11y-color-contrast", "checkout is usable:a11y-label"}
+	if !slices.Equal(got, want) {
+		t.Errorf("mobile findings %v, want %v", got, want)
+	}
+	if !slices.Contains(m.AuditedRules, "accessibility") {
+		t.Errorf("mobile audited %v, want accessibility", m.AuditedRules)
+	}
+
+	_, section, _ := strings.Cut(stdout, "DEVICE PARITY")
+	for _, rule := range []string{"a11y-color-contrast", "a11y-label"} {
+		var row string
+		for l := range strings.SplitSeq(section, "\n") {
+			if strings.HasPrefix(l, "  findings "+rule+" ") {
+				row = l
+			}
+		}
+		n := "1"
+		if rule == "a11y-label" {
+			n = "3"
+		}
+		if f := strings.Fields(strings.TrimPrefix(row, "  findings "+rule)); !slices.Equal(f, []string{"0", n, "!", "0"}) {
+			t.Errorf("parity row %q, want 0 on desktop, %s ! on mobile, 0 on tablet\n%s", row, n, section)
+		}
+	}
+
+	doc := readCheckJUnit(t, junitFile)
+	var failed []string
+	for _, s := range doc.Suites {
+		for _, c := range s.Cases {
+			if c.Failure != nil {
+				failed = append(failed, c.Name+" ("+c.Failure.Type+")")
+				if strings.HasSuffix(c.Name, "audit checkout is usable") && !strings.Contains(c.Failure.Message+c.Failure.Text, "a11y-label") {
+					t.Errorf("JUnit case %q does not show the axe finding: %+v", c.Name, c.Failure)
+				}
+			}
+		}
+	}
+	if w := []string{"mobile-audit on mobile (audit)", "mobile-audit on mobile: audit checkout is usable (audit)"}; !slices.Equal(failed, w) {
+		t.Errorf("JUnit failed cases %v, want %v", failed, w)
+	}
+}

@@ -18,12 +18,14 @@ import (
 type browserFlags struct {
 	path      string
 	noSandbox bool
+	axe       axeFlags
 }
 
 func (b *browserFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&b.path, "browser.path", "", "Chrome or Chromium binary; default $"+browser.EnvPath+", else Debian's chromium-headless-shell, else Chromium (/usr/lib/chromium/chromium), else chromium-headless-shell, chromium, chromium-browser or google-chrome on PATH")
 	fs.BoolVar(&b.noSandbox, "browser.no-sandbox", os.Geteuid() == 0,
 		"run Chrome without its sandbox; Chrome refuses to start as root with the sandbox, so this defaults to true only for root")
+	b.axe.register(fs)
 }
 
 // start starts Chrome with as many warm tabs as runs may go at once.
@@ -78,8 +80,8 @@ func (l *logFlags) logger(w io.Writer) (*slog.Logger, error) {
 
 // loadAll loads flow files and prints every error; it returns the valid
 // flows and whether any file was invalid.
-func loadAll(env *environment, paths []string, vars map[string]string) ([]*scenarios.Flow, bool, error) {
-	results, err := scenarios.Load(paths, scenarios.LoadOptions{LookupEnv: env.lookupEnv, Vars: vars})
+func loadAll(env *environment, paths []string, vars map[string]string, axe *scenarios.Axe) ([]*scenarios.Flow, bool, error) {
+	results, err := scenarios.Load(paths, scenarios.LoadOptions{LookupEnv: env.lookupEnv, Vars: vars, Axe: axe})
 	if err != nil {
 		return nil, false, err
 	}

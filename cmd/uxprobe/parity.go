@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/uxprobe/uxprobe/agent/result"
@@ -141,10 +142,10 @@ func printFlowParity(w io.Writer, flow string, runs []*result.Result) {
 	if base != nil {
 		baseCounts = base.FindingsByRule()
 	}
-	for _, rule := range scenarios.AuditRuleNames() {
+	for _, rule := range parityRules(counts) {
 		checked := false
 		for _, c := range counts {
-			_, ok := c[rule]
+			_, ok := countOf(c, rule)
 			checked = checked || ok
 		}
 		if !checked {
@@ -152,11 +153,11 @@ func printFlowParity(w io.Writer, flow string, runs []*result.Result) {
 		}
 		fmt.Fprint(tw, "  findings "+rule)
 		for i, r := range runs {
-			n, ok := counts[i][rule]
+			n, ok := countOf(counts[i], rule)
 			s := "-" // not checked on this device
 			if ok {
 				s = fmt.Sprint(n)
-				if r != base && base != nil && n > 0 && baseCounts[rule] == 0 && r.DeviceClass != string(scenarios.ClassDesktop) {
+				if bn, _ := countOf(baseCounts, rule); r != base && base != nil && n > 0 && bn == 0 && r.DeviceClass != string(scenarios.ClassDesktop) {
 					s += " !"
 				}
 			}
@@ -165,4 +166,34 @@ func printFlowParity(w io.Writer, flow string, runs []*result.Result) {
 		fmt.Fprintln(tw)
 	}
 	tw.Flush()
+}
+
+// parityRules are the rows of findings: the table's rules, then each axe
+// rule that any device found, by name.
+func parityRules(counts []map[string]int) []string {
+	rules := scenarios.AuditRuleNames()
+	var a11y []string
+	for _, c := range counts {
+		for rule := range c {
+			if strings.HasPrefix(rule, scenarios.A11yPrefix) && !slices.Contains(a11y, rule) {
+				a11y = append(a11y, rule)
+			}
+		}
+	}
+	slices.Sort(a11y)
+	return append(rules, a11y...)
+}
+
+// countOf is a rule's count on one device, and whether the rule was
+// checked there: an axe rule was, with 0, wherever accessibility ran.
+func countOf(c map[string]int, rule string) (int, bool) {
+	if n, ok := c[rule]; ok {
+		return n, true
+	}
+	if strings.HasPrefix(rule, scenarios.A11yPrefix) {
+		if _, ok := c[scenarios.Accessibility]; ok {
+			return 0, true
+		}
+	}
+	return 0, false
 }

@@ -11,6 +11,8 @@ func runValidate(_ context.Context, env *environment, args []string) int {
 			"with file:line:column. Exits 0 when every file is valid, 1 when any is invalid, 2 on usage errors.")
 	vars := varsFlag{}
 	fs.Var(vars, "var", "override a flow variable, name=value (repeatable)")
+	var axe axeFlags
+	axe.register(fs)
 	if ok, code := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -18,7 +20,11 @@ func runValidate(_ context.Context, env *environment, args []string) int {
 		fmt.Fprintln(env.stderr, "uxprobe validate: give at least one flow file or directory")
 		return exitUsage
 	}
-	flows, invalid, err := loadAll(env, fs.Args(), vars)
+	axeInfo, warning := axe.find(env)
+	if warning != "" {
+		fmt.Fprintln(env.stderr, "uxprobe validate: warning:", warning)
+	}
+	flows, invalid, err := loadAll(env, fs.Args(), vars, axeInfo)
 	if err != nil {
 		fmt.Fprintln(env.stderr, "uxprobe validate:", err)
 		return exitUsage

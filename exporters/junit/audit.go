@@ -29,6 +29,10 @@ func auditCases(r *result.Result) []testCase {
 				continue
 			}
 			fmt.Fprintf(&b, "%s (%d) on %s: %s\n", f.Rule, f.Count, f.URL, f.Message)
+			if f.Impact != "" || f.HelpURL != "" {
+				// An accessibility finding: what axe-core says of it.
+				fmt.Fprintf(&b, "  impact %s, WCAG %s, %s\n", f.Impact, strings.Join(f.WCAG, " "), f.HelpURL)
+			}
 			for _, e := range f.Examples {
 				fmt.Fprintf(&b, "  %s at %g,%g size %gx%g\n", e.Selector, e.X, e.Y, e.Width, e.Height)
 			}

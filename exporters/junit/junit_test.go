@@ -69,7 +69,10 @@ func auditResults() []*result.Result {
 	overflow := result.Finding{Rule: "horizontal-overflow", Step: "checkout usable", URL: "https://shop.example/checkout", Count: 1,
 		Message:  "the page is 720 px wide on a 393 px wide screen, so users must scroll sideways; 1 element sticks out",
 		Examples: []result.Example{{Selector: "#promo", X: 16, Y: 80.5, Width: 720, Height: 48}}}
-	msg := "the audit found horizontal-overflow (1): #promo"
+	label := result.Finding{Rule: "a11y-label", Step: "checkout usable", URL: "https://shop.example/checkout", Count: 1,
+		Message: "Form elements must have labels", Impact: "critical", WCAG: []string{"4.1.2"}, HelpURL: "https://dequeuniversity.com/rules/axe/4.10/label",
+		Examples: []result.Example{{Selector: "#email", X: 16, Y: 176, Width: 361, Height: 42}}}
+	msg := "the audit found horizontal-overflow (1): #promo; a11y-label (1): #email"
 	return []*result.Result{
 		{
 			Flow: "mobile-audit", Device: "desktop", DeviceClass: "desktop", StartedAt: started, Success: true, Attempts: 1, DurationSeconds: 0.6,
@@ -79,7 +82,7 @@ func auditResults() []*result.Result {
 		},
 		{
 			Flow: "mobile-audit", Device: "mobile", DeviceClass: "mobile", StartedAt: started, Attempts: 1, DurationSeconds: 0.7,
-			Steps: step(false, msg)[:2], Findings: []result.Finding{overflow},
+			Steps: step(false, msg)[:2], Findings: []result.Finding{overflow, label},
 			Error: &result.Error{Step: "checkout usable", Kind: scenarios.KindAudit, Message: msg},
 		},
 	}

@@ -127,6 +127,7 @@ type flowDescs struct {
 	success, duration, runs, failures, lastFailure, lastRun, step *prom.Desc
 	ttfb, fcp, lcp, load, cls, consoleErrors, failedRequests      *prom.Desc
 	inp, tbt, interaction, cleanupFailures, auditFindings         *prom.Desc
+	accessibilityViolations                                       *prom.Desc
 }
 
 // agentLabels are the labels of the agent's flow series before the
@@ -138,32 +139,33 @@ func newFlowDescs(base []string) *flowDescs {
 		return prom.NewDesc(name, help, append(slices.Clone(base), extra...), nil)
 	}
 	return &flowDescs{
-		success:         d(MetricFlowSuccess, "1 if the last completed run of the flow on the device succeeded, 0 if the site failed the user. Runs that ended in an error of uxprobe or Chrome do not change it."),
-		duration:        d(MetricFlowDuration, "Task time of the last completed run of the flow on the device, in seconds; for a failed run, the time until it gave up."),
-		runs:            d(MetricFlowRuns, "Runs by result: success, failure (the site failed the user) or error (uxprobe or Chrome broke, or the run was cancelled).", "result"),
-		failures:        d(MetricFlowFailures, "Failed runs (result failure) by the step where the task was abandoned and the kind of error.", "step", "kind"),
-		lastFailure:     d(MetricFlowLastFailure, "Present, with value 1, while the last completed run of the flow on the device failed; step and kind say where the task was abandoned and why. One series per flow and device at most, so an alert on it names the latest failing step only.", "step", "kind"),
-		lastRun:         d(MetricFlowLastRun, "When the last run of the flow on the device ended, whatever its result, as a Unix time in seconds."),
-		step:            d(MetricStepDuration, "Time of each step of the last completed run, in seconds; skipped steps have no sample.", "step"),
-		ttfb:            d(MetricPageTTFB, "Time to first byte of the page that a step of the last completed run opened, in seconds.", "step"),
-		fcp:             d(MetricPageFCP, "First contentful paint of the page that a step of the last completed run opened, in seconds.", "step"),
-		lcp:             d(MetricPageLCP, "Largest contentful paint of the page that a step of the last completed run opened, in seconds.", "step"),
-		load:            d(MetricPageLoad, "Time until the load event of the page that a step of the last completed run opened, in seconds.", "step"),
-		cls:             d(MetricPageCLS, "Cumulative layout shift of the page that a step of the last completed run opened (unitless score).", "step"),
-		inp:             d(MetricPageINP, "Worst interaction latency of the inputs of the flow's steps on the page that a step of the last completed run opened, in seconds.", "step"),
-		tbt:             d(MetricPageTBT, "Total blocking time, from first contentful paint until the flow left the page that a step of the last completed run opened, in seconds.", "step"),
-		interaction:     d(MetricStepInteraction, "Interaction latency of the input of each click, press and fill step of the last completed run, from the input to the next paint, in seconds.", "step"),
-		consoleErrors:   d(MetricConsoleErrors, "JavaScript errors and console errors seen on the pages, in all runs, including successful ones."),
-		failedRequests:  d(MetricFailedRequests, "Requests of the pages that got an HTTP error or no response, in all runs, including successful ones."),
-		cleanupFailures: d(MetricCleanupFailures, "Cleanup steps (the flow's finally steps) that failed, by step, in all runs: each may have left data behind that later runs trip over.", "step"),
-		auditFindings:   d(MetricAuditFindings, "Elements the audits of the last completed run found at fault, by rule, summed over the pages; 0 for a rule that was checked and found nothing, absent for a rule that was not checked.", "rule"),
+		success:                 d(MetricFlowSuccess, "1 if the last completed run of the flow on the device succeeded, 0 if the site failed the user. Runs that ended in an error of uxprobe or Chrome do not change it."),
+		duration:                d(MetricFlowDuration, "Task time of the last completed run of the flow on the device, in seconds; for a failed run, the time until it gave up."),
+		runs:                    d(MetricFlowRuns, "Runs by result: success, failure (the site failed the user) or error (uxprobe or Chrome broke, or the run was cancelled).", "result"),
+		failures:                d(MetricFlowFailures, "Failed runs (result failure) by the step where the task was abandoned and the kind of error.", "step", "kind"),
+		lastFailure:             d(MetricFlowLastFailure, "Present, with value 1, while the last completed run of the flow on the device failed; step and kind say where the task was abandoned and why. One series per flow and device at most, so an alert on it names the latest failing step only.", "step", "kind"),
+		lastRun:                 d(MetricFlowLastRun, "When the last run of the flow on the device ended, whatever its result, as a Unix time in seconds."),
+		step:                    d(MetricStepDuration, "Time of each step of the last completed run, in seconds; skipped steps have no sample.", "step"),
+		ttfb:                    d(MetricPageTTFB, "Time to first byte of the page that a step of the last completed run opened, in seconds.", "step"),
+		fcp:                     d(MetricPageFCP, "First contentful paint of the page that a step of the last completed run opened, in seconds.", "step"),
+		lcp:                     d(MetricPageLCP, "Largest contentful paint of the page that a step of the last completed run opened, in seconds.", "step"),
+		load:                    d(MetricPageLoad, "Time until the load event of the page that a step of the last completed run opened, in seconds.", "step"),
+		cls:                     d(MetricPageCLS, "Cumulative layout shift of the page that a step of the last completed run opened (unitless score).", "step"),
+		inp:                     d(MetricPageINP, "Worst interaction latency of the inputs of the flow's steps on the page that a step of the last completed run opened, in seconds.", "step"),
+		tbt:                     d(MetricPageTBT, "Total blocking time, from first contentful paint until the flow left the page that a step of the last completed run opened, in seconds.", "step"),
+		interaction:             d(MetricStepInteraction, "Interaction latency of the input of each click, press and fill step of the last completed run, from the input to the next paint, in seconds.", "step"),
+		consoleErrors:           d(MetricConsoleErrors, "JavaScript errors and console errors seen on the pages, in all runs, including successful ones."),
+		failedRequests:          d(MetricFailedRequests, "Requests of the pages that got an HTTP error or no response, in all runs, including successful ones."),
+		cleanupFailures:         d(MetricCleanupFailures, "Cleanup steps (the flow's finally steps) that failed, by step, in all runs: each may have left data behind that later runs trip over.", "step"),
+		auditFindings:           d(MetricAuditFindings, "Elements the audits of the last completed run found at fault, by rule, summed over the pages; 0 for a rule that was checked and found nothing, absent for a rule that was not checked.", "rule"),
+		accessibilityViolations: d(MetricAccessibilityViolations, "Elements at fault in the accessibility audits (axe-core) of the last completed run, by axe impact (minor, moderate, serious, critical), summed over the pages; absent when accessibility was not audited.", "impact"),
 	}
 }
 
 func (d *flowDescs) all() []*prom.Desc {
 	return []*prom.Desc{d.success, d.duration, d.runs, d.failures, d.lastFailure, d.lastRun, d.step,
 		d.ttfb, d.fcp, d.lcp, d.load, d.cls, d.inp, d.tbt, d.interaction, d.consoleErrors, d.failedRequests, d.cleanupFailures,
-		d.auditFindings}
+		d.auditFindings, d.accessibilityViolations}
 }
 
 // Describe implements prometheus.Collector.

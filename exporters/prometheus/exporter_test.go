@@ -68,6 +68,12 @@ func checkoutMobileFailed() *result.Result {
 		},
 		Pages: []result.Page{{URL: "http://shop/product/lamp-1", Step: "open product", TTFBSeconds: f64(0.2)}},
 		Error: &result.Error{Step: "place order", Kind: scenarios.KindNavigation, Message: "HTTP 500"},
+		// The phone's product page has two accessibility barriers.
+		AuditedRules: []string{"horizontal-overflow", "accessibility"},
+		Findings: []result.Finding{
+			{Rule: "a11y-label", Step: "open product", URL: "http://shop/product/lamp-1", Count: 3, Impact: "critical", WCAG: []string{"4.1.2"}},
+			{Rule: "a11y-color-contrast", Step: "open product", URL: "http://shop/product/lamp-1", Count: 1, Impact: "serious", WCAG: []string{"1.4.3"}},
+		},
 	}
 }
 

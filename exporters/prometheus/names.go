@@ -23,6 +23,8 @@ const (
 	MetricFailedRequests  = "uxprobe_failed_requests_total"
 	MetricCleanupFailures = "uxprobe_cleanup_failures_total"
 	MetricAuditFindings   = "uxprobe_audit_findings"
+	// MetricAccessibilityViolations is elements at fault by axe impact.
+	MetricAccessibilityViolations = "uxprobe_accessibility_violations"
 )
 
 // MetricBuildInfo is the build info of the agent. It comes from
@@ -40,6 +42,6 @@ func MetricNames() []string {
 		MetricFlowLastRun, MetricStepDuration, MetricPageTTFB, MetricPageFCP,
 		MetricPageLCP, MetricPageLoad, MetricPageCLS, MetricPageINP, MetricPageTBT,
 		MetricStepInteraction, MetricConsoleErrors, MetricFailedRequests, MetricBuildInfo,
-		MetricAuditFindings,
+		MetricAuditFindings, MetricAccessibilityViolations,
 	}
 }
