@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/uxprobe/uxprobe/agent/audit"
 	"github.com/uxprobe/uxprobe/agent/result"
 	"github.com/uxprobe/uxprobe/scenarios"
 )
@@ -227,5 +228,55 @@ func TestAuditMasksSecrets(t *testing.T) {
 	}
 	if got, want := res.Findings[0].URL, srv.URL+"/account/***/"; got != want {
 		t.Errorf("finding URL %q, want %q", got, want)
+	}
+}
+
+// TestAccessibilityNeedsReview: what axe-core could not decide (text over
+// a background image) reaches the result apart from the findings, under
+// the step that audited, from an audit step and from the flow-level audit
+// alike; a violation (a field without a label) is a finding.
+func TestAccessibilityNeedsReview(t *testing.T) {
+	t.Parallel()
+	if _, err := audit.FindAxe(""); err != nil {
+		t.Fatalf("the accessibility tests need axe-core (make axe): %v", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, `<!doctype html><html lang="en"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Shop</title>
+<main><h1>Lamps</h1><form><input id="card" name="card"></form>
+<div id="banner" style="background:url(/photo.png) #fff;width:300px;height:80px;color:#777"><span id="over">Sale</span></div></main>`)
+	})
+	mux.HandleFunc("/photo.png", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "image/png")
+		w.Write(noisyPNG(300, 80))
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	cases := []struct{ name, flow, step string }{
+		{"audit step", "steps:\n  - name: open\n    goto: %s/\n  - name: a11y\n    audit: accessibility\n", "a11y"},
+		{"flow-level audit", "audit: [accessibility]\nsteps:\n  - name: open\n    goto: %s/\n", "open"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := mustFlow(t, "name: a\ntimeout: 30s\n"+fmt.Sprintf(tc.flow, srv.URL))
+			res := (&Runner{Browser: testBrowser}).Run(context.Background(), f, lookup(t, "desktop"))
+			if !res.Success {
+				t.Fatalf("run failed: %+v", res.Error)
+			}
+			if got := findingRules(res.Findings); !slices.Contains(got, tc.step+":a11y-label") || slices.Contains(got, tc.step+":a11y-color-contrast") {
+				t.Errorf("findings %v, want %s:a11y-label and no undecided contrast among them", got, tc.step)
+			}
+			if got := findingRules(res.NeedsReview); !slices.Equal(got, []string{tc.step + ":a11y-color-contrast"}) {
+				t.Fatalf("needs_review %v, want [%s:a11y-color-contrast]", got, tc.step)
+			}
+			if ex := res.NeedsReview[0].Examples; len(ex) == 0 || ex[0].Selector != "#over" {
+				t.Errorf("needs_review examples %+v, want the text over the image", ex)
+			}
+			if !slices.Contains(res.AuditedRules, scenarios.Accessibility) {
+				t.Errorf("audited_rules %v lack %s", res.AuditedRules, scenarios.Accessibility)
+			}
+		})
 	}
 }
