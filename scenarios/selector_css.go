@@ -46,7 +46,7 @@ func checkCSSGrammar(s string) error {
 // argument of a functional pseudo-class.
 type cssContext struct {
 	depth    int
-	base     int  // the position of the text in the whole selector
+	base     int    // the position of the text in the whole selector
 	relative bool   // :has(): an item may start with a combinator
 	inHas    bool   // :has() cannot hold :has()
 	inside   string // the pseudo-class whose argument this is, for messages
