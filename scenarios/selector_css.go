@@ -446,6 +446,10 @@ func (w *cssWriter) pseudoElement(name string, fn bool, start int) error {
 			if !isCSSIdent(arg) && arg != "*" {
 				return fmt.Errorf("::%s() at character %d takes one name, not %q", name, start, clip(arg))
 			}
+		case "select":
+			if !strings.EqualFold(arg, "select") {
+				return fmt.Errorf("::%s() at character %d takes select, not %q", name, start, clip(arg))
+			}
 		case "idents":
 			for _, f := range strings.Fields(arg) {
 				if !isCSSIdent(f) {
@@ -559,7 +563,7 @@ var chromePseudoElements = setOf("before", "after", "marker", "placeholder", "se
 var chromeElementFunctions = map[string]string{
 	"part": "idents", "slotted": "compound", "cue": "selector", "highlight": "ident",
 	"view-transition-group": "ident", "view-transition-image-pair": "ident", "view-transition-old": "ident",
-	"view-transition-new": "ident", "picker": "ident",
+	"view-transition-new": "ident", "picker": "select",
 }
 
 // notCSS are cascadia's (and jQuery's) extensions, which Chrome refuses.
