@@ -483,11 +483,18 @@ func (a Eval) Do(ctx context.Context, p Page) error {
 	if err != nil {
 		return err
 	}
+	if k, ok := p.(ValueKeeper); ok {
+		k.KeepValue(value) // for the result, falsy or not
+	}
 	if !truthy {
 		return Fail(KindAssertion, "expression %q returned %s, expected a truthy value", show(ctx, a.Expression), value)
 	}
 	return nil
 }
+
+// ValueKeeper is a page that keeps a step's value for the step's result
+// (an eval step's value). The runner's page implements it.
+type ValueKeeper interface{ KeepValue(v string) }
 
 // Screenshot saves a screenshot.
 type Screenshot struct{ Name string }
@@ -540,5 +547,9 @@ func show(ctx context.Context, s string) string {
 	if mask, ok := ctx.Value(maskKey{}).(func(string) string); ok {
 		s = mask(s)
 	}
-	return clip(s)
+	return Clip(s, quoteLen)
 }
+
+// quoteLen bounds what a step's message quotes (a selector, an
+// expression): long enough that the message alone debugs it.
+const quoteLen = 1000

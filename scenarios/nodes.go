@@ -25,6 +25,8 @@ type parser struct {
 	// runtime are the names a step may use that get their value during a
 	// run (built-ins and extract vars): they stay as ${name} at load time.
 	runtime map[string]bool
+	// inVars is set while a var's own value is expanded (env only).
+	inVars bool
 	// pendingSecrets are secrets that name no var; they must name an
 	// extract var, which is known only after the steps.
 	pendingSecrets []*yaml.Node
@@ -194,6 +196,11 @@ func (p *parser) expand(n *yaml.Node, s string) (string, bool) {
 		if !defined && p.runtime[name] {
 			return m
 		}
+		if !defined && p.inVars {
+			p.errorf(n, "%s", varsOnlyEnvMessage(name))
+			ok = false
+			return v
+		}
 		if !defined {
 			names := make([]string, 0, len(p.vars))
 			for k := range p.vars {
@@ -282,8 +289,19 @@ func (p *parser) stringList(n *yaml.Node, what string) ([]*yaml.Node, bool) {
 func (p *parser) expandEnvOnly(n *yaml.Node, s string) (string, bool) {
 	saved := p.vars
 	p.vars = map[string]string{}
-	defer func() { p.vars = saved }()
+	p.inVars = true
+	defer func() { p.vars, p.inVars = saved, false }()
 	return p.expand(n, s)
+}
+
+// varsOnlyEnvMessage says why a var's value cannot use ${name}: a built-in
+// has its value only when a run starts, long after vars are read, and vars
+// read the environment only, so that their order never matters.
+func varsOnlyEnvMessage(name string) string {
+	if contains(BuiltinVars, name) {
+		return fmt.Sprintf("${%s} is a run-time value: the built-ins (%s) get their values when a run starts, after vars are read, so a var cannot hold one; use ${%s} in the steps themselves", name, strings.Join(BuiltinVars, ", "), name)
+	}
+	return fmt.Sprintf("a var's value may read the environment (${env:NAME}) but not ${%s}; vars are not built from other vars, so use ${%s} in the steps themselves", name, name)
 }
 
 // list returns the items of a non-empty sequence, or reports what it is

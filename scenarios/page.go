@@ -157,7 +157,7 @@ type Selector struct {
 // `xpath=...`, `css=...`, `role=...`, `label=...`, `placeholder=...`,
 // `testid=...`, chains joined by `>>` with `nth=N`, or a plain CSS selector.
 // CSS and XPath segments are checked for syntax as Chrome would check them.
-func ParseSelector(s string) (Selector, error) { return parseSelectorText(s) }
+func ParseSelector(s string) (Selector, error) { return parseSelectorText(s, nil) }
 
 func (s Selector) String() string {
 	switch s.Kind {

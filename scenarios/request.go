@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -18,8 +19,9 @@ type Request struct {
 	URL     string
 	Headers map[string]string
 	Body    string
-	// Status is the status the answer must have; 0 means any 2xx.
-	Status int
+	// Status lists the statuses the answer may have (a cleanup takes
+	// [204, 404]: deleted, or already gone); empty means any 2xx.
+	Status []int
 }
 
 // Requester is what the request action needs besides Page. The runner's
@@ -44,9 +46,9 @@ func (a Request) Do(ctx context.Context, p Page) error {
 		return err
 	}
 	switch {
-	case a.Status != 0 && status != a.Status:
-		return Fail(KindAssertion, "%s %s returned HTTP %d, expected %d", a.Method, a.URL, status, a.Status)
-	case a.Status == 0 && (status < 200 || status > 299):
+	case len(a.Status) > 0 && !slices.Contains(a.Status, status):
+		return Fail(KindAssertion, "%s %s returned HTTP %d, expected %s", a.Method, a.URL, status, statusList(a.Status))
+	case len(a.Status) == 0 && (status < 200 || status > 299):
 		return Fail(KindAssertion, "%s %s returned HTTP %d, expected a 2xx status", a.Method, a.URL, status)
 	}
 	return nil
@@ -62,7 +64,7 @@ var requestSpec = actionSpec{
 		{name: "url", typ: typeString, required: true, doc: "the URL"},
 		{name: "headers", typ: typeHeaders, doc: "request headers"},
 		{name: "body", typ: typeString, doc: "the request body"},
-		{name: "status", typ: typeStatus, doc: "the status the answer must have; default any 2xx"},
+		{name: "status", typ: typeStatus, doc: "the status the answer must have, or a list of the statuses it may have ([204, 404]); default any 2xx"},
 	},
 	zero: Request{},
 	build: func(a args) Action {
@@ -73,7 +75,7 @@ var requestSpec = actionSpec{
 		if h, ok := a["headers"].(map[string]string); ok {
 			r.Headers = h
 		}
-		if s, ok := a["status"].(int); ok {
+		if s, ok := a["status"].([]int); ok {
 			r.Status = s
 		}
 		return r
@@ -92,17 +94,45 @@ func (p *parser) method(n *yaml.Node, what string) (any, bool) {
 	return s, true
 }
 
+// status reads one status or a list of them.
 func (p *parser) status(n *yaml.Node, what string) (any, bool) {
-	s, ok := p.scalar(n, what)
-	if !ok {
-		return nil, false
+	items := []*yaml.Node{n}
+	if r := p.resolve(n); r.Kind == yaml.SequenceNode {
+		if len(r.Content) == 0 {
+			p.errorf(r, "%s is an empty list; list the statuses the answer may have, such as [204, 404]", what)
+			return nil, false
+		}
+		items = r.Content
 	}
-	code, err := strconv.Atoi(s)
-	if err != nil || code < 100 || code > 599 {
-		p.errorf(n, "%s %q must be an HTTP status from 100 to 599", what, clip(s))
-		return nil, false
+	codes := make([]int, 0, len(items))
+	good := true
+	for _, c := range items {
+		s, ok := p.scalar(c, what)
+		if !ok {
+			good = false
+			continue
+		}
+		code, err := strconv.Atoi(s)
+		if err != nil || code < 100 || code > 599 {
+			p.errorf(c, "%s %q must be an HTTP status from 100 to 599", what, clip(s))
+			good = false
+			continue
+		}
+		codes = append(codes, code)
 	}
-	return code, true
+	return codes, good
+}
+
+// statusList says "204", "204 or 404", "200, 204 or 404".
+func statusList(codes []int) string {
+	s := make([]string, len(codes))
+	for i, c := range codes {
+		s[i] = strconv.Itoa(c)
+	}
+	if len(s) == 1 {
+		return s[0]
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " or " + s[len(s)-1]
 }
 
 // Credentials are the user and password of a site's HTTP basic auth.

@@ -83,3 +83,46 @@ func TestExtractedSecretsMaskPerRun(t *testing.T) {
 		t.Errorf("a run's secret leaks into the flow's mask: %q", got)
 	}
 }
+
+// TestRuntimeVarInSelector: a run-time variable inside a CSS id or class is
+// judged as a name at load, and the selector is judged again with the
+// variable's value when the step is bound.
+func TestRuntimeVarInSelector(t *testing.T) {
+	src := `name: sel
+steps:
+  - extract: {var: id, selector: "#id"}
+  - click: "g#uxedi${run_id} .node"
+  - wait_for: "#item-${id} >> text=Done"
+  - click: "#${id}"
+`
+	flows, err := Parse("sel.yaml", []byte(src), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := flows[0]
+	vars := NewRunVars(map[string]string{VarFlow: "sel", VarDevice: "desktop", VarRunID: "4f2a", VarTimestamp: "1"})
+	vars.Set("id", "a1")
+	for i, want := range map[int]string{1: "g#uxedi4f2a .node", 2: "#item-a1 >> text=Done", 3: "#a1"} {
+		a, err := f.Bind(f.Steps[i], vars)
+		if err != nil {
+			t.Fatalf("Bind(step %d): %v", i, err)
+		}
+		var got string
+		switch a := a.(type) {
+		case Click:
+			got = a.Selector.String()
+		case WaitFor:
+			got = a.Selector.String()
+		}
+		if got != want {
+			t.Errorf("step %d selector = %q, want %q", i, got, want)
+		}
+	}
+	// A value that makes the selector invalid is a step error that says so,
+	// not a selector that never matches.
+	vars.Set("id", "1st")
+	_, err = f.Bind(f.Steps[3], vars)
+	if se := AsStepError(err); se == nil || se.Kind != KindScript || !strings.Contains(se.Message, `selector #1st is not valid once its variables are substituted: the id at character 1 is not a name`) {
+		t.Errorf("Bind with an invalid value = %v", err)
+	}
+}

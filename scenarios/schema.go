@@ -261,7 +261,8 @@ func paramSchema(pm param) (obj, error) {
 	case typeMethod:
 		s = obj{"type": "string", "pattern": jsPattern(methodRe), "default": "GET", "examples": []string{"GET", "POST", "PUT", "DELETE"}}
 	case typeStatus:
-		s = obj{"type": "integer", "minimum": 100, "maximum": 599}
+		code := obj{"type": "integer", "minimum": 100, "maximum": 599}
+		s = obj{"oneOf": []any{code, obj{"type": "array", "items": code, "minItems": 1}}}
 	case typeHeaders:
 		s = obj{"type": "object", "propertyNames": obj{"pattern": jsPattern(headerNameRe)}, "additionalProperties": ref("scalar")}
 	case typeFileName:

@@ -16,7 +16,12 @@ import (
 func checkSelector(sel Selector) error {
 	switch sel.Kind {
 	case SelectorCSS:
-		return checkCSS(sel.Value)
+		// The hand-written pass finds the common mistakes and says at
+		// which character; cascadia's grammar judges the rest.
+		if err := checkCSS(sel.Value); err != nil {
+			return err
+		}
+		return checkCSSGrammar(sel.Value)
 	case SelectorXPath:
 		return checkXPath(sel.Value)
 	}
@@ -88,6 +93,15 @@ func checkCSS(s string) error {
 		}
 		switch {
 		case r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '\f':
+			continue
+		case r == '/' && i+1 < len(runes) && runes[i+1] == '*':
+			// A comment; one open at the end is closed there.
+			end := strings.Index(string(runes[i+2:]), "*/")
+			if end < 0 {
+				i = len(runes)
+			} else {
+				i += 2 + utf8.RuneCountInString(string(runes[i+2:])[:end]) + 1
+			}
 			continue
 		case r == ',':
 			if itemEmpty || combinatorPending {

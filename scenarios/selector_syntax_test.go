@@ -52,6 +52,19 @@ func TestSelectorSyntax(t *testing.T) {
 		{"xpath=//a/", `it ends in "/"`},
 		{"xpath=//a[@id=\"x]", `the string opened at character 9 is not closed`},
 		{"xpath=| //a", `it starts with "|"`},
+		// Judged by cascadia's grammar, with Chrome's differences.
+		{"h1:foo", `CSS selector "h1:foo" is not valid: unknown pseudo-class :foo at character 3`},
+		{"p:nth-child(x)", `:nth-child(x) at character 2: the argument must be An+B`},
+		{"a:nth-child(", `:nth-child() at character 2: the argument must be An+B`},
+		{":not(", `:not() at character 1 is empty`},
+		{"a:has()", `:has() at character 2 is empty`},
+		{"div::bar", `unknown pseudo-element ::bar at character 4`},
+		{"a:has(> b:has(c))", `:has() at character 10 cannot be inside :has()`},
+		{"a:contains(Buy)", `:contains at character 2 is not CSS (a jQuery extension; match the text with text=`},
+		{"li:marker", `:marker at character 3 is a pseudo-element: write ::marker`},
+		{"a::before span", `::before must end its selector`},
+		{"li:nth-child(2n of :foo)", `unknown pseudo-class :foo at character 20`},
+		{"#x >> div::bar", `segment 2 ("div::bar"): CSS selector "div::bar" is not valid: unknown pseudo-element ::bar at character 4`},
 	}
 	for _, tc := range invalid {
 		_, err := ParseSelector(tc.sel)
@@ -59,4 +72,35 @@ func TestSelectorSyntax(t *testing.T) {
 			t.Errorf("ParseSelector(%q) = %v, want an error containing %q", tc.sel, err, tc.want)
 		}
 	}
+}
+
+// FuzzSelectorGrammar feeds arbitrary text to the selector parser, the
+// hand-written pass and cascadia's grammar behind it (selector_css.go):
+// user input, so it must never panic, and its verdict must not depend on
+// anything but the text.
+func FuzzSelectorGrammar(f *testing.F) {
+	for _, s := range selectorTable {
+		f.Add(s)
+	}
+	for s := range knownDisagreements {
+		f.Add(s)
+	}
+	f.Add(`a:not(:not(:not(:has(> b:nth-child(2n+1 of .c, :is(d)))))) >> text=x >> nth=1`)
+	f.Add("#${id} .x")
+	f.Fuzz(func(t *testing.T, s string) {
+		sel, err := ParseSelector(s)
+		sel2, err2 := ParseSelector(s)
+		if (err == nil) != (err2 == nil) || sel != sel2 {
+			t.Fatalf("two verdicts for %q: %v, %v", s, err, err2)
+		}
+		if err != nil && err.Error() == "" {
+			t.Fatalf("empty message for %q", s)
+		}
+		// A run-time variable's stand-in keeps the text's length, so the
+		// positions in a message stay the user's.
+		if p := runtimePlaceholder(s); len([]rune(p)) != len([]rune(s)) {
+			t.Fatalf("placeholder %q for %q changes the length", p, s)
+		}
+		_, _ = parseSelectorText(s, runtimePlaceholder)
+	})
 }

@@ -65,8 +65,9 @@ var roleRe = regexp.MustCompile(`^([a-z]+)\s*(?:\[\s*name\s*=\s*(?:"((?:[^"\\]|\
 
 // parseSelectorText parses every selector form. A selector of one CSS,
 // text or XPath segment keeps its simple form, so existing selectors reach
-// the page exactly as before.
-func parseSelectorText(s string) (Selector, error) {
+// the page exactly as before. checkAs, if set, gives the text whose syntax
+// a CSS or XPath segment is judged by (run-time variables replaced).
+func parseSelectorText(s string, checkAs func(string) string) (Selector, error) {
 	parts, err := splitChain(s)
 	if err != nil {
 		return Selector{}, err
@@ -76,7 +77,7 @@ func parseSelectorText(s string) (Selector, error) {
 		if len(parts) > 1 {
 			part = strings.TrimSpace(part)
 		}
-		seg, err := parseSegment(part)
+		seg, err := parseSegment(part, checkAs)
 		if err != nil {
 			if len(parts) > 1 {
 				return Selector{}, fmt.Errorf("segment %d (%q): %w", i+1, clip(strings.TrimSpace(part)), err)
@@ -134,7 +135,7 @@ func splitChain(s string) ([]string, error) {
 	return parts, nil
 }
 
-func parseSegment(s string) (Segment, error) {
+func parseSegment(s string, checkAs func(string) string) (Segment, error) {
 	kind, value := SelectorCSS, s
 	for _, k := range prefixKinds {
 		if v, ok := strings.CutPrefix(s, string(k)+"="); ok {
@@ -176,7 +177,11 @@ func parseSegment(s string) (Segment, error) {
 	}
 	// CSS and XPath: a syntax error is a load error with its position, not
 	// a selector that never matches (selector_syntax.go).
-	if err := checkSelector(Selector{Kind: kind, Value: value}); err != nil {
+	judged := value
+	if checkAs != nil {
+		judged = checkAs(value)
+	}
+	if err := checkSelector(Selector{Kind: kind, Value: judged}); err != nil {
 		what := map[SelectorKind]string{SelectorCSS: "CSS selector", SelectorXPath: "XPath"}[kind]
 		return Segment{}, fmt.Errorf("%s %q is not valid: %v", what, clip(value), err)
 	}
@@ -228,11 +233,39 @@ func chainString(segs []Segment) string {
 	return strings.Join(out, " >> ")
 }
 
+// runtimePlaceholder stands for a run-time variable while a selector is
+// judged at load: an identifier as long as "${name}", so that
+// "g#uxedi${run_id} .node" is judged as "g#uxedivvvvvvvvv .node" and a
+// position in a message is still the user's. The value is judged when it
+// is bound (checkBound).
+func runtimePlaceholder(s string) string {
+	return varRe.ReplaceAllStringFunc(s, func(m string) string { return strings.Repeat("v", len([]rune(m))) })
+}
+
+// checkBound judges the CSS and XPath segments of a selector once its
+// run-time variables have values: a value can make it invalid ("#${id}"
+// with an id that starts with a digit).
+func checkBound(s Selector) error {
+	for _, g := range s.Segments() {
+		if g.Kind != SelectorCSS && g.Kind != SelectorXPath {
+			continue
+		}
+		if err := checkSelector(Selector{Kind: g.Kind, Value: g.Value}); err != nil {
+			return Fail(KindScript, "selector %s is not valid once its variables are substituted: %v", clip(s.String()), err)
+		}
+	}
+	return nil
+}
+
 // expandSelector substitutes run-time variables in the selector's values.
 func expandSelector(s Selector, expand func(string) (string, error)) (Selector, error) {
 	if s.Kind != SelectorChain {
 		v, err := expand(s.Value)
-		return Selector{Kind: s.Kind, Value: v}, err
+		if err != nil || v == s.Value {
+			return Selector{Kind: s.Kind, Value: v}, err
+		}
+		out := Selector{Kind: s.Kind, Value: v}
+		return out, checkBound(out)
 	}
 	segs := s.Segments()
 	for i := range segs {
@@ -245,5 +278,6 @@ func expandSelector(s Selector, expand func(string) (string, error)) (Selector, 
 		}
 	}
 	b, _ := json.Marshal(segs)
-	return Selector{Kind: SelectorChain, Value: string(b)}, nil
+	out := Selector{Kind: SelectorChain, Value: string(b)}
+	return out, checkBound(out)
 }

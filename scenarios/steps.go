@@ -228,7 +228,13 @@ func (p *parser) typed(n *yaml.Node, spec actionSpec, pm param, f *Flow) (any, b
 		if !ok {
 			return nil, false
 		}
-		sel, err := ParseSelector(s)
+		// A run-time variable is judged as a name where it stands; its
+		// value is judged when it is bound.
+		var checkAs func(string) string
+		if p.usesRuntimeVars(s) {
+			checkAs = runtimePlaceholder
+		}
+		sel, err := parseSelectorText(s, checkAs)
 		if err != nil {
 			p.errorf(n, "%s: %v; write %s", what, err, SelectorForms)
 			return nil, false

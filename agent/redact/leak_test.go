@@ -147,6 +147,7 @@ steps:
     goto: ` + srv.URL + `/echo/` + url.PathEscape(tc.secret) + `?s=` + url.QueryEscape(tc.secret) + `
   - extract: {var: extracted, selector: "#extracted", pattern: "token: (.+)"}
   - eval: "window.__x = 1"
+  - eval: "'` + leakPad + `' + document.title"
   - assert_text: {selector: h1, contains: "${token} nope"}
     timeout: 300ms
     optional: true
@@ -180,6 +181,15 @@ steps:
 				t.Fatal("the flow succeeded; want its last assertion to fail")
 			}
 			// The secret went where it should have: the run saw it.
+			// An eval step's value is in the result (steps[].value), masked
+			// before it is clipped: the pad puts the secret across the clip.
+			evalValue := ""
+			for _, st := range res.Steps {
+				evalValue += st.Value
+			}
+			if !strings.Contains(evalValue, "***") {
+				t.Errorf("no eval step's value shows the masked title: %.200q", evalValue)
+			}
 			if !strings.Contains(fmt.Sprint(res.Pages), "***") || len(res.ConsoleErrors) == 0 || len(res.Dialogs) == 0 || len(res.FailedRequests) == 0 {
 				t.Errorf("the run did not see the hostile page: pages %v, %d console errors, %d dialogs, %d failed requests",
 					res.Pages, len(res.ConsoleErrors), len(res.Dialogs), len(res.FailedRequests))

@@ -21,8 +21,11 @@ const (
 	// console error (its message and its source are each clipped to it by
 	// the runner), a failed request's URL.
 	MessageLen = 300
-	// ErrorLen bounds a step's error message and warnings.
-	ErrorLen = 1024
+	// ErrorLen bounds a step's error message and warnings: long enough
+	// for a message that quotes a long selector or expression whole.
+	ErrorLen = 2000
+	// ValueLen bounds an eval step's value in the result.
+	ValueLen = 1000
 	// TextLen bounds every other string of a result (page URLs, step
 	// names): long enough for a real URL, short enough that a hostile
 	// page cannot grow a result without end.
@@ -50,6 +53,7 @@ var resultLimits = map[string]int{
 	"Error.Message":        ErrorLen,
 	"Steps.Error":          ErrorLen,
 	"Steps.Warnings":       ErrorLen,
+	"Steps.Value":          ValueLen,
 	"Findings.Message":     ErrorLen,
 }
 

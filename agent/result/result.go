@@ -95,6 +95,10 @@ type Step struct {
 	// no input or the browser reported no entry for it.
 	InteractionSeconds *float64 `json:"interaction_seconds,omitempty"`
 	Error              string   `json:"error,omitempty"`
+	// Value is an eval step's value as JavaScript shows it (3, "c",
+	// HTMLDivElement), masked and clipped (redact.ValueLen), so that a
+	// selector can be debugged from the result alone.
+	Value string `json:"value,omitempty"`
 	// Cleanup marks a step of the flow's finally list: it ran after the
 	// task whatever happened, and never changes Success.
 	Cleanup bool `json:"cleanup,omitempty"`

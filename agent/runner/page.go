@@ -37,6 +37,7 @@ type tabPage struct {
 	dlMark       int // downloads before the current step
 
 	warnings []string           // of the current step, such as a selector that matched several elements
+	value    string             // of the current step: an eval step's value (reads.go)
 	vars     *scenarios.RunVars // values extract steps set, for the later steps (extract.go)
 	tabs     *tabSet            // the tabs the run opened (tabs.go)
 	tabCtx   context.Context    // the run's first tab, parent of the frame targets' contexts (frames.go)

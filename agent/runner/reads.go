@@ -8,6 +8,7 @@ import (
 
 	"github.com/chromedp/cdproto/runtime"
 
+	"github.com/uxprobe/uxprobe/agent/redact"
 	"github.com/uxprobe/uxprobe/agent/runner/bridge"
 	"github.com/uxprobe/uxprobe/scenarios"
 )
@@ -71,7 +72,18 @@ func (p *tabPage) Eval(ctx context.Context, expr string) (bool, string, error) {
 		return false, "", scenarios.Fail(scenarios.KindScript, "expression %q threw: %s", expr, bridge.ExceptionText(res.ExceptionDetails))
 	}
 	truthy, repr := truthiness(res.Result)
-	return truthy, scenarios.Clip(p.flow.Mask(repr), 120), nil
+	return truthy, scenarios.Clip(p.flow.Mask(repr), redact.ValueLen), nil
+}
+
+// KeepValue implements scenarios.ValueKeeper: the value goes in the
+// step's result.
+func (p *tabPage) KeepValue(v string) { p.value = v }
+
+// takeValue returns the current step's value and forgets it.
+func (p *tabPage) takeValue() string {
+	v := p.value
+	p.value = ""
+	return v
 }
 
 // truthiness applies JavaScript's rules to a remote value.

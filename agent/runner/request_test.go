@@ -85,6 +85,9 @@ func TestRequestStep(t *testing.T) {
 		{"a status other than 2xx fails", "- request: {method: DELETE, url: '${u}/api/missing'}", scenarios.KindAssertion, "DELETE " + "${u}/api/missing returned HTTP 404, expected a 2xx status", "DELETE /api/missing session= x= body="},
 		{"the expected status", "- request: {url: '${u}/api/missing', status: 404}", "", "", "GET /api/missing session= x= body="},
 		{"a wrong expected status", "- request: {url: '${u}/api/items', status: 204}", scenarios.KindAssertion, "returned HTTP 200, expected 204", "GET /api/items session= x= body="},
+		// A cleanup that accepts "already gone" lists the statuses it takes.
+		{"one of the expected statuses", "- request: {method: DELETE, url: '${u}/api/missing', status: [204, 404]}", "", "", "DELETE /api/missing session= x= body="},
+		{"none of the expected statuses", "- request: {url: '${u}/api/missing', status: [200, 201]}", scenarios.KindAssertion, "returned HTTP 404, expected 200 or 201", "GET /api/missing session= x= body="},
 		{"no answer", "- request: http://" + refused + "/api", scenarios.KindNavigation, "GET http://" + refused + "/api failed: ", ""},
 	}
 	for _, tc := range tests {
