@@ -449,8 +449,11 @@ type runView struct {
 	Pages           []pageView
 	ConsoleErrors   []string
 	FailedRequests  []result.FailedRequest
-	Findings        []result.Finding
-	Screenshots     []shot
+	// Findings are the page rules' (the mobile UX audit); axe-core's
+	// violations are in Accessibility.
+	Findings      []result.Finding
+	Accessibility *a11yView
+	Screenshots   []shot
 	// Final is the run's last screenshot: the failure's, or the last
 	// screenshot step's.
 	Final           *shot
@@ -504,9 +507,15 @@ func (h *Handler) runView(run history.Run, root string) *runView {
 		ID: run.ID, URL: root + "runs/" + run.ID, Flow: r.Flow, Device: r.Device, Location: r.Location, Agent: r.Agent,
 		Started: r.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC"), Age: age(h.opts.Now(), r.StartedAt),
 		Duration: fmtSeconds(r.DurationSeconds), Attempts: r.Attempts, Status: statusOf(r), Error: r.Error,
-		ConsoleErrors: r.ConsoleErrors, FailedRequests: r.FailedRequests, Findings: r.Findings,
+		ConsoleErrors: r.ConsoleErrors, FailedRequests: r.FailedRequests,
 		JSONURL: root + "api/v1/runs/" + run.ID,
 	}
+	for _, f := range r.Findings {
+		if !isA11y(f) {
+			v.Findings = append(v.Findings, f)
+		}
+	}
+	v.Accessibility = accessibilityView(r)
 	failing := ""
 	if r.Error != nil {
 		failing = r.Error.Step
@@ -554,6 +563,73 @@ func (h *Handler) runView(run history.Run, root string) *runView {
 				v.Final = &v.Screenshots[i]
 			}
 		}
+	}
+	return v
+}
+
+// a11yView is what the accessibility audits (axe-core) of one run found:
+// the violations grouped by impact, worst first, and apart from them what
+// axe could not decide.
+type a11yView struct {
+	Groups      []impactGroup
+	NeedsReview []a11yFinding
+}
+
+// impactGroup is the violations of one axe impact. Elements is the
+// elements at fault, counted as uxprobe_accessibility_violations counts
+// them (a page audited twice counts once).
+type impactGroup struct {
+	Impact   string
+	Elements int
+	Findings []a11yFinding
+}
+
+type a11yFinding struct {
+	result.Finding
+	// Criteria are the WCAG success criteria, as one text ("1.4.3, 4.1.2").
+	Criteria string
+}
+
+func isA11y(f result.Finding) bool { return strings.HasPrefix(f.Rule, scenarios.A11yPrefix) }
+
+// accessibilityView groups the run's accessibility findings by impact;
+// nil when accessibility was not audited, so that "audited, nothing
+// found" (no groups) differs from "not audited" (no section).
+func accessibilityView(r *result.Result) *a11yView {
+	audited := slices.Contains(r.AuditedRules, scenarios.Accessibility)
+	v := &a11yView{}
+	byImpact := r.ViolationsByImpact()
+	for i := len(scenarios.AxeImpacts) - 1; i >= 0; i-- {
+		impact := scenarios.AxeImpacts[i]
+		g := impactGroup{Impact: impact, Elements: byImpact[impact]}
+		for _, f := range r.Findings {
+			if isA11y(f) && f.Impact == impact {
+				g.Findings = append(g.Findings, a11yFinding{f, strings.Join(f.WCAG, ", ")})
+			}
+		}
+		if len(g.Findings) > 0 {
+			audited = true
+			slices.SortStableFunc(g.Findings, func(a, b a11yFinding) int { return b.Count - a.Count })
+			v.Groups = append(v.Groups, g)
+		}
+	}
+	// A finding of an impact axe does not name still shows.
+	other := impactGroup{Impact: "unrated"}
+	for _, f := range r.Findings {
+		if isA11y(f) && !slices.Contains(scenarios.AxeImpacts, f.Impact) {
+			other.Findings = append(other.Findings, a11yFinding{f, strings.Join(f.WCAG, ", ")})
+			other.Elements += f.Count
+		}
+	}
+	if len(other.Findings) > 0 {
+		audited = true
+		v.Groups = append(v.Groups, other)
+	}
+	for _, f := range r.NeedsReview {
+		v.NeedsReview = append(v.NeedsReview, a11yFinding{f, strings.Join(f.WCAG, ", ")})
+	}
+	if !audited && len(v.NeedsReview) == 0 {
+		return nil
 	}
 	return v
 }
