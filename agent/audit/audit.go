@@ -36,6 +36,17 @@ type Evaluator interface {
 	Evaluate(ctx context.Context, expr string, out any) error
 }
 
+// IsolatedEvaluator is an Evaluator that can also evaluate in an isolated
+// world of the page's main frame: the same DOM, but globals and built-ins
+// of its own, out of the page's scripts' reach, kept for the document's
+// life. axe-core runs there when the Evaluator offers one, so that a page
+// cannot replace window.axe, its results or the DOM methods it calls; the
+// page rules stay in the page's world, where the runner's helper is.
+type IsolatedEvaluator interface {
+	Evaluator
+	EvaluateIsolated(ctx context.Context, expr string, out any) error
+}
+
 // Report is one audit of one page.
 type Report struct {
 	URL string

@@ -47,7 +47,12 @@ func TestMain(m *testing.M) {
 type tabEval struct{ t *chromedp.Target }
 
 func (e tabEval) Evaluate(ctx context.Context, expr string, out any) error {
-	res, err := cdp.Call(ctx, e.t, runtime.Evaluate, runtime.EvaluateParams{Expression: expr, AwaitPromise: ptr(true), ReturnByValue: ptr(true)})
+	return evaluateIn(ctx, e.t, 0, expr, out)
+}
+
+// evaluateIn evaluates in the world world of t's page (0: the page's own).
+func evaluateIn(ctx context.Context, t *chromedp.Target, world runtime.ExecutionContextID, expr string, out any) error {
+	res, err := cdp.Call(ctx, t, runtime.Evaluate, runtime.EvaluateParams{Expression: expr, AwaitPromise: ptr(true), ReturnByValue: ptr(true), ContextID: world})
 	if err != nil {
 		return err
 	}

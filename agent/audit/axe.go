@@ -183,9 +183,24 @@ type axeReport struct {
 	Incomplete []axeResult `json:"incomplete"`
 }
 
-// injectAxe puts axe-core into the page unless this version is there.
-// TODO(runner): evaluate in an isolated world, so that the page cannot
-// replace window.axe; the Evaluator gives the page's main world today.
+// isolated evaluates in the isolated world of an IsolatedEvaluator.
+type isolated struct{ ev IsolatedEvaluator }
+
+func (i isolated) Evaluate(ctx context.Context, expr string, out any) error {
+	return i.ev.EvaluateIsolated(ctx, expr, out)
+}
+
+// axeWorld is where axe-core goes: the isolated world when ev has one,
+// else the page's own world, where a page could fake axe (an Evaluator of
+// the page's world only, such as a plain tab in a test).
+func axeWorld(ev Evaluator) Evaluator {
+	if iso, ok := ev.(IsolatedEvaluator); ok {
+		return isolated{iso}
+	}
+	return ev
+}
+
+// injectAxe puts axe-core into ev's world unless this version is there.
 func injectAxe(ctx context.Context, ev Evaluator, a *Axe) error {
 	var have string
 	if err := ev.Evaluate(ctx, `(typeof axe === 'object' && axe && typeof axe.run === 'function') ? String(axe.version) : ''`, &have); err != nil {
@@ -227,6 +242,7 @@ func runAxe(ctx context.Context, ev Evaluator, rep *Report, names []string, minI
 		rep.Errors = append(rep.Errors, RuleError{Rule: scenarios.Accessibility, Error: err.Error()})
 		return nil
 	}
+	ev = axeWorld(ev)
 	if err := injectAxe(ctx, ev, a); err != nil {
 		return fail(err)
 	}

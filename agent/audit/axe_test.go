@@ -9,6 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+
 	"github.com/uxprobe/uxprobe/agent/demoshop"
 	"github.com/uxprobe/uxprobe/agent/result"
 	"github.com/uxprobe/uxprobe/scenarios"
@@ -23,6 +27,35 @@ func testAxe(t testing.TB) *Axe {
 		t.Fatalf("the accessibility tests need axe-core: %v", err)
 	}
 	return a
+}
+
+// isoTabEval is a tab with an isolated world of its main frame for
+// axe-core, as the runner gives the audit.
+type isoTabEval struct {
+	tabEval
+	world runtime.ExecutionContextID
+}
+
+var _ IsolatedEvaluator = isoTabEval{}
+
+func (e isoTabEval) EvaluateIsolated(ctx context.Context, expr string, out any) error {
+	return evaluateIn(ctx, e.t, e.world, expr, out)
+}
+
+// isolatedTab gives ev's page (which stays on its document) an isolated
+// world.
+func isolatedTab(t testing.TB, ev tabEval) isoTabEval {
+	t.Helper()
+	ctx := context.Background()
+	tree, err := cdp.Call(ctx, ev.t, page.GetFrameTree, cdp.Empty{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := cdp.Call(ctx, ev.t, page.CreateIsolatedWorld, page.CreateIsolatedWorldParams{FrameID: tree.FrameTree.Frame.ID, WorldName: "uxprobe-audit-test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return isoTabEval{ev, w.ExecutionContextID}
 }
 
 func a11yRules(fs []result.Finding) []string {
@@ -95,7 +128,7 @@ func TestAccessibility(t *testing.T) {
 			srv := testSite(t, map[string]string{"/": tc.page})
 			for _, name := range devices {
 				d := device(t, name)
-				ev := openPage(t, srv.URL+"/", d)
+				ev := isolatedTab(t, openPage(t, srv.URL+"/", d))
 				rep, err := Run(context.Background(), ev, d.Class, []string{scenarios.Accessibility})
 				if err != nil {
 					t.Fatalf("%s: %v", name, err)
@@ -207,6 +240,46 @@ func TestAxeBrokenByThePage(t *testing.T) {
 	}
 }
 
+// TestAxeIsolated: a page that fakes axe-core (a window.axe whose run
+// finds nothing, of the pinned version so that it is not replaced) fools
+// an audit in the page's own world, and not one in an isolated world,
+// which finds the page's real barrier.
+func TestAxeIsolated(t *testing.T) {
+	a := testAxe(t)
+	fake := `<script>window.axe = {version: '` + a.Version + `', run: async () => ({url: location.href, violations: [], incomplete: []})};</script>`
+	srv := testSite(t, map[string]string{"/": cleanPage(viewportMeta+fake, `<img id="photo" src="/img.png?w=100&h=100" width="100" height="100">`)})
+	d := device(t, "desktop")
+	cases := []struct {
+		name string
+		ev   func(tabEval) Evaluator
+		want []string
+	}{
+		{"page's world", func(ev tabEval) Evaluator { return ev }, nil},
+		{"isolated world", func(ev tabEval) Evaluator { return isolatedTab(t, ev) }, []string{"a11y-image-alt"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ev := tc.ev(openPage(t, srv.URL+"/", d))
+			rep, err := Run(context.Background(), ev, d.Class, []string{scenarios.Accessibility})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rep.Errors) > 0 || !slices.Equal(rep.Checked, []string{scenarios.Accessibility}) {
+				t.Fatalf("checked %v, errors %v", rep.Checked, rep.Errors)
+			}
+			if got := a11yRules(rep.Findings); !slices.Equal(got, tc.want) {
+				t.Errorf("found %v, want %v", got, tc.want)
+			}
+			// The page's fake stays the page's: the isolated world did
+			// not touch it.
+			var v string
+			if err := ev.Evaluate(context.Background(), `String(window.axe.run).includes('violations: []') ? window.axe.version : 'replaced'`, &v); err != nil || v != a.Version {
+				t.Errorf("the page's axe is %q (%v), want its fake of %s", v, err, a.Version)
+			}
+		})
+	}
+}
+
 // TestAxeRuleList: the ids LoadAxe reads from the script are axe's own
 // list in the page, and those of the pinned version scenarios keeps.
 func TestAxeRuleList(t *testing.T) {
@@ -312,14 +385,16 @@ func BenchmarkAxe(b *testing.B) {
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			d := device(b, "mobile")
-			ev := openPage(b, bc.url, d)
+			// In the isolated world the runner gives axe-core; each audit
+			// injects it anew, as on a page the flow opens.
+			ev := isolatedTab(b, openPage(b, bc.url, d))
 			ctx := context.Background()
 			var count int
 			if err := ev.Evaluate(ctx, `document.getElementsByTagName('*').length`, &count); err != nil {
 				b.Fatal(err)
 			}
 			for b.Loop() {
-				if err := ev.Evaluate(ctx, `delete window.axe`, nil); err != nil {
+				if err := ev.EvaluateIsolated(ctx, `delete window.axe`, nil); err != nil {
 					b.Fatal(err)
 				}
 				rep, err := Run(ctx, ev, d.Class, []string{scenarios.Accessibility})

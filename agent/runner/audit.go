@@ -5,6 +5,11 @@ import (
 	"slices"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
 	"github.com/uxprobe/uxprobe/agent/audit"
 	"github.com/uxprobe/uxprobe/agent/redact"
 	"github.com/uxprobe/uxprobe/agent/result"
@@ -25,6 +30,19 @@ type auditState struct {
 	pages map[string]bool
 	// step is the step being run, for the findings of its audit.
 	step string
+	// world is the isolated world axe-core runs in (auditWorld).
+	world isolatedWorld
+}
+
+// isolatedWorld is an isolated world of a tab's main frame, for the
+// document the frame held when it was made: a world dies with its
+// document, and a context id of a dead one may be reused by another
+// renderer process after a navigation, so the id goes with the target and
+// the document's loader it was made for.
+type isolatedWorld struct {
+	t      *chromedp.Target
+	loader cdp.LoaderID
+	id     runtime.ExecutionContextID
 }
 
 func newAuditState(d scenarios.Device) *auditState {
@@ -37,6 +55,72 @@ type pageEval struct{ p *tabPage }
 
 func (e pageEval) Evaluate(ctx context.Context, expr string, out any) error {
 	return e.p.call(ctx, expr, out)
+}
+
+var _ audit.IsolatedEvaluator = pageEval{}
+
+// EvaluateIsolated evaluates in the isolated world of the tab's main frame
+// that the audit keeps for the current document: axe-core goes there, out
+// of the reach of the page's scripts (a page that defines window.axe, or
+// patches the DOM's methods, cannot change what the audit finds). A world
+// that went away with its document (a navigation during the audit) is
+// made again for the new one, a few times at most.
+func (e pageEval) EvaluateIsolated(ctx context.Context, expr string, out any) error {
+	p := e.p
+	for attempt := 0; ; attempt++ {
+		id, err := p.auditWorld(ctx)
+		if err != nil {
+			return err
+		}
+		params := bridge.ByValue(bridge.Expr(expr))
+		params.ContextID = id
+		res, err := p.evaluate(ctx, params)
+		text := ""
+		if err != nil {
+			text = err.Error()
+		} else if res.ExceptionDetails != nil {
+			text = bridge.ExceptionText(res.ExceptionDetails)
+		}
+		if text != "" && bridge.ContextGone(text) && ctx.Err() == nil && attempt < 3 {
+			p.audit.world = isolatedWorld{}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(20 * time.Millisecond):
+			}
+			continue
+		}
+		if err != nil {
+			return p.wrap(ctx, err)
+		}
+		p.answered.Store(true)
+		if res.ExceptionDetails != nil {
+			return scenarios.Fail(scenarios.KindScript, "%s", text)
+		}
+		return bridge.Decode(res, out)
+	}
+}
+
+// auditWorld returns the isolated world of the tab's current document,
+// made on first use in each document.
+func (p *tabPage) auditWorld(ctx context.Context) (runtime.ExecutionContextID, error) {
+	tree, err := cdp.Call(ctx, p.t, page.GetFrameTree, cdp.Empty{})
+	if err != nil {
+		return 0, p.wrap(ctx, err)
+	}
+	if tree.FrameTree == nil || tree.FrameTree.Frame == nil {
+		return 0, scenarios.Fail(scenarios.KindBrowser, "the tab has no main frame")
+	}
+	fr := tree.FrameTree.Frame
+	if w := p.audit.world; w.t == p.t && w.loader == fr.LoaderID && w.id != 0 {
+		return w.id, nil
+	}
+	w, err := cdp.Call(ctx, p.t, page.CreateIsolatedWorld, page.CreateIsolatedWorldParams{FrameID: fr.ID, WorldName: "uxprobe-audit"})
+	if err != nil {
+		return 0, p.wrap(ctx, err)
+	}
+	p.audit.world = isolatedWorld{t: p.t, loader: fr.LoaderID, id: w.ExecutionContextID}
+	return w.ExecutionContextID, nil
 }
 
 // runAudit audits the current page and records the findings under step.

@@ -280,3 +280,45 @@ func TestAccessibilityNeedsReview(t *testing.T) {
 		})
 	}
 }
+
+// TestAccessibilityIsolated: a page that fakes axe-core (a window.axe of
+// the pinned version whose run finds nothing) does not hide its real
+// barrier, an input without a label, from the audit step or the
+// flow-level audit: axe-core runs in an isolated world of the page. The
+// page rules still run in the page's world beside it.
+func TestAccessibilityIsolated(t *testing.T) {
+	t.Parallel()
+	a, err := audit.FindAxe("")
+	if err != nil {
+		t.Fatalf("the accessibility tests need axe-core (make axe): %v", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><html lang="en"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Shop</title>
+<script>window.axe = {version: %q, run: async () => ({url: location.href, violations: [], incomplete: []})};</script>
+<main><h1>Lamps</h1><form><input id="card" name="card"></form></main>`, a.Version)
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	cases := []struct{ name, flow, step string }{
+		{"audit step", "steps:\n  - name: open\n    goto: %s/\n  - name: a11y\n    audit: [accessibility, horizontal-overflow]\n", "a11y"},
+		{"flow-level audit", "audit: [accessibility, horizontal-overflow]\nsteps:\n  - name: open\n    goto: %s/\n", "open"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := mustFlow(t, "name: a\ntimeout: 30s\n"+fmt.Sprintf(tc.flow, srv.URL))
+			res := (&Runner{Browser: testBrowser}).Run(context.Background(), f, lookup(t, "desktop"))
+			if !res.Success {
+				t.Fatalf("run failed: %+v", res.Error)
+			}
+			if got := findingRules(res.Findings); !slices.Equal(got, []string{tc.step + ":a11y-label"}) {
+				t.Errorf("findings %v, want [%s:a11y-label]", got, tc.step)
+			}
+			if !slices.Equal(res.AuditedRules, []string{"horizontal-overflow", scenarios.Accessibility}) {
+				t.Errorf("audited_rules %v, want horizontal-overflow and accessibility", res.AuditedRules)
+			}
+		})
+	}
+}

@@ -16,7 +16,8 @@ import (
 // pageFlow is what a person does on the status page, as a uxprobe flow: on
 // the overview, the failing flow's step and both device columns are
 // visible, the first Tab reaches the skip link, and nothing overflows
-// sideways; the flow page shows both devices and the failing step. The
+// sideways; the flow page shows both devices and the failing step, and
+// the phone's accessibility findings by impact, worst first. The
 // screenshots become the references under testdata/ with -update.
 const pageFlow = `
 name: statuspage
@@ -49,6 +50,15 @@ steps:
   - name: scroll to the failure screenshot
     eval: "(document.querySelector('img[src*=failure-]').scrollIntoView({block: 'start'}), true)"
   - screenshot: flow-failure
+  - name: the phone's accessibility findings, by impact
+    assert_text: {selector: "section[aria-labelledby=dev-mobile] section.a11y", contains: "critical · 2 elements"}
+  - name: worst first, what axe could not decide apart and last, each with its help link
+    eval: "[...document.querySelectorAll('section[aria-labelledby=dev-mobile] h5.impact')].map(h => h.textContent.split(' ')[0]).join() === 'critical,serious,moderate,needs' && document.querySelectorAll('section[aria-labelledby=dev-mobile] section.a11y a[href^=\"https://dequeuniversity.com/rules/axe/\"]').length === 4"
+  - name: no accessibility section for the desktop run that did not audit
+    eval: "!document.querySelector('section[aria-labelledby=dev-desktop] section.a11y')"
+  - name: scroll to the accessibility findings
+    eval: "(document.querySelector('section.a11y').scrollIntoView({block: 'start'}), true)"
+  - screenshot: flow-a11y
 `
 
 // picturesFit loads every picture in the sections a page has (device
@@ -127,7 +137,7 @@ func TestStatusPageInChrome(t *testing.T) {
 		store                 Store
 		refs                  []string
 	}{
-		{"one location", pageFlow, "chrome-", newStore(t), []string{"overview", "flow", "flow-failure"}},
+		{"one location", pageFlow, "chrome-", newStore(t), []string{"overview", "flow", "flow-failure", "flow-a11y"}},
 		{"fleet", fleetPageFlow, "chrome-fleet-", newFleetStore(t), []string{"overview", "flow"}},
 	} {
 		t.Run(setup.name, func(t *testing.T) {

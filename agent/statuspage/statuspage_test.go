@@ -58,6 +58,31 @@ func res(id, flow, device string, ago time.Duration, failStep string, kind scena
 	return r
 }
 
+// withA11y gives r what an accessibility audit (axe-core) found on a
+// phone's checkout: unlabelled card fields (critical), a pale button
+// (serious), a moderate heading order, and text over an image that axe
+// could not decide.
+func withA11y(r *result.Result) *result.Result {
+	r.AuditedRules = append(r.AuditedRules, scenarios.Accessibility)
+	r.Findings = append(r.Findings,
+		result.Finding{Rule: "a11y-color-contrast", Step: "open home", URL: "http://shop.test/checkout", Count: 1, Impact: "serious",
+			Message: "Elements must meet minimum color contrast ratio thresholds", WCAG: []string{"1.4.3"},
+			HelpURL:  "https://dequeuniversity.com/rules/axe/4.10/color-contrast",
+			Examples: []result.Example{{Selector: "#pay", Width: 361, Height: 44}}},
+		result.Finding{Rule: "a11y-label", Step: "open home", URL: "http://shop.test/checkout", Count: 2, Impact: "critical",
+			Message: "Form elements must have labels", WCAG: []string{"4.1.2"},
+			HelpURL:  "https://dequeuniversity.com/rules/axe/4.10/label",
+			Examples: []result.Example{{Selector: "#card", Width: 361, Height: 32}, {Selector: "#cvc", Width: 120, Height: 32}}},
+		result.Finding{Rule: "a11y-heading-order", Step: "open home", URL: "http://shop.test/checkout", Count: 1, Impact: "moderate",
+			Message: "Heading levels should only increase by one", HelpURL: "https://dequeuniversity.com/rules/axe/4.10/heading-order",
+			Examples: []result.Example{{Selector: "h4.total", Width: 200, Height: 24}}})
+	r.NeedsReview = append(r.NeedsReview, result.Finding{Rule: "a11y-color-contrast", Step: "open home", URL: "http://shop.test/checkout", Count: 1,
+		Impact: "serious", Message: "Elements must meet minimum color contrast ratio thresholds", WCAG: []string{"1.4.3"},
+		HelpURL:  "https://dequeuniversity.com/rules/axe/4.10/color-contrast",
+		Examples: []result.Example{{Selector: "#banner > span", Width: 80, Height: 20}}})
+	return r
+}
+
 // failureShotSize is an iPhone 15's screenshot: 393 x 852 CSS pixels at a
 // device scale factor of 3.
 var failureShotSize = image.Point{1179, 2556}
@@ -135,11 +160,11 @@ func newStore(t *testing.T) *history.Store {
 	}
 	good := res("r-checkout-mobile-good", "checkout", "mobile", 2*time.Hour, "", "")
 	good.Screenshots = []string{png("confirmation.png")}
-	bad := res("r-checkout-mobile-bad", "checkout", "mobile", 5*time.Minute, "place order", scenarios.KindNavigation)
+	bad := withA11y(res("r-checkout-mobile-bad", "checkout", "mobile", 5*time.Minute, "place order", scenarios.KindNavigation))
 	bad.Screenshots = []string{png("failure-place_order.png")}
 	bad.HAR = png("network.har")
 	for _, r := range []*result.Result{
-		res("r-search-desktop", "search", "desktop", 3*time.Minute, "", ""),
+		audited(res("r-search-desktop", "search", "desktop", 3*time.Minute, "", "")),
 		res("r-search-mobile", "search", "mobile", 3*time.Minute, "", ""),
 		good,
 		res("r-checkout-desktop-good", "checkout", "desktop", 2*time.Hour, "", ""),
@@ -152,6 +177,12 @@ func newStore(t *testing.T) *history.Store {
 		}
 	}
 	return s
+}
+
+// audited is r with an accessibility audit that found nothing.
+func audited(r *result.Result) *result.Result {
+	r.AuditedRules = append(r.AuditedRules, scenarios.Accessibility)
+	return r
 }
 
 func newServer(t *testing.T, opts Options) *httptest.Server {
@@ -188,6 +219,8 @@ func TestPages(t *testing.T) {
 		golden     string
 		want       []string
 		notWant    []string
+		// order are texts that appear in this order.
+		order []string
 	}{
 		{
 			name: "overview", path: "/", status: 200, golden: "overview.html",
@@ -215,8 +248,19 @@ func TestPages(t *testing.T) {
 		},
 		{name: "run", path: "/runs/r-checkout-mobile-bad", status: 200,
 			want: []string{"checkout</a> on mobile", "failure-place_order.png", "network log (HAR)", "POST http://shop.test/checkout returned HTTP 500",
-				"Audit findings", "<strong>horizontal-overflow</strong> (1)", "the page is 720 px wide on a 393 px screen", "<code>div.promo</code>", "720×80 px"},
-			notWant: []string{`http-equiv="refresh"`}},
+				"Audit findings", "<strong>horizontal-overflow</strong> (1)", "the page is 720 px wide on a 393 px screen", "<code>div.promo</code>", "720×80 px",
+				// Accessibility by impact, worst first, and what axe could
+				// not decide apart.
+				`<h5 class="impact critical">critical · 2 elements</h5>`,
+				`<strong>a11y-label</strong> (2) <span class="muted">WCAG 4.1.2</span> · <a href="https://dequeuniversity.com/rules/axe/4.10/label" rel="noreferrer">how to fix</a>`,
+				"<code>#card</code>", "<code>#cvc</code>", "361×44 px",
+				`<h5 class="impact serious">serious · 1 element</h5>`, `<h5 class="impact moderate">moderate · 1 element</h5>`,
+				`<h5 class="impact review">needs review</h5>`, "<code>#banner &gt; span</code>"},
+			notWant: []string{`http-equiv="refresh"`, `class="impact minor"`, "audited: no violations"},
+			order:   []string{"impact critical", "a11y-label", "impact serious", "a11y-color-contrast", "impact moderate", "impact review", "#banner"}},
+		{name: "run audited clean", path: "/runs/r-search-desktop", status: 200, want: []string{"Accessibility", "audited: no violations"},
+			notWant: []string{"<h5", "Audit findings"}},
+		{name: "run not audited", path: "/runs/r-search-mobile", status: 200, notWant: []string{">Accessibility<"}},
 		{name: "flow without runs", path: "/flows/fresh", status: 200, want: []string{"No run yet."}},
 		{name: "unknown flow", path: "/flows/nope", status: 404, want: []string{`No flow &#34;nope&#34;`}},
 		{name: "unknown run", path: "/runs/nope", status: 404, want: []string{"pruned by retention"}},
@@ -235,10 +279,21 @@ func TestPages(t *testing.T) {
 					t.Errorf("page lacks %q", w)
 				}
 			}
-			for _, w := range append(tt.notWant, "<script", "http://cdn", "https://") {
+			// The page loads nothing from elsewhere (links to axe's help
+			// pages are links, not resources).
+			for _, w := range append(tt.notWant, "<script", "http://cdn", `src="http`, "url(http", "@import", `<link rel="stylesheet"`) {
 				if strings.Contains(body, w) {
 					t.Errorf("page has %q", w)
 				}
+			}
+			at := -1
+			for _, w := range tt.order {
+				i := strings.Index(body[max(at, 0):], w)
+				if i < 0 {
+					t.Errorf("%q is not after %q", w, tt.order)
+					break
+				}
+				at = max(at, 0) + i
 			}
 			if tt.golden != "" {
 				golden(t, tt.golden, body)

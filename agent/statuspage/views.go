@@ -449,8 +449,11 @@ type runView struct {
 	Pages           []pageView
 	ConsoleErrors   []string
 	FailedRequests  []result.FailedRequest
-	Findings        []result.Finding
-	Screenshots     []shot
+	// Findings are the page rules' (the mobile UX audit); axe-core's
+	// violations are in Accessibility.
+	Findings      []result.Finding
+	Accessibility *a11yView
+	Screenshots   []shot
 	// Final is the run's last screenshot: the failure's, or the last
 	// screenshot step's.
 	Final           *shot
@@ -504,9 +507,15 @@ func (h *Handler) runView(run history.Run, root string) *runView {
 		ID: run.ID, URL: root + "runs/" + run.ID, Flow: r.Flow, Device: r.Device, Location: r.Location, Agent: r.Agent,
 		Started: r.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC"), Age: age(h.opts.Now(), r.StartedAt),
 		Duration: fmtSeconds(r.DurationSeconds), Attempts: r.Attempts, Status: statusOf(r), Error: r.Error,
-		ConsoleErrors: r.ConsoleErrors, FailedRequests: r.FailedRequests, Findings: r.Findings,
+		ConsoleErrors: r.ConsoleErrors, FailedRequests: r.FailedRequests,
 		JSONURL: root + "api/v1/runs/" + run.ID,
 	}
+	for _, f := range r.Findings {
+		if !isA11y(f) {
+			v.Findings = append(v.Findings, f)
+		}
+	}
+	v.Accessibility = accessibilityView(r)
 	failing := ""
 	if r.Error != nil {
 		failing = r.Error.Step
