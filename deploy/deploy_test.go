@@ -20,12 +20,15 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
+// rulesTestFiles are the promtool unit test files of the rules: one per
+// evaluation interval (see uxprobe.rules.daily.test.yml).
+var rulesTestFiles = []string{"prometheus/uxprobe.rules.test.yml", "prometheus/uxprobe.rules.daily.test.yml"}
+
 // Paths of the files under test, relative to this package's directory (where
 // `go test` runs).
 const (
 	rulesFile      = "prometheus/uxprobe.rules.yml"
 	thresholdsFile = "prometheus/uxprobe.thresholds.yml"
-	rulesTestFile  = "prometheus/uxprobe.rules.test.yml"
 	promConfigFile = "prometheus/prometheus.yml"
 	amConfigFile   = "prometheus/alertmanager.yml"
 	dashboardFile  = "grafana/uxprobe.json"
@@ -66,7 +69,7 @@ func TestToolsAcceptFiles(t *testing.T) {
 		args []string
 	}{
 		{"rules are valid", "promtool", []string{"check", "rules", rulesFile, thresholdsFile}},
-		{"rule unit tests pass", "promtool", []string{"test", "rules", rulesTestFile}},
+		{"rule unit tests pass", "promtool", append([]string{"test", "rules"}, rulesTestFiles...)},
 		{"prometheus config is valid", "promtool", []string{"check", "config", promConfigFile}},
 		{"alertmanager config is valid", "amtool", []string{"check-config", amConfigFile}},
 	}

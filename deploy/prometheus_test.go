@@ -31,7 +31,24 @@ type rule struct {
 	Annotations map[string]string `yaml:"annotations"`
 }
 
-// rulesTestFile is the part of a promtool unit test file the tests read.
+// readRuleTests reads every promtool unit test file as one: their rule
+// files must be the same, their tests add up.
+func readRuleTests(t *testing.T) ruleTests {
+	t.Helper()
+	var all ruleTests
+	for i, f := range rulesTestFiles {
+		var one ruleTests
+		decodeYAML(t, f, &one)
+		if i > 0 && !slices.Equal(one.RuleFiles, all.RuleFiles) {
+			t.Fatalf("%s tests rule files %v, %s %v: want the same", f, one.RuleFiles, rulesTestFiles[0], all.RuleFiles)
+		}
+		all.RuleFiles = one.RuleFiles
+		all.Tests = append(all.Tests, one.Tests...)
+	}
+	return all
+}
+
+// ruleTests is the part of a promtool unit test file the tests read.
 type ruleTests struct {
 	RuleFiles []string `yaml:"rule_files"`
 	Tests     []struct {
@@ -107,8 +124,7 @@ func recordedNames(t *testing.T) map[string]bool {
 }
 
 func TestRuleFilesLoadedEverywhere(t *testing.T) {
-	var tests ruleTests
-	decodeYAML(t, rulesTestFile, &tests)
+	tests := readRuleTests(t)
 	var tested []string
 	for _, f := range tests.RuleFiles {
 		tested = append(tested, "prometheus/"+f)
@@ -181,8 +197,7 @@ func TestMetricNamesExist(t *testing.T) {
 		ruleTexts = append(ruleTexts, slices.Collect(maps.Values(r.Annotations))...)
 		ruleTexts = append(ruleTexts, slices.Collect(maps.Values(r.Labels))...)
 	}
-	var tests ruleTests
-	decodeYAML(t, rulesTestFile, &tests)
+	tests := readRuleTests(t)
 	var testTexts []string
 	for _, tc := range tests.Tests {
 		for _, s := range tc.InputSeries {
@@ -261,8 +276,7 @@ func TestAlertsAreComplete(t *testing.T) {
 // firing and not firing, and that a firing site alert carries the labels
 // that name what failed.
 func TestAlertsAreTested(t *testing.T) {
-	var tests ruleTests
-	decodeYAML(t, rulesTestFile, &tests)
+	tests := readRuleTests(t)
 	type coverage struct {
 		fires, silent bool
 		labels        []map[string]string
@@ -292,7 +306,7 @@ func TestAlertsAreTested(t *testing.T) {
 		t.Run(a.Alert, func(t *testing.T) {
 			c := covered[a.Alert]
 			if c == nil {
-				t.Fatalf("%s has no test in %s", a.Alert, rulesTestFile)
+				t.Fatalf("%s has no test in %s", a.Alert, strings.Join(rulesTestFiles, " or "))
 			}
 			if !c.fires {
 				t.Errorf("no test where %s fires", a.Alert)
