@@ -79,17 +79,23 @@ func (s *session) run() *result.Result {
 	runCtx, cancel := context.WithTimeout(ctx, s.f.Timeout)
 	s.onClose(cancel)
 	s.runCtx = runCtx
+	end := s.r.beginPhase("tab")
 	if se := s.open(); se != nil {
+		end()
 		return s.finishEarly(se)
 	}
+	end()
 	failed := s.runMain()
+	end = s.r.beginPhase("final-read")
 	s.afterTask(failed)
+	end()
 	if cancelled := s.runFinally(failed); failed == nil {
 		// A task that went through and whose clean-up the agent's
 		// shutdown cut short is recorded as cancelled: the run was not
 		// let to finish.
 		failed = cancelled
 	}
+	defer s.r.beginPhase("finish")()
 	return s.finish(failed)
 }
 
