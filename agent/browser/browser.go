@@ -97,6 +97,9 @@ type Options struct {
 	// ProfileDir is where Chrome's profile directories go; empty means
 	// os.TempDir(). Start removes those a killed uxprobe left there.
 	ProfileDir string
+	// Debugf, if set, hears every protocol message sent ("-> ") and
+	// received ("<- "): benchmarks count a step's round trips with it.
+	Debugf func(format string, args ...any)
 }
 
 // Browser is a running Chrome that restarts itself when it dies. It is safe
@@ -194,7 +197,11 @@ func (b *Browser) start() error {
 		return fmt.Errorf("making Chrome's profile directory: %w", err)
 	}
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(b.flags(), chromedp.UserDataDir(profile))...)
-	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
+	var ctxOpts []chromedp.ContextOption
+	if b.opts.Debugf != nil {
+		ctxOpts = append(ctxOpts, chromedp.WithDebugf(b.opts.Debugf))
+	}
+	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx, ctxOpts...)
 	// The allocator's cancel waits for Chrome's processes to exit, so the
 	// profile is no longer in use when it is removed.
 	cancel := func() { cancelBrowser(); cancelAlloc(); removeProfile(profile) }

@@ -313,8 +313,8 @@ const navStartGrace = 2 * time.Second
 // schedules as a separate task, is seen too. Only a started navigation is
 // waited for.
 func (p *tabPage) settle(ctx context.Context, mark, navsBefore int) error {
-	var navs int
-	if err := p.call(ctx, string(bridge.NavsAfterTasks()), &navs); err != nil {
+	navs, err := p.navsOrNavigated(ctx, mark, navsBefore)
+	if err != nil {
 		return err
 	}
 	announced := navs > navsBefore
@@ -338,6 +338,42 @@ func (p *tabPage) settle(ctx context.Context, mark, navsBefore int) error {
 		}
 	}
 	return p.waitLoaded(ctx, mark)
+}
+
+// navsOrNavigated asks the page for its count of started navigations after
+// its queued tasks, unless the protocol shows a navigation since mark
+// first: the question then goes to a document being left, whose answer
+// comes late or from the next document after a retry, and is not needed,
+// since the navigation is waited for either way. It answers navsBefore+1
+// then.
+func (p *tabPage) navsOrNavigated(ctx context.Context, mark, navsBefore int) (int, error) {
+	askCtx, cancel := context.WithCancel(ctx)
+	type answer struct {
+		navs int
+		err  error
+	}
+	answered := make(chan answer, 1)
+	go func() {
+		var a answer
+		a.err = p.call(askCtx, string(bridge.NavsAfterTasks()), &a.navs)
+		answered <- a
+	}()
+	tick := time.NewTicker(10 * time.Millisecond) // a wake-up taken by another wait
+	defer tick.Stop()
+	for {
+		select {
+		case a := <-answered:
+			cancel()
+			return a.navs, a.err
+		case <-p.events.changed:
+		case <-tick.C:
+		}
+		if len(p.events.since(mark)) > 0 || p.downloadBegan() {
+			cancel()
+			<-answered // the call ends with askCtx; p is not used after
+			return navsBefore + 1, nil
+		}
+	}
 }
 
 func (p *tabPage) mouse(ctx context.Context, typ input.DispatchMouseEventType, x, y float64, clicks int64) error {

@@ -53,6 +53,19 @@ type Runner struct {
 	// the browser's events, the step changes, the steps' input marks), to
 	// record event sequences for pagelog's Chrome-free tests.
 	record func(kind string, v any)
+	// phase, set by benchmarks only, hears each phase of a run begin,
+	// the tab ("tab"), the final read ("final-read") and the result
+	// ("finish"), and returns what hears it end.
+	phase func(name string) (end func())
+}
+
+// beginPhase tells the phase hook, if any, that a phase begins, and
+// returns what ends it.
+func (r *Runner) beginPhase(name string) (end func()) {
+	if r.phase == nil {
+		return func() {}
+	}
+	return r.phase(name)
 }
 
 // Run runs the flow on the device, with the flow's retries, and never

@@ -79,17 +79,23 @@ func (s *session) run() *result.Result {
 	runCtx, cancel := context.WithTimeout(ctx, s.f.Timeout)
 	s.onClose(cancel)
 	s.runCtx = runCtx
+	end := s.r.beginPhase("tab")
 	if se := s.open(); se != nil {
+		end()
 		return s.finishEarly(se)
 	}
+	end()
 	failed := s.runMain()
+	end = s.r.beginPhase("final-read")
 	s.afterTask(failed)
+	end()
 	if cancelled := s.runFinally(failed); failed == nil {
 		// A task that went through and whose clean-up the agent's
 		// shutdown cut short is recorded as cancelled: the run was not
 		// let to finish.
 		failed = cancelled
 	}
+	defer s.r.beginPhase("finish")()
 	return s.finish(failed)
 }
 
@@ -119,19 +125,31 @@ func (s *session) open() *scenarios.StepError {
 	s.onClose(stop)
 	s.tabRunCtx = tabRunCtx
 
+	// Downloads are the browser's to set, beside the tab's own set-up:
+	// both go out at once, a round trip less before the first step.
+	type downloads struct {
+		dir  string
+		stop func()
+		err  error
+	}
+	dl := make(chan downloads, 1)
+	go func() {
+		dir, stop, err := startDownloads(tabRunCtx, tab.Ctx, s.ev)
+		dl <- downloads{dir, stop, err}
+	}()
 	err = setup(tabRunCtx, t, f, d, r.Browser.Version())
 	if err == nil {
 		err = siteAccess(tabRunCtx, tab.Ctx, t, f) // headers.go, request.go
 	}
+	started := <-dl
+	s.onClose(started.stop)
 	if err != nil {
 		return r.classify(s.parent, s.runCtx, tab, s.ev, "preparing the tab", err)
 	}
-	dir, stopDownloads, err := startDownloads(tabRunCtx, tab.Ctx, s.ev)
-	if err != nil {
-		return r.classify(s.parent, s.runCtx, tab, s.ev, "preparing the tab for downloads", err)
+	if started.err != nil {
+		return r.classify(s.parent, s.runCtx, tab, s.ev, "preparing the tab for downloads", started.err)
 	}
-	s.onClose(stopDownloads)
-	s.downloadDir = dir
+	s.downloadDir = started.dir
 	save := func(path string, data []byte) bool { return r.saveArtifact(f, d, path, data) }
 	s.pg = &tabPage{t: t, events: s.ev, flow: f, shots: r.screenshotPath(f, d), save: save, runCtx: tabRunCtx, audit: newAuditState(d),
 		vars: runVars(f, d, s.start), tabCtx: tab.Ctx}

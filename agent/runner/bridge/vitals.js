@@ -349,10 +349,14 @@
     },
     // painted waits, at most ms, until the first paint and a first LCP
     // candidate have been reported, as a user looks before acting.
+    // The entries are taken as soon as the browser queued them, not when
+    // it gets to call the observers: first at once, then every few
+    // milliseconds, each look a wait of the user's task.
     painted: async (ms) => {
       let from = performance.now(), prev = from;
+      flush();
       while ((st.fcp === null || st.lcp === null) && firstInput === Infinity && performance.now() - from < ms) {
-        await new Promise((r) => setTimeout(r, 10));
+        await new Promise((r) => setTimeout(r, 4));
         flush();
         const now = performance.now();
         if (now - prev > frozenMs) from = now; // as in settle: a freeze is not looking
