@@ -40,6 +40,7 @@ type session struct {
 	marks    []stepMark    // the steps' inputs, for their interaction latency
 	settle   time.Duration // bound of a page's final read
 	taskTime time.Duration // set after the main steps
+	shotErr  string        // why the failure has no screenshot (artifacts.go)
 }
 
 func newSession(r *Runner, parent context.Context, f *scenarios.Flow, d scenarios.Device) *session {
@@ -168,9 +169,10 @@ func (s *session) afterTask(failed *stepFailure) {
 		s.r.finalRead(s.tabRunCtx, s.pg, s.ev, s.settle)
 		return
 	}
-	if failed.Kind == scenarios.KindBrowser || !s.pg.canPicture(failed.StepError) {
+	if why := s.pg.whyNoPicture(failed.StepError); why != "" {
 		// A crashed, frozen or cancelled page is neither read nor
 		// pictured: what it pushed of its vitals is already in.
+		s.noFailureShot(failed.step, why)
 		return
 	}
 	// The page where the user gave up is read as it is, without waiting
@@ -179,13 +181,7 @@ func (s *session) afterTask(failed *stepFailure) {
 	// take a screenshot of.
 	s.r.finalRead(s.tabRunCtx, s.pg, s.ev, 0)
 	if s.r.ArtifactsDir != "" {
-		// The picture of the moment of failure is what people look at
-		// first; take it with a fresh bound, the step's may be spent.
-		shotCtx, cancelShot := context.WithTimeout(s.tab.Ctx, 5*time.Second)
-		if err := s.pg.Screenshot(shotCtx, "failure-"+failed.step); err != nil {
-			s.r.logger().Warn("failure screenshot", "flow", s.f.Name, "device", s.d.Name, "err", redact.String(err.Error(), s.f, 0))
-		}
-		cancelShot()
+		s.failureShot(failed.step)
 	}
 }
 
@@ -232,5 +228,5 @@ func (s *session) finish(failed *stepFailure) *result.Result {
 // fail records the run's failure.
 func (s *session) fail(step string, se *scenarios.StepError) {
 	s.res.Success = false
-	s.res.Error = &result.Error{Step: step, Kind: se.Kind, Message: se.Message}
+	s.res.Error = &result.Error{Step: step, Kind: se.Kind, Message: se.Message, ScreenshotError: s.shotErr}
 }
