@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/uxprobe/uxprobe/agent/runner/pagelog"
+	"github.com/uxprobe/uxprobe/scenarios"
 )
 
 // Bounds on navigations, so that a page that redirects without end (a
@@ -23,6 +24,7 @@ const (
 func (t *tracker) boundNavigations(mark int, cancel context.CancelFunc) func() int {
 	t.mu.Lock()
 	t.navMark, t.onNavBound, t.navBoundHit = mark, cancel, false
+	t.checkNavBound() // navigations since mark before the watch count too
 	t.mu.Unlock()
 	return func() int {
 		t.mu.Lock()
@@ -42,4 +44,33 @@ func (t *tracker) checkNavBound() {
 		t.onNavBound()
 		t.onNavBound = nil
 	}
+}
+
+// lastStep is the last of the flow's steps that ran: where its record is
+// in the result, and the mark of the navigations since it began.
+type lastStep struct {
+	name    string
+	index   int
+	navMark int
+}
+
+// lastRead is the final read of the page where the task ended. A page
+// that keeps navigating after the last step (a meta refresh loop) is
+// bounded as within a step: the navigations of the read count against the
+// last step's cap, and hitting it fails the last step and the run.
+func (s *session) lastRead() *stepFailure {
+	ctx, cancel := context.WithCancel(s.tabRunCtx)
+	defer cancel()
+	bound := s.ev.boundNavigations(s.last.navMark, cancel)
+	s.r.finalRead(ctx, s.pg, s.ev, s.settle)
+	n := bound()
+	if n == 0 || s.last.name == "" {
+		return nil
+	}
+	se := scenarios.Fail(scenarios.KindNavigation, "redirect loop: %d navigations in step %s and the final read of its page", n, s.last.name)
+	if s.last.index < len(s.res.Steps) {
+		st := &s.res.Steps[s.last.index]
+		st.Success, st.Error = false, se.Message
+	}
+	return &stepFailure{se, s.last.name}
 }

@@ -41,6 +41,7 @@ type session struct {
 	settle   time.Duration // bound of a page's final read
 	taskTime time.Duration // set after the main steps
 	shotErr  string        // why the failure has no screenshot (artifacts.go)
+	last     lastStep      // the last of the flow's steps that ran (navbound.go)
 }
 
 func newSession(r *Runner, parent context.Context, f *scenarios.Flow, d scenarios.Device) *session {
@@ -83,8 +84,7 @@ func (s *session) run() *result.Result {
 	if se := s.open(); se != nil {
 		return s.finishEarly(se)
 	}
-	failed := s.runMain()
-	s.afterTask(failed)
+	failed := s.afterTask(s.runMain())
 	if cancelled := s.runFinally(failed); failed == nil {
 		// A task that went through and whose clean-up the agent's
 		// shutdown cut short is recorded as cancelled: the run was not
@@ -164,16 +164,17 @@ func (s *session) runMain() *stepFailure {
 // are final once it has settled; a failure's page is read as it is and
 // pictured. Called between the steps and the finally steps, which may
 // leave the page.
-func (s *session) afterTask(failed *stepFailure) {
+func (s *session) afterTask(failed *stepFailure) *stepFailure {
 	if failed == nil {
-		s.r.finalRead(s.tabRunCtx, s.pg, s.ev, s.settle)
-		return
+		if failed = s.lastRead(); failed == nil { // navbound.go
+			return nil
+		}
 	}
 	if why := s.pg.whyNoPicture(failed.StepError); why != "" {
 		// A crashed, frozen or cancelled page is neither read nor
 		// pictured: what it pushed of its vitals is already in.
 		s.noFailureShot(failed.step, why)
-		return
+		return failed
 	}
 	// The page where the user gave up is read as it is, without waiting
 	// for it to settle. The read also waits for a document that the
@@ -183,6 +184,7 @@ func (s *session) afterTask(failed *stepFailure) {
 	if s.r.ArtifactsDir != "" {
 		s.failureShot(failed.step)
 	}
+	return failed
 }
 
 // finishEarly is the result of an attempt that failed before its first
