@@ -103,7 +103,8 @@ type Log struct {
 	crashed   bool
 	downloads []*Download
 
-	tabIndex  map[string]int // main frames of the tabs the run followed, to the tab's index
+	tabIndex  map[string]int  // main frames of the tabs the run followed, to the tab's index
+	frames    map[string]bool // the other frames of the run: iframes, tabs not followed yet
 	activeTab int
 	committed string                                // loader of the document in the main frame now
 	ctxLoader map[runtime.ExecutionContextID]string // main-world contexts to their document's loader
@@ -123,6 +124,7 @@ func New(mainFrame, binding string, mask func(string) string) *Log {
 		reqURL:    map[network.RequestID]string{},
 		ctxLoader: map[runtime.ExecutionContextID]string{},
 		tabIndex:  map[string]int{},
+		frames:    map[string]bool{},
 	}
 }
 
@@ -154,6 +156,15 @@ func (l *Log) isMainFrame(frame string) bool {
 	_, ok := l.tabIndex[frame]
 	return ok
 }
+
+// ownsFrame reports whether frame is one of the run's: a tab's main frame,
+// an iframe in one, or a tab a page of the run opened.
+func (l *Log) ownsFrame(frame string) bool { return l.isMainFrame(frame) || l.frames[frame] }
+
+// AddFrame says that frame, the main frame of a tab a page of the run
+// opened, is the run's, before the flow follows the tab: a download it
+// starts is the run's.
+func (l *Log) AddFrame(frame string) { l.frames[frame] = true }
 
 // SetActiveTab says the flow is now in tab i, whose main frame is frame
 // ("" for a tab already known).
@@ -279,9 +290,16 @@ func (l *Log) Apply(ev any) Change {
 				return Change{Changed: true}
 			}
 		}
+	case *page.EventFrameAttached:
+		if l.ownsFrame(string(ev.ParentFrameID)) {
+			l.frames[string(ev.FrameID)] = true
+		}
 	case *page.EventFrameNavigated:
 		if ev.Frame != nil && string(ev.Frame.ID) == l.mainFrame {
 			l.committed = string(ev.Frame.LoaderID)
+		}
+		if ev.Frame != nil && ev.Frame.ParentID != "" && l.ownsFrame(string(ev.Frame.ParentID)) {
+			l.frames[string(ev.Frame.ID)] = true
 		}
 	case *runtime.EventExecutionContextCreated:
 		l.contextCreated(ev)
@@ -366,12 +384,13 @@ func stackSource(st *runtime.StackTrace) string {
 }
 
 // ApplyBrowser folds one download event of the browser's connection, which
-// carries every tab's: only those of the run's main frame count. It
-// returns the GUID of a download to cancel for being too big, or "".
+// carries every tab's: only those of the run's frames count (its tabs'
+// main frames and their iframes). It returns the GUID of a download to
+// cancel for being too big, or "".
 func (l *Log) ApplyBrowser(ev any) (c Change, cancelGUID string) {
 	switch ev := ev.(type) {
 	case *browser.EventDownloadWillBegin:
-		if string(ev.FrameID) != l.mainFrame {
+		if !l.ownsFrame(string(ev.FrameID)) {
 			return Change{}, ""
 		}
 		l.downloads = append(l.downloads, &Download{GUID: ev.GUID, URL: ev.URL, Name: ev.SuggestedFilename, Step: l.step})
@@ -402,6 +421,29 @@ func (l *Log) ApplyBrowser(ev any) (c Change, cancelGUID string) {
 		}
 	}
 	return c, cancelGUID
+}
+
+// Active returns the GUIDs of the downloads in progress.
+func (l *Log) Active() []string {
+	var out []string
+	for _, d := range l.downloads {
+		if !d.Done && !d.TooBig {
+			out = append(out, d.GUID)
+		}
+	}
+	return out
+}
+
+// Cap marks the download guid as too big at received bytes, and says
+// whether it was in progress (then the caller cancels it).
+func (l *Log) Cap(guid string, received int64) bool {
+	for _, d := range l.downloads {
+		if d.GUID == guid && !d.Done && !d.TooBig {
+			d.TooBig, d.Bytes = true, max(d.Bytes, received)
+			return true
+		}
+	}
+	return false
 }
 
 // DownloadCount is a mark to ask later which downloads began after it.
