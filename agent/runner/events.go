@@ -143,10 +143,31 @@ func (t *tracker) setActiveTab(frame string, i int) {
 }
 
 // adopt records a tab's document that began before the tab was followed.
-func (t *tracker) adopt(loaderID, url string, tab int) {
+func (t *tracker) adopt(frame, loaderID, url string, tab int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.log.Adopt(loaderID, url, tab)
+	t.log.Adopt(frame, loaderID, url, tab)
+}
+
+// adoptLoaded records what the page said of an adopted document.
+func (t *tracker) adoptLoaded(loaderID string, ld pagelog.Loaded) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.log.AdoptLoaded(loaderID, ld)
+}
+
+// ownFrame says that frame, a tab a page of the run opened, is the run's.
+func (t *tracker) ownFrame(frame string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.log.AddFrame(frame)
+}
+
+// downloadFrom returns the last download that frame started after mark.
+func (t *tracker) downloadFrom(frame string, mark int) (pagelog.Download, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.log.DownloadFrom(frame, mark)
 }
 
 // unread marks the current document as not final: the run ended without

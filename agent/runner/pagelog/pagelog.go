@@ -73,6 +73,7 @@ func (d Document) Problem() string {
 // Download is one file the page made Chrome download.
 type Download struct {
 	GUID, URL, Name, Step string
+	Frame                 string // the frame that started it
 	Bytes                 int64
 	Done                  bool // completed or cancelled
 	Failed                bool // cancelled or interrupted
@@ -107,6 +108,7 @@ type Log struct {
 	frames    map[string]bool // the other frames of the run: iframes, tabs not followed yet
 	activeTab int
 	committed string                                // loader of the document in the main frame now
+	tabLoader map[string]string                     // loader of the document in each followed tab's main frame now
 	ctxLoader map[runtime.ExecutionContextID]string // main-world contexts to their document's loader
 }
 
@@ -125,6 +127,7 @@ func New(mainFrame, binding string, mask func(string) string) *Log {
 		ctxLoader: map[runtime.ExecutionContextID]string{},
 		tabIndex:  map[string]int{},
 		frames:    map[string]bool{},
+		tabLoader: map[string]string{},
 	}
 }
 
@@ -175,14 +178,53 @@ func (l *Log) SetActiveTab(frame string, i int) {
 	l.activeTab = i
 }
 
-// Adopt records a tab's document that began before the tab was followed.
-func (l *Log) Adopt(loaderID, url string, tab int) {
-	if loaderID == "" || l.byLoader[loaderID] != nil || url == "about:blank" {
+// Adopt records a tab's document that began before the tab was followed:
+// the document in frame, the tab's main frame, now.
+func (l *Log) Adopt(frame, loaderID, url string, tab int) {
+	if loaderID == "" || url == "" || url == "about:blank" {
+		return // the tab's initial empty document: no page
+	}
+	l.tabLoader[frame] = loaderID
+	if l.byLoader[loaderID] != nil {
 		return
 	}
 	d := &Document{LoaderID: loaderID, Method: "GET", URL: url, Step: l.step, Tab: tab}
 	l.byLoader[loaderID] = d
 	l.docs = append(l.docs, d)
+}
+
+// Loaded is what the page itself says of an adopted document whose
+// requests went before the tab was followed: its status, its requests
+// and those that failed, from its navigation and resource timing.
+type Loaded struct {
+	Status   int                    `json:"status"`
+	Requests int                    `json:"requests"`
+	Failed   []result.FailedRequest `json:"failed"`
+	Loaded   bool                   `json:"loaded"`
+}
+
+// AdoptLoaded records what the page said of the adopted document loaderID,
+// where the events did not already.
+func (l *Log) AdoptLoaded(loaderID string, ld Loaded) {
+	d := l.byLoader[loaderID]
+	if d == nil {
+		return
+	}
+	if d.Status == 0 {
+		d.Status = ld.Status
+	}
+	d.Requests = max(d.Requests, ld.Requests)
+	d.Failed = max(d.Failed, len(ld.Failed))
+	d.Loaded = d.Loaded || ld.Loaded
+	heard := map[string]bool{}
+	for _, f := range l.failed {
+		heard[f.URL] = true
+	}
+	for _, f := range ld.Failed {
+		if !heard[f.URL] {
+			l.addFailed(f)
+		}
+	}
 }
 
 // Committed returns the loader of the run's document in the main frame
@@ -297,6 +339,8 @@ func (l *Log) Apply(ev any) Change {
 	case *page.EventFrameNavigated:
 		if ev.Frame != nil && string(ev.Frame.ID) == l.mainFrame {
 			l.committed = string(ev.Frame.LoaderID)
+		} else if ev.Frame != nil && l.isMainFrame(string(ev.Frame.ID)) {
+			l.tabLoader[string(ev.Frame.ID)] = string(ev.Frame.LoaderID)
 		}
 		if ev.Frame != nil && ev.Frame.ParentID != "" && l.ownsFrame(string(ev.Frame.ParentID)) {
 			l.frames[string(ev.Frame.ID)] = true
@@ -393,7 +437,7 @@ func (l *Log) ApplyBrowser(ev any) (c Change, cancelGUID string) {
 		if !l.ownsFrame(string(ev.FrameID)) {
 			return Change{}, ""
 		}
-		l.downloads = append(l.downloads, &Download{GUID: ev.GUID, URL: ev.URL, Name: ev.SuggestedFilename, Step: l.step})
+		l.downloads = append(l.downloads, &Download{GUID: ev.GUID, URL: ev.URL, Name: ev.SuggestedFilename, Step: l.step, Frame: string(ev.FrameID)})
 		// The navigation that turned into this download loads no page.
 		for i := len(l.docs) - 1; i >= 0; i-- {
 			if doc := l.docs[i]; !doc.Loaded && doc.URL == ev.URL {
@@ -444,6 +488,17 @@ func (l *Log) Cap(guid string, received int64) bool {
 		}
 	}
 	return false
+}
+
+// DownloadFrom returns a copy of the last download that frame started
+// after mark.
+func (l *Log) DownloadFrom(frame string, mark int) (Download, bool) {
+	for i := len(l.downloads) - 1; i >= mark && i >= 0; i-- {
+		if l.downloads[i].Frame == frame {
+			return *l.downloads[i], true
+		}
+	}
+	return Download{}, false
 }
 
 // DownloadCount is a mark to ask later which downloads began after it.
@@ -497,7 +552,11 @@ func (l *Log) contextCreated(ev *runtime.EventExecutionContextCreated) {
 		IsDefault bool   `json:"isDefault"`
 		FrameID   string `json:"frameId"`
 	}
-	if err := json.Unmarshal([]byte(ev.Context.AuxData), &aux); err != nil || !aux.IsDefault || aux.FrameID != l.mainFrame {
+	if err := json.Unmarshal([]byte(ev.Context.AuxData), &aux); err != nil || !aux.IsDefault || !l.isMainFrame(aux.FrameID) {
+		return
+	}
+	if aux.FrameID != l.mainFrame {
+		l.ctxLoader[ev.Context.ID] = l.tabLoader[aux.FrameID] // a followed tab's
 		return
 	}
 	l.ctxLoader[ev.Context.ID] = l.committed
