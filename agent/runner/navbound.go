@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"time"
 
 	"github.com/uxprobe/uxprobe/agent/runner/pagelog"
 	"github.com/uxprobe/uxprobe/scenarios"
@@ -46,6 +47,27 @@ func (t *tracker) checkNavBound() {
 	}
 }
 
+// selfNavGrace is how long the final read waits for the next navigation
+// of a page that navigated on its own during the read before.
+const selfNavGrace = 300 * time.Millisecond
+
+// navStarts reports whether a navigation starts after mark within wait.
+func (t *tracker) navStarts(ctx context.Context, mark int, wait time.Duration) bool {
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
+	for t.navCount() == mark {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-deadline.C:
+			return false
+		case <-t.changed:
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	return true
+}
+
 // lastStep is the last of the flow's steps that ran: where its record is
 // in the result, and the mark of the navigations since it began.
 type lastStep struct {
@@ -62,7 +84,21 @@ func (s *session) lastRead() *stepFailure {
 	ctx, cancel := context.WithCancel(s.tabRunCtx)
 	defer cancel()
 	bound := s.ev.boundNavigations(s.last.navMark, cancel)
-	s.r.finalRead(ctx, s.pg, s.ev, s.settle)
+	// A page that navigates on its own during the read (a refresh) gets
+	// its new document read too, as long as it goes on, and a moment after
+	// each read to start the next: the loop is then seen whatever the
+	// speed of the machine, and a page that settles reads once.
+	for navigated := false; ctx.Err() == nil; {
+		before := s.ev.navCount()
+		s.r.finalRead(ctx, s.pg, s.ev, s.settle)
+		if s.ev.navCount() != before {
+			navigated = true
+			continue
+		}
+		if !navigated || !s.ev.navStarts(ctx, before, selfNavGrace) {
+			break
+		}
+	}
 	n := bound()
 	if n == 0 || s.last.name == "" {
 		return nil
