@@ -59,6 +59,8 @@ func TestTextIsWhatAPersonSees(t *testing.T) {
 		{"text= does not match a hidden part", `- wait_for: {selector: "text=secret", state: present}`, scenarios.KindElementNotFound, "no element matches text=secret"},
 		{"text= matches a button input's label", "- click: text=Log in", "", ""},
 		{"text= matches in a shadow root", `- assert_text: {selector: "text=in the shadow", equals: in the shadow}`, "", ""},
+		{"text= in a chain looks inside its scope", `- assert_text: {selector: "#blocks >> text=two", equals: two}`, "", ""},
+		{"text= in a chain is not its scope", `- wait_for: {selector: "#blocks >> text=one two", state: present}`, scenarios.KindElementNotFound, "no element matches"},
 		{"text= matches after details open", "- click: text=More\n- assert_text: {selector: \"text=deployed inside\", equals: deployed inside}", "", ""},
 	}
 	for _, tc := range tests {

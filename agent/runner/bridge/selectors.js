@@ -106,8 +106,8 @@
     return '';
   };
 
-  const transform = (t, cs) => {
-    switch (cs.textTransform) {
+  const transform = (t, tt) => {
+    switch (tt) {
       case 'uppercase': return t.toUpperCase();
       case 'lowercase': return t.toLowerCase();
       case 'capitalize': return t.replace(/(^|\s)(\S)/g, (m, a, b) => a + b.toUpperCase());
@@ -120,31 +120,44 @@
   // slots), in one pass: seen elements map to their text.
   const seenTexts = (root) => {
     const texts = new Map();
+    // render returns the element's seen text and whether it flows inline.
+    // It reads each element's style once and its box only where an empty
+    // box would clip, as a check of every element's box would cost the
+    // waits of a large page a layout query per element and frame.
     const render = (el) => {
       const cs = styleOf(el);
-      if (unseenSelf(el, cs)) return '';
+      const d = cs.display;
+      if (d === 'none') return ['', true];
+      if (clips(cs)) {
+        const r = el.getBoundingClientRect();
+        if (r.width === 0 || r.height === 0) return ['', true];
+      }
+      const inline = d.startsWith('inline') || d === 'contents' || d.startsWith('ruby');
       const shown = cs.visibility === 'visible';
+      let tt = null; // text-transform, read at the first text node
       let out = '';
       if (buttonInput(el)) out = shown ? el.value : '';
       else if (el.tagName === 'SELECT') out = shown && el.selectedIndex >= 0 ? el.options[el.selectedIndex].text : '';
-      else if (fieldTags[el.tagName] || el.tagName === 'BR') out = el.tagName === 'BR' ? ' ' : '';
-      else {
-        const kids = el.shadowRoot ? el.shadowRoot.childNodes : el.tagName === 'SLOT' ? el.assignedNodes({ flatten: true }) : el.childNodes;
-        const parts = [];
-        const list = kids.length || el.tagName !== 'SLOT' ? kids : el.childNodes;
-        for (const n of list) {
-          if (n.nodeType === 3) { if (shown) parts.push(transform(n.data, cs)); continue; }
+      else if (el.tagName === 'BR') out = ' ';
+      else if (!fieldTags[el.tagName] && cs.contentVisibility !== 'hidden') {
+        let kids = el.shadowRoot ? el.shadowRoot.childNodes : el.tagName === 'SLOT' ? el.assignedNodes({ flatten: true }) : el.childNodes;
+        if (el.tagName === 'SLOT' && !kids.length) kids = el.childNodes; // its fallback content
+        const closed = el.tagName === 'DETAILS' && !el.open;
+        for (const n of kids) {
+          if (n.nodeType === 3) {
+            if (!shown || closed) continue;
+            if (tt === null) tt = cs.textTransform;
+            out += tt === 'none' ? n.data : transform(n.data, tt);
+            continue;
+          }
           if (n.nodeType !== 1 || skipTags[n.tagName]) continue;
-          const t = render(n);
-          if (!t) continue;
-          const d = styleOf(n).display;
-          const inline = d.startsWith('inline') || d === 'contents' || d.startsWith('ruby');
-          parts.push(inline ? t : ' ' + t + ' ');
+          if (closed && !(n.tagName === 'SUMMARY' && n === el.querySelector(':scope > summary'))) continue;
+          const [t, inl] = render(n);
+          if (t) out += inl ? t : ' ' + t + ' ';
         }
-        out = parts.join('');
       }
       if (shown) texts.set(el, out);
-      return out;
+      return [out, inline];
     };
     if (root.nodeType === 9) render(root.documentElement);
     else if (root.nodeType === 11) { for (const n of root.children) render(n); } else if (!unseen(root)) render(root);
@@ -164,6 +177,7 @@
     const w = norm(want).toLowerCase();
     const exact = [], part = [];
     for (const [el, raw] of seenTexts(scope)) {
+      if (el === scope) continue; // inside the scope, as the other kinds
       const t = norm(raw).toLowerCase();
       if (t === w) exact.push(el);
       else if (t.includes(w)) part.push(el);
