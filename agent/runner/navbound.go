@@ -88,7 +88,11 @@ func (s *session) lastRead() *stepFailure {
 	// its new document read too, as long as it goes on, and a moment after
 	// each read to start the next: the loop is then seen whatever the
 	// speed of the machine, and a page that settles reads once.
-	for navigated := false; ctx.Err() == nil; {
+	// The reads together take at most one read's bound: a page that
+	// refreshes itself every second or so (a dashboard) is read, not
+	// failed; a loop makes its fifty navigations well within it.
+	deadline := time.Now().Add(s.settle + 2*time.Second)
+	for navigated := false; ctx.Err() == nil && time.Now().Before(deadline); {
 		before := s.ev.navCount()
 		s.r.finalRead(ctx, s.pg, s.ev, s.settle)
 		if s.ev.navCount() != before {

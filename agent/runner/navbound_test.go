@@ -26,8 +26,18 @@ func TestRedirectLoopAfterTheLastStepFailsTheRun(t *testing.T) {
 	}
 	// The first load completes the goto; the refresh comes after it.
 	mux.HandleFunc("/meta-loop", page(`<title>Loop</title><meta http-equiv="refresh" content="0;url=/meta-loop?again"><h1>again</h1>`))
+	// A dashboard that refreshes itself every second is no loop.
+	mux.HandleFunc("/dashboard", page(`<title>Dashboard</title><meta http-equiv="refresh" content="1"><h1>status</h1>`))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
+	t.Run("dashboard", func(t *testing.T) {
+		t.Parallel()
+		f := mustFlow(t, "name: dash\ntimeout: 1m\nsteps:\n  - goto: "+srv.URL+"/dashboard\n")
+		res := (&Runner{Browser: testBrowser}).Run(context.Background(), f, desktop(t))
+		if !res.Success {
+			t.Fatalf("a page refreshing every second failed the run: %+v", res.Error)
+		}
+	})
 	for _, path := range []string{"/meta-loop"} {
 		t.Run(strings.TrimPrefix(path, "/"), func(t *testing.T) {
 			t.Parallel()
