@@ -190,6 +190,7 @@ func (s *session) afterTask(failed *stepFailure) *stepFailure {
 // finishEarly is the result of an attempt that failed before its first
 // step: its whole time is set-up.
 func (s *session) finishEarly(se *scenarios.StepError) *result.Result {
+	s.noFailureShot("", "the run failed before its first step, with no page to picture")
 	s.fail("", se)
 	s.r.recoverBrowser(s.gen)
 	if s.dw != nil {
