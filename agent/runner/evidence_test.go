@@ -37,7 +37,8 @@ func (s *syncBuffer) String() string {
 // screenshot, in the first tab or in a tab it followed, or the result and
 // the log say why it has none.
 func TestEveryFailureLeavesEvidence(t *testing.T) {
-	t.Parallel()
+	// Not parallel with the other tests: its runs, in parallel among
+	// themselves, would slow the pages whose timings other tests check.
 	crashing := make(chan string, 4)
 	mux := http.NewServeMux()
 	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {

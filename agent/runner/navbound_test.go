@@ -17,7 +17,8 @@ import (
 // against the last step's cap, and the run fails instead of succeeding
 // after a hundred navigations.
 func TestRedirectLoopAfterTheLastStepFailsTheRun(t *testing.T) {
-	t.Parallel()
+	// Not parallel with the other tests: its loop keeps a renderer busy,
+	// which would slow the pages whose timings other tests check.
 	mux := http.NewServeMux()
 	page := func(body string) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {

@@ -31,7 +31,8 @@ const seenPage = `<!doctype html><link rel="icon" href="data:,"><title>seen</tit
 <script>document.getElementById('host').attachShadow({mode: 'open'}).innerHTML = '<p id="shadowed">in the shadow</p>';</script>`
 
 func TestTextIsWhatAPersonSees(t *testing.T) {
-	t.Parallel()
+	// Not parallel with the other tests: its runs, in parallel among
+	// themselves, would slow the pages whose timings other tests check.
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, seenPage)
 	}))

@@ -60,7 +60,8 @@ func tabsSite(t *testing.T) *httptest.Server {
 // TestTabPagesAreMeasured: a page in a followed tab has what a page of
 // the first tab has: status, TTFB, FCP, LCP, CLS, requests and failures.
 func TestTabPagesAreMeasured(t *testing.T) {
-	t.Parallel()
+	// Not parallel with the other tests: its runs, in parallel among
+	// themselves, would slow the pages whose timings other tests check.
 	srv := tabsSite(t)
 	for _, opener := range []string{"#blank", "#open"} {
 		t.Run(opener, func(t *testing.T) {
@@ -114,7 +115,8 @@ func TestTabPagesAreMeasured(t *testing.T) {
 // opened it; a download in a new tab is a download; a tab that closes
 // itself a moment after a step is noticed at once.
 func TestTabsFailAndEndAsTheFirstTab(t *testing.T) {
-	t.Parallel()
+	// Not parallel with the other tests: its runs, in parallel among
+	// themselves, would slow the pages whose timings other tests check.
 	srv := tabsSite(t)
 	tests := []struct {
 		name, steps string
