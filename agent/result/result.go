@@ -149,6 +149,10 @@ type Error struct {
 	Step    string              `json:"step"`
 	Kind    scenarios.ErrorKind `json:"kind"`
 	Message string              `json:"message"`
+	// ScreenshotError says why the failure has no screenshot (the page
+	// crashed, Chrome broke, the capture or the file failed), when
+	// screenshots are on (--artifacts) and none could be taken.
+	ScreenshotError string `json:"screenshot_error,omitempty"`
 }
 
 // FailedRequest is a request that got an HTTP error or no response.

@@ -11,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/uxprobe/uxprobe/agent/result"
+	"github.com/uxprobe/uxprobe/agent/runner/pagelog"
 	"github.com/uxprobe/uxprobe/scenarios"
 )
 
@@ -40,6 +41,7 @@ func startDownloads(ctx context.Context, tab context.Context, ev *tracker) (stri
 		done()
 		return "", func() {}, err
 	}
+	go watchDownloadSizes(listenCtx, dir, ev)
 	_, err = cdp.Call(ctx, c.Browser, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
 		Behavior:         browser.SetDownloadBehaviorBehaviorAllowAndName,
 		BrowserContextID: c.BrowserContextID,
@@ -51,6 +53,56 @@ func startDownloads(ctx context.Context, tab context.Context, ev *tracker) (stri
 		return "", func() {}, err
 	}
 	return dir, done, nil
+}
+
+// downloadPoll is how often the size of a download in progress is read.
+// Chrome reports a download's progress on a slow timer (a download from a
+// fast server is hundreds of megabytes further at its next report), so
+// the cap is held by the file's size on disk: at a gigabyte a second, a
+// look every 5 ms lets a few megabytes past it.
+const downloadPoll = 5 * time.Millisecond
+
+// watchDownloadSizes cancels, until ctx ends, each download of the run
+// whose file in dir grew past pagelog.MaxDownloadBytes. Between
+// downloads it sleeps until one begins.
+func watchDownloadSizes(ctx context.Context, dir string, ev *tracker) {
+	tick := time.NewTicker(downloadPoll)
+	defer tick.Stop()
+	for {
+		ev.mu.Lock()
+		active := ev.log.Active()
+		ev.mu.Unlock()
+		wake := tick.C
+		if len(active) == 0 {
+			wake = nil
+		}
+		for _, guid := range active {
+			if n := sizeOnDisk(dir, guid); n > pagelog.MaxDownloadBytes {
+				ev.mu.Lock()
+				if ev.log.Cap(guid, n) && ev.cancelDownload != nil {
+					ev.cancelDownload(guid)
+				}
+				ev.mu.Unlock()
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-ev.downloadBegan:
+		case <-wake:
+		}
+	}
+}
+
+// sizeOnDisk is the size of the download guid's file in dir, under its
+// final name or the one Chrome writes it under, or 0.
+func sizeOnDisk(dir, guid string) int64 {
+	for _, name := range []string{guid, guid + ".crdownload"} {
+		if fi, err := os.Stat(filepath.Join(dir, filepath.Base(name))); err == nil {
+			return fi.Size()
+		}
+	}
+	return 0
 }
 
 // downloadFinished reports whether a download the current step started

@@ -3,6 +3,8 @@ package runner
 import (
 	"sync"
 
+	"github.com/chromedp/cdproto/browser"
+
 	"github.com/uxprobe/uxprobe/agent/result"
 	"github.com/uxprobe/uxprobe/agent/runner/bridge"
 	"github.com/uxprobe/uxprobe/agent/runner/pagelog"
@@ -28,6 +30,7 @@ type tracker struct {
 	changed chan struct{} // signalled (non-blocking) after each relevant event
 
 	cancelDownload func(guid string)        // set by startDownloads (download.go)
+	downloadBegan  chan struct{}            // signalled (non-blocking) when a download of the run begins
 	record         func(kind string, v any) // Runner.record
 
 	// The redirect-loop bound of the current step (navbound.go).
@@ -41,6 +44,8 @@ func newTracker(mainFrame string, mask func(string) string) *tracker {
 		log:     pagelog.New(mainFrame, bridge.ReportBinding, mask),
 		changed: make(chan struct{}, 1),
 		crash:   make(chan struct{}),
+
+		downloadBegan: make(chan struct{}, 1),
 	}
 }
 
@@ -71,6 +76,12 @@ func (t *tracker) listenBrowser(ev any) {
 	c, cancel := t.log.ApplyBrowser(ev)
 	if cancel != "" && t.cancelDownload != nil {
 		t.cancelDownload(cancel)
+	}
+	if _, began := ev.(*browser.EventDownloadWillBegin); began && c.Changed {
+		select {
+		case t.downloadBegan <- struct{}{}:
+		default:
+		}
 	}
 	t.apply(c)
 }
@@ -132,10 +143,31 @@ func (t *tracker) setActiveTab(frame string, i int) {
 }
 
 // adopt records a tab's document that began before the tab was followed.
-func (t *tracker) adopt(loaderID, url string, tab int) {
+func (t *tracker) adopt(frame, loaderID, url string, tab int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.log.Adopt(loaderID, url, tab)
+	t.log.Adopt(frame, loaderID, url, tab)
+}
+
+// adoptLoaded records what the page said of an adopted document.
+func (t *tracker) adoptLoaded(loaderID string, ld pagelog.Loaded) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.log.AdoptLoaded(loaderID, ld)
+}
+
+// ownFrame says that frame, a tab a page of the run opened, is the run's.
+func (t *tracker) ownFrame(frame string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.log.AddFrame(frame)
+}
+
+// downloadFrom returns the last download that frame started after mark.
+func (t *tracker) downloadFrom(frame string, mark int) (pagelog.Download, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.log.DownloadFrom(frame, mark)
 }
 
 // unread marks the current document as not final: the run ended without

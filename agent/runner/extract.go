@@ -74,11 +74,14 @@ func doStep(ctx context.Context, cancel context.CancelFunc, f *scenarios.Flow, s
 	if err != nil {
 		return err
 	}
-	dw.begin(cancel)
-	err = dw.end(action.Do(ctx, pg))
-	if pg.tabs == nil {
-		return err
+	run := func(ctx context.Context) error {
+		dw.begin(cancel)
+		return dw.end(action.Do(ctx, pg))
 	}
+	if pg.tabs == nil {
+		return run(ctx)
+	}
+	err = pg.tabs.runInTab(ctx, pg, st, run) // tabs.go
 	if err != nil && pg.tabs.closedUnder(err) {
 		// The step closed its own tab (a button that calls window.close):
 		// what the step waited for went with it, and the user is back in

@@ -146,6 +146,9 @@ func TestBusyMainThreadIsATimeoutNotAnObservation(t *testing.T) {
 			if len(res.Screenshots) != 0 {
 				t.Errorf("screenshots %v of a page that does not answer", res.Screenshots)
 			}
+			if res.Error.ScreenshotError != "the page stopped answering" {
+				t.Errorf("screenshot_error %q, want it to say the page stopped answering", res.Error.ScreenshotError)
+			}
 			runAfter(t, r, srv)
 		})
 	}

@@ -40,6 +40,8 @@ type session struct {
 	marks    []stepMark    // the steps' inputs, for their interaction latency
 	settle   time.Duration // bound of a page's final read
 	taskTime time.Duration // set after the main steps
+	shotErr  string        // why the failure has no screenshot (artifacts.go)
+	last     lastStep      // the last of the flow's steps that ran (navbound.go)
 }
 
 func newSession(r *Runner, parent context.Context, f *scenarios.Flow, d scenarios.Device) *session {
@@ -87,7 +89,7 @@ func (s *session) run() *result.Result {
 	end()
 	failed := s.runMain()
 	end = s.r.beginPhase("final-read")
-	s.afterTask(failed)
+	failed = s.afterTask(failed)
 	end()
 	if cancelled := s.runFinally(failed); failed == nil {
 		// A task that went through and whose clean-up the agent's
@@ -181,15 +183,17 @@ func (s *session) runMain() *stepFailure {
 // are final once it has settled; a failure's page is read as it is and
 // pictured. Called between the steps and the finally steps, which may
 // leave the page.
-func (s *session) afterTask(failed *stepFailure) {
+func (s *session) afterTask(failed *stepFailure) *stepFailure {
 	if failed == nil {
-		s.r.finalRead(s.tabRunCtx, s.pg, s.ev, s.settle)
-		return
+		if failed = s.lastRead(); failed == nil { // navbound.go
+			return nil
+		}
 	}
-	if failed.Kind == scenarios.KindBrowser || !s.pg.canPicture(failed.StepError) {
+	if why := s.pg.whyNoPicture(failed.StepError); why != "" {
 		// A crashed, frozen or cancelled page is neither read nor
 		// pictured: what it pushed of its vitals is already in.
-		return
+		s.noFailureShot(failed.step, why)
+		return failed
 	}
 	// The page where the user gave up is read as it is, without waiting
 	// for it to settle. The read also waits for a document that the
@@ -197,19 +201,15 @@ func (s *session) afterTask(failed *stepFailure) {
 	// take a screenshot of.
 	s.r.finalRead(s.tabRunCtx, s.pg, s.ev, 0)
 	if s.r.ArtifactsDir != "" {
-		// The picture of the moment of failure is what people look at
-		// first; take it with a fresh bound, the step's may be spent.
-		shotCtx, cancelShot := context.WithTimeout(s.tab.Ctx, 5*time.Second)
-		if err := s.pg.Screenshot(shotCtx, "failure-"+failed.step); err != nil {
-			s.r.logger().Warn("failure screenshot", "flow", s.f.Name, "device", s.d.Name, "err", redact.String(err.Error(), s.f, 0))
-		}
-		cancelShot()
+		s.failureShot(failed.step)
 	}
+	return failed
 }
 
 // finishEarly is the result of an attempt that failed before its first
 // step: its whole time is set-up.
 func (s *session) finishEarly(se *scenarios.StepError) *result.Result {
+	s.noFailureShot("", "the run failed before its first step, with no page to picture")
 	s.fail("", se)
 	s.r.recoverBrowser(s.gen)
 	if s.dw != nil {
@@ -250,5 +250,5 @@ func (s *session) finish(failed *stepFailure) *result.Result {
 // fail records the run's failure.
 func (s *session) fail(step string, se *scenarios.StepError) {
 	s.res.Success = false
-	s.res.Error = &result.Error{Step: step, Kind: se.Kind, Message: se.Message}
+	s.res.Error = &result.Error{Step: step, Kind: se.Kind, Message: se.Message, ScreenshotError: s.shotErr}
 }

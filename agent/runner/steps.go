@@ -100,6 +100,9 @@ func (s *session) runStep(st scenarios.Step, pol stepPolicy) (*scenarios.StepErr
 	pg.beginStep(st.Timeout)
 	pg.audit.step = st.Name
 	mark := ev.navCount()
+	if !pol.cleanup {
+		s.last = lastStep{name: st.Name, index: len(s.res.Steps), navMark: mark}
+	}
 	navBound := ev.boundNavigations(mark, cancelStep)
 	// A renderer that died answers nothing again, and the polls of an
 	// assertion or extract would go on failing until the step's timeout:

@@ -8,10 +8,12 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 
 	"github.com/uxprobe/uxprobe/agent/runner/bridge"
+	"github.com/uxprobe/uxprobe/agent/runner/pagelog"
 	"github.com/uxprobe/uxprobe/scenarios"
 )
 
@@ -60,11 +62,17 @@ func (r *Runner) watchTabs(base context.Context, first *chromedp.Target, pg *tab
 	err := chromedp.Listen(base, func(e any) {
 		if c, ok := e.(*target.EventTargetCreated); ok && c.TargetInfo != nil && c.TargetInfo.Type == "page" {
 			ts.mu.Lock()
-			if ts.ours[c.TargetInfo.OpenerID] {
+			mine := ts.ours[c.TargetInfo.OpenerID]
+			if mine {
 				ts.opened = append(ts.opened, c.TargetInfo.TargetID)
 				ts.ours[c.TargetInfo.TargetID] = true
 			}
 			ts.mu.Unlock()
+			if mine {
+				// What the tab downloads is the run's, followed or not
+				// (a link that opens an attachment in a new tab).
+				ev.ownFrame(string(c.TargetInfo.TargetID))
+			}
 		}
 	})
 	return ts.closeAll, err
@@ -109,19 +117,75 @@ func (ts *tabSet) follow(ctx context.Context, pg *tabPage) error {
 	}
 	ts.ev.setActiveTab(string(t.TargetID), ot.index)
 	pg.t = t
+	// The tab's first document may have started before we attached: adopt
+	// it from the frame tree, so that it is in pages[] and waited for, and
+	// have Chrome announce its contexts again, now that we listen, so that
+	// its vitals reports are its own.
+	loader := ""
+	if tree, err := cdp.Call(ctx, t, page.GetFrameTree, cdp.Empty{}); err == nil && tree.FrameTree != nil && tree.FrameTree.Frame != nil {
+		fr := tree.FrameTree.Frame
+		ts.ev.adopt(string(fr.ID), string(fr.LoaderID), fr.URL, ot.index)
+		loader = string(fr.LoaderID)
+	}
+	if _, err := cdp.Call(ctx, t, runtime.Disable, cdp.Empty{}); err == nil {
+		_, _ = cdp.Call(ctx, t, runtime.Enable, cdp.Empty{}) // best effort: the page is then measured without vitals
+	}
 	if err := setup(ctx, t, ts.flow, ts.dev, ts.r.Browser.Version()); err != nil {
 		return pg.wrap(ctx, err)
 	}
 	if err := siteAccess(ctx, tctx, t, ts.flow); err != nil {
 		return pg.wrap(ctx, err)
 	}
-	// The tab's first document may have started before we attached: adopt
-	// it from the frame tree, so that it is in pages[] and waited for.
-	if tree, err := cdp.Call(ctx, t, page.GetFrameTree, cdp.Empty{}); err == nil && tree.FrameTree != nil && tree.FrameTree.Frame != nil {
-		fr := tree.FrameTree.Frame
-		ts.ev.adopt(string(fr.LoaderID), fr.URL, ot.index)
+	// The observers of vitals.js take what the page reported before them
+	// (buffered), so a document that began before setup is measured too.
+	_, _ = pg.evaluate(ctx, runtime.EvaluateParams{Expression: bridge.Bundle()}) // best effort: as above
+	err := pg.waitTabLoaded(ctx)
+	if d, ok := ts.ev.downloadFrom(string(t.TargetID), pg.dlMark); ok {
+		return ts.downloaded(ctx, pg, ot, d)
 	}
-	return pg.waitTabLoaded(ctx)
+	if err != nil {
+		return err
+	}
+	if loader != "" {
+		// Its requests went before we listened: the page's own timing
+		// says what they were.
+		var ld pagelog.Loaded
+		if pg.call(ctx, loadedExpr, &ld) == nil {
+			ts.ev.adoptLoaded(loader, ld)
+		}
+	}
+	return nil
+}
+
+// loadedExpr reads a document's status, requests and failed requests from
+// its navigation and resource timing.
+const loadedExpr = `(() => {
+  const nav = performance.getEntriesByType('navigation')[0];
+  const res = performance.getEntriesByType('resource');
+  const failed = res.filter((e) => e.responseStatus >= 400).map((e) => ({url: e.name, status: e.responseStatus}));
+  const status = nav ? nav.responseStatus || 0 : 0;
+  if (status >= 400) failed.unshift({url: location.href, status});
+  return {status, requests: res.length + 1, failed: failed.slice(0, 50), loaded: document.readyState === 'complete'};
+})()`
+
+// downloaded ends a followed tab whose navigation became the download d:
+// there is no page in it, so the flow goes on in the tab before, once the
+// file is in (as after a download in the page), and the tab is closed.
+func (ts *tabSet) downloaded(ctx context.Context, pg *tabPage, ot *openedTab, d pagelog.Download) error {
+	ts.back(pg, true)
+	for !d.Done {
+		select {
+		case <-ctx.Done():
+			return nil // the download goes on; the step's own time is spent
+		case <-ts.ev.changed:
+		case <-time.After(20 * time.Millisecond):
+		}
+		d, _ = ts.ev.downloadFrom(string(ot.t.TargetID), pg.dlMark)
+	}
+	if d.Failed {
+		return scenarios.Fail(scenarios.KindNavigation, "the download of %s was interrupted after %d bytes", d.URL, d.Bytes)
+	}
+	return nil
 }
 
 // waitTabLoaded waits until the followed tab's document has loaded, by the
@@ -144,6 +208,9 @@ func (p *tabPage) waitTabLoaded(ctx context.Context) error {
 		blank := st.URL == "about:blank"
 		if st.State == "complete" && (!blank || time.Since(blankSince) > navStartGrace) {
 			return nil
+		}
+		if _, ok := p.events.downloadFrom(string(p.t.TargetID), p.dlMark); ok && blank {
+			return nil // no page will come: follow goes back
 		}
 		if err := (scenarios.Sleep{Duration: 25 * time.Millisecond}).Do(ctx, p); err != nil {
 			return scenarios.Fail(scenarios.KindTimeout, "the new tab (%s) did not finish loading within %s", st.URL, p.timeout)
@@ -219,6 +286,61 @@ func (ts *tabSet) closedUnder(err error) bool {
 		return true
 	case <-t.C:
 		return false
+	}
+}
+
+// rereadable are the actions that only read the page: one that the tab it
+// ran in cut short by closing itself runs again in the tab before, where
+// the user is now.
+var rereadable = map[string]bool{"wait_for": true, "assert_text": true, "assert_visible": true, "assert_url": true, "assert_title": true, "extract": true}
+
+// runInTab runs a step's action in the tab the flow is in. A tab that a
+// step opened and that closes itself during the action (a page that
+// closes its tab a moment after the step that asked for it) is noticed
+// when it happens: the action is cut short, and a read of the page runs
+// again in the tab before instead of waiting out its timeout in a tab
+// that is gone. An action that gave the closing tab its input is not
+// repeated; closedUnder decides for it.
+func (ts *tabSet) runInTab(ctx context.Context, pg *tabPage, st scenarios.Step, run func(context.Context) error) error {
+	for {
+		actx, cancel := context.WithCancel(ctx)
+		closed := ts.watchCurrent(cancel)
+		err := run(actx)
+		wasClosed := closed()
+		cancel()
+		if err == nil || !wasClosed || ctx.Err() != nil || pg.input != nil || !rereadable[st.Action.Kind()] {
+			return err
+		}
+		ts.returnIfClosed(pg)
+	}
+}
+
+// watchCurrent calls cancel when the tab the flow is in, one a step
+// opened, closes. The returned function ends the watch and reports
+// whether the tab closed.
+func (ts *tabSet) watchCurrent(cancel context.CancelFunc) func() bool {
+	ts.mu.Lock()
+	var cur *openedTab
+	if n := len(ts.stack); n > 0 {
+		cur = ts.stack[n-1]
+	}
+	ts.mu.Unlock()
+	if cur == nil {
+		return func() bool { return false }
+	}
+	stop, done := make(chan struct{}), make(chan bool, 1)
+	go func() {
+		select {
+		case <-cur.gone:
+			cancel()
+			done <- true
+		case <-stop:
+			done <- false
+		}
+	}()
+	return func() bool {
+		close(stop)
+		return <-done
 	}
 }
 

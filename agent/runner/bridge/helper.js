@@ -18,32 +18,11 @@
 
   const norm = (s) => (s || '').replace(/\s+/g, ' ').trim();
 
-  const byText = (value) => {
-    const want = norm(value).toLowerCase();
-    let best = null, bestExact = false;
-    const walker = document.createTreeWalker(document.body || document.documentElement, NodeFilter.SHOW_ELEMENT);
-    for (let el = walker.currentNode; el; el = walker.nextNode()) {
-      if (el.tagName === 'SCRIPT' || el.tagName === 'STYLE' || el.tagName === 'HEAD') continue;
-      const t = norm(el.innerText !== undefined ? el.innerText : el.textContent).toLowerCase();
-      const label = el.tagName === 'INPUT' ? norm(el.value).toLowerCase() : '';
-      const exact = t === want || label === want;
-      if (!exact && !t.includes(want)) continue;
-      // The walk is in document order, so a later match inside the best one
-      // is more specific; an exact match beats a containing one.
-      if (!best || (exact && !bestExact) || (exact === bestExact && best.contains(el))) {
-        best = el;
-        bestExact = exact;
-      }
-    }
-    return best;
-  };
-
   const find = (kind, value) => {
     if (kind === 'xpath') {
       const r = document.evaluate(value, document, null, XPathResult.FIRST_ORDERED_NODE_TYPE, null).singleNodeValue;
       return r && r.nodeType === 1 ? r : null;
     }
-    if (kind === 'text') return byText(value);
     return window.__uxprobeSelect.first(kind, value); // selectors.js
   };
 
@@ -198,9 +177,14 @@
     navsAfterTasks: () => new Promise((r) => setTimeout(() => r(navs), 0)),
     // settle is the final read of the document's vitals, see vitals.js.
     settle: (boundMs) => __uxprobeVitals.settle(boundMs),
-    text: (kind, value) => withElement(kind, value, (el) => ({
-      text: ('value' in el && (el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT')) ? el.value : norm(el.innerText),
-    })),
+    // text is what a person sees of the element (selectors.js), or, for a
+    // text field, its value; an element nobody sees has no text to assert.
+    text: (kind, value) => withElement(kind, value, (el) => {
+      const seen = window.__uxprobeSelect.seenText(el);
+      if (seen.unseen) return { error: describe(el) + ' is not visible (' + seen.unseen + '): assert_text reads the text a person sees' };
+      const field = 'value' in el && (el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT') && !(el.tagName === 'INPUT' && ['button', 'submit', 'reset'].includes(el.type));
+      return { text: field ? el.value : seen.text };
+    }),
     scrollTo: (kind, value) => withElement(kind, value, (el) => {
       el.scrollIntoView({ block: 'center', inline: 'center', behavior: 'instant' });
       return {};

@@ -54,19 +54,132 @@
 
   const textOf = (el) => (el.innerText !== undefined ? el.innerText : el.textContent);
 
-  // textAll: the innermost elements whose visible text matches, so that a
-  // page's wrapper elements do not count as more matches.
+  // What a person sees. An element is not seen when it is not rendered
+  // (display: none, here or above, or content-visibility: hidden, which
+  // is how Chrome hides a closed <details>), when it is invisible
+  // (visibility: hidden), or when its box is empty and clips what
+  // overflows it (width: 0 with overflow: hidden). A text field's typed
+  // value is not text on the page: text= never matches it, and only
+  // assert_text on the field itself reads it. The value of a button input
+  // is its label, seen like a button's text.
+  const styleOf = (el) => el.ownerDocument.defaultView.getComputedStyle(el);
+  const skipTags = { SCRIPT: 1, STYLE: 1, HEAD: 1, NOSCRIPT: 1, TEMPLATE: 1, TITLE: 1 };
+  const buttonInput = (el) => el.tagName === 'INPUT' && ['button', 'submit', 'reset'].includes((el.type || '').toLowerCase());
+  const fieldTags = { INPUT: 1, TEXTAREA: 1, SELECT: 1 };
+  const clips = (cs) => cs.overflowX !== 'visible' || cs.overflowY !== 'visible';
+
+  // unseenSelf says why el itself hides its content, or ''; visibility is
+  // apart, as a visible child of an invisible element is seen.
+  const unseenSelf = (el, cs) => {
+    if (el.checkVisibility && !el.checkVisibility()) {
+      const det = el.parentElement && el.parentElement.closest('details:not([open])');
+      if (det) {
+        const sum = det.querySelector(':scope > summary');
+        if (!sum || !sum.contains(el)) return 'inside a closed <details>';
+      }
+      return cs.display === 'none' ? 'display: none' : 'not rendered (display: none or content-visibility: hidden above it)';
+    }
+    if (cs.display === 'contents') return '';
+    const r = el.getBoundingClientRect();
+    if ((r.width === 0 || r.height === 0) && (clips(cs) || el.getClientRects().length === 0)) return 'zero size';
+    return '';
+  };
+
+  // unseen says why a person does not see el, or ''.
+  const unseen = (el) => {
+    if (!el.isConnected) return 'no longer in the page';
+    const cs = styleOf(el);
+    const own = unseenSelf(el, cs);
+    if (own) return own;
+    if (cs.visibility !== 'visible') return 'visibility: ' + cs.visibility;
+    for (let a = el.parentElement || (el.parentNode && el.parentNode.host); a; a = a.parentElement || (a.parentNode && a.parentNode.host)) {
+      const acs = styleOf(a);
+      if (acs.display === 'contents') continue;
+      const r = a.getBoundingClientRect();
+      if ((r.width === 0 || r.height === 0) && clips(acs)) return 'inside an element of zero size';
+      const det = a.tagName === 'DETAILS' && !a.open;
+      if (det) {
+        const sum = a.querySelector(':scope > summary');
+        if (!sum || !sum.contains(el)) return 'inside a closed <details>';
+      }
+    }
+    return '';
+  };
+
+  const transform = (t, tt) => {
+    switch (tt) {
+      case 'uppercase': return t.toUpperCase();
+      case 'lowercase': return t.toLowerCase();
+      case 'capitalize': return t.replace(/(^|\s)(\S)/g, (m, a, b) => a + b.toUpperCase());
+    }
+    return t;
+  };
+
+  // seenTexts renders the text a person sees of root and of each element
+  // below it, along the rendered tree (into open shadow roots, through
+  // slots), in one pass: seen elements map to their text.
+  const seenTexts = (root) => {
+    const texts = new Map();
+    // render returns the element's seen text and whether it flows inline.
+    // It reads each element's style once and its box only where an empty
+    // box would clip, as a check of every element's box would cost the
+    // waits of a large page a layout query per element and frame.
+    const render = (el) => {
+      const cs = styleOf(el);
+      const d = cs.display;
+      if (d === 'none') return ['', true];
+      if (clips(cs)) {
+        const r = el.getBoundingClientRect();
+        if (r.width === 0 || r.height === 0) return ['', true];
+      }
+      const inline = d.startsWith('inline') || d === 'contents' || d.startsWith('ruby');
+      const shown = cs.visibility === 'visible';
+      let tt = null; // text-transform, read at the first text node
+      let out = '';
+      if (buttonInput(el)) out = shown ? el.value : '';
+      else if (el.tagName === 'SELECT') out = shown && el.selectedIndex >= 0 ? el.options[el.selectedIndex].text : '';
+      else if (el.tagName === 'BR') out = ' ';
+      else if (!fieldTags[el.tagName] && cs.contentVisibility !== 'hidden') {
+        let kids = el.shadowRoot ? el.shadowRoot.childNodes : el.tagName === 'SLOT' ? el.assignedNodes({ flatten: true }) : el.childNodes;
+        if (el.tagName === 'SLOT' && !kids.length) kids = el.childNodes; // its fallback content
+        const closed = el.tagName === 'DETAILS' && !el.open;
+        for (const n of kids) {
+          if (n.nodeType === 3) {
+            if (!shown || closed) continue;
+            if (tt === null) tt = cs.textTransform;
+            out += tt === 'none' ? n.data : transform(n.data, tt);
+            continue;
+          }
+          if (n.nodeType !== 1 || skipTags[n.tagName]) continue;
+          if (closed && !(n.tagName === 'SUMMARY' && n === el.querySelector(':scope > summary'))) continue;
+          const [t, inl] = render(n);
+          if (t) out += inl ? t : ' ' + t + ' ';
+        }
+      }
+      if (shown) texts.set(el, out);
+      return [out, inline];
+    };
+    if (root.nodeType === 9) render(root.documentElement);
+    else if (root.nodeType === 11) { for (const n of root.children) render(n); } else if (!unseen(root)) render(root);
+    return texts;
+  };
+
+  // seenText is the text a person sees of el, or why they do not see it.
+  const seenText = (el) => {
+    const why = unseen(el);
+    if (why) return { unseen: why };
+    return { text: norm(seenTexts(el).get(el) || '') };
+  };
+
+  // textAll: the innermost seen elements whose seen text matches, so that
+  // a page's wrapper elements do not count as more matches.
   const textAll = (scope, want) => {
-    const els = [];
-    walk(scope, (el) => {
-      if (el.tagName !== 'SCRIPT' && el.tagName !== 'STYLE' && el.tagName !== 'HEAD') els.push(el);
-    });
     const w = norm(want).toLowerCase();
-    const val = (el) => (el.tagName === 'INPUT' ? norm(el.value).toLowerCase() : '');
     const exact = [], part = [];
-    for (const el of els) {
-      const t = norm(textOf(el)).toLowerCase();
-      if (t === w || val(el) === w) exact.push(el);
+    for (const [el, raw] of seenTexts(scope)) {
+      if (el === scope) continue; // inside the scope, as the other kinds
+      const t = norm(raw).toLowerCase();
+      if (t === w) exact.push(el);
       else if (t.includes(w)) part.push(el);
     }
     const tier = exact.length ? exact : part;
@@ -281,6 +394,7 @@
 
   window.__uxprobeSelect = {
     all,
+    seenText,
     foreign,
     frameBox,
     // first is on the path of every wait, so plain CSS asks the light DOM

@@ -73,6 +73,7 @@ func (d Document) Problem() string {
 // Download is one file the page made Chrome download.
 type Download struct {
 	GUID, URL, Name, Step string
+	Frame                 string // the frame that started it
 	Bytes                 int64
 	Done                  bool // completed or cancelled
 	Failed                bool // cancelled or interrupted
@@ -103,9 +104,11 @@ type Log struct {
 	crashed   bool
 	downloads []*Download
 
-	tabIndex  map[string]int // main frames of the tabs the run followed, to the tab's index
+	tabIndex  map[string]int  // main frames of the tabs the run followed, to the tab's index
+	frames    map[string]bool // the other frames of the run: iframes, tabs not followed yet
 	activeTab int
 	committed string                                // loader of the document in the main frame now
+	tabLoader map[string]string                     // loader of the document in each followed tab's main frame now
 	ctxLoader map[runtime.ExecutionContextID]string // main-world contexts to their document's loader
 }
 
@@ -123,6 +126,8 @@ func New(mainFrame, binding string, mask func(string) string) *Log {
 		reqURL:    map[network.RequestID]string{},
 		ctxLoader: map[runtime.ExecutionContextID]string{},
 		tabIndex:  map[string]int{},
+		frames:    map[string]bool{},
+		tabLoader: map[string]string{},
 	}
 }
 
@@ -155,6 +160,15 @@ func (l *Log) isMainFrame(frame string) bool {
 	return ok
 }
 
+// ownsFrame reports whether frame is one of the run's: a tab's main frame,
+// an iframe in one, or a tab a page of the run opened.
+func (l *Log) ownsFrame(frame string) bool { return l.isMainFrame(frame) || l.frames[frame] }
+
+// AddFrame says that frame, the main frame of a tab a page of the run
+// opened, is the run's, before the flow follows the tab: a download it
+// starts is the run's.
+func (l *Log) AddFrame(frame string) { l.frames[frame] = true }
+
 // SetActiveTab says the flow is now in tab i, whose main frame is frame
 // ("" for a tab already known).
 func (l *Log) SetActiveTab(frame string, i int) {
@@ -164,14 +178,53 @@ func (l *Log) SetActiveTab(frame string, i int) {
 	l.activeTab = i
 }
 
-// Adopt records a tab's document that began before the tab was followed.
-func (l *Log) Adopt(loaderID, url string, tab int) {
-	if loaderID == "" || l.byLoader[loaderID] != nil || url == "about:blank" {
+// Adopt records a tab's document that began before the tab was followed:
+// the document in frame, the tab's main frame, now.
+func (l *Log) Adopt(frame, loaderID, url string, tab int) {
+	if loaderID == "" || url == "" || url == "about:blank" {
+		return // the tab's initial empty document: no page
+	}
+	l.tabLoader[frame] = loaderID
+	if l.byLoader[loaderID] != nil {
 		return
 	}
 	d := &Document{LoaderID: loaderID, Method: "GET", URL: url, Step: l.step, Tab: tab}
 	l.byLoader[loaderID] = d
 	l.docs = append(l.docs, d)
+}
+
+// Loaded is what the page itself says of an adopted document whose
+// requests went before the tab was followed: its status, its requests
+// and those that failed, from its navigation and resource timing.
+type Loaded struct {
+	Status   int                    `json:"status"`
+	Requests int                    `json:"requests"`
+	Failed   []result.FailedRequest `json:"failed"`
+	Loaded   bool                   `json:"loaded"`
+}
+
+// AdoptLoaded records what the page said of the adopted document loaderID,
+// where the events did not already.
+func (l *Log) AdoptLoaded(loaderID string, ld Loaded) {
+	d := l.byLoader[loaderID]
+	if d == nil {
+		return
+	}
+	if d.Status == 0 {
+		d.Status = ld.Status
+	}
+	d.Requests = max(d.Requests, ld.Requests)
+	d.Failed = max(d.Failed, len(ld.Failed))
+	d.Loaded = d.Loaded || ld.Loaded
+	heard := map[string]bool{}
+	for _, f := range l.failed {
+		heard[f.URL] = true
+	}
+	for _, f := range ld.Failed {
+		if !heard[f.URL] {
+			l.addFailed(f)
+		}
+	}
 }
 
 // Committed returns the loader of the run's document in the main frame
@@ -279,9 +332,18 @@ func (l *Log) Apply(ev any) Change {
 				return Change{Changed: true}
 			}
 		}
+	case *page.EventFrameAttached:
+		if l.ownsFrame(string(ev.ParentFrameID)) {
+			l.frames[string(ev.FrameID)] = true
+		}
 	case *page.EventFrameNavigated:
 		if ev.Frame != nil && string(ev.Frame.ID) == l.mainFrame {
 			l.committed = string(ev.Frame.LoaderID)
+		} else if ev.Frame != nil && l.isMainFrame(string(ev.Frame.ID)) {
+			l.tabLoader[string(ev.Frame.ID)] = string(ev.Frame.LoaderID)
+		}
+		if ev.Frame != nil && ev.Frame.ParentID != "" && l.ownsFrame(string(ev.Frame.ParentID)) {
+			l.frames[string(ev.Frame.ID)] = true
 		}
 	case *runtime.EventExecutionContextCreated:
 		l.contextCreated(ev)
@@ -366,15 +428,16 @@ func stackSource(st *runtime.StackTrace) string {
 }
 
 // ApplyBrowser folds one download event of the browser's connection, which
-// carries every tab's: only those of the run's main frame count. It
-// returns the GUID of a download to cancel for being too big, or "".
+// carries every tab's: only those of the run's frames count (its tabs'
+// main frames and their iframes). It returns the GUID of a download to
+// cancel for being too big, or "".
 func (l *Log) ApplyBrowser(ev any) (c Change, cancelGUID string) {
 	switch ev := ev.(type) {
 	case *browser.EventDownloadWillBegin:
-		if string(ev.FrameID) != l.mainFrame {
+		if !l.ownsFrame(string(ev.FrameID)) {
 			return Change{}, ""
 		}
-		l.downloads = append(l.downloads, &Download{GUID: ev.GUID, URL: ev.URL, Name: ev.SuggestedFilename, Step: l.step})
+		l.downloads = append(l.downloads, &Download{GUID: ev.GUID, URL: ev.URL, Name: ev.SuggestedFilename, Step: l.step, Frame: string(ev.FrameID)})
 		// The navigation that turned into this download loads no page.
 		for i := len(l.docs) - 1; i >= 0; i-- {
 			if doc := l.docs[i]; !doc.Loaded && doc.URL == ev.URL {
@@ -402,6 +465,40 @@ func (l *Log) ApplyBrowser(ev any) (c Change, cancelGUID string) {
 		}
 	}
 	return c, cancelGUID
+}
+
+// Active returns the GUIDs of the downloads in progress.
+func (l *Log) Active() []string {
+	var out []string
+	for _, d := range l.downloads {
+		if !d.Done && !d.TooBig {
+			out = append(out, d.GUID)
+		}
+	}
+	return out
+}
+
+// Cap marks the download guid as too big at received bytes, and says
+// whether it was in progress (then the caller cancels it).
+func (l *Log) Cap(guid string, received int64) bool {
+	for _, d := range l.downloads {
+		if d.GUID == guid && !d.Done && !d.TooBig {
+			d.TooBig, d.Bytes = true, max(d.Bytes, received)
+			return true
+		}
+	}
+	return false
+}
+
+// DownloadFrom returns a copy of the last download that frame started
+// after mark.
+func (l *Log) DownloadFrom(frame string, mark int) (Download, bool) {
+	for i := len(l.downloads) - 1; i >= mark && i >= 0; i-- {
+		if l.downloads[i].Frame == frame {
+			return *l.downloads[i], true
+		}
+	}
+	return Download{}, false
 }
 
 // DownloadCount is a mark to ask later which downloads began after it.
@@ -455,7 +552,11 @@ func (l *Log) contextCreated(ev *runtime.EventExecutionContextCreated) {
 		IsDefault bool   `json:"isDefault"`
 		FrameID   string `json:"frameId"`
 	}
-	if err := json.Unmarshal([]byte(ev.Context.AuxData), &aux); err != nil || !aux.IsDefault || aux.FrameID != l.mainFrame {
+	if err := json.Unmarshal([]byte(ev.Context.AuxData), &aux); err != nil || !aux.IsDefault || !l.isMainFrame(aux.FrameID) {
+		return
+	}
+	if aux.FrameID != l.mainFrame {
+		l.ctxLoader[ev.Context.ID] = l.tabLoader[aux.FrameID] // a followed tab's
 		return
 	}
 	l.ctxLoader[ev.Context.ID] = l.committed
