@@ -7,6 +7,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/uxprobe/uxprobe/scenarios"
 )
 
 // inputPages are pages that take input as apps do that this package did not
@@ -183,6 +185,36 @@ func TestInputAsAPersonGivesIt(t *testing.T) {
 			case tc.wantErr != "" && !strings.Contains(res.Error.Message, tc.wantErr):
 				t.Fatalf("failed with %q, want %q", res.Error.Message, tc.wantErr)
 			}
+		})
+	}
+}
+
+// BenchmarkFill is what typing key by key costs against insert: the fill
+// step's time for a 25-character value, each way (make bench).
+func BenchmarkFill(b *testing.B) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><link rel="icon" href="data:,"><title>Form</title><h1>Sign in</h1><input id="f">`)
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	const value = "guest.user@example.com 42" // 25 characters
+	for _, way := range []struct{ name, opt string }{{"keys", ""}, {"insert", ", insert: true"}} {
+		b.Run(way.name, func(b *testing.B) {
+			flows, err := scenarios.Parse("b.yaml", []byte(fmt.Sprintf("name: fill\nsteps:\n  - goto: %s/\n  - fill: {selector: '#f', value: %q%s}\n", srv.URL, value, way.opt)), scenarios.LoadOptions{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			r := &Runner{Browser: testBrowser}
+			var total float64
+			for b.Loop() {
+				res := r.Run(context.Background(), flows[0], lookup(b, "desktop"))
+				if !res.Success {
+					b.Fatalf("failed: %+v", res.Error)
+				}
+				total += res.Steps[1].DurationSeconds
+			}
+			b.ReportMetric(total/float64(b.N)*1000, "fill-ms")
 		})
 	}
 }
