@@ -3,10 +3,12 @@ package runner
 import (
 	"context"
 	"fmt"
+	"html"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/uxprobe/uxprobe/scenarios"
 )
@@ -61,6 +63,7 @@ const node = document.getElementById('node'), show = () => { document.getElement
 node.addEventListener('click', () => { clicks++; show(); });
 node.addEventListener('dblclick', () => { dbl++; show(); });
 </script>`,
+	"/search": `<!doctype html><title>Search</title><form action="/found"><input id="q" name="q"></form>`,
 	"/touch": `<!doctype html><title>Touch</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <button id="b" style="width:160px;height:60px">Tap</button><p id="log">none</p>
@@ -79,6 +82,10 @@ func inputSite(t *testing.T) *httptest.Server {
 			fmt.Fprint(w, `<link rel="icon" href="data:,">`+body)
 		})
 	}
+	mux.HandleFunc("/found", func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(200 * time.Millisecond) // a step that did not wait for it reads the form's page
+		fmt.Fprintf(w, `<!doctype html><link rel="icon" href="data:,"><title>Found</title><h1>Found %s</h1>`, html.EscapeString(r.URL.Query().Get("q")))
+	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv
@@ -114,6 +121,10 @@ func TestInputAsAPersonGivesIt(t *testing.T) {
 - goto: ${u}/signup
 - fill: {selector: '#user', value: alice, insert: true}
 - {click: '#go', timeout: 1s}`, "disabled"},
+		{"fill's line break submits, and the new page is waited for", "desktop", `
+- goto: ${u}/search
+- fill: {selector: '#q', value: "lamp\n"}
+- eval: document.title === 'Found'`, ""},
 		{"fill types what no key types", "desktop", `
 - goto: ${u}/signup
 - fill: {selector: '#user', value: 'crème 中文 ok'}
