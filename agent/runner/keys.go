@@ -108,6 +108,9 @@ func (p *tabPage) Keys(ctx context.Context, keys []scenarios.KeyStroke) error {
 		return p.InsertText(ctx, text)
 	}
 	for _, k := range keys {
+		if k.Key == "" {
+			continue
+		}
 		r, named := keyRune(k.Key)
 		v, known := kb.Keys[r]
 		if !known && len(k.Modifiers) == 0 && !named {
@@ -129,7 +132,10 @@ func keyRune(key string) (r rune, named bool) {
 	if s, ok := keyRunes[key]; ok {
 		return []rune(s)[0], true
 	}
-	return []rune(key)[0], false
+	for _, r := range key {
+		return r, false
+	}
+	return 0, false
 }
 
 // stroke presses the modifiers, the key and releases them in reverse.
