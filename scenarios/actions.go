@@ -112,6 +112,12 @@ var actionSpecs = []actionSpec{
 		build: func(a args) Action { return Click{Selector: a.sel("selector")} },
 	},
 	{
+		name: "dblclick", doc: "Double-click an element with the mouse; a navigation it starts is waited for.",
+		scalar: "selector", params: []param{{name: "selector", typ: typeSelector, required: true}},
+		zero:  Dblclick{},
+		build: func(a args) Action { return Dblclick{Selector: a.sel("selector")} },
+	},
+	{
 		name: "hover", doc: "Move the mouse over an element.",
 		scalar: "selector", params: []param{{name: "selector", typ: typeSelector, required: true}},
 		zero:  Hover{},
@@ -130,10 +136,26 @@ var actionSpecs = []actionSpec{
 		build: func(a args) Action { return ScrollTo{Selector: a.sel("selector")} },
 	},
 	{
-		name: "fill", doc: "Clear a field, then type a value.",
-		params: []param{{name: "selector", typ: typeSelector, required: true}, {name: "value", typ: typeString, required: true}},
-		zero:   Fill{},
-		build:  func(a args) Action { return Fill{Selector: a.sel("selector"), Value: a.str("value")} },
+		name: "fill", doc: "Clear a field, then type a value key by key.",
+		params: []param{{name: "selector", typ: typeSelector, required: true}, {name: "value", typ: typeString, required: true},
+			{name: "insert", typ: typeBool, doc: "put the value in as one input event, without key events: faster for long values in fields that need no keys; default false"}},
+		zero: Fill{},
+		build: func(a args) Action {
+			insert, _ := a["insert"].(bool)
+			return Fill{Selector: a.sel("selector"), Value: a.str("value"), Insert: insert}
+		},
+	},
+	{
+		name: "type", doc: "Type text key by key into the focused element, or into a selector's: code editors and contenteditable.",
+		scalar: "text", params: []param{{name: "selector", typ: typeSelector}, {name: "text", typ: typeString, required: true}},
+		zero: Type{},
+		build: func(a args) Action {
+			t := Type{Text: a.str("text")}
+			if s, ok := a["selector"].(Selector); ok {
+				t.Selector = &s
+			}
+			return t
+		},
 	},
 	{
 		name: "select", doc: "Choose an option of a <select> by value or label.",
@@ -142,7 +164,7 @@ var actionSpecs = []actionSpec{
 		build:  func(a args) Action { return Select{Selector: a.sel("selector"), Value: a.str("value")} },
 	},
 	{
-		name: "press", doc: "Press a key, on the focused element or on a selector.",
+		name: "press", doc: "Press a key, with modifiers such as Control+A, on the focused element or on a selector.",
 		scalar: "key", params: []param{{name: "selector", typ: typeSelector}, {name: "key", typ: typeKey, required: true}},
 		zero: Press{},
 		build: func(a args) Action {
@@ -313,12 +335,6 @@ type Goto struct{ URL string }
 func (a Goto) Kind() string                         { return kindOf(a) }
 func (a Goto) Do(ctx context.Context, p Page) error { return p.Navigate(ctx, a.URL) }
 
-// Click clicks an element.
-type Click struct{ Selector Selector }
-
-func (a Click) Kind() string                         { return kindOf(a) }
-func (a Click) Do(ctx context.Context, p Page) error { return p.Click(ctx, a.Selector) }
-
 // Hover moves the mouse over an element.
 type Hover struct{ Selector Selector }
 
@@ -337,15 +353,6 @@ type ScrollTo struct{ Selector Selector }
 func (a ScrollTo) Kind() string                         { return kindOf(a) }
 func (a ScrollTo) Do(ctx context.Context, p Page) error { return p.ScrollTo(ctx, a.Selector) }
 
-// Fill clears a field and types a value.
-type Fill struct {
-	Selector Selector
-	Value    string
-}
-
-func (a Fill) Kind() string                         { return kindOf(a) }
-func (a Fill) Do(ctx context.Context, p Page) error { return p.Fill(ctx, a.Selector, a.Value) }
-
 // Select chooses an option.
 type Select struct {
 	Selector Selector
@@ -354,15 +361,6 @@ type Select struct {
 
 func (a Select) Kind() string                         { return kindOf(a) }
 func (a Select) Do(ctx context.Context, p Page) error { return p.Select(ctx, a.Selector, a.Value) }
-
-// Press presses a key.
-type Press struct {
-	Selector *Selector
-	Key      string
-}
-
-func (a Press) Kind() string                         { return kindOf(a) }
-func (a Press) Do(ctx context.Context, p Page) error { return p.Press(ctx, a.Selector, a.Key) }
 
 // WaitFor waits for an element state.
 type WaitFor struct {

@@ -36,11 +36,13 @@ func next[T any](list []T, calls *int) T {
 }
 
 func (p *fakePage) Navigate(context.Context, string) error              { return nil }
-func (p *fakePage) Click(context.Context, Selector) error               { return nil }
 func (p *fakePage) ScrollTo(context.Context, Selector) error            { return nil }
-func (p *fakePage) Fill(context.Context, Selector, string) error        { return nil }
 func (p *fakePage) Select(context.Context, Selector, string) error      { return nil }
-func (p *fakePage) Press(context.Context, *Selector, string) error      { return nil }
+func (p *fakePage) Focus(context.Context, *Selector, bool) error        { return nil }
+func (p *fakePage) Keys(context.Context, []KeyStroke) error             { return nil }
+func (p *fakePage) InsertText(context.Context, string) error            { return nil }
+func (p *fakePage) AwaitNavigation(context.Context) error               { return nil }
+func (p *fakePage) Touchscreen() bool                                   { return false }
 func (p *fakePage) WaitFor(context.Context, Selector, WaitState) error  { return nil }
 func (p *fakePage) Screenshot(context.Context, string) error            { return nil }
 func (p *fakePage) Locate(context.Context, Selector) (Point, error)     { return Point{}, nil }
@@ -334,8 +336,10 @@ var actionSamples = map[string]string{
 	"drag":           "drag: {from: '#card-1', to: '#done'}",
 	"scroll_to":      "scroll_to: footer",
 	"fill":           "fill: {selector: '#q', value: lamp}",
+	"type":           "type: print(6*7)",
+	"dblclick":       "dblclick: '#node'",
 	"select":         "select: {selector: '#ship', value: express}",
-	"press":          "press: Enter",
+	"press":          "press: Control+A",
 	"wait_for":       "wait_for: {selector: '#late', state: hidden}",
 	"sleep":          "sleep: 10ms",
 	"assert_visible": "assert_visible: '#cart'",

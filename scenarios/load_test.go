@@ -93,8 +93,8 @@ func TestParseValidFlows(t *testing.T) {
 					"open product click {Selector:a.result} timeout=15s",
 					"4-hover hover {Selector:text=Add to cart} timeout=15s",
 					"5-scroll_to scroll_to {Selector:xpath=//footer} timeout=15s",
-					"6-fill fill {Selector:#email Value:guest@example.com} timeout=15s",
-					"7-fill fill {Selector:#password Value:hunter2} timeout=15s",
+					"6-fill fill {Selector:#email Value:guest@example.com Insert:false} timeout=15s",
+					"7-fill fill {Selector:#password Value:hunter2 Insert:false} timeout=15s",
 					"8-select select {Selector:select#country Value:Sweden} timeout=15s",
 					"9-press press focused Enter timeout=15s",
 					"10-wait_for wait_for {Selector:.confirmation State:visible} timeout=15s",
@@ -125,7 +125,7 @@ func TestParseValidFlows(t *testing.T) {
 				firstSteps: []string{
 					"1-goto goto {URL:http://shop.test/} timeout=15s",
 				},
-				stepAt: map[int]string{7: "7-fill fill {Selector:#password Value:s3cret} timeout=15s"},
+				stepAt: map[int]string{7: "7-fill fill {Selector:#password Value:s3cret Insert:false} timeout=15s"},
 				// An override of a secret var is masked, and the file's value
 				// is no longer a secret because it is no longer used.
 				masked: map[string]string{"s3cret hunter2": "*** hunter2"},

@@ -19,16 +19,9 @@ type Page interface {
 	// Navigate loads url and waits for its load event. An HTTP status of 400
 	// or more or a network error is a navigation error.
 	Navigate(ctx context.Context, url string) error
-	// Click clicks the element's centre; a navigation it starts is waited for.
-	Click(ctx context.Context, sel Selector) error
 	ScrollTo(ctx context.Context, sel Selector) error
-	// Fill clears the field, then types value as a user would.
-	Fill(ctx context.Context, sel Selector, value string) error
 	// Select picks the option of a <select> by value, else by visible label.
 	Select(ctx context.Context, sel Selector, value string) error
-	// Press sends a key to the focused element, or to sel when it is not nil;
-	// a navigation it starts is waited for.
-	Press(ctx context.Context, sel *Selector, key string) error
 	// WaitFor waits until the element reaches the state.
 	WaitFor(ctx context.Context, sel Selector, state WaitState) error
 	// Visible reports at once whether the element is visible (and, with
@@ -52,15 +45,36 @@ type Page interface {
 	Audit(ctx context.Context, rules []string, fail bool) error
 
 	// The primitives below are what a new action is written from, in its
-	// own file, without a method of its own here (see drag.go).
+	// own file, without a method of its own here (see drag.go, click.go,
+	// type.go). Locate and Focus are what an input aims at first: the
+	// page gets a bounded moment to paint, and AwaitNavigation then
+	// follows what the input that came after started.
 
 	// Locate waits until the element is actionable and standing still,
 	// scrolled into view, and returns the point a user would aim at.
 	Locate(ctx context.Context, sel Selector) (Point, error)
 	// Pointer moves the mouse to the point, or presses or releases its
-	// left button there. The page's HTML5 drag and drop follows it as it
-	// follows a user's mouse.
+	// left button there, or taps the point with a finger. The page's HTML5
+	// drag and drop follows it as it follows a user's mouse; a press at
+	// the point of a release a moment before is a double click's second.
 	Pointer(ctx context.Context, action PointerAction, at Point) error
+	// Touchscreen reports whether the page is emulated on a touch device,
+	// where a person taps instead of clicking.
+	Touchscreen() bool
+	// Focus waits until the element is actionable and focuses it, emptying
+	// it first with clear. With sel nil it aims at whichever element has
+	// the focus, once the page is there.
+	Focus(ctx context.Context, sel *Selector, clear bool) error
+	// Keys presses and releases each key in turn on the focused element,
+	// with the key events a keyboard sends (keydown, keypress, input,
+	// keyup); a character no key types is inserted as text.
+	Keys(ctx context.Context, keys []KeyStroke) error
+	// InsertText puts text into the focused element as one input event, as
+	// an IME or a paste would: no key events, one round trip.
+	InsertText(ctx context.Context, text string) error
+	// AwaitNavigation waits for a navigation the input since the last
+	// Locate or Focus started, if it started one.
+	AwaitNavigation(ctx context.Context) error
 }
 
 // Point is a place in the viewport, in CSS pixels from its top left.
@@ -74,6 +88,9 @@ const (
 	PointerMove PointerAction = "move"
 	PointerDown PointerAction = "down"
 	PointerUp   PointerAction = "up"
+	// PointerTap touches the point with a finger and lifts it, on a touch
+	// device: touch events, then the click the page derives from them.
+	PointerTap PointerAction = "tap"
 )
 
 // ErrorKind says what went wrong in a step, in terms an SRE alerts on.
@@ -189,13 +206,3 @@ func (m TextMatch) Match(got string) bool {
 }
 
 func (m TextMatch) String() string { return fmt.Sprintf("%s %q", m.Op, m.Want) }
-
-// keyNames are the keys `press` accepts besides a single character.
-var keyNames = []string{
-	"Enter", "Tab", "Escape", "Backspace", "Delete", "Space",
-	"ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight",
-	"Home", "End", "PageUp", "PageDown",
-}
-
-// KeyNames lists the named keys of `press`.
-func KeyNames() []string { return append([]string(nil), keyNames...) }

@@ -246,11 +246,16 @@ func paramSchema(pm param) (obj, error) {
 			alts = append(alts, caseInsensitive(k))
 		}
 		alts = append(alts, ".", varText)
+		mods := make([]string, 0, len(modifierNames))
+		for _, m := range modifierNames {
+			mods = append(mods, caseInsensitive(m))
+		}
 		s = obj{
-			"type":        "string",
-			"description": "A single character, or a named key in any case: " + strings.Join(keyNames, ", ") + ".",
-			"pattern":     "^(" + strings.Join(alts, "|") + ")$",
-			"examples":    keyNames,
+			"type": "string",
+			"description": "A single character, or a named key in any case: " + strings.Join(keyNames, ", ") +
+				"; either after modifiers joined by +: " + strings.Join(modifierNames, ", ") + " (Control+A, Shift+Enter).",
+			"pattern":  "^((" + strings.Join(mods, "|") + ")\\+)*(" + strings.Join(alts, "|") + ")$",
+			"examples": append(KeyNames(), "Control+A", "Shift+Enter", "Meta+K"),
 		}
 	case typeState:
 		s = obj{"enum": []WaitState{StateVisible, StateHidden, StatePresent}, "default": StateVisible}

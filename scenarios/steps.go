@@ -258,16 +258,12 @@ func (p *parser) typed(n *yaml.Node, spec actionSpec, pm param, f *Flow) (any, b
 		if !ok {
 			return nil, false
 		}
-		for _, k := range keyNames {
-			if strings.EqualFold(k, s) {
-				return k, true
-			}
+		k, err := ParseKey(s)
+		if err != nil {
+			p.errorf(n, "%v", err)
+			return nil, false
 		}
-		if len([]rune(s)) == 1 {
-			return s, true
-		}
-		p.errorf(n, "unknown key %q%s; use a single character or one of %s", clip(s), didYouMean(s, keyNames), strings.Join(keyNames, ", "))
-		return nil, false
+		return k.String(), true
 	case typeState:
 		s, ok := p.scalar(n, what)
 		if !ok {

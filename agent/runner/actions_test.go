@@ -27,6 +27,7 @@ var runnerActionSteps = []struct{ action, step string }{
 	{"wait_for", "wait_for: {selector: '#late', state: visible}"},
 	{"sleep", "sleep: 10ms"},
 	{"click", "click: '#counter'"},
+	{"dblclick", "dblclick: '#counter'"},
 	{"assert_url", "assert_url: {equals: '${u}/'}"},
 	{"assert_title", "assert_title: Home"},
 	{"eval", "eval: document.querySelector('#q').value === 'lamp' && !!window.open('/help')"}, // opens a tab for close_tab
@@ -34,6 +35,7 @@ var runnerActionSteps = []struct{ action, step string }{
 	{"request", "request: {url: '${u}/help', status: 200}"},
 	{"screenshot", "screenshot: home"},
 	{"extract", "extract: {var: title, selector: '#title'}"},
+	{"type", "type: {selector: '#q', text: s}"},
 	{"press", "press: {selector: '#q', key: Enter}"},
 }
 

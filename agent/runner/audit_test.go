@@ -48,7 +48,7 @@ func auditSite(t *testing.T) *httptest.Server {
 	return srv
 }
 
-func lookup(t *testing.T, name string) scenarios.Device {
+func lookup(t testing.TB, name string) scenarios.Device {
 	t.Helper()
 	d, ok := scenarios.LookupDevice(name)
 	if !ok {

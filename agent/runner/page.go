@@ -8,11 +8,9 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
-	"github.com/chromedp/chromedp/kb"
 
 	"github.com/uxprobe/uxprobe/agent/runner/bridge"
 	"github.com/uxprobe/uxprobe/scenarios"
@@ -45,6 +43,9 @@ type tabPage struct {
 	input    *inputMark         // where the current step's input began, if it sent one
 	// buttonDown is whether the mouse's left button is held (pointer.go).
 	buttonDown bool
+	pointer    pointerState // the last release, for double clicks (pointer.go)
+	touch      bool         // emulated on a touch device: a click is a tap
+	aim        *aimMark     // where the current input began (keys.go)
 }
 
 var _ scenarios.Page = (*tabPage)(nil)
@@ -376,35 +377,6 @@ func (p *tabPage) navsOrNavigated(ctx context.Context, mark, navsBefore int) (in
 	}
 }
 
-func (p *tabPage) mouse(ctx context.Context, typ input.DispatchMouseEventType, x, y float64, clicks int64) error {
-	params := input.DispatchMouseEventParams{Type: typ, X: x, Y: y}
-	if typ != input.DispatchMouseEventTypeMouseMoved {
-		params.Button = input.MouseButtonLeft
-		params.ClickCount = clicks
-		if typ == input.DispatchMouseEventTypeMousePressed {
-			params.Buttons = 1
-		}
-	}
-	sent := time.Now()
-	_, err := cdp.Call(ctx, p.t, input.DispatchMouseEvent, params)
-	return p.unanswered(ctx, sent, err)
-}
-
-// Click implements scenarios.Page.
-func (p *tabPage) Click(ctx context.Context, sel scenarios.Selector) error {
-	r, err := p.waitInput(ctx, sel, condClickable)
-	if err != nil {
-		return err
-	}
-	mark := p.events.navCount()
-	for _, typ := range []input.DispatchMouseEventType{input.DispatchMouseEventTypeMouseMoved, input.DispatchMouseEventTypeMousePressed, input.DispatchMouseEventTypeMouseReleased} {
-		if err := p.mouse(ctx, typ, r.X, r.Y, 1); err != nil {
-			return err
-		}
-	}
-	return p.settle(ctx, mark, r.Navs)
-}
-
 // ScrollTo implements scenarios.Page.
 func (p *tabPage) ScrollTo(ctx context.Context, sel scenarios.Selector) error {
 	if _, err := p.wait(ctx, sel, "present"); err != nil {
@@ -439,25 +411,6 @@ func (p *tabPage) element(ctx context.Context, sel scenarios.Selector, call func
 	return r, nil
 }
 
-// Fill implements scenarios.Page.
-func (p *tabPage) Fill(ctx context.Context, sel scenarios.Selector, value string) error {
-	if _, err := p.waitInput(ctx, sel, "actionable"); err != nil {
-		return err
-	}
-	if _, err := p.element(ctx, sel, bridge.Clear); err != nil {
-		return err
-	}
-	if value == "" {
-		return nil
-	}
-	// insertText types the whole value as one input event, as an IME
-	// would: the page sees beforeinput/input with the final text, and a run
-	// does not pay one round trip per character.
-	sent := time.Now()
-	_, err := cdp.Call(ctx, p.t, input.InsertText, input.InsertTextParams{Text: value})
-	return p.unanswered(ctx, sent, err)
-}
-
 // Select implements scenarios.Page.
 func (p *tabPage) Select(ctx context.Context, sel scenarios.Selector, value string) error {
 	if _, err := p.waitInput(ctx, sel, "actionable"); err != nil {
@@ -465,41 +418,6 @@ func (p *tabPage) Select(ctx context.Context, sel scenarios.Selector, value stri
 	}
 	_, err := p.element(ctx, sel, func(s scenarios.Selector) bridge.Expr { return bridge.Choose(s, value) })
 	return err
-}
-
-var keyRunes = map[string]string{
-	"Enter": kb.Enter, "Tab": kb.Tab, "Escape": kb.Escape, "Backspace": kb.Backspace,
-	"Delete": kb.Delete, "Space": " ", "ArrowUp": kb.ArrowUp, "ArrowDown": kb.ArrowDown,
-	"ArrowLeft": kb.ArrowLeft, "ArrowRight": kb.ArrowRight, "Home": kb.Home, "End": kb.End,
-	"PageUp": kb.PageUp, "PageDown": kb.PageDown,
-}
-
-// Press implements scenarios.Page.
-func (p *tabPage) Press(ctx context.Context, sel *scenarios.Selector, key string) error {
-	target, cond := scenarios.Selector{Kind: scenarios.SelectorCSS, Value: "html"}, "present" // the focused element, whichever it is
-	if sel != nil {
-		target, cond = *sel, "visible"
-	}
-	r, err := p.waitInput(ctx, target, cond)
-	if err != nil {
-		return err
-	}
-	navsBefore := r.Navs
-	if sel != nil {
-		if _, err := p.element(ctx, *sel, bridge.Focus); err != nil {
-			return err
-		}
-	}
-	keys, ok := keyRunes[key]
-	if !ok {
-		keys = key
-	}
-	mark := p.events.navCount()
-	sent := time.Now()
-	if _, err := chromedp.KeyEvent(keys)(ctx, p.t); err != nil {
-		return p.unanswered(ctx, sent, err)
-	}
-	return p.settle(ctx, mark, navsBefore)
 }
 
 // Screenshot implements scenarios.Page.

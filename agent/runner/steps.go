@@ -94,7 +94,7 @@ func (s *session) runSteps(steps []scenarios.Step, pol stepPolicy) (failed *step
 func (s *session) runStep(st scenarios.Step, pol stepPolicy) (*scenarios.StepError, bool) {
 	f, pg, ev := s.f, s.pg, s.ev
 	ev.setStep(st.Name)
-	pg.input = nil
+	pg.input, pg.aim = nil, nil
 	stepStart := time.Now()
 	stepCtx, cancelStep := context.WithTimeout(scenarios.WithMask(pol.ctx, f.Mask), st.Timeout)
 	pg.beginStep(st.Timeout)
