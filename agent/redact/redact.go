@@ -37,20 +37,23 @@ const (
 // a string not listed gets TextLen. A console error is its message and
 // its source, each up to MessageLen plus the clip mark.
 var resultLimits = map[string]int{
-	"ID":                   NoClip,
-	"HAR":                  NoClip,
-	"Screenshots":          NoClip,
-	"Downloads.Path":       NoClip,
-	"Dialogs.Message":      MessageLen,
-	"ConsoleErrors":        2*(MessageLen+len(clipMark)) + 8,
-	"FailedRequests.URL":   MessageLen,
-	"FailedRequests.Error": MessageLen,
-	"Downloads.URL":        MessageLen,
-	"Downloads.FileName":   MessageLen,
-	"Error.Message":        ErrorLen,
-	"Steps.Error":          ErrorLen,
-	"Steps.Warnings":       ErrorLen,
-	"Findings.Message":     ErrorLen,
+	"ID":                    NoClip,
+	"HAR":                   NoClip,
+	"Screenshots":           NoClip,
+	"Downloads.Path":        NoClip,
+	"Steps.Visual.Baseline": NoClip,
+	"Steps.Visual.Actual":   NoClip,
+	"Steps.Visual.Diff":     NoClip,
+	"Dialogs.Message":       MessageLen,
+	"ConsoleErrors":         2*(MessageLen+len(clipMark)) + 8,
+	"FailedRequests.URL":    MessageLen,
+	"FailedRequests.Error":  MessageLen,
+	"Downloads.URL":         MessageLen,
+	"Downloads.FileName":    MessageLen,
+	"Error.Message":         ErrorLen,
+	"Steps.Error":           ErrorLen,
+	"Steps.Warnings":        ErrorLen,
+	"Findings.Message":      ErrorLen,
 }
 
 // clipMark ends a clipped string (scenarios.Clip's mark).

@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/uxprobe/uxprobe/agent/result"
 	"github.com/uxprobe/uxprobe/agent/runner/bridge"
 	"github.com/uxprobe/uxprobe/scenarios"
 )
@@ -44,6 +45,9 @@ type tabPage struct {
 	input    *inputMark         // where the current step's input began, if it sent one
 	// buttonDown is whether the mouse's left button is held (pointer.go).
 	buttonDown bool
+	// baselines and visual are assert_screenshot's (visualcheck.go).
+	baselines *baselineSet
+	visual    *result.Visual
 }
 
 var _ scenarios.Page = (*tabPage)(nil)

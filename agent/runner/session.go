@@ -134,7 +134,7 @@ func (s *session) open() *scenarios.StepError {
 	s.downloadDir = dir
 	save := func(path string, data []byte) bool { return r.saveArtifact(f, d, path, data) }
 	s.pg = &tabPage{t: t, events: s.ev, flow: f, shots: r.screenshotPath(f, d), save: save, runCtx: tabRunCtx, audit: newAuditState(d),
-		vars: runVars(f, d, s.start), tabCtx: tab.Ctx}
+		vars: runVars(f, d, s.start), tabCtx: tab.Ctx, baselines: r.baselineSet(f, d)}
 	s.onClose(s.pg.closeFrames)
 	s.dw = newDialogWatcher(tab.Ctx, t, f, s.ev)
 	if err := chromedp.Listen(tab.Ctx, s.dw.listen); err != nil {
