@@ -39,6 +39,8 @@ func visualPage(variant string) string {
 body { font-family: Probe, serif; margin: 8px; font-size: 18px; }
 @keyframes slide { from { transform: translateX(-300px); opacity: 0.2; } to { transform: none; opacity: 1; } }
 @keyframes spin { to { transform: rotate(360deg); } }
+@keyframes move { to { transform: translateX(300px); } }
+#mover { width: 40px; height: 20px; background: #111; animation: move 4s linear; }
 h1 { animation: slide 6s ease-out; margin: 0; }
 #spinner { width: 24px; height: 24px; border: 4px solid #ccc; border-top-color: #333; border-radius: 50%; animation: spin 1s linear infinite; }
 #fade { width: 200px; height: 30px; background: #fde68a; transition: background-color 6s linear, width 6s linear; }
@@ -51,6 +53,7 @@ button#buy { background: ` + button + `; color: #fff; border: 0; font: inherit; 
 </style></head><body>
 <h1>Checkout</h1>
 <div id="spinner"></div>
+<div id="mover"></div>
 <div id="fade"></div>
 <input id="q" value="lamp" autofocus>
 <p id="para">The quick brown fox jumps over the lazy dog, again and again,
