@@ -89,14 +89,14 @@ type snapshotLayout struct {
 func (p *tabPage) Snapshot(ctx context.Context, opts scenarios.SnapshotOptions) ([]byte, error) {
 	// Unlike Screenshot, no wait for animations to end (waitStill): they
 	// are finished at once, which a long one would not be within its bound.
-	// Scrollbars go: an overlay scrollbar (phones) fades in and out with
-	// each scroll, and the page's own layout is what is compared.
+	// No scrollbars: an overlay scrollbar (phones) fades in and out with
+	// each scroll, and the page's own layout is what is compared. The
+	// agent's Chrome hides them already (--hide-scrollbars, agent/browser);
+	// this holds for a Chrome started otherwise too, and is not undone,
+	// since hidden is how every run sees pages.
 	if _, err := cdp.Call(ctx, p.t, emulation.SetScrollbarsHidden, emulation.SetScrollbarsHiddenParams{Hidden: true}); err != nil {
 		return nil, p.wrap(ctx, err)
 	}
-	defer func() {
-		_, _ = cdp.Call(p.runCtx, p.t, emulation.SetScrollbarsHidden, emulation.SetScrollbarsHiddenParams{Hidden: false}) // best effort
-	}()
 	masks := make([]map[string]string, len(opts.Mask))
 	for i, m := range opts.Mask {
 		masks[i] = map[string]string{"kind": string(m.Kind), "value": m.Value}
