@@ -10,6 +10,7 @@ import (
 	"image/draw"
 	"image/png"
 	"math"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
@@ -123,14 +124,48 @@ func (p *tabPage) Snapshot(ctx context.Context, opts scenarios.SnapshotOptions) 
 			params.CaptureBeyondViewport = ptr(true)
 		}
 	}
-	res, err := cdp.Call(ctx, p.t, page.CaptureScreenshot, params)
+	shot, err := p.stillPicture(ctx, params)
 	if err != nil {
-		return nil, p.wrap(ctx, err)
+		return nil, err
 	}
 	if len(layout.Rects) == 0 {
-		return res.Data, nil
+		return shot, nil
 	}
-	return paintMasks(res.Data, layout)
+	return paintMasks(shot, layout)
+}
+
+// Two pictures in a row must be the same before one is compared, as
+// Playwright's toHaveScreenshot does: what the page does on its own after
+// its animations were finished (a field that scrolls its text to the
+// caret, a late layout) settles between them. stillTries bounds the
+// pictures, stillGap is the pause between two.
+const (
+	stillTries = 5
+	stillGap   = 100 * time.Millisecond
+)
+
+// stillPicture takes pictures until two in a row are the same, and
+// returns the last; a page that never holds still gets a warning on the
+// step and its last picture is compared.
+func (p *tabPage) stillPicture(ctx context.Context, params page.CaptureScreenshotParams) ([]byte, error) {
+	var last []byte
+	for i := 0; i < stillTries; i++ {
+		if i > 0 {
+			if err := (scenarios.Sleep{Duration: stillGap}).Do(ctx, p); err != nil {
+				return nil, err
+			}
+		}
+		res, err := cdp.Call(ctx, p.t, page.CaptureScreenshot, params)
+		if err != nil {
+			return nil, p.wrap(ctx, err)
+		}
+		if last != nil && bytes.Equal(last, res.Data) {
+			return res.Data, nil
+		}
+		last = res.Data
+	}
+	p.warnings = append(p.warnings, fmt.Sprintf("the page kept changing over %d pictures %s apart; the last one was compared (mask what moves)", stillTries, stillGap))
+	return last, nil
 }
 
 // paintMasks paints the masked boxes over the picture, in device pixels.
