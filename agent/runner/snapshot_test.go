@@ -21,10 +21,11 @@ import (
 // visualPage is a page that would picture differently on each load
 // without Snapshot's care: a web font of its own that arrives late, a
 // finite CSS animation and a transition under way, an endless spinner, a
-// focused text field with its blinking caret (at the end of its text: a
-// caret set in the middle of the text, with setSelectionRange, moved the
-// field's glyphs by a fraction of a pixel on about one load in 20 on the
-// phone, 25 device pixels, though hidden), a page and a box that scroll. The variants change it as a regression would: shift moves a
+// focused text field with its blinking caret, a page and a box that
+// scroll. The field has the page's web font: in Chrome's own font for
+// form controls, its text moved by a fraction of a pixel on about one
+// load in ten on a loaded machine (25 device pixels on the phone), which
+// two pictures in a row did not see; see the README's doubts. The variants change it as a regression would: shift moves a
 // paragraph of several lines 1 px down, color gives the button another
 // colour, date shows the time of the load.
 func visualPage(variant string) string {
@@ -51,6 +52,7 @@ p#para { margin-top: ` + pMargin + `; max-width: 340px; line-height: 1.3; }
 button#buy { background: ` + button + `; color: #fff; border: 0; font: inherit; width: 220px; height: 56px; }
 #box { width: 200px; height: 60px; overflow: scroll; border: 1px solid #999; }
 #date { font-family: monospace; }
+input { font: inherit; }
 .tall { height: 2000px; }
 </style></head><body>
 <h1>Checkout</h1>
