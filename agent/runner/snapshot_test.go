@@ -25,7 +25,8 @@ import (
 // scroll. The field has the page's web font: in Chrome's own font for
 // form controls, its text moved by a fraction of a pixel on about one
 // load in ten on a loaded machine (25 device pixels on the phone), which
-// two pictures in a row did not see; see the README's doubts. The variants change it as a regression would: shift moves a
+// two pictures in a row did not see (a limit of the check, not of this
+// page). The variants change it as a regression would: shift moves a
 // paragraph of several lines 1 px down, color gives the button another
 // colour, date shows the time of the load.
 func visualPage(variant string) string {
