@@ -41,6 +41,10 @@ const (
 	// typeImpact is an axe impact level; the audit step carries it in its
 	// rule list (see SplitAuditRules).
 	typeImpact
+	// typeSelectors is a list of selectors (a single one may stand alone).
+	typeSelectors
+	// typeRatio is a share, a number from 0 to 1.
+	typeRatio
 )
 
 type param struct {
@@ -250,6 +254,7 @@ var actionSpecs = []actionSpec{
 		zero:  Screenshot{},
 		build: func(a args) Action { return Screenshot{Name: a.str("name")} },
 	},
+	assertScreenshotSpec,
 	extractSpec,
 	closeTabSpec,
 	requestSpec,

@@ -38,6 +38,10 @@ type Page interface {
 	Eval(ctx context.Context, expr string) (truthy bool, value string, err error)
 	// Screenshot saves a picture of the viewport under the name.
 	Screenshot(ctx context.Context, name string) error
+	// Snapshot returns a still picture (PNG) of the page: its fonts
+	// loaded, its finite animations and transitions finished, the caret
+	// hidden and the masked elements painted over.
+	Snapshot(ctx context.Context, opts SnapshotOptions) ([]byte, error)
 	// Audit checks the current page against the audit rules (those that
 	// apply on the device) and records what it finds. With fail, any
 	// finding is an error of kind audit that names the rules, counts and
@@ -118,7 +122,7 @@ const (
 )
 
 // ErrorKinds lists every kind, for documentation and metric checks.
-var ErrorKinds = []ErrorKind{KindAssertion, KindTimeout, KindElementNotFound, KindNavigation, KindScript, KindAudit, KindDialog, KindPageCrash, KindBrowser, KindCancelled}
+var ErrorKinds = []ErrorKind{KindAssertion, KindTimeout, KindElementNotFound, KindNavigation, KindScript, KindAudit, KindVisual, KindDialog, KindPageCrash, KindBrowser, KindCancelled}
 
 // StepError is a failure of a step with its kind and a specific message.
 type StepError struct {

@@ -280,6 +280,10 @@ func paramSchema(pm param) (obj, error) {
 		s = auditRulesSchema()
 	case typeImpact:
 		s = impactSchema()
+	case typeSelectors:
+		s = obj{"anyOf": []obj{ref("selector"), {"type": "array", "items": ref("selector")}}}
+	case typeRatio:
+		s = obj{"type": "number", "minimum": 0, "maximum": 1}
 	default:
 		return nil, fmt.Errorf("parameter %s has a type with no JSON Schema", pm.name)
 	}

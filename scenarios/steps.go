@@ -302,6 +302,10 @@ func (p *parser) typed(n *yaml.Node, spec actionSpec, pm param, f *Flow) (any, b
 		return s, true
 	case typeAuditRules:
 		return p.auditRules(n, what)
+	case typeSelectors:
+		return p.selectors(n, what)
+	case typeRatio:
+		return p.ratio(n, what)
 	case typeImpact:
 		return p.minImpact(n, what)
 	default:

@@ -13,7 +13,7 @@ const defaultSlowDelay = 2 * time.Second
 
 // allowedFaults is what an error message offers the user, in the syntax they
 // type.
-const allowedFaults = "none, slow, slow=<duration>, checkout, js-error, missing-help, mobile-overflow, a11y"
+const allowedFaults = "none, slow, slow=<duration>, checkout, js-error, missing-help, mobile-overflow, a11y, layout"
 
 // Faults switch deliberate failures on, for tests and for the demo.
 type Faults struct {
@@ -31,6 +31,11 @@ type Faults struct {
 	// mobile-audit flow finds a11y-label and a11y-color-contrast on mobile
 	// only).
 	A11y bool
+	// Layout is checkout's phone layout gone wrong another way: below
+	// 600 px an app banner slides over the Place order button. Desktop
+	// and tablet look as they did (the checkout-visual flow's
+	// assert_screenshot fails on mobile only, with kind visual).
+	Layout bool
 }
 
 // FaultSpecError reports a fault spec that ParseFaults cannot read. It is a
@@ -48,7 +53,7 @@ func (e *FaultSpecError) Error() string {
 
 // ParseFaults reads a fault spec: "" or "none" for no faults, otherwise a
 // comma-separated list of slow (a 2s delay), slow=<duration>, checkout,
-// js-error, missing-help, mobile-overflow and a11y. It is the syntax of the demo command's flag and
+// js-error, missing-help, mobile-overflow, a11y and layout. It is the syntax of the demo command's flag and
 // of the admin page, so that a person types the same thing in both.
 func ParseFaults(spec string) (Faults, error) {
 	var f Faults
@@ -92,6 +97,8 @@ func ParseFaults(spec string) (Faults, error) {
 			f.MobileOverflow = true
 		case "a11y":
 			f.A11y = true
+		case "layout":
+			f.Layout = true
 		case "none":
 			return Faults{}, &FaultSpecError{Item: item, Reason: "none cannot be combined with other faults"}
 		case "":
@@ -126,6 +133,9 @@ func (f Faults) String() string {
 	}
 	if f.A11y {
 		items = append(items, "a11y")
+	}
+	if f.Layout {
+		items = append(items, "layout")
 	}
 	if len(items) == 0 {
 		return "none"

@@ -119,7 +119,9 @@ type page struct {
 	JSError   bool
 	Promo     bool // the mobile-overflow fault's banner
 	A11yFault bool // the a11y fault's phone layout
-	CartCount int
+	// LayoutFault is the layout fault's banner over checkout's button.
+	LayoutFault bool
+	CartCount   int
 
 	Query    string
 	Products []product
@@ -143,6 +145,7 @@ func (s *Shop) render(w http.ResponseWriter, r *http.Request, f Faults, status i
 	p.JSError = f.JSError
 	p.Promo = f.MobileOverflow
 	p.A11yFault = f.A11y
+	p.LayoutFault = f.Layout
 	p.CartCount = len(readCart(r))
 	writeHTML(w, status, pages[name], "layout", p)
 }
@@ -433,7 +436,7 @@ type adminView struct {
 	Presets []string
 }
 
-var presets = []string{"none", "slow", "checkout", "js-error", "missing-help", "mobile-overflow", "a11y"}
+var presets = []string{"none", "slow", "checkout", "js-error", "missing-help", "mobile-overflow", "a11y", "layout"}
 
 // The admin page is outside the shop's layout and ignores the faults, so
 // that a person can always switch a fault off again, however broken or slow

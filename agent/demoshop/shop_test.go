@@ -331,6 +331,12 @@ func TestFaults(t *testing.T) {
 			[]string{`<label for="email">`, `@media (max-width: 600px) { #place-order { background: #9bc7a8; } }`, `document.querySelectorAll("#checkout-form input")`}, nil},
 		{"no phone layout without the fault", Faults{}, "GET", "/checkout", nil, 200,
 			[]string{`<label for="email">`}, []string{`#9bc7a8`, `#checkout-form input`}},
+		// The layout fault's banner is in the page for every device: its
+		// media query shows it on phones only.
+		{"layout", Faults{Layout: true}, "GET", "/checkout", nil, 200,
+			[]string{`id="app-banner"`, `@media (max-width: 600px) { .app-banner { display: block;`, `id="place-order"`}, nil},
+		{"no banner over the button without the fault", Faults{}, "GET", "/checkout", nil, 200,
+			[]string{`id="place-order"`}, []string{`app-banner`}},
 		{"js error", Faults{JSError: true}, "GET", "/product/lamp-1", nil, 200,
 			[]string{`throw new Error("demo fault: something broke")`, "DOMContentLoaded", `id="hero"`}, nil},
 	}
@@ -419,6 +425,7 @@ func TestParseFaults(t *testing.T) {
 		{"missing-help", Faults{MissingHelp: true}, "missing-help"},
 		{"Mobile-Overflow", Faults{MobileOverflow: true}, "mobile-overflow"},
 		{"A11Y", Faults{A11y: true}, "a11y"},
+		{"layout", Faults{Layout: true}, "layout"},
 		{"a11y,mobile-overflow", Faults{MobileOverflow: true, A11y: true}, "mobile-overflow,a11y"},
 		{"missing-help, JS-Error ,checkout,slow=1m", Faults{Delay: time.Minute, CheckoutError: true, JSError: true, MissingHelp: true},
 			"slow=1m0s,checkout,js-error,missing-help"},
@@ -467,7 +474,7 @@ func TestParseFaultsErrors(t *testing.T) {
 			if specErr.Item != tt.item || !strings.Contains(specErr.Reason, tt.reason) {
 				t.Errorf("got item %q reason %q, want item %q reason with %q", specErr.Item, specErr.Reason, tt.item, tt.reason)
 			}
-			for _, word := range []string{"none", "slow", "slow=<duration>", "checkout", "js-error", "missing-help", "mobile-overflow", "a11y"} {
+			for _, word := range []string{"none", "slow", "slow=<duration>", "checkout", "js-error", "missing-help", "mobile-overflow", "a11y", "layout"} {
 				if !strings.Contains(err.Error(), word) {
 					t.Errorf("error %q does not name the allowed word %q", err, word)
 				}

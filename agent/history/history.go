@@ -70,6 +70,9 @@ const (
 	KindScreenshot = "screenshot"
 	KindHAR        = "har"
 	KindDownload   = "download"
+	// KindVisual is a picture of a failed assert_screenshot step: its
+	// actual, its baseline as it was, its diff.
+	KindVisual = "visual"
 )
 
 // ErrNotFound is returned for a run id that is not in the store.

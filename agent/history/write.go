@@ -107,6 +107,17 @@ func (s *Store) readArtifacts(r *result.Result) ([]blob, int64) {
 	for _, p := range r.Screenshots {
 		srcs = append(srcs, src{p, KindScreenshot})
 	}
+	for _, st := range r.Steps {
+		// Only a failed comparison's pictures are the run's own; a passed
+		// one points at the baseline's file, kept in git, not here.
+		if v := st.Visual; v != nil && v.Actual != "" {
+			for _, p := range []string{v.Actual, v.Baseline, v.Diff} {
+				if p != "" {
+					srcs = append(srcs, src{p, KindVisual})
+				}
+			}
+		}
+	}
 	if r.HAR != "" {
 		srcs = append(srcs, src{r.HAR, KindHAR})
 	}

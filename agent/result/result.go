@@ -105,6 +105,8 @@ type Step struct {
 	// Warnings are what went through but deserves a look, such as an
 	// action on the first of several elements its selector matched.
 	Warnings []string `json:"warnings,omitempty"`
+	// Visual is an assert_screenshot step's comparison with its baseline.
+	Visual *Visual `json:"visual,omitempty"`
 }
 
 // Page is one document navigation and what the browser measured of it. A

@@ -34,6 +34,7 @@ var runnerActionSteps = []struct{ action, step string }{
 	{"close_tab", "close_tab:"},
 	{"request", "request: {url: '${u}/help', status: 200}"},
 	{"screenshot", "screenshot: home"},
+	{"assert_screenshot", "assert_screenshot: {name: home, mask: ['#late']}"},
 	{"extract", "extract: {var: title, selector: '#title'}"},
 	{"type", "type: {selector: '#q', text: s}"},
 	{"press", "press: {selector: '#q', key: Enter}"},
@@ -58,7 +59,7 @@ func TestEveryActionRuns(t *testing.T) {
 		steps.WriteString("  - " + strings.ReplaceAll(s.step, "${u}", srv.URL) + "\n")
 	}
 	f := mustFlow(t, "name: every-action\ntimeout: 30s\nsteps:\n"+steps.String())
-	r := &Runner{Browser: testBrowser, ArtifactsDir: t.TempDir()}
+	r := &Runner{Browser: testBrowser, ArtifactsDir: t.TempDir(), Baselines: t.TempDir()}
 	res := r.Run(context.Background(), f, desktop(t))
 	if !res.Success {
 		t.Fatalf("the flow of every action failed: %+v", res.Error)

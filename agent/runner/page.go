@@ -12,6 +12,7 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"github.com/uxprobe/uxprobe/agent/result"
 	"github.com/uxprobe/uxprobe/agent/runner/bridge"
 	"github.com/uxprobe/uxprobe/scenarios"
 )
@@ -46,6 +47,9 @@ type tabPage struct {
 	pointer    pointerState // the last release, for double clicks (pointer.go)
 	touch      bool         // emulated on a touch device: a click is a tap
 	aim        *aimMark     // where the current input began (keys.go)
+	// baselines and visual are assert_screenshot's (visualcheck.go).
+	baselines *baselineSet
+	visual    *result.Visual
 }
 
 var _ scenarios.Page = (*tabPage)(nil)

@@ -48,6 +48,12 @@ type Runner struct {
 	// are final (--vitals.settle); zero means DefaultVitalsSettle, a
 	// negative value reads at once. A flow's vitals_settle overrides it.
 	VitalsSettle time.Duration
+	// Baselines is the directory of assert_screenshot's baselines, as
+	// <flow>/<device>/<name>.png (--baselines); empty fails those steps.
+	// UpdateBaselines makes every picture the baseline (uxprobe check
+	// --update-baselines).
+	Baselines       string
+	UpdateBaselines bool
 
 	// record, set by tests only, hears what pagelog folds (the tabs' and
 	// the browser's events, the step changes, the steps' input marks), to

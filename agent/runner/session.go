@@ -154,7 +154,8 @@ func (s *session) open() *scenarios.StepError {
 	s.downloadDir = started.dir
 	save := func(path string, data []byte) bool { return r.saveArtifact(f, d, path, data) }
 	s.pg = &tabPage{t: t, events: s.ev, flow: f, shots: r.screenshotPath(f, d), save: save, runCtx: tabRunCtx, audit: newAuditState(d),
-		vars: runVars(f, d, s.start), tabCtx: tab.Ctx, touch: d.Touch}
+		vars: runVars(f, d, s.start), tabCtx: tab.Ctx, touch: d.Touch,
+		baselines: r.baselineSet(f, d)}
 	s.onClose(s.pg.closeFrames)
 	s.dw = newDialogWatcher(tab.Ctx, t, f, s.ev)
 	if err := chromedp.Listen(tab.Ctx, s.dw.listen); err != nil {

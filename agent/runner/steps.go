@@ -130,7 +130,8 @@ func (s *session) runStep(st scenarios.Step, pol stepPolicy) (*scenarios.StepErr
 	}
 	cancelStep()
 	sr := result.Step{Name: st.Name, Action: st.Action.Kind(), DurationSeconds: time.Since(stepStart).Seconds(), Success: err == nil,
-		Cleanup: pol.cleanup, Warnings: pg.takeWarnings(), Value: pg.takeValue()}
+		Cleanup: pol.cleanup, Warnings: pg.takeWarnings(), Value: pg.takeValue(),
+		Visual: pg.takeVisual()}
 	var se *scenarios.StepError
 	if err != nil {
 		se = s.r.classify(s.parent, pol.ctx, s.tab, ev, describeStep(st), err)

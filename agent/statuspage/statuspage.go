@@ -437,7 +437,7 @@ func (h *Handler) serveArtifact(w http.ResponseWriter, r *http.Request, id, name
 	defer f.Close()
 	if contentType == "" {
 		contentType = "application/octet-stream"
-		if a.Kind == history.KindScreenshot {
+		if a.Kind == history.KindScreenshot || a.Kind == history.KindVisual {
 			contentType = "image/png"
 		}
 	}

@@ -40,6 +40,9 @@ const (
 	// a shared /tmp folder would mix the screenshots of every user on the
 	// machine, and let one user's files stand in the way of another's.
 	defaultArtifactsDir = "uxprobe-artifacts"
+	// defaultBaselinesDir holds assert_screenshot's baselines, reviewed in
+	// git like Playwright's snapshots.
+	defaultBaselinesDir = "uxprobe-baselines"
 	defaultDemoSplay    = 5 * time.Second
 	defaultDemoSchedule = "@every 30s"
 	defaultDemoShopAddr = "127.0.0.1:8080"
@@ -57,6 +60,7 @@ type agentFlags struct {
 	shard           string
 	fleet           fleetFlags
 	artifacts       string
+	baselines       string
 	storage         storageFlags
 	har             harFlag
 	webRefresh      time.Duration
@@ -93,6 +97,7 @@ func (f *agentFlags) register(fs *flag.FlagSet, listenAddress string, splay time
 	fs.StringVar(&f.artifacts, "artifacts", defaultArtifactsDir,
 		"directory for screenshots (the screenshot step and failure screenshots), relative to the working directory unless absolute; created if missing")
 	fs.Var(&f.har, "artifacts.har", harUsage)
+	fs.StringVar(&f.baselines, "baselines", defaultBaselinesDir, baselinesUsage)
 	f.storage.register(fs, defaultStoragePath,
 		"directory of the run history behind the status page (/) and /api/v1/runs: an SQLite database (uxprobe.db) and each run's screenshots and HAR file; created if missing; empty keeps no history")
 	fs.DurationVar(&f.webRefresh, "web.refresh", defaultWebRefresh,
@@ -118,7 +123,7 @@ func startChrome(f *agentFlags, hooks runnerHooks, log *slog.Logger) (agent.Runn
 		return nil, nil, err
 	}
 	log.Info("Chrome started", "path", b.Path(), "pid", b.PID())
-	return &runner.Runner{Browser: b, ArtifactsDir: f.artifacts, Logger: log, HAR: f.har.Mode(), OnArtifactError: hooks.onArtifactError, VitalsSettle: f.vitals.runnerSettle()}, b.Close, nil
+	return &runner.Runner{Browser: b, ArtifactsDir: f.artifacts, Logger: log, HAR: f.har.Mode(), OnArtifactError: hooks.onArtifactError, VitalsSettle: f.vitals.runnerSettle(), Baselines: f.baselines}, b.Close, nil
 }
 
 func runAgent(ctx context.Context, env *environment, args []string) int {

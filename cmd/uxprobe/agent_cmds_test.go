@@ -563,7 +563,7 @@ func TestDemo(t *testing.T) {
 	}
 	waitUntil(t, "the example flows to run", func() bool {
 		_, metrics := p.get(t, http.MethodGet, "/metrics")
-		return strings.Contains(metrics, "uxprobe_flows_loaded 4") &&
+		return strings.Contains(metrics, "uxprobe_flows_loaded 5") &&
 			strings.Contains(metrics, `uxprobe_flow_success{device="desktop",flow="checkout",location=""} 1`)
 	})
 }

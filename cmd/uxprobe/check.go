@@ -33,11 +33,14 @@ type checkFlags struct {
 	jsonFile  string
 	junitFile string
 	artifacts string
-	pushURL   string
-	pushJob   string
-	storage   storageFlags
-	har       harFlag
-	vars      varsFlag
+	baselines string
+	// updateBaselines rewrites the baselines of the flows it runs.
+	updateBaselines bool
+	pushURL         string
+	pushJob         string
+	storage         storageFlags
+	har             harFlag
+	vars            varsFlag
 }
 
 func runCheck(ctx context.Context, env *environment, args []string) int {
@@ -55,6 +58,8 @@ func runCheck(ctx context.Context, env *environment, args []string) int {
 	fs.StringVar(&cf.jsonFile, "json", "", "write all results as JSON to this file")
 	fs.StringVar(&cf.junitFile, "junit", "", "write a JUnit XML report (one test case per flow and device) to this file")
 	fs.StringVar(&cf.artifacts, "artifacts", "uxprobe-artifacts", "save screenshots (screenshot steps and the moment of each failure) under this directory, as <flow>/<device>/<name>.png")
+	fs.StringVar(&cf.baselines, "baselines", defaultBaselinesDir, baselinesUsage)
+	fs.BoolVar(&cf.updateBaselines, "update-baselines", false, "make every assert_screenshot's picture its baseline, rewriting those of the flows and devices it runs; the steps pass")
 	fs.StringVar(&cf.pushURL, "push.url", "", "push the results' metrics to this Prometheus Pushgateway, grouped by flow")
 	fs.StringVar(&cf.pushJob, "push.job", "uxprobe", "the job label of pushed metrics")
 	fs.Var(cf.vars, "var", "override a flow variable, name=value (repeatable)")
@@ -131,7 +136,8 @@ func runCheck(ctx context.Context, env *environment, args []string) int {
 	var secrets redact.Flows
 	secrets.Set(flows)
 	warnings := redact.Logger(slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), secrets.Mask)
-	r := &runner.Runner{Browser: b, ArtifactsDir: cf.artifacts, Progress: prog.step, Logger: warnings, HAR: cf.har.Mode(), VitalsSettle: cf.vitals.runnerSettle()}
+	r := &runner.Runner{Browser: b, ArtifactsDir: cf.artifacts, Progress: prog.step, Logger: warnings, HAR: cf.har.Mode(), VitalsSettle: cf.vitals.runnerSettle(),
+		Baselines: cf.baselines, UpdateBaselines: cf.updateBaselines}
 	// The reports are agent exporters, as in `uxprobe run`; their errors
 	// are printed after the table.
 	results, exportErr := agent.RunOnce(ctx, r, jobs, agent.OnceOptions{
@@ -274,3 +280,6 @@ func (p *progress) finish() {
 		fmt.Fprintf(p.w, "\r\033[K")
 	}
 }
+
+// baselinesUsage is --baselines', the same on run, demo and check.
+const baselinesUsage = "directory of assert_screenshot's baselines, as <flow>/<device>/<name>.png, relative to the working directory unless absolute; a missing baseline is recorded there from the run (review them in git)"

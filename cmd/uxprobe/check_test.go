@@ -192,14 +192,14 @@ func TestCheckExamplesPass(t *testing.T) {
 	start := time.Now()
 	code, stdout, stderr := runCheckWithChrome(t, "--parallel", "2", "--device", "desktop,mobile",
 		"--var", "base_url="+shop.URL, "--json", jsonFile, "--junit", junitFile, "--push.url", gateway,
-		exampleFlowsDir(t))
+		"--baselines", filepath.Join(out, "baselines"), exampleFlowsDir(t))
 	t.Logf("check of the examples took %s", time.Since(start).Round(time.Millisecond))
 	if code != exitOK {
 		t.Fatalf("exit code %d, want 0\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
 
 	var want []string // flow/device, in the order check reports them
-	for _, flow := range []string{"checkout", "help-visible", "mobile-audit", "search"} {
+	for _, flow := range []string{"checkout-visual", "checkout", "help-visible", "mobile-audit", "search"} {
 		for _, device := range []string{"desktop", "mobile"} {
 			want = append(want, flow+"/"+device)
 		}

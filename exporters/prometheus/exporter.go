@@ -128,6 +128,7 @@ type flowDescs struct {
 	ttfb, fcp, lcp, load, cls, consoleErrors, failedRequests      *prom.Desc
 	inp, tbt, interaction, cleanupFailures, auditFindings         *prom.Desc
 	accessibilityViolations                                       *prom.Desc
+	visualDiff                                                    *prom.Desc
 }
 
 // agentLabels are the labels of the agent's flow series before the
@@ -158,6 +159,7 @@ func newFlowDescs(base []string) *flowDescs {
 		failedRequests:          d(MetricFailedRequests, "Requests of the pages that got an HTTP error or no response, in all runs, including successful ones."),
 		cleanupFailures:         d(MetricCleanupFailures, "Cleanup steps (the flow's finally steps) that failed, by step, in all runs: each may have left data behind that later runs trip over.", "step"),
 		auditFindings:           d(MetricAuditFindings, "Elements the audits of the last completed run found at fault, by rule, summed over the pages; 0 for a rule that was checked and found nothing, absent for a rule that was not checked.", "rule"),
+		visualDiff:              d(MetricVisualDiffRatio, "Share of the pixels of each assert_screenshot step's picture that differ from its baseline in the last completed run (0 to 1; 0 when the picture became the baseline, 1 for a baseline of another size).", "step"),
 		accessibilityViolations: d(MetricAccessibilityViolations, "Elements at fault in the accessibility audits (axe-core) of the last completed run, by axe impact (minor, moderate, serious, critical), summed over the pages; absent when accessibility was not audited.", "impact"),
 	}
 }
@@ -165,7 +167,7 @@ func newFlowDescs(base []string) *flowDescs {
 func (d *flowDescs) all() []*prom.Desc {
 	return []*prom.Desc{d.success, d.duration, d.runs, d.failures, d.lastFailure, d.lastRun, d.step,
 		d.ttfb, d.fcp, d.lcp, d.load, d.cls, d.inp, d.tbt, d.interaction, d.consoleErrors, d.failedRequests, d.cleanupFailures,
-		d.auditFindings, d.accessibilityViolations}
+		d.auditFindings, d.accessibilityViolations, d.visualDiff}
 }
 
 // Describe implements prometheus.Collector.
@@ -280,6 +282,7 @@ func collectDevice(ch chan<- prom.Metric, d *flowDescs, lv []string, l result.La
 		}
 	}
 	collectAudit(ch, d, r, with)
+	collectVisual(ch, d, r, with)
 }
 
 // send emits a sample. Label values that Prometheus cannot take (invalid

@@ -42,6 +42,7 @@ func checkoutDesktopOK() *result.Result {
 			{Name: "add to cart", Action: "click", DurationSeconds: 0.5, Success: true, InteractionSeconds: f64(0.125)},
 			{Name: "mobile only", Action: "click", Success: true, Skipped: true},
 			{Name: "place order", Action: "click", DurationSeconds: 1.75, Success: true},
+			{Name: "looks right", Action: "assert_screenshot", DurationSeconds: 0.25, Success: true, Visual: &result.Visual{DiffRatio: 0.0002, ChangedPixels: 184}},
 		},
 		Pages: []result.Page{
 			{URL: "http://shop/product/lamp-1", Step: "open product", TTFBSeconds: f64(0.1), FCPSeconds: f64(0.3), LCPSeconds: f64(0.9), LoadSeconds: f64(1.1), CLS: f64(0.05),
@@ -247,6 +248,8 @@ func TestMetricsValues(t *testing.T) {
 		{"tbt", MetricPageTBT, L{"flow": "checkout", "device": "desktop", "step": "open product"}, 0.25, false},
 		{"an absent tbt gives no sample", MetricPageTBT, L{"flow": "checkout", "device": "desktop", "step": "place order"}, 0, true},
 		{"interaction", MetricStepInteraction, L{"flow": "checkout", "device": "desktop", "step": "add to cart"}, 0.125, false},
+		{"visual diff ratio", MetricVisualDiffRatio, L{"flow": "checkout", "device": "desktop", "step": "looks right"}, 0.0002, false},
+		{"a step without a picture has no diff ratio", MetricVisualDiffRatio, L{"flow": "checkout", "device": "desktop", "step": "place order"}, 0, true},
 		{"a step without input has no interaction", MetricStepInteraction, L{"flow": "checkout", "device": "desktop", "step": "place order"}, 0, true},
 		{"fcp", MetricPageFCP, L{"flow": "checkout", "device": "desktop", "step": "open product"}, 0.3, false},
 		{"console errors of a successful run", MetricConsoleErrors, L{"flow": "checkout", "device": "desktop"}, 1, false},

@@ -25,6 +25,9 @@ const (
 	MetricAuditFindings   = "uxprobe_audit_findings"
 	// MetricAccessibilityViolations is elements at fault by axe impact.
 	MetricAccessibilityViolations = "uxprobe_accessibility_violations"
+	// MetricVisualDiffRatio is an assert_screenshot step's share of
+	// changed pixels.
+	MetricVisualDiffRatio = "uxprobe_visual_diff_ratio"
 )
 
 // MetricBuildInfo is the build info of the agent. It comes from
@@ -42,6 +45,6 @@ func MetricNames() []string {
 		MetricFlowLastRun, MetricStepDuration, MetricPageTTFB, MetricPageFCP,
 		MetricPageLCP, MetricPageLoad, MetricPageCLS, MetricPageINP, MetricPageTBT,
 		MetricStepInteraction, MetricConsoleErrors, MetricFailedRequests, MetricBuildInfo,
-		MetricAuditFindings, MetricAccessibilityViolations,
+		MetricAuditFindings, MetricAccessibilityViolations, MetricVisualDiffRatio,
 	}
 }

@@ -19,6 +19,7 @@ func TestExamples(t *testing.T) {
 		{"checkout.yaml", "checkout"},
 		{"help-visible.yaml", "help-visible"},
 		{"mobile-audit.yaml", "mobile-audit"},
+		{"checkout-visual.yaml", "checkout-visual"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/color"
+	"image/png"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/uxprobe/uxprobe/agent/demoshop"
+	"github.com/uxprobe/uxprobe/agent/history"
+	"github.com/uxprobe/uxprobe/agent/result"
+	"github.com/uxprobe/uxprobe/agent/visual"
+	"github.com/uxprobe/uxprobe/scenarios"
+)
+
+// TestCheckLayoutFault is the designer's visual check end to end: the
+// baselines of checkout-visual are recorded from a healthy shop; with the
+// shop's layout fault on (an app banner over Place order on phones), the
+// phone's run fails with kind visual and keeps its actual, baseline and
+// diff in the history, while desktop still passes; --update-baselines then
+// makes the new look the baseline.
+func TestCheckLayoutFault(t *testing.T) {
+	shop := demoshop.New()
+	srv := httptest.NewServer(shop)
+	defer srv.Close()
+	out := t.TempDir()
+	baselines := filepath.Join(out, "baselines")
+	check := func(t *testing.T, name string, extra ...string) (int, string, string, map[string]result.Result) {
+		t.Helper()
+		jsonFile := filepath.Join(out, name+".json")
+		args := append([]string{"--flow", "checkout-visual", "--device", "desktop,mobile", "--parallel", "2",
+			"--var", "base_url=" + srv.URL, "--artifacts", filepath.Join(out, name), "--json", jsonFile,
+			"--baselines", baselines, "--storage.path", filepath.Join(out, "history")}, extra...)
+		code, stdout, stderr := runCheckWithChrome(t, append(args, exampleFlowsDir(t))...)
+		byDevice := map[string]result.Result{}
+		for _, r := range readCheckJSON(t, jsonFile) {
+			byDevice[r.Device] = r
+		}
+		return code, stdout, stderr, byDevice
+	}
+	step := func(r result.Result) result.Step {
+		for _, s := range r.Steps {
+			if s.Action == "assert_screenshot" {
+				return s
+			}
+		}
+		t.Fatalf("%s: no assert_screenshot step in %+v", r.Device, r.Steps)
+		return result.Step{}
+	}
+
+	// The healthy shop: the baselines are recorded, the runs pass.
+	code, stdout, stderr, byDevice := check(t, "record")
+	if code != exitOK {
+		t.Fatalf("recording: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	for _, d := range []string{"desktop", "mobile"} {
+		s := step(byDevice[d])
+		if s.Visual == nil || !s.Visual.Recorded || len(s.Warnings) == 0 || !strings.Contains(s.Warnings[0], "baseline recorded") {
+			t.Errorf("%s: step %+v, want the baseline recorded", d, s)
+		}
+		if _, err := os.Stat(filepath.Join(baselines, "checkout-visual", d, "checkout.png")); err != nil {
+			t.Errorf("%s: %v", d, err)
+		}
+	}
+
+	shop.SetFaults(demoshop.Faults{Layout: true})
+	code, stdout, stderr, byDevice = check(t, "fault")
+	if code != exitFailed {
+		t.Fatalf("with the layout fault: exit %d, want 1\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	if r := byDevice["desktop"]; !r.Success || step(r).Visual == nil || step(r).Visual.DiffRatio > scenarios.DefaultVisualThreshold {
+		t.Errorf("desktop: success %v, visual %+v, error %+v: the banner is for phones only", r.Success, step(r).Visual, r.Error)
+	}
+	m := byDevice["mobile"]
+	if m.Success || m.Error == nil || m.Error.Kind != scenarios.KindVisual || m.Error.Step != "checkout looks right" {
+		t.Fatalf("mobile: success %v, error %+v, want kind visual at checkout looks right", m.Success, m.Error)
+	}
+	v := step(m).Visual
+	t.Logf("desktop visual %+v; mobile visual %+v", step(byDevice["desktop"]).Visual, v)
+	if v == nil || v.DiffRatio <= scenarios.DefaultVisualThreshold || v.Actual == "" || v.Diff == "" || !strings.HasPrefix(v.Baseline, filepath.Join(out, "fault")) {
+		t.Fatalf("mobile visual %+v: want the ratio over 0.1 %% and the three pictures among the artifacts", v)
+	}
+	if !strings.Contains(stdout, "visual") {
+		t.Errorf("the table does not say visual:\n%s", stdout)
+	}
+	// The diff marks the banner: changed pixels in the lower part of the
+	// form, where the banner lies over the button, and none in the header.
+	diff := decodePNG(t, v.Diff)
+	if red := redRows(diff); red.Empty() || red.Min.Y < diff.Bounds().Dy()/8 {
+		t.Errorf("changed pixels span rows %v of %d: want them below the header, where the banner is", red, diff.Bounds().Dy())
+	}
+
+	t.Run("history keeps the pictures", func(t *testing.T) {
+		h, err := history.Open(context.Background(), filepath.Join(out, "history"), history.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer h.Close()
+		run, err := h.Run(context.Background(), m.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{"checkout.actual.png", "checkout.baseline.png", "checkout.diff.png"} {
+			a, ok := run.Artifact(name)
+			if !ok || a.Kind != history.KindVisual {
+				t.Errorf("%s: %+v %v in %+v", name, a, ok, run.Artifacts)
+			}
+		}
+	})
+
+	// The new look, accepted: the phone's baseline is rewritten and the
+	// next check passes.
+	before, _ := os.ReadFile(filepath.Join(baselines, "checkout-visual", "mobile", "checkout.png"))
+	if code, stdout, stderr, _ = check(t, "update", "--update-baselines"); code != exitOK {
+		t.Fatalf("--update-baselines: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	after, _ := os.ReadFile(filepath.Join(baselines, "checkout-visual", "mobile", "checkout.png"))
+	if bytes.Equal(before, after) {
+		t.Error("--update-baselines left the phone's baseline as it was")
+	}
+	if code, stdout, stderr, byDevice = check(t, "after"); code != exitOK {
+		t.Fatalf("after the update: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	if v := step(byDevice["mobile"]).Visual; v == nil || v.Recorded || v.DiffRatio != 0 {
+		t.Errorf("after the update: mobile visual %+v, want a ratio of 0 against the new baseline", v)
+	}
+}
+
+func decodePNG(t *testing.T, path string) image.Image {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+// redRows is the bounding box of the diff's changed pixels.
+func redRows(img image.Image) image.Rectangle {
+	var box image.Rectangle
+	b := img.Bounds()
+	want := color.NRGBAModel.Convert(visual.ChangedColor)
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			if color.NRGBAModel.Convert(img.At(x, y)) == want {
+				box = box.Union(image.Rect(x, y, x+1, y+1))
+			}
+		}
+	}
+	return box
+}
