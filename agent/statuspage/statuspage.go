@@ -84,6 +84,11 @@ type Options struct {
 	// store's word that it recovered from a damaged database and started
 	// anew; empty shows nothing. Nil means none.
 	Notice func() string
+	// Baselines is the agent's --baselines directory: POST
+	// /api/v1/runs/{id}/baselines writes a failed visual step's picture
+	// there, and the run page offers it. Empty answers 404 and shows no
+	// button.
+	Baselines string
 }
 
 //go:embed templates/*.html
@@ -124,6 +129,9 @@ func New(opts Options) *Handler {
 	h.mux.HandleFunc("GET /api/v1/runs/{id}/artifacts/{name}", h.apiArtifact)
 	h.mux.HandleFunc("GET /api/v1/flows", h.apiFlows)
 	h.mux.HandleFunc("POST /api/v1/flows/{flow}/run", h.apiRunNow)
+	// A form of another site must not rewrite baselines with the browser
+	// of someone logged in here (the web config's basic auth).
+	h.mux.Handle("POST /api/v1/runs/{id}/baselines", http.NewCrossOriginProtection().Handler(http.HandlerFunc(h.apiAcceptBaseline)))
 	return h
 }
 
@@ -134,6 +142,7 @@ func Patterns() []string {
 		"GET /{$}", "GET /flows/{flow}", "GET /flows/{flow}/failure.png", "GET /runs/{id}",
 		"GET /api/v1/runs", "GET /api/v1/runs/{id}", "GET /api/v1/runs/{id}/har",
 		"GET /api/v1/runs/{id}/artifacts/{name}", "GET /api/v1/flows", "POST /api/v1/flows/{flow}/run",
+		"POST /api/v1/runs/{id}/baselines",
 	}
 }
 
@@ -235,6 +244,7 @@ func (h *Handler) runPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := h.runView(run, "../")
+	v.acceptForms(h.opts.Baselines != "", r.URL.Query().Get("accepted"))
 	// A finished run does not change: no refresh.
 	h.render(w, http.StatusOK, "run.html", page{Title: run.Result.Flow + " on " + run.Result.Device + " · uxprobe", Root: "../", Data: v})
 }

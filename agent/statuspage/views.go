@@ -456,7 +456,9 @@ type runView struct {
 	Screenshots   []shot
 	// Final is the run's last screenshot: the failure's, or the last
 	// screenshot step's.
-	Final           *shot
+	Final *shot
+	// Visuals are the failed assert_screenshot steps' pictures.
+	Visuals         []visualView
 	HARURL, JSONURL string
 }
 
@@ -556,6 +558,7 @@ func (h *Handler) runView(run history.Run, root string) *runView {
 			v.HARURL = root + "api/v1/runs/" + run.ID + "/har"
 		}
 	}
+	v.Visuals = visualViews(run, root)
 	if n := len(v.Screenshots); n > 0 {
 		v.Final = &v.Screenshots[n-1]
 		for i := range v.Screenshots {

@@ -392,7 +392,7 @@ func serveAgent(ctx context.Context, env *environment, af *agentFlags, load func
 		fmt.Fprintf(env.stderr, "uxprobe: cannot listen for HTTP: %v; choose another --web.listen-address\n", err)
 		return exitRuntime
 	}
-	pages := historyPages(a, hist, health, &af.storage, af.webRefresh, prefix, log)
+	pages := historyPages(a, hist, health, &af.storage, af.webRefresh, prefix, af.baselines, log)
 	if pages != nil {
 		pages = remoteRunNow(pages, a, af.fleet.location, prefix)
 	}

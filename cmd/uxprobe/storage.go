@@ -158,7 +158,7 @@ func (b *byteSize) String() string {
 // run-now through the agent; nil without --storage.path, which keeps the
 // index page. A store that failed to open still gets the pages: they say
 // why there is no history.
-func historyPages(a *agent.Agent, hist *history.Store, health *history.Health, f *storageFlags, refresh time.Duration, prefix string, log *slog.Logger) http.Handler {
+func historyPages(a *agent.Agent, hist *history.Store, health *history.Health, f *storageFlags, refresh time.Duration, prefix, baselines string, log *slog.Logger) http.Handler {
 	if !f.enabled() {
 		return nil
 	}
@@ -168,6 +168,8 @@ func historyPages(a *agent.Agent, hist *history.Store, health *history.Health, f
 		Refresh: refresh,
 		Prefix:  prefix,
 		Logger:  log,
+		// The run page's "accept as baseline" writes there.
+		Baselines: baselines,
 		StoreError: func() error {
 			err, _ := health.Last()
 			return err
