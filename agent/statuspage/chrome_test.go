@@ -1,6 +1,7 @@
 package statuspage
 
 import (
+	"bytes"
 	"context"
 	"net/http/httptest"
 	"os"
@@ -119,6 +120,61 @@ steps:
   - screenshot: run
 `
 
+// visualPageFlow looks at a failed visual check: on the flow page, under
+// the phone, and on the run page, baseline, actual and diff sit side by
+// side, each scaled to a third of its column; the run page's button makes
+// the run's picture the baseline and comes back saying so.
+const visualPageFlow = `
+name: visualpage
+devices: [desktop, mobile]
+steps:
+  - goto: ${base}/flows/look
+  - name: the three pictures side by side under the phone
+    eval: ${sideBySide}
+  - assert_visible: "section[aria-labelledby=dev-mobile] section.visual img[alt=diff]"
+  - name: scroll to the pictures
+    eval: "(document.querySelector('section.visual').scrollIntoView({block: 'start'}), true)"
+  - screenshot: flow
+  - name: open the failed run
+    click: "section[aria-labelledby=dev-mobile] p.muted a"
+  - assert_url: /runs/r-look-mobile-visual
+  - name: side by side on the run page
+    eval: ${sideBySide}
+  - name: scroll to the pictures of the run
+    eval: "(document.querySelector('section.visual').scrollIntoView({block: 'start'}), true)"
+  - screenshot: run
+  - name: accept the new picture
+    click: "text=Accept as baseline"
+  - name: back on the run page, accepted
+    assert_text: {selector: "section.visual", contains: "accepted as the baseline of banner"}
+  - assert_url: /runs/r-look-mobile-visual
+  - name: scroll to the pictures accepted
+    eval: "(document.querySelector('section.visual').scrollIntoView({block: 'start'}), true)"
+  - screenshot: accepted
+`
+
+// sideBySide loads the pictures of every failed visual check on the page,
+// then holds when there is one and in each, baseline, actual and diff have
+// loaded (the API serves them as pictures), sit on one line left to right,
+// each at most a third of its section wide and within the window's
+// height, and nothing overflows sideways.
+const sideBySide = `(async () => {
+  const secs = [...document.querySelectorAll('section.visual')];
+  if (secs.length === 0) return false;
+  for (const s of secs) {
+    const imgs = [...s.querySelectorAll('img')];
+    if (imgs.length !== 3 || imgs.map(i => i.alt).join() !== 'baseline,actual,diff') return false;
+    for (const i of imgs) { i.loading = 'eager'; await i.decode().catch(() => {}); }
+    if (imgs.some(i => i.naturalWidth !== 590)) return false;
+    const r = imgs.map(i => i.getBoundingClientRect());
+    if (Math.abs(r[0].top - r[1].top) > 1 || Math.abs(r[1].top - r[2].top) > 1) return false;
+    if (!(r[0].right <= r[1].left && r[1].right <= r[2].left)) return false;
+    if (r.some(b => b.width > s.clientWidth / 3 || b.height > innerHeight)) return false;
+  }
+  window.scrollTo(0, 0);
+  return document.documentElement.scrollWidth <= window.innerWidth;
+})()`
+
 func TestStatusPageInChrome(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts Chrome")
@@ -132,25 +188,46 @@ func TestStatusPageInChrome(t *testing.T) {
 			t.Error(err)
 		}
 	}()
+	visualStore, actual := newVisualStore(t)
+	baselines := t.TempDir()
+	accepted := filepath.Join(baselines, "look", "mobile", "banner.png")
 	for _, setup := range []struct {
 		name, flow, refPrefix string
-		store                 Store
+		opts                  Options
 		refs                  []string
+		// before and after each device's run
+		before, after func(t *testing.T)
 	}{
-		{"one location", pageFlow, "chrome-", newStore(t), []string{"overview", "flow", "flow-failure", "flow-a11y"}},
-		{"fleet", fleetPageFlow, "chrome-fleet-", newFleetStore(t), []string{"overview", "flow"}},
+		{name: "one location", flow: pageFlow, refPrefix: "chrome-", opts: Options{Store: newStore(t)}, refs: []string{"overview", "flow", "flow-failure", "flow-a11y"}},
+		{name: "fleet", flow: fleetPageFlow, refPrefix: "chrome-fleet-", opts: Options{Store: newFleetStore(t)}, refs: []string{"overview", "flow"}},
+		{name: "visual", flow: visualPageFlow, refPrefix: "chrome-visual-", opts: Options{Store: visualStore, Baselines: baselines}, refs: []string{"flow", "run", "accepted"},
+			before: func(t *testing.T) {
+				if err := os.RemoveAll(filepath.Join(baselines, "look")); err != nil {
+					t.Fatal(err)
+				}
+			},
+			after: func(t *testing.T) {
+				data, err := os.ReadFile(accepted)
+				if err != nil {
+					t.Fatalf("the button wrote no baseline: %v", err)
+				}
+				if !bytes.Equal(data, actual) {
+					t.Errorf("the baseline is not the run's actual picture")
+				}
+			}},
 	} {
 		t.Run(setup.name, func(t *testing.T) {
-			testPageFlow(t, b, setup.store, setup.flow, setup.refPrefix, setup.refs)
+			testPageFlow(t, b, setup.opts, setup.flow, setup.refPrefix, setup.refs, setup.before, setup.after)
 		})
 	}
 }
 
-func testPageFlow(t *testing.T, b *browser.Browser, store Store, flow, refPrefix string, refs []string) {
-	srv := httptest.NewServer(New(Options{Store: store, Now: func() time.Time { return now },
-		Flows: func() []*scenarios.Flow { return flows(t) }}))
+func testPageFlow(t *testing.T, b *browser.Browser, opts Options, flow, refPrefix string, refs []string, before, after func(*testing.T)) {
+	opts.Now = func() time.Time { return now }
+	opts.Flows = func() []*scenarios.Flow { return flows(t) }
+	srv := httptest.NewServer(New(opts))
 	defer srv.Close()
-	fl, err := scenarios.Parse("statuspage.yaml", []byte(flow), scenarios.LoadOptions{Vars: map[string]string{"base": srv.URL, "picturesFit": picturesFit}})
+	fl, err := scenarios.Parse("statuspage.yaml", []byte(flow), scenarios.LoadOptions{Vars: map[string]string{"base": srv.URL, "picturesFit": picturesFit, "sideBySide": sideBySide}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,12 +235,18 @@ func testPageFlow(t *testing.T, b *browser.Browser, store Store, flow, refPrefix
 	r := &runner.Runner{Browser: b, ArtifactsDir: artifacts}
 	for _, d := range fl[0].Devices {
 		t.Run(d.Name, func(t *testing.T) {
+			if before != nil {
+				before(t)
+			}
 			res := r.Run(context.Background(), fl[0], d)
 			if !res.Success {
 				t.Fatalf("the status page failed its own flow on %s: %+v", d.Name, res.Error)
 			}
 			if len(res.ConsoleErrors) > 0 || len(res.FailedRequests) > 0 {
 				t.Errorf("console errors %q, failed requests %+v", res.ConsoleErrors, res.FailedRequests)
+			}
+			if after != nil {
+				after(t)
 			}
 			for _, name := range refs {
 				ref := filepath.Join("testdata", refPrefix+name+"-"+d.Name+".png")
