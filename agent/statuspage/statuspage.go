@@ -3,7 +3,8 @@
 // alerts link to (/flows/{flow}/failure.png), server-rendered from embedded
 // templates with inline SVG, so it needs no JavaScript, no build step and
 // no CDN; and the history API (/api/v1/runs, /api/v1/flows), including
-// POST /api/v1/flows/{flow}/run to run a flow now.
+// POST /api/v1/flows/{flow}/run to run a flow now and POST
+// /api/v1/runs/{id}/baselines to accept a failed visual check's picture.
 package statuspage
 
 import (
