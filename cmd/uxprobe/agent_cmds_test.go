@@ -427,6 +427,12 @@ func TestRunBasicAuth(t *testing.T) {
 		{"POST", "/api/v1/flows/nope/run", "", "", http.StatusUnauthorized},
 		{"POST", "/api/v1/flows/nope/run", "alice", "nope", http.StatusUnauthorized},
 		{"POST", "/api/v1/flows/nope/run", "alice", "s3cret", http.StatusNotFound},
+		// Accepting a baseline: behind the same auth, and reaching the
+		// agent's --baselines (an agent without one answers 404), which
+		// wants the step named.
+		{"POST", "/api/v1/runs/nope/baselines", "", "", http.StatusUnauthorized},
+		{"POST", "/api/v1/runs/nope/baselines", "alice", "s3cret", http.StatusBadRequest},
+		{"POST", "/api/v1/runs/nope/baselines?step=x", "alice", "s3cret", http.StatusNotFound},
 		{"GET", "/", "alice", "s3cret", http.StatusOK},
 	} {
 		if got := do(c.method, c.path, c.user, c.pass); got != c.want {
