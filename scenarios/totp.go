@@ -28,6 +28,7 @@ const totpMinLeft = 3 * time.Second
 // totpKey is a parsed seed.
 type totpKey struct {
 	secret string // base32, as pquerna/otp takes it
+	raw    string // the secret as written, masked too
 	opts   totp.ValidateOpts
 }
 
@@ -41,7 +42,7 @@ func parseTOTPSeed(s string) (totpKey, error) {
 		if err != nil {
 			return k, errors.New("it is not a valid otpauth:// URI")
 		}
-		if key.Type() != "totp" {
+		if !strings.EqualFold(key.Type(), "totp") {
 			return k, fmt.Errorf("it is an otpauth://%s URI; only otpauth://totp/ (time-based) codes are supported", clip(key.Type()))
 		}
 		q := strings.ToLower(queryParam(s, "algorithm"))
@@ -82,7 +83,7 @@ func parseTOTPSeed(s string) (totpKey, error) {
 	if b, err := base32.StdEncoding.DecodeString(norm); err != nil || len(b) == 0 {
 		return k, errors.New("it is not a base32 seed (letters A-Z and digits 2-7) nor an otpauth://totp/ URI")
 	}
-	k.secret = norm
+	k.secret, k.raw = norm, s
 	return k, nil
 }
 
@@ -128,7 +129,7 @@ func (p *parser) checkTOTP(n *yaml.Node, name string) {
 		return
 	}
 	// A URI's seed is masked on its own too, not only the whole URI.
-	p.totpSecrets = append(p.totpSecrets, strings.TrimRight(k.secret, "="))
+	p.totpSecrets = append(p.totpSecrets, strings.TrimRight(k.secret, "="), k.raw)
 }
 
 // totpCode computes ${totp:name} for a step about to run, waiting for the
