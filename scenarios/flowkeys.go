@@ -361,6 +361,8 @@ func (p *parser) flow(doc *yaml.Node) *Flow {
 		}
 	}
 	f.vars = p.vars
+	f.secrets = append(f.secrets, p.totpSecrets...) // totp.go
+	sortLongestFirst(f.secrets)
 	p.checkPendingSecrets(f)
 	return f
 }
@@ -408,6 +410,10 @@ func (p *parser) parseSecrets(n *yaml.Node) []string {
 	names, _ := p.stringList(n, "secrets")
 	var values []string
 	for _, s := range names {
+		if p.secretNames == nil {
+			p.secretNames = map[string]bool{}
+		}
+		p.secretNames[s.Value] = true
 		v, ok := p.vars[s.Value]
 		if !ok {
 			// It may name an extract var, known after the steps.

@@ -35,6 +35,10 @@ type parser struct {
 	// envValues are the values read with ${env:NAME}, masked in the
 	// flow's load errors (see maskErrors).
 	envValues []string
+	// secretNames are the vars listed in secrets; totpSecrets are the
+	// base32 seeds of ${totp:NAME} vars, masked on their own too.
+	secretNames map[string]bool
+	totpSecrets []string
 }
 
 const nodeBudget = 100000
@@ -191,6 +195,10 @@ func (p *parser) expand(n *yaml.Node, s string) (string, bool) {
 			}
 			p.envValues = append(p.envValues, v)
 			return v
+		}
+		if seedVar, isTOTP := strings.CutPrefix(name, totpPrefix); isTOTP {
+			p.checkTOTP(n, seedVar) // totp.go; the code is computed at run time
+			return m
 		}
 		v, defined := p.vars[name]
 		if !defined && p.runtime[name] {

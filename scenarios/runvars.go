@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -145,6 +146,20 @@ func (a Extract) Do(ctx context.Context, p Page) error {
 type RunVars struct {
 	mu     sync.Mutex
 	values map[string]string
+	// now and sleep are the clock of ${totp:...}; nil is the real one.
+	now   func() time.Time
+	sleep func(context.Context, time.Duration) error
+}
+
+func (v *RunVars) clock() (func() time.Time, func(context.Context, time.Duration) error) {
+	now, sleep := v.now, v.sleep
+	if now == nil {
+		now = time.Now
+	}
+	if sleep == nil {
+		sleep = sleepCtx
+	}
+	return now, sleep
 }
 
 // NewRunVars starts a run's variables with the built-ins.
@@ -175,16 +190,31 @@ func (v *RunVars) get(name string) (string, bool) {
 // extract step has not run (it failed, or was skipped on this device) is a
 // step error that says so.
 func (f *Flow) Bind(st Step, vars *RunVars) (Action, error) {
+	return f.BindContext(context.Background(), st, vars)
+}
+
+// BindContext is Bind within the step's context, which bounds the wait
+// for a fresh one-time code (${totp:NAME}, see totp.go).
+func (f *Flow) BindContext(ctx context.Context, st Step, vars *RunVars) (Action, error) {
 	if !st.dynamic {
 		return st.Action, nil
 	}
 	var missing string
+	var totpErr error
 	expand := func(s string) (string, error) {
 		if !strings.Contains(s, "${") {
 			return s, nil
 		}
 		out := varRe.ReplaceAllStringFunc(s, func(m string) string {
 			name := m[2 : len(m)-1]
+			if seedVar, isTOTP := strings.CutPrefix(name, totpPrefix); isTOTP && totpErr == nil {
+				code, err := f.totpCode(ctx, seedVar, vars)
+				if err != nil {
+					totpErr = err
+					return m
+				}
+				return code
+			}
 			if !f.runtimeVar(name) {
 				return m
 			}
@@ -194,6 +224,9 @@ func (f *Flow) Bind(st Step, vars *RunVars) (Action, error) {
 			missing = name
 			return m
 		})
+		if totpErr != nil {
+			return s, totpErr
+		}
 		if missing != "" {
 			return s, Fail(KindScript, "variable ${%s} has no value: the extract step that sets it did not run", missing)
 		}
@@ -289,6 +322,9 @@ func bindValue(v reflect.Value, expand func(string) (string, error)) error {
 // usesRuntimeVars reports whether a raw value mentions a run-time variable.
 func (p *parser) usesRuntimeVars(s string) bool {
 	for _, m := range varRe.FindAllStringSubmatch(s, -1) {
+		if strings.HasPrefix(m[1], totpPrefix) {
+			return true
+		}
 		if _, isVar := p.vars[m[1]]; !isVar && p.runtime[m[1]] {
 			return true
 		}

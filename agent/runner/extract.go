@@ -70,7 +70,7 @@ func doStep(ctx context.Context, cancel context.CancelFunc, f *scenarios.Flow, s
 	if pg.tabs != nil {
 		pg.tabs.returnIfClosed(pg)
 	}
-	action, err := f.Bind(st, pg.vars)
+	action, err := f.BindContext(ctx, st, pg.vars)
 	if err != nil {
 		return err
 	}

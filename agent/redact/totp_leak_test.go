@@ -1,0 +1,135 @@
+package redact_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base32"
+	"encoding/json"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/uxprobe/uxprobe/agent/browser"
+	"github.com/uxprobe/uxprobe/agent/result"
+	"github.com/uxprobe/uxprobe/agent/runner"
+	"github.com/uxprobe/uxprobe/exporters/junit"
+	"github.com/uxprobe/uxprobe/scenarios"
+)
+
+// TestNoOneTimeCodeLeavesARun puts ${totp:seed} where the hostile page of
+// TestNoSecretLeavesARun reflects it everywhere (title, URL path, query and
+// fragment, console errors, an uncaught exception, a failed request, a
+// download's name, an eval's value, an assertion's message), and checks
+// that neither the seed (an otpauth URI, and its base32 secret alone) nor
+// any code the page received appears in any string of the result, its
+// JSON, JUnit report, HAR or the runner's log. The codes have 8 digits,
+// the length of this file's leak window.
+func TestNoOneTimeCodeLeavesARun(t *testing.T) {
+	b, err := browser.Start(browser.Options{NoSandbox: os.Geteuid() == 0})
+	if err != nil {
+		t.Fatalf("the leak test needs Chrome: %v", err)
+	}
+	defer b.Close()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := l.Addr().String()
+	l.Close()
+	site := leakSite(t, refused)
+	// Record the codes the page was sent: those are the codes to look for.
+	var mu sync.Mutex
+	codes := map[string]bool{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s := r.URL.Query().Get("s"); s != "" {
+			mu.Lock()
+			codes[s] = true
+			mu.Unlock()
+		}
+		site.Config.Handler.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+
+	b32 := strings.TrimRight(base32.StdEncoding.EncodeToString([]byte("a seed of twenty bytes")), "=")
+	seed := "otpauth://totp/shop:ann?secret=" + b32 + "&digits=8&issuer=shop"
+	dir := t.TempDir()
+	flowYAML := `name: totp-leak
+vars: {seed: "${env:LEAK_SEED}"}
+secrets: [seed]
+steps:
+  - name: open
+    goto: ` + srv.URL + `/echo/${totp:seed}?s=${totp:seed}
+  - eval: "'` + leakPad + `' + document.title"
+  - click: "#dl"
+    optional: true
+  - assert_text: {selector: h1, equals: "nope ${totp:seed}"}
+    timeout: 300ms
+`
+	env := func(name string) (string, bool) { return seed, name == "LEAK_SEED" }
+	flows, err := scenarios.Parse("leak.yaml", []byte(flowYAML), scenarios.LoadOptions{LookupEnv: env})
+	if err != nil {
+		t.Fatalf("flow: %v", err)
+	}
+	var logs bytes.Buffer
+	r := &runner.Runner{Browser: b, ArtifactsDir: dir, HAR: runner.HARAlways,
+		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	res := r.Run(context.Background(), flows[0], desktop(t))
+	if res.Success {
+		t.Fatal("the flow succeeded; want its last assertion to fail")
+	}
+	secrets := []string{seed, b32}
+	mu.Lock()
+	for c := range codes {
+		if len(c) != 8 || strings.Trim(c, "0123456789") != "" {
+			t.Errorf("the page got %q, not an 8-digit code", c)
+		}
+		secrets = append(secrets, c)
+	}
+	mu.Unlock()
+	if len(secrets) == 2 {
+		t.Fatal("the page got no code")
+	}
+	// The run saw the code: the eval step's value shows the masked title.
+	evalValue := ""
+	for _, st := range res.Steps {
+		evalValue += st.Value
+	}
+	if !strings.Contains(evalValue, "***") {
+		t.Errorf("no eval step's value shows the masked title: %.200q", evalValue)
+	}
+	check := func(where, s string) {
+		if frag := findFragment(s, secrets); frag != "" {
+			t.Errorf("%s shows %q of a secret: %.300q", where, frag, around(s, frag))
+		}
+	}
+	walkStrings(reflect.ValueOf(res), "result", check)
+	out, err := json.Marshal(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("the result's JSON", string(out))
+	var report bytes.Buffer
+	if err := junit.Write(&report, []*result.Result{res}); err != nil {
+		t.Fatal(err)
+	}
+	check("JUnit", report.String())
+	if res.HAR == "" {
+		t.Error("no HAR written")
+	} else if data, err := os.ReadFile(res.HAR); err != nil {
+		t.Error(err)
+	} else {
+		check("the HAR", string(data))
+		var doc any
+		if err := json.Unmarshal(data, &doc); err != nil {
+			t.Fatal(err)
+		}
+		walkStrings(reflect.ValueOf(doc), "HAR", check)
+	}
+	check("the runner's log", logs.String())
+}
