@@ -1,7 +1,9 @@
 package pagelog
 
 import (
+	"encoding/json"
 	"fmt"
+	"math"
 
 	"github.com/uxprobe/uxprobe/agent/result"
 )
@@ -26,18 +28,66 @@ type Vitals struct {
 	// Inputs holds, for each trusted input of the page in order, the
 	// latency of its interaction, or null when none was reported.
 	Inputs []*float64 `json:"inputs"`
+	// InputAt holds when each of those inputs came, in the same order.
+	InputAt []float64 `json:"inputAt"`
 	// Soft are the soft navigations of the document, in order.
 	Soft []SoftNav `json:"soft"`
 }
 
 // SoftNav is a soft navigation Chrome reported: a single-page app's new
-// view after an input, with its own LCP, times from the document's start.
+// view after an input, with its own LCP candidates, times from the
+// document's start.
 type SoftNav struct {
-	URL        string   `json:"url"`
-	Start      float64  `json:"start"`
-	LCP        *float64 `json:"lcp"`
-	LCPElement string   `json:"lcpEl"`
-	Input      int      `json:"input"` // index of the input that caused it, -1 if none
+	URL   string  `json:"url"`
+	Start float64 `json:"start"`
+	// Cands are the view's LCP candidates as Chrome reported them, in
+	// order: [paint time, element name]. Chrome keeps reporting them
+	// through later inputs; which count is the fold's (viewLCP).
+	Cands []Candidate `json:"cands"`
+	Input int         `json:"input"` // index of the input that caused it, -1 if none
+}
+
+// Candidate is one LCP candidate of a soft navigation: when it was
+// painted and the element's name.
+type Candidate struct {
+	Time    float64
+	Element string
+}
+
+// UnmarshalJSON reads a candidate as vitals.js sends it, [time, name].
+func (c *Candidate) UnmarshalJSON(b []byte) error {
+	var v [2]json.RawMessage
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	if err := json.Unmarshal(v[0], &c.Time); err != nil {
+		return err
+	}
+	return json.Unmarshal(v[1], &c.Element)
+}
+
+// viewLCP is a soft navigation's LCP as a document's is: its last
+// candidate painted before the first input after the one that caused it
+// (a notification, a node added a dozen inputs later or the next view
+// are not this view's). inputAt are the document's input times.
+func viewLCP(s SoftNav, inputAt []float64) (lcp *float64, element string) {
+	end := math.Inf(1)
+	// The next input is the first after the soft navigation began: the
+	// causing input came at or before its start (1 ms of rounding).
+	for i, t := range inputAt {
+		if i > s.Input && t > s.Start+1 {
+			end = t
+			break
+		}
+	}
+	for _, c := range s.Cands {
+		if c.Time >= end {
+			continue
+		}
+		t := c.Time
+		lcp, element = &t, c.Element
+	}
+	return lcp, element
 }
 
 // InputMark is where a step's input starts in its document's list of
@@ -155,10 +205,10 @@ func softPages(d *Document, steps []result.Step, marks []StepMark) []result.Page
 				p.Step = steps[m.Step].Name
 			}
 		}
-		if s.LCP != nil {
-			rel := max(*s.LCP-s.Start, 0)
+		if lcp, el := viewLCP(s, v.InputAt); lcp != nil {
+			rel := max(*lcp-s.Start, 0)
 			p.LCPSeconds = seconds(&rel)
-			p.LCPElement = s.LCPElement
+			p.LCPElement = el
 		}
 		watched := max(v.Now-s.Start, 0)
 		p.ObservedSeconds = seconds(&watched)

@@ -1,0 +1,88 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// TestSoftNavigationLCPEndsAtNextInput: a single-page view's LCP ends at
+// the next input, as a document's does: a notification a later step
+// shows and the next view, both larger than the view's heading, are not
+// taken into it.
+func TestSoftNavigationLCPEndsAtNextInput(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><link rel="icon" href="data:,"><title>spa</title>
+<nav><button id="go">Log in</button> <button id="note">Notify</button> <button id="next">Next</button></nav><main id="m"><h1>Home</h1></main>
+<script>
+const m = document.getElementById('m');
+document.getElementById('go').addEventListener('click', () => {
+  history.pushState({}, '', '/view2');
+  m.innerHTML = '<h1 style="font-size:32px">Logged in</h1>';
+});
+document.getElementById('note').addEventListener('click', () => {
+  const d = document.createElement('div');
+  d.id = 'toast';
+  d.style.cssText = 'font-size:40px;width:900px';
+  d.textContent = 'A notification that is much larger than the heading of the view, shown later';
+  document.body.appendChild(d);
+});
+document.getElementById('next').addEventListener('click', () => {
+  history.pushState({}, '', '/view3');
+  m.innerHTML = '<section id="big" style="font-size:60px">The next view, larger than all before it on this page</section>';
+});
+</script>`)
+	}))
+	t.Cleanup(srv.Close)
+	f := mustFlow(t, "name: spa\nsteps:\n  - goto: "+srv.URL+"/\n  - name: log in\n    click: \"#go\"\n  - sleep: 300ms\n  - name: notify\n    click: \"#note\"\n  - sleep: 300ms\n  - name: next\n    click: \"#next\"\n")
+	res := (&Runner{Browser: testBrowser}).Run(context.Background(), f, desktop(t))
+	if !res.Success {
+		t.Fatalf("run: %+v", res.Error)
+	}
+	var views []string
+	for _, p := range res.Pages {
+		views = append(views, p.URL+" "+p.Step+" "+p.LCPElement)
+		if p.URL != srv.URL+"/view2" {
+			continue
+		}
+		if p.Step != "log in" {
+			t.Errorf("view2 step %q, want log in", p.Step)
+		}
+		if p.LCPSeconds == nil || *p.LCPSeconds > 1 || p.LCPElement != "main#m > h1" {
+			t.Errorf("view2 LCP %s of %q; want its heading, painted within a second, not a later input's paint", show(p.LCPSeconds), p.LCPElement)
+		}
+		return
+	}
+	t.Fatalf("no page for /view2 in\n%s", strings.Join(views, "\n"))
+}
+
+// TestLCPElementInShadowRoot: an image inside an open shadow root is the
+// LCP, and Chrome's entry has no element for it: lcp_element still names
+// it, by its URL.
+func TestLCPElementInShadowRoot(t *testing.T) {
+	t.Parallel()
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><link rel="icon" href="data:,"><title>shadow</title><p>small</p><div id="host"></div>
+<script>document.getElementById('host').attachShadow({mode: 'open'}).innerHTML = '<img src="/hero.png" width="400" height="300">';</script>`)
+	})
+	mux.HandleFunc("/hero.png", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "image/png")
+		w.Write(noisyPNG(400, 300))
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	f := mustFlow(t, "name: shadow\nsteps:\n  - goto: "+srv.URL+"/\n")
+	res := (&Runner{Browser: testBrowser}).Run(context.Background(), f, desktop(t))
+	if !res.Success || len(res.Pages) != 1 {
+		t.Fatalf("run: %+v", res)
+	}
+	p := res.Pages[0]
+	if p.LCPSeconds == nil || p.LCPElement != srv.URL+"/hero.png" {
+		t.Errorf("lcp %s of %q, want the shadow root's image named by its URL %s/hero.png", show(p.LCPSeconds), p.LCPElement, srv.URL)
+	}
+}
