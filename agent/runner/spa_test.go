@@ -7,6 +7,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/uxprobe/uxprobe/scenarios"
 )
 
 // TestSoftNavigationLCPEndsAtNextInput: a single-page view's LCP ends at
@@ -84,5 +86,44 @@ func TestLCPElementInShadowRoot(t *testing.T) {
 	p := res.Pages[0]
 	if p.LCPSeconds == nil || p.LCPElement != srv.URL+"/hero.png" {
 		t.Errorf("lcp %s of %q, want the shadow root's image named by its URL %s/hero.png", show(p.LCPSeconds), p.LCPElement, srv.URL)
+	}
+}
+
+// TestScreenshotIsNotTaskTime: a screenshot step is uxprobe's work, not
+// the user's wait: the task time is the other steps', and the shot's time
+// is in setup_seconds (the whole run minus the task time). The phone's
+// device scale makes the picture large, as a real one is.
+func TestScreenshotIsNotTaskTime(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><link rel="icon" href="data:,"><title>shot</title><h1>Shot</h1>`+
+			strings.Repeat(`<p style="box-shadow:0 0 40px 10px rgba(0,0,0,.3);filter:blur(1px)">A paragraph with a shadow and a blur to paint</p>`, 60))
+	}))
+	t.Cleanup(srv.Close)
+	d, ok := scenarios.LookupDevice("mobile")
+	if !ok {
+		t.Fatal("no mobile device")
+	}
+	f := mustFlow(t, "name: shot\nsteps:\n  - goto: "+srv.URL+"/\n  - screenshot: home\n  - screenshot: again\n")
+	res := (&Runner{Browser: testBrowser, ArtifactsDir: t.TempDir()}).Run(context.Background(), f, d)
+	if !res.Success || len(res.Steps) != 3 {
+		t.Fatalf("run: %+v", res)
+	}
+	var user, shots float64
+	for _, st := range res.Steps {
+		if st.Action == "screenshot" {
+			shots += st.DurationSeconds
+		} else {
+			user += st.DurationSeconds
+		}
+	}
+	if shots <= 0 {
+		t.Fatalf("screenshot steps took %.3fs", shots)
+	}
+	if res.DurationSeconds > user+0.02 {
+		t.Errorf("task time %.3fs, user's steps %.3fs, screenshots %.3fs: the screenshots counted as task time", res.DurationSeconds, user, shots)
+	}
+	if res.SetupSeconds < shots {
+		t.Errorf("setup_seconds %.3f, want it to hold the screenshots' %.3fs", res.SetupSeconds, shots)
 	}
 }
