@@ -127,3 +127,40 @@ func TestScreenshotIsNotTaskTime(t *testing.T) {
 		t.Errorf("setup_seconds %.3f, want it to hold the screenshots' %.3fs", res.SetupSeconds, shots)
 	}
 }
+
+// TestHashGotoSoftNavigationStep: a hash-only goto that changes a
+// single-page app's view is that goto's page, not the previous click's;
+// and the same flow gives the same pages every run.
+func TestHashGotoSoftNavigationStep(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><link rel="icon" href="data:,"><title>spa</title><button id="go">List</button><main id="m"><h1>Home</h1></main>
+<script>
+const m = document.getElementById('m');
+const show = () => { m.innerHTML = '<h1 style="font-size:40px">View ' + (location.hash || location.pathname) + '</h1>'; };
+document.getElementById('go').addEventListener('click', () => { history.pushState({}, '', '/list'); show(); });
+addEventListener('hashchange', show);
+</script>`)
+	}))
+	t.Cleanup(srv.Close)
+	f := mustFlow(t, "name: spa\nsteps:\n  - goto: "+srv.URL+"/\n  - name: open list\n    click: \"#go\"\n  - name: item\n    goto: "+srv.URL+"/list#item-7\n")
+	var counts []int
+	for range 2 {
+		res := (&Runner{Browser: testBrowser}).Run(context.Background(), f, desktop(t))
+		if !res.Success {
+			t.Fatalf("run: %+v", res.Error)
+		}
+		var got []string
+		for _, p := range res.Pages {
+			got = append(got, strings.TrimPrefix(p.URL, srv.URL)+" "+p.Step)
+			if p.URL == srv.URL+"/list#item-7" && p.Step != "item" {
+				t.Errorf("the hash goto's view is step %q's, want item's", p.Step)
+			}
+		}
+		t.Logf("pages: %q", got)
+		counts = append(counts, len(res.Pages))
+	}
+	if counts[0] != counts[1] {
+		t.Errorf("pages per run %v, want the same every run", counts)
+	}
+}

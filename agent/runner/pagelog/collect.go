@@ -155,7 +155,7 @@ func (l *Log) Collect(res *result.Result, marks []StepMark) {
 		}
 		res.Pages = append(res.Pages, p)
 		if d.Vitals != nil {
-			res.Pages = append(res.Pages, softPages(d, res.Steps, marks)...)
+			res.Pages = append(res.Pages, softPages(d, res.Steps, marks, l.sameDoc)...)
 		}
 	}
 	for i, m := range marks {
@@ -190,20 +190,27 @@ func (l *Log) Collect(res *result.Result, marks []StepMark) {
 }
 
 // softPages makes a page of each soft navigation of the document, opened
-// by the step whose input caused it (else by the document's step). Times
-// are from the soft navigation's start, as a document's are from its
-// navigation's.
-func softPages(d *Document, steps []result.Step, marks []StepMark) []result.Page {
+// by the step whose input caused it (else by the document's step), or by
+// a later goto that changed the URL to it (a hash-only goto, which sends
+// no input). Times are from the soft navigation's start, as a document's
+// are from its navigation's.
+func softPages(d *Document, steps []result.Step, marks []StepMark, sameDoc []sameDocNav) []result.Page {
 	v := d.Vitals
 	var pages []result.Page
 	for _, s := range v.Soft {
 		p := result.Page{URL: s.URL, Step: d.Step, LCPFinal: ptr(!d.Unsettled), Tab: d.Tab}
 		// The step is the last whose input came at or before the one that
 		// caused the soft navigation.
+		at := -1
 		for _, m := range marks {
 			if m.Doc == v.Doc && m.N <= s.Input {
-				p.Step = steps[m.Step].Name
+				p.Step, at = steps[m.Step].Name, m.Step
 			}
+		}
+		// Chrome ties a view a goto brought to the last input before it;
+		// the goto that went to its URL after that input is its step.
+		if i := gotoTo(s.URL, steps, at, sameDoc); i >= 0 {
+			p.Step = steps[i].Name
 		}
 		if lcp, el := viewLCP(s, v.InputAt); lcp != nil {
 			rel := max(*lcp-s.Start, 0)
@@ -215,6 +222,22 @@ func softPages(d *Document, steps []result.Step, marks []StepMark) []result.Page
 		pages = append(pages, p)
 	}
 	return pages
+}
+
+// gotoTo returns the index of the first goto step after step after that
+// changed the URL to url without a new document, or -1.
+func gotoTo(url string, steps []result.Step, after int, sameDoc []sameDocNav) int {
+	for _, n := range sameDoc {
+		if n.URL != url {
+			continue
+		}
+		for i := after + 1; i < len(steps); i++ {
+			if steps[i].Name == n.Step && steps[i].Action == "goto" {
+				return i
+			}
+		}
+	}
+	return -1
 }
 
 // worst is the largest of the reported values, or nil when none is.

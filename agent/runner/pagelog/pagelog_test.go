@@ -263,12 +263,41 @@ func TestSoftPageLCPFromReport(t *testing.T) {
 	d := &Document{URL: "http://x/", Step: "1-goto", Vitals: &v}
 	steps := []result.Step{{Name: "1-goto"}, {Name: "open a"}, {Name: "toast"}, {Name: "next"}}
 	marks := []StepMark{{Step: 1, InputMark: InputMark{Doc: "d1", N: 0}}, {Step: 2, InputMark: InputMark{Doc: "d1", N: 1}}, {Step: 3, InputMark: InputMark{Doc: "d1", N: 2}}}
-	pages := softPages(d, steps, marks)
+	pages := softPages(d, steps, marks, nil)
 	if len(pages) != 1 {
 		t.Fatalf("pages = %+v", pages)
 	}
 	p := pages[0]
 	if p.Step != "open a" || p.LCPSeconds == nil || math.Abs(*p.LCPSeconds-0.199) > 1e-9 || p.LCPElement != "main > h1" {
 		t.Errorf("soft page: step %q, lcp %v, element %q; want open a, 0.199 s, main > h1", p.Step, p.LCPSeconds, p.LCPElement)
+	}
+}
+
+// TestSoftPageStep: a soft navigation belongs to the step whose input
+// caused it, unless a later goto changed the URL to it without a new
+// document (a hash-only goto, which sends no input: Chrome ties its view
+// to the input before).
+func TestSoftPageStep(t *testing.T) {
+	steps := []result.Step{{Name: "1-goto", Action: "goto"}, {Name: "open list", Action: "click"}, {Name: "item", Action: "goto"}, {Name: "wait", Action: "wait_for"}}
+	marks := []StepMark{{Step: 1, InputMark: InputMark{Doc: "d1", N: 0}}}
+	tests := []struct {
+		name    string
+		url     string
+		sameDoc []sameDocNav
+		want    string
+	}{
+		{"the click's pushState", "http://x/list", []sameDocNav{{"http://x/list", "open list"}}, "open list"},
+		{"a hash goto after the click", "http://x/list#7", []sameDocNav{{"http://x/list", "open list"}, {"http://x/list#7", "item"}}, "item"},
+		{"a URL a later non-goto step changed keeps the input's step", "http://x/late", []sameDocNav{{"http://x/late", "wait"}}, "open list"},
+		{"no same-document navigation seen", "http://x/list#7", nil, "open list"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			v := &Vitals{Doc: "d1", Now: 3000, InputAt: []float64{1000}, Soft: []SoftNav{{URL: tc.url, Start: 1001, Input: 0}}}
+			pages := softPages(&Document{Step: "1-goto", Vitals: v}, steps, marks, tc.sameDoc)
+			if len(pages) != 1 || pages[0].Step != tc.want {
+				t.Errorf("pages %+v, want one of step %q", pages, tc.want)
+			}
+		})
 	}
 }
