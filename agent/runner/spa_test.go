@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/uxprobe/uxprobe/agent/demoshop"
 	"github.com/uxprobe/uxprobe/scenarios"
+	"github.com/uxprobe/uxprobe/scenarios/examples"
 )
 
 // TestSoftNavigationLCPEndsAtNextInput: a single-page view's LCP ends at
@@ -162,5 +165,45 @@ addEventListener('hashchange', show);
 	}
 	if counts[0] != counts[1] {
 		t.Errorf("pages per run %v, want the same every run", counts)
+	}
+}
+
+// TestExampleHelpTopicsViews: the shipped single-page-app example on the
+// demo shop: each help topic opened by a click is a page of its click's
+// step, and the returns view's LCP is its own (drawn within a second of
+// the click, in the view), not the contact view a later click drew.
+func TestExampleHelpTopicsViews(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(demoshop.New())
+	t.Cleanup(srv.Close)
+	flows, err := scenarios.LoadFS(examples.FS, scenarios.LoadOptions{Vars: map[string]string{"base_url": srv.URL}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(flows, func(f *scenarios.Flow) bool { return f.Name == "help-topics" })
+	if i < 0 {
+		t.Fatal("no help-topics example")
+	}
+	res := (&Runner{Browser: testBrowser}).Run(context.Background(), flows[i], desktop(t))
+	if !res.Success {
+		t.Fatalf("run: %+v", res.Error)
+	}
+	want := map[string]string{"/help?topic=returns": "open returns", "/help?topic=contact": "open contact"}
+	seen := 0
+	for _, p := range res.Pages {
+		step, ok := want[strings.TrimPrefix(p.URL, srv.URL)]
+		if !ok {
+			continue
+		}
+		seen++
+		if p.Step != step {
+			t.Errorf("%s: step %q, want %q", p.URL, p.Step, step)
+		}
+		if p.LCPSeconds == nil || *p.LCPSeconds > 1 || !strings.HasPrefix(p.LCPElement, "div#help-view") {
+			t.Errorf("%s: LCP %s of %q, want the view's own, in #help-view, within a second", p.URL, show(p.LCPSeconds), p.LCPElement)
+		}
+	}
+	if seen != 2 {
+		t.Errorf("pages %+v, want one per help topic view", res.Pages)
 	}
 }
