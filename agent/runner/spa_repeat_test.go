@@ -34,7 +34,10 @@ for (const a of document.querySelectorAll('nav a')) a.addEventListener('click', 
 	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	f := mustFlow(t, "name: views\nsteps:\n  - goto: "+srv.URL+"/\n  - click: \"#a\"\n  - click: \"#b\"\n  - click: \"#c\"\n")
+	f := mustFlow(t, "name: views\nsteps:\n  - goto: "+srv.URL+"/\n"+
+		"  - click: \"#a\"\n  - assert_text: {selector: h1, contains: View a}\n"+
+		"  - click: \"#b\"\n  - assert_text: {selector: h1, contains: View b}\n"+
+		"  - click: \"#c\"\n  - assert_text: {selector: h1, contains: View c}\n")
 	for run := range 3 {
 		res := (&Runner{Browser: testBrowser}).Run(context.Background(), f, desktop(t))
 		if !res.Success {
@@ -44,7 +47,7 @@ for (const a of document.querySelectorAll('nav a')) a.addEventListener('click', 
 		for _, p := range res.Pages {
 			got = append(got, p.URL[len(srv.URL):]+" "+p.Step)
 		}
-		want := []string{"/ 1-goto", "/a 2-click", "/b 3-click", "/c 4-click"}
+		want := []string{"/ 1-goto", "/a 2-click", "/b 4-click", "/c 6-click"}
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("run %d: pages %q, want %q", run, got, want)
 		}
