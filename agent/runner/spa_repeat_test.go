@@ -53,3 +53,28 @@ for (const a of document.querySelectorAll('nav a')) a.addEventListener('click', 
 		}
 	}
 }
+
+// TestSoftNavigationWithoutChromeEntry: a click that changes the URL
+// without a new document, where Chrome's heuristics report no soft
+// navigation (the view's change paints nothing new),
+// is still that click's page, without an LCP of its own: what counts as a
+// view does not depend on Chrome's heuristics, which vary with load.
+func TestSoftNavigationWithoutChromeEntry(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><link rel="icon" href="data:,"><title>spa</title><button id="dark">Dark</button><main><h1>Home</h1></main>
+<script>document.getElementById('dark').addEventListener('click', () => { history.pushState({}, '', '/?theme=dark'); document.body.dataset.theme = 'dark'; });</script>`)
+	}))
+	t.Cleanup(srv.Close)
+	f := mustFlow(t, "name: theme\nsteps:\n  - goto: "+srv.URL+"/\n  - name: dark\n    click: \"#dark\"\n  - sleep: 200ms\n")
+	res := (&Runner{Browser: testBrowser}).Run(context.Background(), f, desktop(t))
+	if !res.Success {
+		t.Fatalf("run: %+v", res.Error)
+	}
+	if len(res.Pages) != 2 || res.Pages[1].URL != srv.URL+"/?theme=dark" || res.Pages[1].Step != "dark" {
+		t.Fatalf("pages %+v, want the document and the dark view of step dark", res.Pages)
+	}
+	if p := res.Pages[1]; p.LCPSeconds != nil && p.LCPElement == "" {
+		t.Errorf("view LCP %s without an element", show(p.LCPSeconds))
+	}
+}
