@@ -32,8 +32,9 @@ type Result struct {
 	DurationSeconds float64   `json:"duration_seconds"`
 	// SetupSeconds is the rest of the run's cost beyond the task time: the
 	// tab, its browser context and emulation, the helper, and the final
-	// read of the last page's vitals. Task time leaves it out on purpose;
-	// the sum is the whole run.
+	// read of the last page's vitals, and the screenshot and
+	// assert_screenshot steps (ProbeWork). Task time leaves it out on
+	// purpose; the sum is the whole run.
 	SetupSeconds float64 `json:"setup_seconds"`
 	Steps        []Step  `json:"steps"`
 	Pages        []Page  `json:"pages"`
@@ -81,6 +82,12 @@ type Dialog struct {
 	Type    string `json:"type"` // alert, confirm, prompt or beforeunload
 	Message string `json:"message"`
 }
+
+// ProbeWork reports whether the step is uxprobe's work rather than the
+// user's wait (a screenshot or assert_screenshot step): its time is
+// counted in SetupSeconds, not in the task time, and it is left out of
+// the device parity ratios.
+func (s Step) ProbeWork() bool { return s.Action == "screenshot" || s.Action == "assert_screenshot" }
 
 // Step is one step of the run.
 type Step struct {

@@ -37,7 +37,7 @@ type stepFailure struct {
 
 // runSteps runs steps in order under the policy. It returns the failure
 // that ended the list, if one did, and the time spent on our own work
-// between the steps (final reads, audits), which is not the user's.
+// (final reads, audits, screenshot steps), which is not the user's.
 func (s *session) runSteps(steps []scenarios.Step, pol stepPolicy) (failed *stepFailure, ours time.Duration) {
 	s.pg.runCtx = pol.ctx
 	for i, st := range steps {
@@ -61,6 +61,10 @@ func (s *session) runSteps(steps []scenarios.Step, pol stepPolicy) (failed *step
 			ours += time.Since(readStart)
 		}
 		se, navigated := s.runStep(st, pol)
+		if last := s.res.Steps[len(s.res.Steps)-1]; last.ProbeWork() {
+			// A screenshot is ours too, however long a big page takes.
+			ours += time.Duration(last.DurationSeconds * float64(time.Second))
+		}
 		if se == nil && navigated && pol.flowAudit {
 			// The audit is ours, not the user's wait.
 			auditStart := time.Now()

@@ -199,7 +199,7 @@ func TestCheckExamplesPass(t *testing.T) {
 	}
 
 	var want []string // flow/device, in the order check reports them
-	for _, flow := range []string{"checkout-visual", "checkout", "help-visible", "mobile-audit", "search"} {
+	for _, flow := range []string{"checkout-visual", "checkout", "help-topics", "help-visible", "mobile-audit", "search"} {
 		for _, device := range []string{"desktop", "mobile"} {
 			want = append(want, flow+"/"+device)
 		}

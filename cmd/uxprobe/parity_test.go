@@ -103,3 +103,31 @@ func TestParityNothingToCompare(t *testing.T) {
 		t.Errorf("printed %q for a single run", buf.String())
 	}
 }
+
+// TestParityLeavesOutScreenshots: a screenshot or assert_screenshot step
+// is uxprobe's work; a phone's larger picture is no slower task, so it
+// gets no row and no "slower" mark.
+func TestParityLeavesOutScreenshots(t *testing.T) {
+	run := func(device, class string, shot float64) *result.Result {
+		return &result.Result{Flow: "home", Device: device, DeviceClass: class, Success: true, DurationSeconds: 1.0,
+			Steps: []result.Step{
+				{Name: "open", Action: "goto", DurationSeconds: 1.0, Success: true},
+				{Name: "picture", Action: "screenshot", DurationSeconds: shot, Success: true},
+				{Name: "looks", Action: "assert_screenshot", DurationSeconds: shot, Success: true},
+			}}
+	}
+	var buf bytes.Buffer
+	printParity(&buf, []*result.Result{run("desktop", "desktop", 0.2), run("mobile", "mobile", 0.6)})
+	got := buf.String()
+	if !strings.Contains(got, "step open") {
+		t.Fatalf("no parity section:\n%s", got)
+	}
+	if strings.Contains(got, "picture") || strings.Contains(got, "looks") {
+		t.Errorf("screenshot steps compared across devices:\n%s", got)
+	}
+	for l := range strings.SplitSeq(got, "\n") {
+		if strings.HasPrefix(l, "  ") && strings.HasSuffix(strings.TrimSpace(l), "!") {
+			t.Errorf("marked slower: %q", l)
+		}
+	}
+}

@@ -20,6 +20,7 @@ func TestExamples(t *testing.T) {
 		{"help-visible.yaml", "help-visible"},
 		{"mobile-audit.yaml", "mobile-audit"},
 		{"checkout-visual.yaml", "checkout-visual"},
+		{"help-topics.yaml", "help-topics"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {

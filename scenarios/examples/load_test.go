@@ -22,7 +22,7 @@ func TestExamplesLoad(t *testing.T) {
 		names = append(names, f.Name)
 	}
 	slices.Sort(names)
-	if want := []string{"checkout", "checkout-visual", "help-visible", "mobile-audit", "search"}; !slices.Equal(names, want) {
+	if want := []string{"checkout", "checkout-visual", "help-topics", "help-visible", "mobile-audit", "search"}; !slices.Equal(names, want) {
 		t.Errorf("flows = %v, want %v", names, want)
 	}
 }

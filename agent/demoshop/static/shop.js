@@ -52,6 +52,36 @@
     }
   }
 
+  // Help topics are views of a single-page app: a click changes the URL
+  // with pushState and draws the topic, without a new document, so that
+  // flows exercise soft navigations (scenarios/examples/help-topics.yaml).
+  const topics = document.getElementById("help-topics");
+  const view = document.getElementById("help-view");
+  if (topics && view) {
+    topics.addEventListener("click", (e) => {
+      const a = e.target.closest("a");
+      if (!a) return;
+      e.preventDefault();
+      history.pushState({}, "", a.href);
+      showTopic(view, new URL(a.href).searchParams.get("topic"));
+    });
+    addEventListener("popstate", () => showTopic(view, new URLSearchParams(location.search).get("topic")));
+  }
+
+  function showTopic(view, topic) {
+    const h = topic && document.getElementById(topic);
+    view.replaceChildren();
+    if (!h || h.tagName !== "H2") return;
+    const article = document.createElement("article");
+    article.className = "topic";
+    const title = document.createElement("h2");
+    title.textContent = h.textContent;
+    const text = document.createElement("p");
+    text.textContent = h.nextElementSibling ? h.nextElementSibling.textContent : "";
+    article.append(title, text);
+    view.append(article);
+  }
+
   function message(id, text) {
     const p = document.createElement("p");
     p.id = id;

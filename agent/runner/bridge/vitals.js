@@ -45,6 +45,15 @@
     }
     return parts.join(' > ');
   };
+  // lcpName names an LCP entry's element always: Chrome gives no element
+  // for one that left the page or sits in a shadow root (open or not),
+  // but still its id and, for an image, its URL.
+  const lcpName = (e) => {
+    if (e.element) return selector(e.element);
+    if (e.id) return '#' + e.id;
+    if (e.url) return e.url.length > 200 ? e.url.slice(0, 200) + '…' : e.url;
+    return '(an element no longer in the page)';
+  };
 
   const candidates = new WeakSet(); // elements Chrome reported as LCP candidates
 
@@ -88,7 +97,7 @@
     for (const e of entries) {
       if (e.startTime >= firstInput) continue;
       st.lcp = e.startTime;
-      st.lcpEl = e.element ? selector(e.element) : st.lcpEl;
+      st.lcpEl = lcpName(e);
       st.lcpSize = e.size;
       if (e.element) candidates.add(e.element);
       entry();
@@ -139,14 +148,17 @@
 
   // Soft navigations: a single-page app that changes its URL and content
   // after an input, without a new document. Chrome reports each with its
-  // own LCP (interaction-contentful-paint), so that its view is measured
-  // like a page; input ties it to the input, and so the step, that caused
-  // it.
+  // own LCP candidates (interaction-contentful-paint), so that its view is
+  // measured like a page; input ties it to the input, and so the step,
+  // that caused it. Chrome goes on reporting candidates through later
+  // inputs: all are sent (at most maxCands) with the inputs' times, and
+  // the runner keeps those before the next input (pagelog's viewLCP).
   const soft = new Map();
   const maxSoft = 20;
+  const maxCands = 8;
   const softNav = (id) => {
     let s = soft.get(id);
-    if (!s && soft.size < maxSoft) { s = { id, url: '', start: null, lcp: null, lcpEl: '', input: -1 }; soft.set(id, s); }
+    if (!s && soft.size < maxSoft) { s = { id, url: '', start: null, cands: [], input: -1 }; soft.set(id, s); }
     return s;
   };
   observe('soft-navigation', { includeSoftNavigationObservations: true }, (entries) => {
@@ -159,13 +171,34 @@
       touch();
     }
   });
+  // Chrome's heuristics miss views now and then (a busy machine, a view
+  // drawn after a fetch): a URL change without a new document after an
+  // input is a view too, so that the same flow gives the same pages
+  // every run. Chrome's entry, when it comes, brings its LCP.
+  const own = [];
+  let lastUrl = location.href;
+  const urlChanged = () => {
+    const u = location.href;
+    if (u === lastUrl) return;
+    lastUrl = u;
+    if (!inputs.length || own.length >= maxSoft) return;
+    own.push({ url: u, start: performance.now(), input: inputs.length - 1 });
+    touch();
+    schedule();
+  };
+  try { navigation.addEventListener('currententrychange', urlChanged); } catch (e) {}
+  addEventListener('popstate', urlChanged);
+  addEventListener('hashchange', urlChanged);
   observe('interaction-contentful-paint', { includeSoftNavigationObservations: true }, (entries) => {
     for (const e of entries) {
       const c = e.largestContentfulPaint;
       const s = c && softNav(e.navigationId);
       if (!s) continue;
-      s.lcp = c.startTime;
-      s.lcpEl = c.element ? selector(c.element) : s.lcpEl;
+      // Past the cap the last is replaced, unless an input came between
+      // the view's start and the candidate: that one is not the view's.
+      const cand = [c.startTime, lcpName(c)];
+      const late = s.start !== null && inputs.some((i) => i.t > s.start + 1 && i.t <= c.startTime);
+      if (s.cands.length < maxCands) s.cands.push(cand); else if (!late) s.cands[maxCands - 1] = cand;
       entry();
     }
   });
@@ -183,7 +216,7 @@
 
   const snapshot = () => {
     const n = performance.getEntriesByType('navigation')[0];
-    const r = { doc, url: location.href, now: performance.now(), inputs: inputs.map((i) => i.d) };
+    const r = { doc, url: location.href, now: performance.now(), inputs: inputs.map((i) => i.d), inputAt: inputs.map((i) => i.t) };
     if (n) {
       r.status = n.responseStatus || 0;
       if (n.responseStart > 0) r.ttfb = n.responseStart;
@@ -193,7 +226,15 @@
     if (st.fcp !== null) r.fcp = st.fcp;
     if (st.lcp !== null) { r.lcp = st.lcp; r.lcpEl = st.lcpEl; }
     const softs = [...soft.values()].filter((s) => s.start !== null);
-    if (softs.length) r.soft = softs.map(({ url, start, lcp, lcpEl, input }) => ({ url, start, lcp, lcpEl, input }));
+    // The views Chrome did not report, in their place among those it did.
+    const told = softs.map((s) => s.url);
+    for (const o of own) {
+      const i = told.indexOf(o.url);
+      if (i >= 0) { told[i] = null; continue; }
+      softs.push({ url: o.url, start: o.start, cands: [], input: o.input });
+    }
+    softs.sort((a, b) => a.start - b.start);
+    if (softs.length) r.soft = softs.map(({ url, start, cands, input }) => ({ url, start, cands, input }));
     if (st.clsOk && r.load) { r.cls = st.cls; r.shifts = st.shifts; }
     if (st.longOk && st.fcp !== null) {
       // Total blocking time from FCP on: a task's time beyond 50 ms, only

@@ -1,7 +1,9 @@
 package pagelog
 
 import (
+	"encoding/json"
 	"fmt"
+	"math"
 
 	"github.com/uxprobe/uxprobe/agent/result"
 )
@@ -26,18 +28,66 @@ type Vitals struct {
 	// Inputs holds, for each trusted input of the page in order, the
 	// latency of its interaction, or null when none was reported.
 	Inputs []*float64 `json:"inputs"`
+	// InputAt holds when each of those inputs came, in the same order.
+	InputAt []float64 `json:"inputAt"`
 	// Soft are the soft navigations of the document, in order.
 	Soft []SoftNav `json:"soft"`
 }
 
 // SoftNav is a soft navigation Chrome reported: a single-page app's new
-// view after an input, with its own LCP, times from the document's start.
+// view after an input, with its own LCP candidates, times from the
+// document's start.
 type SoftNav struct {
-	URL        string   `json:"url"`
-	Start      float64  `json:"start"`
-	LCP        *float64 `json:"lcp"`
-	LCPElement string   `json:"lcpEl"`
-	Input      int      `json:"input"` // index of the input that caused it, -1 if none
+	URL   string  `json:"url"`
+	Start float64 `json:"start"`
+	// Cands are the view's LCP candidates as Chrome reported them, in
+	// order: [paint time, element name]. Chrome keeps reporting them
+	// through later inputs; which count is the fold's (viewLCP).
+	Cands []Candidate `json:"cands"`
+	Input int         `json:"input"` // index of the input that caused it, -1 if none
+}
+
+// Candidate is one LCP candidate of a soft navigation: when it was
+// painted and the element's name.
+type Candidate struct {
+	Time    float64
+	Element string
+}
+
+// UnmarshalJSON reads a candidate as vitals.js sends it, [time, name].
+func (c *Candidate) UnmarshalJSON(b []byte) error {
+	var v [2]json.RawMessage
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	if err := json.Unmarshal(v[0], &c.Time); err != nil {
+		return err
+	}
+	return json.Unmarshal(v[1], &c.Element)
+}
+
+// viewLCP is a soft navigation's LCP as a document's is: its last
+// candidate painted before the first input after the one that caused it
+// (a notification, a node added a dozen inputs later or the next view
+// are not this view's). inputAt are the document's input times.
+func viewLCP(s SoftNav, inputAt []float64) (lcp *float64, element string) {
+	end := math.Inf(1)
+	// The next input is the first after the soft navigation began: the
+	// causing input came at or before its start (1 ms of rounding).
+	for i, t := range inputAt {
+		if i > s.Input && t > s.Start+1 {
+			end = t
+			break
+		}
+	}
+	for _, c := range s.Cands {
+		if c.Time >= end {
+			continue
+		}
+		t := c.Time
+		lcp, element = &t, c.Element
+	}
+	return lcp, element
 }
 
 // InputMark is where a step's input starts in its document's list of
@@ -105,7 +155,7 @@ func (l *Log) Collect(res *result.Result, marks []StepMark) {
 		}
 		res.Pages = append(res.Pages, p)
 		if d.Vitals != nil {
-			res.Pages = append(res.Pages, softPages(d, res.Steps, marks)...)
+			res.Pages = append(res.Pages, softPages(d, res.Steps, marks, l.sameDoc)...)
 		}
 	}
 	for i, m := range marks {
@@ -140,31 +190,54 @@ func (l *Log) Collect(res *result.Result, marks []StepMark) {
 }
 
 // softPages makes a page of each soft navigation of the document, opened
-// by the step whose input caused it (else by the document's step). Times
-// are from the soft navigation's start, as a document's are from its
-// navigation's.
-func softPages(d *Document, steps []result.Step, marks []StepMark) []result.Page {
+// by the step whose input caused it (else by the document's step), or by
+// a later goto that changed the URL to it (a hash-only goto, which sends
+// no input). Times are from the soft navigation's start, as a document's
+// are from its navigation's.
+func softPages(d *Document, steps []result.Step, marks []StepMark, sameDoc []sameDocNav) []result.Page {
 	v := d.Vitals
 	var pages []result.Page
 	for _, s := range v.Soft {
 		p := result.Page{URL: s.URL, Step: d.Step, LCPFinal: ptr(!d.Unsettled), Tab: d.Tab}
 		// The step is the last whose input came at or before the one that
 		// caused the soft navigation.
+		at := -1
 		for _, m := range marks {
 			if m.Doc == v.Doc && m.N <= s.Input {
-				p.Step = steps[m.Step].Name
+				p.Step, at = steps[m.Step].Name, m.Step
 			}
 		}
-		if s.LCP != nil {
-			rel := max(*s.LCP-s.Start, 0)
+		// Chrome ties a view a goto brought to the last input before it;
+		// the goto that went to its URL after that input is its step.
+		if i := gotoTo(s.URL, steps, at, sameDoc); i >= 0 {
+			p.Step = steps[i].Name
+		}
+		if lcp, el := viewLCP(s, v.InputAt); lcp != nil {
+			rel := max(*lcp-s.Start, 0)
 			p.LCPSeconds = seconds(&rel)
-			p.LCPElement = s.LCPElement
+			p.LCPElement = el
 		}
 		watched := max(v.Now-s.Start, 0)
 		p.ObservedSeconds = seconds(&watched)
 		pages = append(pages, p)
 	}
 	return pages
+}
+
+// gotoTo returns the index of the first goto step after step after that
+// changed the URL to url without a new document, or -1.
+func gotoTo(url string, steps []result.Step, after int, sameDoc []sameDocNav) int {
+	for _, n := range sameDoc {
+		if n.URL != url {
+			continue
+		}
+		for i := after + 1; i < len(steps); i++ {
+			if steps[i].Name == n.Step && steps[i].Action == "goto" {
+				return i
+			}
+		}
+	}
+	return -1
 }
 
 // worst is the largest of the reported values, or nil when none is.

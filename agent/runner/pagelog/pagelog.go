@@ -39,6 +39,13 @@ const (
 	MaxReportBytes = 64 << 10
 )
 
+// sameDocNav is a URL change without a new document, and the step it
+// happened in.
+type sameDocNav struct{ URL, Step string }
+
+// maxSameDoc caps the same-document navigations kept.
+const maxSameDoc = 200
+
 // Document is one main-frame document navigation as the events show it.
 type Document struct {
 	LoaderID string
@@ -103,6 +110,7 @@ type Log struct {
 	failed    []result.FailedRequest
 	crashed   bool
 	downloads []*Download
+	sameDoc   []sameDocNav // the main frames' same-document navigations (a pushState, a hash goto)
 
 	tabIndex  map[string]int  // main frames of the tabs the run followed, to the tab's index
 	frames    map[string]bool // the other frames of the run: iframes, tabs not followed yet
@@ -331,6 +339,10 @@ func (l *Log) Apply(ev any) Change {
 				d.Loaded = true
 				return Change{Changed: true}
 			}
+		}
+	case *page.EventNavigatedWithinDocument:
+		if l.isMainFrame(string(ev.FrameID)) && len(l.sameDoc) < maxSameDoc {
+			l.sameDoc = append(l.sameDoc, sameDocNav{URL: ev.URL, Step: l.step})
 		}
 	case *page.EventFrameAttached:
 		if l.ownsFrame(string(ev.ParentFrameID)) {

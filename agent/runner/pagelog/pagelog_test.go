@@ -3,6 +3,7 @@ package pagelog
 import (
 	"encoding/json"
 	"flag"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -211,6 +212,92 @@ func TestFoldingRules(t *testing.T) {
 			}
 			l.Collect(out, nil)
 			tc.check(t, out, l)
+		})
+	}
+}
+
+// TestViewLCPEndsAtNextInput: a soft navigation's LCP is its last
+// candidate painted before the next input, as a document's is; Chrome
+// goes on reporting candidates of the view through later inputs (a
+// notification, an element added a dozen inputs later, the next view).
+func TestViewLCPEndsAtNextInput(t *testing.T) {
+	c := func(t float64, el string) Candidate { return Candidate{Time: t, Element: el} }
+	tests := []struct {
+		name    string
+		soft    SoftNav
+		inputAt []float64
+		lcp     float64 // 0: none
+		el      string
+	}{
+		{"no later input: the last candidate", SoftNav{Start: 100, Input: 0, Cands: []Candidate{c(150, "h1"), c(300, "img#hero")}}, []float64{99}, 300, "img#hero"},
+		{"a later input ends it", SoftNav{Start: 100, Input: 0, Cands: []Candidate{c(150, "h1"), c(900, "div.notification"), c(16000, "g.node")}}, []float64{99, 800, 1200, 1500}, 150, "h1"},
+		{"the next view is not this one's", SoftNav{Start: 100, Input: 1, Cands: []Candidate{c(140, "main > h1"), c(2100, "nav > a:nth-of-type(2)")}}, []float64{20, 100.4, 2000}, 140, "main > h1"},
+		{"a candidate painted at the input is the input's", SoftNav{Start: 100, Input: 0, Cands: []Candidate{c(150, "h1"), c(500, "p")}}, []float64{99, 500}, 150, "h1"},
+		{"no input before the view: inputs after its start end it", SoftNav{Start: 100, Input: -1, Cands: []Candidate{c(150, "h1"), c(700, "p")}}, []float64{600}, 150, "h1"},
+		{"every candidate after the next input: none", SoftNav{Start: 100, Input: 0, Cands: []Candidate{c(700, "p")}}, []float64{99, 600}, 0, ""},
+		{"no candidates", SoftNav{Start: 100, Input: 0}, []float64{99}, 0, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			lcp, el := viewLCP(tc.soft, tc.inputAt)
+			var got float64
+			if lcp != nil {
+				got = *lcp
+			}
+			if got != tc.lcp || el != tc.el {
+				t.Errorf("view LCP = %v %q, want %v %q", got, el, tc.lcp, tc.el)
+			}
+		})
+	}
+}
+
+// TestSoftPageLCPFromReport: a soft navigation's page gets its view's
+// LCP, relative to the view's start, from a report as vitals.js sends it.
+func TestSoftPageLCPFromReport(t *testing.T) {
+	var v Vitals
+	report := `{"doc":"d1","url":"http://x/","now":5000,"inputs":[null,null,null],"inputAt":[1000,1500,4000],
+"soft":[{"url":"http://x/a","start":1001,"input":0,"cands":[[1200,"main > h1"],[1800,"div#toast"],[4100,"section#next"]]}]}`
+	if err := json.Unmarshal([]byte(report), &v); err != nil {
+		t.Fatal(err)
+	}
+	d := &Document{URL: "http://x/", Step: "1-goto", Vitals: &v}
+	steps := []result.Step{{Name: "1-goto"}, {Name: "open a"}, {Name: "toast"}, {Name: "next"}}
+	marks := []StepMark{{Step: 1, InputMark: InputMark{Doc: "d1", N: 0}}, {Step: 2, InputMark: InputMark{Doc: "d1", N: 1}}, {Step: 3, InputMark: InputMark{Doc: "d1", N: 2}}}
+	pages := softPages(d, steps, marks, nil)
+	if len(pages) != 1 {
+		t.Fatalf("pages = %+v", pages)
+	}
+	p := pages[0]
+	if p.Step != "open a" || p.LCPSeconds == nil || math.Abs(*p.LCPSeconds-0.199) > 1e-9 || p.LCPElement != "main > h1" {
+		t.Errorf("soft page: step %q, lcp %v, element %q; want open a, 0.199 s, main > h1", p.Step, p.LCPSeconds, p.LCPElement)
+	}
+}
+
+// TestSoftPageStep: a soft navigation belongs to the step whose input
+// caused it, unless a later goto changed the URL to it without a new
+// document (a hash-only goto, which sends no input: Chrome ties its view
+// to the input before).
+func TestSoftPageStep(t *testing.T) {
+	steps := []result.Step{{Name: "1-goto", Action: "goto"}, {Name: "open list", Action: "click"}, {Name: "item", Action: "goto"}, {Name: "wait", Action: "wait_for"}}
+	marks := []StepMark{{Step: 1, InputMark: InputMark{Doc: "d1", N: 0}}}
+	tests := []struct {
+		name    string
+		url     string
+		sameDoc []sameDocNav
+		want    string
+	}{
+		{"the click's pushState", "http://x/list", []sameDocNav{{"http://x/list", "open list"}}, "open list"},
+		{"a hash goto after the click", "http://x/list#7", []sameDocNav{{"http://x/list", "open list"}, {"http://x/list#7", "item"}}, "item"},
+		{"a URL a later non-goto step changed keeps the input's step", "http://x/late", []sameDocNav{{"http://x/late", "wait"}}, "open list"},
+		{"no same-document navigation seen", "http://x/list#7", nil, "open list"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			v := &Vitals{Doc: "d1", Now: 3000, InputAt: []float64{1000}, Soft: []SoftNav{{URL: tc.url, Start: 1001, Input: 0}}}
+			pages := softPages(&Document{Step: "1-goto", Vitals: v}, steps, marks, tc.sameDoc)
+			if len(pages) != 1 || pages[0].Step != tc.want {
+				t.Errorf("pages %+v, want one of step %q", pages, tc.want)
+			}
 		})
 	}
 }

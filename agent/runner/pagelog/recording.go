@@ -57,6 +57,8 @@ func eventMethod(ev any) cdproto.MethodType {
 		return cdproto.EventPageLifecycleEvent
 	case *page.EventFrameNavigated:
 		return cdproto.EventPageFrameNavigated
+	case *page.EventNavigatedWithinDocument:
+		return cdproto.EventPageNavigatedWithinDocument
 	case *runtime.EventExecutionContextCreated:
 		return cdproto.EventRuntimeExecutionContextCreated
 	case *runtime.EventBindingCalled:
