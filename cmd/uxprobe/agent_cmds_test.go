@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -24,6 +25,7 @@ import (
 	"github.com/uxprobe/uxprobe/agent"
 	"github.com/uxprobe/uxprobe/agent/result"
 	"github.com/uxprobe/uxprobe/scenarios"
+	"github.com/uxprobe/uxprobe/scenarios/examples"
 )
 
 // agentTestBuffer is an io.Writer that the command's goroutines and the test
@@ -567,9 +569,14 @@ func TestDemo(t *testing.T) {
 	if !strings.Contains(string(body), "checkout") {
 		t.Errorf("faults %q, want checkout on", body)
 	}
+	// Every embedded example is loaded, however many there are.
+	examplesLoaded, err := fs.Glob(examples.FS, "*.yaml")
+	if err != nil || len(examplesLoaded) == 0 {
+		t.Fatalf("embedded examples: %v, %v", examplesLoaded, err)
+	}
 	waitUntil(t, "the example flows to run", func() bool {
 		_, metrics := p.get(t, http.MethodGet, "/metrics")
-		return strings.Contains(metrics, "uxprobe_flows_loaded 5") &&
+		return strings.Contains(metrics, fmt.Sprintf("uxprobe_flows_loaded %d", len(examplesLoaded))) &&
 			strings.Contains(metrics, `uxprobe_flow_success{device="desktop",flow="checkout",location=""} 1`)
 	})
 }
