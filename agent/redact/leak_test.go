@@ -195,51 +195,54 @@ steps:
 					res.Pages, len(res.ConsoleErrors), len(res.Dialogs), len(res.FailedRequests))
 			}
 
-			secrets := []string{tc.secret, leakExtracted}
-			type finding struct{ where, frag, s string }
-			var found []finding
-			check := func(where, s string) {
-				if frag := findFragment(s, secrets); frag != "" {
-					found = append(found, finding{where, frag, s})
-				}
-			}
-			defer func() {
-				for _, f := range found {
-					t.Errorf("%s shows %q of a secret: %.300q", f.where, f.frag, around(f.s, f.frag))
-				}
-			}()
-			walkStrings(reflect.ValueOf(res), "result", check)
-			out, err := json.Marshal(res)
-			if err != nil {
-				t.Fatal(err)
-			}
-			check("the result's JSON", string(out))
-			var report bytes.Buffer
-			if err := junit.Write(&report, []*result.Result{res}); err != nil {
-				t.Fatal(err)
-			}
-			check("JUnit", report.String())
-			if res.HAR == "" {
-				t.Error("no HAR written")
-			} else if data, err := os.ReadFile(res.HAR); err != nil {
-				t.Error(err)
-			} else {
-				check("the HAR", string(data))
-				var doc any
-				if err := json.Unmarshal(data, &doc); err != nil {
-					t.Fatal(err)
-				}
-				walkStrings(reflect.ValueOf(doc), "HAR", check) // JSON-decoded strings
-			}
-			var names []string
-			_ = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
-				names = append(names, path)
-				return nil
-			})
-			check("artifact file names", strings.Join(names, "\n"))
-			check("the runner's log", logs.String())
+			assertNoSecretLeaves(t, res, dir, logs.String(), []string{tc.secret, leakExtracted})
 		})
 	}
+}
+
+// assertNoSecretLeaves fails on any fragment of a secret in every way a
+// run's data leaves it: every string of the result, its JSON, JUnit, the HAR
+// (as written and decoded), the names of the artifacts under dir (when not
+// empty) and the runner's log.
+func assertNoSecretLeaves(t *testing.T, res *result.Result, dir, log string, secrets []string) {
+	t.Helper()
+	check := func(where, s string) {
+		if frag := findFragment(s, secrets); frag != "" {
+			t.Errorf("%s shows %q of a secret: %.300q", where, frag, around(s, frag))
+		}
+	}
+	walkStrings(reflect.ValueOf(res), "result", check)
+	out, err := json.Marshal(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("the result's JSON", string(out))
+	var report bytes.Buffer
+	if err := junit.Write(&report, []*result.Result{res}); err != nil {
+		t.Fatal(err)
+	}
+	check("JUnit", report.String())
+	if res.HAR == "" {
+		t.Error("no HAR written")
+	} else if data, err := os.ReadFile(res.HAR); err != nil {
+		t.Error(err)
+	} else {
+		check("the HAR", string(data))
+		var doc any
+		if err := json.Unmarshal(data, &doc); err != nil {
+			t.Fatal(err)
+		}
+		walkStrings(reflect.ValueOf(doc), "HAR", check) // JSON-decoded strings
+	}
+	if dir != "" {
+		var names []string
+		_ = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+			names = append(names, path)
+			return nil
+		})
+		check("artifact file names", strings.Join(names, "\n"))
+	}
+	check("the runner's log", log)
 }
 
 func desktop(t *testing.T) scenarios.Device {

@@ -4,21 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/base32"
-	"encoding/json"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"reflect"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/uxprobe/uxprobe/agent/browser"
-	"github.com/uxprobe/uxprobe/agent/result"
 	"github.com/uxprobe/uxprobe/agent/runner"
-	"github.com/uxprobe/uxprobe/exporters/junit"
 	"github.com/uxprobe/uxprobe/scenarios"
 )
 
@@ -103,33 +99,5 @@ steps:
 	if !strings.Contains(evalValue, "***") {
 		t.Errorf("no eval step's value shows the masked title: %.200q", evalValue)
 	}
-	check := func(where, s string) {
-		if frag := findFragment(s, secrets); frag != "" {
-			t.Errorf("%s shows %q of a secret: %.300q", where, frag, around(s, frag))
-		}
-	}
-	walkStrings(reflect.ValueOf(res), "result", check)
-	out, err := json.Marshal(res)
-	if err != nil {
-		t.Fatal(err)
-	}
-	check("the result's JSON", string(out))
-	var report bytes.Buffer
-	if err := junit.Write(&report, []*result.Result{res}); err != nil {
-		t.Fatal(err)
-	}
-	check("JUnit", report.String())
-	if res.HAR == "" {
-		t.Error("no HAR written")
-	} else if data, err := os.ReadFile(res.HAR); err != nil {
-		t.Error(err)
-	} else {
-		check("the HAR", string(data))
-		var doc any
-		if err := json.Unmarshal(data, &doc); err != nil {
-			t.Fatal(err)
-		}
-		walkStrings(reflect.ValueOf(doc), "HAR", check)
-	}
-	check("the runner's log", logs.String())
+	assertNoSecretLeaves(t, res, dir, logs.String(), secrets)
 }
