@@ -56,6 +56,24 @@ var leakPad = strings.Repeat("·", 145) // 290 bytes
 // script error quotes: the expression below starts with 38 bytes.
 var leakExprPad = strings.Repeat("x", 72)
 
+// leakBrowserAndSite starts a Chrome of the test's own and the hostile
+// site, whose refused requests go to an address nothing listens on.
+func leakBrowserAndSite(t *testing.T) (*browser.Browser, *httptest.Server) {
+	t.Helper()
+	b, err := browser.Start(browser.Options{NoSandbox: os.Geteuid() == 0})
+	if err != nil {
+		t.Fatalf("the leak test needs Chrome: %v", err)
+	}
+	t.Cleanup(func() { b.Close() })
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := l.Addr().String()
+	l.Close()
+	return b, leakSite(t, refused)
+}
+
 // leakSite reflects whatever secret it is given in every way a page can.
 func leakSite(t *testing.T, refused string) *httptest.Server {
 	t.Helper()
@@ -119,18 +137,7 @@ func entities(s string) string {
 // its HAR file, the artifacts' names and the runner's log for any 8
 // characters of a secret.
 func TestNoSecretLeavesARun(t *testing.T) {
-	b, err := browser.Start(browser.Options{NoSandbox: os.Geteuid() == 0})
-	if err != nil {
-		t.Fatalf("the leak test needs Chrome: %v", err)
-	}
-	defer b.Close()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	refused := l.Addr().String()
-	l.Close()
-	srv := leakSite(t, refused)
+	b, srv := leakBrowserAndSite(t)
 
 	for _, tc := range []struct{ name, secret, inName string }{
 		// Step names are at most 100 characters: only the short one fits.

@@ -5,15 +5,12 @@ import (
 	"context"
 	"encoding/base32"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/uxprobe/uxprobe/agent/browser"
 	"github.com/uxprobe/uxprobe/agent/runner"
 	"github.com/uxprobe/uxprobe/scenarios"
 )
@@ -27,18 +24,7 @@ import (
 // JSON, JUnit report, HAR or the runner's log. The codes have 8 digits,
 // the length of this file's leak window.
 func TestNoOneTimeCodeLeavesARun(t *testing.T) {
-	b, err := browser.Start(browser.Options{NoSandbox: os.Geteuid() == 0})
-	if err != nil {
-		t.Fatalf("the leak test needs Chrome: %v", err)
-	}
-	defer b.Close()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	refused := l.Addr().String()
-	l.Close()
-	site := leakSite(t, refused)
+	b, site := leakBrowserAndSite(t)
 	// Record the codes the page was sent: those are the codes to look for.
 	var mu sync.Mutex
 	codes := map[string]bool{}

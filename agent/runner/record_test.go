@@ -3,38 +3,17 @@ package runner
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/uxprobe/uxprobe/agent/result"
 	"github.com/uxprobe/uxprobe/agent/runner/bridge"
 	"github.com/uxprobe/uxprobe/agent/runner/pagelog"
 )
 
 var recordPagelog = flag.Bool("pagelog.record", false, "write the event recordings of TestPagelogReplaysWhatChromeSaid to pagelog/testdata")
-
-// folded is the part of a result the page log fills.
-func folded(res *result.Result) string {
-	inter := map[string]*float64{}
-	for _, s := range res.Steps {
-		if s.InteractionSeconds != nil {
-			inter[s.Name] = s.InteractionSeconds
-		}
-	}
-	b, _ := json.MarshalIndent(struct {
-		Pages          []result.Page          `json:"pages"`
-		PagesOmitted   int                    `json:"pages_omitted"`
-		ConsoleErrors  []string               `json:"console_errors"`
-		FailedRequests []result.FailedRequest `json:"failed_requests"`
-		Downloads      []result.Download      `json:"downloads"`
-		Interaction    map[string]*float64    `json:"interaction_seconds"`
-	}{res.Pages, res.PagesOmitted, res.ConsoleErrors, res.FailedRequests, res.Downloads, inter}, "", " ")
-	return string(b)
-}
 
 // TestPagelogReplaysWhatChromeSaid runs flows in real Chrome while
 // recording what the runner feeds its page log, then replays the recording
@@ -68,7 +47,7 @@ func TestPagelogReplaysWhatChromeSaid(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got, want := folded(replayed), folded(res); got != want {
+			if got, want := pagelog.Folded(replayed), pagelog.Folded(res); got != want {
 				t.Fatalf("the replay differs from the run\nreplay: %s\nrun:    %s", got, want)
 			}
 			if *recordPagelog {

@@ -62,25 +62,7 @@ func TestFinallyHasTheStepsBounds(t *testing.T) {
 	t.Parallel()
 	hostile := hostileSite(t)
 	audits := auditSite(t)
-	mux := http.NewServeMux()
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, `<!doctype html><link rel="icon" href="data:,"><title>t</title><p>small text</p>
-<script>addEventListener('load', () => { const i = new Image(400, 300); i.id = 'hero'; i.src = '/slow.png'; document.body.appendChild(i); });</script>`)
-	})
-	mux.HandleFunc("/next", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, `<!doctype html><link rel="icon" href="data:,"><title>next</title><h1>Next page</h1>`)
-	})
-	mux.HandleFunc("/slow.png", func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-r.Context().Done():
-			return
-		case <-time.After(800 * time.Millisecond):
-		}
-		w.Header().Set("Content-Type", "image/png")
-		w.Write(noisyPNG(400, 300))
-	})
-	vitals := httptest.NewServer(mux)
-	t.Cleanup(vitals.Close)
+	vitals := lateHeroSite(t)
 
 	t.Run("redirect loop", func(t *testing.T) {
 		t.Parallel()

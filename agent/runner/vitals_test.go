@@ -686,10 +686,11 @@ func TestSoftNavigation(t *testing.T) {
 	}
 }
 
-// TestFinalReadBeforeGoto: a page that a goto leaves is read when final
-// too, and the wait for it is neither the goto's time nor the task's.
-func TestFinalReadBeforeGoto(t *testing.T) {
-	t.Parallel()
+// lateHeroSite serves / with small text and, after the load event, a hero
+// image that arrives 800 ms later (a late LCP only a final read sees), and
+// /next, a plain page to leave it for.
+func lateHeroSite(t *testing.T) *httptest.Server {
+	t.Helper()
 	mux := http.NewServeMux()
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `<!doctype html><link rel="icon" href="data:,"><title>t</title><p>small text</p>
@@ -709,6 +710,14 @@ func TestFinalReadBeforeGoto(t *testing.T) {
 	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
+	return srv
+}
+
+// TestFinalReadBeforeGoto: a page that a goto leaves is read when final
+// too, and the wait for it is neither the goto's time nor the task's.
+func TestFinalReadBeforeGoto(t *testing.T) {
+	t.Parallel()
+	srv := lateHeroSite(t)
 	f := mustFlow(t, "name: two\nsteps:\n  - goto: "+srv.URL+"/\n  - goto: "+srv.URL+"/next\n")
 	res := (&Runner{Browser: testBrowser}).Run(context.Background(), f, desktop(t))
 	if !res.Success || len(res.Pages) != 2 {

@@ -23,25 +23,6 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 
 const binding = "__uxprobeReport"
 
-// folded is the part of a result the log fills.
-func folded(res *result.Result) string {
-	inter := map[string]*float64{}
-	for _, s := range res.Steps {
-		if s.InteractionSeconds != nil {
-			inter[s.Name] = s.InteractionSeconds
-		}
-	}
-	b, _ := json.MarshalIndent(struct {
-		Pages          []result.Page          `json:"pages"`
-		PagesOmitted   int                    `json:"pages_omitted"`
-		ConsoleErrors  []string               `json:"console_errors"`
-		FailedRequests []result.FailedRequest `json:"failed_requests"`
-		Downloads      []result.Download      `json:"downloads"`
-		Interaction    map[string]*float64    `json:"interaction_seconds"`
-	}{res.Pages, res.PagesOmitted, res.ConsoleErrors, res.FailedRequests, res.Downloads, inter}, "", " ")
-	return string(b) + "\n"
-}
-
 // TestReplayRecordings folds the event sequences recorded from real Chrome
 // (see TestPagelogReplaysWhatChromeSaid in the runner) and compares what
 // they come to with the golden files beside them.
@@ -62,7 +43,7 @@ func TestReplayRecordings(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := folded(res)
+			got := Folded(res) + "\n" // the golden files end with a line break
 			golden := strings.TrimSuffix(path, ".jsonl") + ".golden.json"
 			if *update {
 				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {

@@ -199,3 +199,24 @@ func Replay(rd io.Reader, binding string, mask func(string) string) (*result.Res
 	}
 	return nil, fmt.Errorf("the recording ends before the result was built")
 }
+
+// Folded is the part of a result that the log fills (pages, console errors,
+// failed requests, downloads and each step's interaction latency) as text,
+// so that a replay can be compared with the run it was recorded from.
+func Folded(res *result.Result) string {
+	inter := map[string]*float64{}
+	for _, s := range res.Steps {
+		if s.InteractionSeconds != nil {
+			inter[s.Name] = s.InteractionSeconds
+		}
+	}
+	b, _ := json.MarshalIndent(struct {
+		Pages          []result.Page          `json:"pages"`
+		PagesOmitted   int                    `json:"pages_omitted"`
+		ConsoleErrors  []string               `json:"console_errors"`
+		FailedRequests []result.FailedRequest `json:"failed_requests"`
+		Downloads      []result.Download      `json:"downloads"`
+		Interaction    map[string]*float64    `json:"interaction_seconds"`
+	}{res.Pages, res.PagesOmitted, res.ConsoleErrors, res.FailedRequests, res.Downloads, inter}, "", " ")
+	return string(b)
+}
