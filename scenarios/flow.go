@@ -44,6 +44,10 @@ type Flow struct {
 	// HeadersOrigins are the origins that get Headers besides those of the
 	// goto URLs (see HeaderOrigins); AnyOrigin means every origin.
 	HeadersOrigins []string
+	// Block fails the requests these patterns match before they leave
+	// (block.go); Mocks answer those theirs match (mock.go).
+	Block []URLPattern
+	Mocks []Mock
 	// KeepDownloads keeps downloaded files among the artifacts.
 	KeepDownloads bool
 	Steps         []Step

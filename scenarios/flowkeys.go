@@ -233,6 +233,27 @@ var flowKeySpecs = []flowKeySpec{
 		decode: func(p *parser, v *yaml.Node, f *Flow) { f.HeadersOrigins = p.parseHeadersOrigins(v) },
 	},
 	{
+		name: "block",
+		doc:  "URL globs (* matches any characters, / included) whose requests fail before they leave the browser, such as *://*.doubleclick.net/*, or third-party for every origin other than that of the first goto URL. Counted in the result's blocked_requests, never as failed requests.",
+		schema: func() obj {
+			return obj{"anyOf": []obj{{"const": ThirdParty}, {"type": "array", "minItems": 1, "items": obj{"type": "string", "examples": []string{"*://*.doubleclick.net/*", ThirdParty}}}}}
+		},
+		stage:  stageSettings,
+		decode: decodeBlock,
+	},
+	{
+		name: "mock",
+		doc:  "Requests answered from the flow before they leave the browser: a list of {url (a glob as in block), status (default 200), content_type, body or file (relative to the flow file)}.",
+		schema: func() obj {
+			return obj{"type": "array", "minItems": 1, "items": obj{"type": "object", "required": []string{"url"}, "additionalProperties": false,
+				"not": obj{"required": []string{"body", "file"}},
+				"properties": obj{"url": obj{"type": "string"}, "status": obj{"type": "integer", "minimum": 100, "maximum": 599, "default": 200},
+					"content_type": ref("scalar"), "body": ref("scalar"), "file": obj{"type": "string"}}}}
+		},
+		stage:  stageSettings,
+		decode: decodeMock,
+	},
+	{
 		name:   "keep_downloads",
 		doc:    "true keeps the files the flow downloads, as <artifacts>/<flow>/<device>/downloads/<file name>; the next run overwrites them. Default false: downloads are recorded and deleted.",
 		schema: func() obj { return obj{"type": "boolean", "default": false} },

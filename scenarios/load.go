@@ -21,6 +21,10 @@ type LoadOptions struct {
 	// a11y-<id> rules are checked against the pinned axe-core's ids, and
 	// `audit: all` means the page rules without accessibility.
 	Axe *Axe
+
+	// fsys is the file system of LoadFS, where the files a flow names
+	// (a mock's file) are looked up; nil means the disk.
+	fsys fs.FS
 }
 
 // FileResult is what one flow file gave: its valid flows, or its errors. A
@@ -100,6 +104,7 @@ func LoadFS(fsys fs.FS, opts LoadOptions) ([]*Flow, error) {
 		if err != nil {
 			return err
 		}
+		opts.fsys = fsys
 		fl, err := Parse(path, data, opts)
 		if err != nil {
 			errs = append(errs, err.(ErrorList)...)

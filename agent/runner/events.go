@@ -32,6 +32,7 @@ type tracker struct {
 	cancelDownload func(guid string)        // set by startDownloads (download.go)
 	downloadBegan  chan struct{}            // signalled (non-blocking) when a download of the run begins
 	record         func(kind string, v any) // Runner.record
+	harBlocked     func(id string)          // the HAR's markBlocked, when a HAR is recorded
 
 	// The redirect-loop bound of the current step (navbound.go).
 	navMark     int
@@ -107,6 +108,18 @@ func (t *tracker) setStep(name string) {
 	}
 	t.log.SetStep(name)
 	t.mu.Unlock()
+}
+
+// markBlocked records a request the flow's block list fails (routes.go),
+// before its failure arrives.
+func (t *tracker) markBlocked(id string) {
+	t.mu.Lock()
+	t.log.MarkBlocked(id)
+	hb := t.harBlocked
+	t.mu.Unlock()
+	if hb != nil {
+		hb(id) // outside mu: the HAR's listener takes its lock, then ours
+	}
 }
 
 // currentStep is the step running now.

@@ -67,6 +67,17 @@ type harRecorder struct {
 	// (requestWillBeSentExtraInfo), when they arrive before their request.
 	sentHeaders map[network.RequestID]network.Headers
 	dropped     int
+	blocked     map[network.RequestID]bool // requests the flow blocked, until their failure
+}
+
+// markBlocked records a request the flow's block list fails.
+func (h *harRecorder) markBlocked(id string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.blocked == nil {
+		h.blocked = map[network.RequestID]bool{}
+	}
+	h.blocked[network.RequestID(id)] = true
 }
 
 // harEntry is a HAR entry with the step that was running when the request
@@ -74,6 +85,10 @@ type harRecorder struct {
 type harEntry struct {
 	*har.Entry
 	Step string `json:"_step,omitempty"`
+	// BlockedByFlow marks a request the flow's block list failed on
+	// purpose: status 0 and net::ERR_BLOCKED_BY_CLIENT, as DevTools shows
+	// an ad blocker's, but no failure of the site.
+	BlockedByFlow bool `json:"_blocked_by_flow,omitempty"`
 
 	wallStart   time.Time
 	monoStart   float64 // seconds, the event's monotonic timestamp
@@ -142,12 +157,16 @@ func (h *harRecorder) listen(ev any) {
 			delete(h.byID, ev.RequestID)
 		}
 	case *network.EventLoadingFailed:
+		defer delete(h.blocked, ev.RequestID)
 		if e := h.byID[ev.RequestID]; e != nil {
 			// HAR has no field for a network error: status 0 and the
 			// error as the status text, as DevTools writes it.
 			e.Response.StatusText = ev.ErrorText
 			if ev.Canceled {
 				e.Response.StatusText = "canceled"
+			}
+			if h.blocked[ev.RequestID] {
+				e.BlockedByFlow = true
 			}
 			h.finish(e, float64(ev.Timestamp), 0)
 			delete(h.byID, ev.RequestID)

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,17 +15,24 @@ import (
 )
 
 // interceptRequests pauses the requests that need the flow's help and
-// answers them: basic auth challenges get the flow's http_credentials, and
-// requests to the flow's own origins get its headers. Chrome's
-// Network.setExtraHTTPHeaders would add the headers to every request,
-// third-party subresources included, so a token meant for the site would
-// reach every host its pages load from. Without credentials only the
-// requests whose URL matches an origin's pattern are paused, since each
-// pause is a round trip; with credentials every request is, because Chrome
-// raises auth challenges only for paused ones. Chrome does not carry added
-// headers over a redirect, so a redirect to another host does not get them.
-func interceptRequests(ctx, tab context.Context, t *chromedp.Target, f *scenarios.Flow) error {
+// answers them, in one Fetch.requestPaused handler so that the flow's
+// block, mock, headers and credentials never fight over a request: a
+// blocked URL fails (routes.go; blocked reports its network id first, so
+// that the failure is counted as blocked, not failed), a mocked one is
+// answered from the flow, a request to the flow's own origins goes on with
+// its headers, and any other goes on as it is. Basic auth challenges get
+// the flow's http_credentials. Chrome's Network.setExtraHTTPHeaders would
+// add the headers to every request, third-party subresources included, so
+// a token meant for the site would reach every host its pages load from.
+// Without credentials only the requests whose URL matches an origin's,
+// block's or mock's pattern are paused, since each pause is a round trip;
+// with credentials every request is, because Chrome raises auth challenges
+// only for paused ones. Chrome does not carry added headers over a
+// redirect, so a redirect to another host does not get them; each hop of
+// a redirect is paused again, so a redirect to a blocked URL is blocked.
+func interceptRequests(ctx, tab context.Context, t *chromedp.Target, f *scenarios.Flow, blocked func(networkID string)) error {
 	creds := f.HTTPCredentials
+	rt := newRoutes(f)
 	var origins []string
 	if len(f.Headers) > 0 {
 		origins = f.HeaderOrigins()
@@ -42,7 +50,7 @@ func interceptRequests(ctx, tab context.Context, t *chromedp.Target, f *scenario
 			}
 		}
 	}
-	if creds == nil && len(origins) == 0 {
+	if creds == nil && len(origins) == 0 && rt.empty() {
 		return nil
 	}
 	ownOrigin := func(url string) bool {
@@ -68,13 +76,28 @@ func interceptRequests(ctx, tab context.Context, t *chromedp.Target, f *scenario
 	if err := chromedp.Listen(tab, func(ev any) {
 		switch ev := ev.(type) {
 		case *fetch.EventRequestPaused:
-			answer(func(ctx context.Context) error {
-				if ev.Request != nil && ownOrigin(ev.Request.URL) {
-					return continueWithHeaders(ctx, t, ev, f.Headers)
+			url := ""
+			if ev.Request != nil {
+				url = ev.Request.URL
+			}
+			switch m := rt.mock(url); {
+			case rt.blocked(url):
+				// Before the failure is asked for, in the read loop that
+				// delivers it too: the tracker knows it when it arrives.
+				if blocked != nil && ev.NetworkID != "" {
+					blocked(string(ev.NetworkID))
 				}
-				_, err := cdp.Call(ctx, t, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID})
-				return err
-			})
+				answer(func(ctx context.Context) error { return failBlocked(ctx, t, ev) })
+			case m != nil:
+				answer(func(ctx context.Context) error { return fulfillMock(ctx, t, ev, m) })
+			case ownOrigin(url):
+				answer(func(ctx context.Context) error { return continueWithHeaders(ctx, t, ev, f.Headers) })
+			default:
+				answer(func(ctx context.Context) error {
+					_, err := cdp.Call(ctx, t, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID})
+					return err
+				})
+			}
 		case *fetch.EventAuthRequired:
 			if creds == nil {
 				return
@@ -89,13 +112,18 @@ func interceptRequests(ctx, tab context.Context, t *chromedp.Target, f *scenario
 		return err
 	}
 	params := fetch.EnableParams{}
+	patterns := rt.patterns()
+	for _, o := range origins {
+		patterns = append(patterns, o+"/*")
+	}
+	if creds != nil || slices.Contains(patterns, "*") {
+		patterns = []string{"*"}
+	}
 	if creds != nil {
 		params.HandleAuthRequests = ptr(true)
-		params.Patterns = []*fetch.RequestPattern{{URLPattern: "*", RequestStage: fetch.RequestStageRequest}}
-	} else {
-		for _, o := range origins {
-			params.Patterns = append(params.Patterns, &fetch.RequestPattern{URLPattern: o + "/*", RequestStage: fetch.RequestStageRequest})
-		}
+	}
+	for _, p := range patterns {
+		params.Patterns = append(params.Patterns, &fetch.RequestPattern{URLPattern: p, RequestStage: fetch.RequestStageRequest})
 	}
 	_, err := cdp.Call(ctx, t, fetch.Enable, params)
 	return err

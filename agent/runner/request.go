@@ -153,13 +153,15 @@ func redirected(ctx context.Context, p *tabPage, req, first *http.Request, origi
 // settings: certificate errors ignored, and one Fetch interception (Chrome
 // keeps one set of patterns per target, so two users of Fetch.enable would
 // undo each other) that answers basic auth challenges with the flow's
-// credentials and adds the flow's headers to its own origins (headers.go).
-// ctx bounds the commands; tab is the tab's life, for the listener.
-func siteAccess(ctx, tab context.Context, t *chromedp.Target, f *scenarios.Flow) error {
+// credentials, adds the flow's headers to its own origins (headers.go), and
+// blocks and mocks what the flow's block and mock lists match (routes.go).
+// ctx bounds the commands; tab is the tab's life, for the listener;
+// blocked hears the network id of each request the flow's block list fails.
+func siteAccess(ctx, tab context.Context, t *chromedp.Target, f *scenarios.Flow, blocked func(networkID string)) error {
 	if f.IgnoreHTTPSErrors {
 		if _, err := cdp.Call(ctx, t, security.SetIgnoreCertificateErrors, security.SetIgnoreCertificateErrorsParams{Ignore: true}); err != nil {
 			return err
 		}
 	}
-	return interceptRequests(ctx, tab, t, f)
+	return interceptRequests(ctx, tab, t, f, blocked)
 }

@@ -123,6 +123,9 @@ func (s *session) open() *scenarios.StepError {
 		return scenarios.Fail(scenarios.KindBrowser, "listening to the tab: %v", err)
 	}
 	s.hr = r.recordHAR(tab.Ctx, s.ev, f)
+	if s.hr != nil {
+		s.ev.harBlocked = s.hr.markBlocked
+	}
 	tabRunCtx, stop := mergeCancel(s.runCtx, tab.Ctx)
 	s.onClose(stop)
 	s.tabRunCtx = tabRunCtx
@@ -141,7 +144,7 @@ func (s *session) open() *scenarios.StepError {
 	}()
 	err = setup(tabRunCtx, t, f, d, r.Browser.Version())
 	if err == nil {
-		err = siteAccess(tabRunCtx, tab.Ctx, t, f) // headers.go, request.go
+		err = siteAccess(tabRunCtx, tab.Ctx, t, f, s.ev.markBlocked) // headers.go, request.go, routes.go
 	}
 	started := <-dl
 	s.onClose(started.stop)

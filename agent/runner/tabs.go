@@ -133,7 +133,7 @@ func (ts *tabSet) follow(ctx context.Context, pg *tabPage) error {
 	if err := setup(ctx, t, ts.flow, ts.dev, ts.r.Browser.Version()); err != nil {
 		return pg.wrap(ctx, err)
 	}
-	if err := siteAccess(ctx, tctx, t, ts.flow); err != nil {
+	if err := siteAccess(ctx, tctx, t, ts.flow, ts.ev.markBlocked); err != nil {
 		return pg.wrap(ctx, err)
 	}
 	// The observers of vitals.js take what the page reported before them

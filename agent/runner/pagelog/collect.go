@@ -108,6 +108,7 @@ type StepMark struct {
 // per soft navigation, each step's interaction latency (marks), the
 // console errors, the failed requests and the downloads.
 func (l *Log) Collect(res *result.Result, marks []StepMark) {
+	res.BlockedRequests = l.blockedCount
 	byDoc := map[string]*Vitals{}
 	// Chrome reports a download on the browser's connection and the
 	// navigation that became it on the tab's, in either order: a document

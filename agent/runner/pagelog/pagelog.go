@@ -118,6 +118,9 @@ type Log struct {
 	committed string                                // loader of the document in the main frame now
 	tabLoader map[string]string                     // loader of the document in each followed tab's main frame now
 	ctxLoader map[runtime.ExecutionContextID]string // main-world contexts to their document's loader
+
+	blocked      map[network.RequestID]bool // requests the flow's block failed, until their failure arrives (blocked.go)
+	blockedCount int
 }
 
 // New starts the log of a run whose first tab's main frame is mainFrame.
@@ -318,6 +321,9 @@ func (l *Log) Apply(ev any) Change {
 		url := l.reqURL[ev.RequestID]
 		delete(l.reqDoc, ev.RequestID)
 		delete(l.reqURL, ev.RequestID)
+		if l.blockedByFlow(ev.RequestID, d) {
+			return Change{}
+		}
 		// A request the page itself abandoned (navigating away, an aborted
 		// fetch) is not a failure the user sees.
 		if ev.Canceled {
