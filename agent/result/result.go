@@ -49,8 +49,8 @@ type Result struct {
 	// BlockedRequests counts the requests the flow's block list failed
 	// before they left the browser (trackers, chat widgets): by design,
 	// so never among FailedRequests.
-	BlockedRequests int `json:"blocked_requests"`
-	Screenshots    []string        `json:"screenshots"`
+	BlockedRequests int      `json:"blocked_requests"`
+	Screenshots     []string `json:"screenshots"`
 	// Findings are the audit's, by audit step and page; AuditedRules are
 	// the rules that were checked in the run, found something or not.
 	Findings     []Finding `json:"findings"`
