@@ -45,6 +45,9 @@ const (
 	typeSelectors
 	// typeRatio is a share, a number from 0 to 1.
 	typeRatio
+	// typeUploadFiles is a path or a list of paths, relative to the flow
+	// file, of files that exist (upload.go).
+	typeUploadFiles
 )
 
 type param struct {
@@ -258,6 +261,7 @@ var actionSpecs = []actionSpec{
 	extractSpec,
 	closeTabSpec,
 	requestSpec,
+	uploadSpec,
 }
 
 // ActionNames lists the step actions in the order of the reference.

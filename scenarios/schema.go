@@ -284,6 +284,8 @@ func paramSchema(pm param) (obj, error) {
 		s = obj{"anyOf": []obj{ref("selector"), {"type": "array", "items": ref("selector")}}}
 	case typeRatio:
 		s = obj{"type": "number", "minimum": 0, "maximum": 1}
+	case typeUploadFiles:
+		s = obj{"anyOf": []obj{ref("scalar"), {"type": "array", "minItems": 1, "items": ref("scalar")}}}
 	default:
 		return nil, fmt.Errorf("parameter %s has a type with no JSON Schema", pm.name)
 	}

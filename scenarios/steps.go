@@ -306,6 +306,8 @@ func (p *parser) typed(n *yaml.Node, spec actionSpec, pm param, f *Flow) (any, b
 		return p.selectors(n, what)
 	case typeRatio:
 		return p.ratio(n, what)
+	case typeUploadFiles:
+		return p.uploadFiles(n, what)
 	case typeImpact:
 		return p.minImpact(n, what)
 	default:

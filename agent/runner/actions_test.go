@@ -36,6 +36,7 @@ var runnerActionSteps = []struct{ action, step string }{
 	{"screenshot", "screenshot: home"},
 	{"assert_screenshot", "assert_screenshot: {name: home, mask: ['#late']}"},
 	{"extract", "extract: {var: title, selector: '#title'}"},
+	{"upload", "upload: {selector: '#file', files: main_test.go}"}, // relative to the flow's test.yaml, here
 	{"type", "type: {selector: '#q', text: s}"},
 	{"press", "press: {selector: '#q', key: Enter}"},
 }

@@ -43,6 +43,7 @@ func testSite(t *testing.T) *httptest.Server {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <h1 id="title">Welcome</h1>
 <form action="/search"><input id="q" name="q" value="prefilled"><button id="go">Search</button></form>
+<input type="file" id="file">
 <a id="help" href="/help">Help</a>
 <button id="disabled" disabled>Never</button>
 <div id="hidden" style="display:none">secret panel</div>

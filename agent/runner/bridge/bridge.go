@@ -135,6 +135,12 @@ func ChainFirst(chain string) Expr {
 	return Expr(string(call("__uxprobeSelect.all", scenarios.SelectorChain, chain)) + "[0]")
 }
 
+// First is the first element sel matches in the page, as an object (not
+// a value), or undefined: evaluate it without ReturnByValue.
+func First(sel scenarios.Selector) Expr {
+	return Expr(string(call("__uxprobeSelect.all", sel.Kind, sel.Value)) + "[0]")
+}
+
 // FrameBox answers where the frame's viewport (the iframe prefix matches)
 // is in the top page's, after scrolling it into view.
 func FrameBox(prefix string) Expr { return call("__uxprobeSelect.frameBox", prefix) }
