@@ -48,6 +48,8 @@ const (
 	// typeUploadFiles is a path or a list of paths, relative to the flow
 	// file, of files that exist (upload.go).
 	typeUploadFiles
+	// typeNetworkState is offline or online (network_step.go).
+	typeNetworkState
 )
 
 type param struct {
@@ -262,6 +264,7 @@ var actionSpecs = []actionSpec{
 	closeTabSpec,
 	requestSpec,
 	uploadSpec,
+	networkStepSpec,
 }
 
 // ActionNames lists the step actions in the order of the reference.

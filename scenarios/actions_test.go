@@ -354,6 +354,7 @@ var actionSamples = map[string]string{
 	"request":           "request: {method: DELETE, url: 'https://example.com/api/x', status: 204}",
 	"assert_screenshot": "assert_screenshot: {name: cart, mask: ['#date'], threshold: 0.01, full_page: true}",
 	"upload":            "upload: {selector: '#avatar', files: [flow.schema.json]}", // relative to a.yaml, here
+	"network":           "network: offline",
 }
 
 // TestKindComesFromTheTable: each action's Kind is its name in the table,

@@ -284,6 +284,8 @@ func paramSchema(pm param) (obj, error) {
 		s = obj{"anyOf": []obj{ref("selector"), {"type": "array", "items": ref("selector")}}}
 	case typeRatio:
 		s = obj{"type": "number", "minimum": 0, "maximum": 1}
+	case typeNetworkState:
+		s = obj{"enum": []string{NetworkOffline, NetworkOnline}}
 	case typeUploadFiles:
 		s = obj{"anyOf": []obj{ref("scalar"), {"type": "array", "minItems": 1, "items": ref("scalar")}}}
 	default:

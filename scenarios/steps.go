@@ -308,6 +308,8 @@ func (p *parser) typed(n *yaml.Node, spec actionSpec, pm param, f *Flow) (any, b
 		return p.ratio(n, what)
 	case typeUploadFiles:
 		return p.uploadFiles(n, what)
+	case typeNetworkState:
+		return p.networkState(n, what)
 	case typeImpact:
 		return p.minImpact(n, what)
 	default:

@@ -33,6 +33,7 @@ var runnerActionSteps = []struct{ action, step string }{
 	{"eval", "eval: document.querySelector('#q').value === 'lamp' && !!window.open('/help')"}, // opens a tab for close_tab
 	{"close_tab", "close_tab:"},
 	{"request", "request: {url: '${u}/help', status: 200}"},
+	{"network", "network: online"},
 	{"screenshot", "screenshot: home"},
 	{"assert_screenshot", "assert_screenshot: {name: home, mask: ['#late']}"},
 	{"extract", "extract: {var: title, selector: '#title'}"},

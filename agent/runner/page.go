@@ -28,6 +28,7 @@ type tabPage struct {
 	timeout time.Duration   // of the current step, for messages
 	runCtx  context.Context // the whole run's, for calls that outlive a step's deadline a little
 	audit   *auditState     // what the run's audits found
+	offline bool            // a network step took the network away (offline.go)
 	// answered is whether the page answered a call in the current step:
 	// a step in which it answered nothing observed nothing.
 	answered atomic.Bool

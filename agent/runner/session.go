@@ -88,6 +88,7 @@ func (s *session) run() *result.Result {
 	}
 	end()
 	failed := s.runMain()
+	s.pg.backOnline(s.tab.Ctx) // offline.go
 	end = s.r.beginPhase("final-read")
 	failed = s.afterTask(failed)
 	end()
