@@ -1,8 +1,14 @@
 package scenarios
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"os"
+	"path"
 	"path/filepath"
 	"strings"
 
@@ -21,9 +27,12 @@ type Upload struct {
 type UploadFile struct {
 	// Name is the file's name, which the result shows (never its bytes).
 	Name string
-	// Path is where it is on disk, absolute.
+	// Path is where it is on disk, absolute; "" for a file of a flow read
+	// from an fs.FS (the embedded examples), whose bytes are kept instead
+	// and written to disk when the step runs (uploadPath).
 	Path string
 	Size int64
+	data []byte
 }
 
 // FileInput is what the upload action needs besides Page. The runner's
@@ -46,7 +55,11 @@ func (a Upload) Do(ctx context.Context, p Page) error {
 	}
 	paths := make([]string, len(a.Files))
 	for i, f := range a.Files {
-		paths[i] = f.Path
+		path, err := f.diskPath()
+		if err != nil {
+			return Fail(KindScript, "upload cannot put %s on disk for the browser: %v", f.Name, err)
+		}
+		paths[i] = path
 	}
 	if err := fi.SetFiles(ctx, a.Selector, paths); err != nil {
 		return err
@@ -79,9 +92,14 @@ var uploadSpec = actionSpec{
 	},
 }
 
+// MaxEmbeddedUploadBytes bounds an upload file of a flow read from an
+// fs.FS, which is kept in memory.
+const MaxEmbeddedUploadBytes = 10 << 20
+
 // uploadFiles reads an upload's files: one path or a list, each a file
 // that exists, relative to the flow file. A flow read from an fs.FS (the
-// embedded examples) has no file on disk for Chrome to read.
+// embedded examples) has no file on disk for Chrome to read: its files'
+// bytes are kept.
 func (p *parser) uploadFiles(n *yaml.Node, what string) (any, bool) {
 	items, ok := p.stringList(n, what)
 	if !ok {
@@ -100,8 +118,12 @@ func (p *parser) uploadFiles(n *yaml.Node, what string) (any, bool) {
 			continue
 		}
 		if p.opts.fsys != nil {
-			p.errorf(it, "%s %q: an upload needs its files on disk, and this flow was not read from a file on disk", what, clip(s))
-			good = false
+			data, ok := p.readFlowFile(it, what, s, MaxEmbeddedUploadBytes)
+			if !ok {
+				good = false
+				continue
+			}
+			files = append(files, UploadFile{Name: path.Base(s), Size: int64(len(data)), data: data})
 			continue
 		}
 		full, st, ok := p.statFlowFile(it, what, s)
@@ -113,3 +135,43 @@ func (p *parser) uploadFiles(n *yaml.Node, what string) (any, bool) {
 	}
 	return files, good
 }
+
+// diskPath is where the browser reads the file from. A kept file is
+// written once, by its content, to <user cache>/uxprobe/uploads/<hash>/
+// <name> (the temporary folder when there is no cache folder): the same
+// bytes are the same path on every run, so nothing piles up, and a file
+// found there with other bytes is replaced, never trusted.
+func (f UploadFile) diskPath() (string, error) {
+	if f.data == nil {
+		return f.Path, nil
+	}
+	base, err := os.UserCacheDir()
+	if err != nil {
+		base = os.TempDir()
+	}
+	sum := sha256.Sum256(f.data)
+	dir := filepath.Join(base, "uxprobe", "uploads", hex.EncodeToString(sum[:12]))
+	full := filepath.Join(dir, f.Name)
+	if old, err := os.ReadFile(full); err == nil && bytes.Equal(old, f.data) {
+		return full, nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	tmp, err := os.CreateTemp(dir, ".upload-*")
+	if err != nil {
+		return "", err
+	}
+	_, werr := tmp.Write(f.data)
+	cerr := tmp.Close()
+	if err := errors.Join(werr, cerr); err != nil {
+		os.Remove(tmp.Name())
+		return "", err
+	}
+	if err := os.Rename(tmp.Name(), full); err != nil {
+		os.Remove(tmp.Name())
+		return "", err
+	}
+	return full, nil
+}
+
