@@ -174,4 +174,3 @@ func (f UploadFile) diskPath() (string, error) {
 	}
 	return full, nil
 }
-
