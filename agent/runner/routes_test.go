@@ -217,3 +217,15 @@ func checkBlockedHAR(t *testing.T, res *result.Result, want int) {
 		t.Errorf("HAR has %d blocked entries, want %d", n, want)
 	}
 }
+
+// TestBlockedPageFails: a flow that blocks its own page fails its goto as
+// navigation, since the user sees no page; the block is still counted.
+func TestBlockedPageFails(t *testing.T) {
+	t.Parallel()
+	s := newRouteSites(t)
+	res := runSteps(t, s.shop.URL, "block: ['*/page']\n", "- goto: ${u}/page")
+	checkOutcome(t, res, scenarios.KindNavigation, "ERR_BLOCKED_BY_CLIENT")
+	if res.BlockedRequests != 1 {
+		t.Errorf("blocked_requests = %d, want 1", res.BlockedRequests)
+	}
+}
