@@ -236,7 +236,8 @@ var flowKeySpecs = []flowKeySpec{
 		name: "block",
 		doc:  "URL globs (* matches any characters, / included) whose requests fail before they leave the browser, such as *://*.doubleclick.net/*, or third-party for every origin other than that of the first goto URL. Counted in the result's blocked_requests, never as failed requests.",
 		schema: func() obj {
-			return obj{"anyOf": []obj{{"const": ThirdParty}, {"type": "array", "minItems": 1, "items": obj{"type": "string", "examples": []string{"*://*.doubleclick.net/*", ThirdParty}}}}}
+			glob := obj{"type": "string", "minLength": 1, "examples": []string{"*://*.doubleclick.net/*", ThirdParty}}
+			return obj{"anyOf": []obj{glob, {"type": "array", "minItems": 1, "items": glob}}}
 		},
 		stage:  stageSettings,
 		decode: decodeBlock,
