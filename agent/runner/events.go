@@ -114,6 +114,9 @@ func (t *tracker) setStep(name string) {
 // before its failure arrives.
 func (t *tracker) markBlocked(id string) {
 	t.mu.Lock()
+	if t.record != nil {
+		t.record("blocked", id)
+	}
 	t.log.MarkBlocked(id)
 	hb := t.harBlocked
 	t.mu.Unlock()

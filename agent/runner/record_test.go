@@ -25,7 +25,9 @@ func TestPagelogReplaysWhatChromeSaid(t *testing.T) {
 	t.Parallel()
 	site := testSite(t)
 	hostile := hostileSite(t)
+	routes := newRouteSites(t)
 	flows := map[string]string{
+		"blocked": "name: blocked\ntimeout: 30s\nblock: ['" + routes.tracker.URL + "/*']\nsteps:\n  - goto: " + routes.shop.URL + "/page\n",
 		"navigations": "name: nav\ntimeout: 30s\nsteps:\n  - goto: " + site.URL + "/\n  - click: \"#counter\"\n  - fill: {selector: \"#q\", value: lamp}\n" +
 			"  - click: \"#go\"\n  - goto: " + site.URL + "/errors\n  - goto: " + site.URL + "/noisy\n  - goto: " + site.URL + "/post-fails\n  - click: \"#send\"\n",
 		"download": "name: dl\ntimeout: 30s\nsteps:\n  - goto: " + hostile.URL + "/ok\n  - goto: " + hostile.URL + "/report\n",
@@ -53,7 +55,7 @@ func TestPagelogReplaysWhatChromeSaid(t *testing.T) {
 			if *recordPagelog {
 				// The servers' ports change from run to run: the recording
 				// names them as the golden files do.
-				data := strings.NewReplacer(site.URL, "http://site.test", hostile.URL, "http://hostile.test").Replace(rec.String())
+				data := strings.NewReplacer(site.URL, "http://site.test", hostile.URL, "http://hostile.test", routes.shop.URL, "http://shop.test", routes.tracker.URL, "http://tracker.test").Replace(rec.String())
 				if err := os.WriteFile(filepath.Join("pagelog", "testdata", name+".jsonl"), []byte(data), 0o644); err != nil {
 					t.Fatal(err)
 				}

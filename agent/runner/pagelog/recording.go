@@ -32,6 +32,7 @@ type recordLine struct {
 	Unsettled *Unsettled      `json:"unsettled,omitempty"`
 	Marks     []StepMark      `json:"marks,omitempty"`
 	Steps     []result.Step   `json:"steps,omitempty"`
+	Blocked   string          `json:"blocked,omitempty"` // MarkBlocked's request id
 }
 
 // Unsettled is a final read's outcome: whether the document of Loader
@@ -100,7 +101,7 @@ func (r *Recorder) Stop() error {
 }
 
 // Record records one thing the runner fed its log: kind is main_frame,
-// step, event, browser_event, marks or result_steps.
+// step, event, browser_event, blocked, unsettled, marks or result_steps.
 func (r *Recorder) Record(kind string, v any) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -125,6 +126,8 @@ func (r *Recorder) Record(kind string, v any) {
 			return
 		}
 		line.Method, line.Browser, line.Params = string(m), kind == "browser_event", params
+	case "blocked":
+		line.Blocked = v.(string)
 	case "unsettled":
 		u := v.(Unsettled)
 		line.Unsettled = &u
@@ -174,6 +177,8 @@ func Replay(rd io.Reader, binding string, mask func(string) string) (*result.Res
 			l.SetStep(*line.Step)
 		case line.Unsettled != nil:
 			l.SetUnsettled(line.Unsettled.Loader, line.Unsettled.Unsettled)
+		case line.Blocked != "":
+			l.MarkBlocked(line.Blocked)
 		case line.Method != "":
 			ev, err := cdproto.UnmarshalMessage(&cdproto.Message{Method: cdproto.MethodType(line.Method), Params: jsonv2.Value(line.Params)})
 			if err != nil {
@@ -217,6 +222,7 @@ func Folded(res *result.Result) string {
 		FailedRequests []result.FailedRequest `json:"failed_requests"`
 		Downloads      []result.Download      `json:"downloads"`
 		Interaction    map[string]*float64    `json:"interaction_seconds"`
-	}{res.Pages, res.PagesOmitted, res.ConsoleErrors, res.FailedRequests, res.Downloads, inter}, "", " ")
+		Blocked        int                    `json:"blocked_requests,omitempty"`
+	}{res.Pages, res.PagesOmitted, res.ConsoleErrors, res.FailedRequests, res.Downloads, inter, res.BlockedRequests}, "", " ")
 	return string(b)
 }
