@@ -42,6 +42,7 @@ type session struct {
 	taskTime time.Duration // set after the main steps
 	shotErr  string        // why the failure has no screenshot (artifacts.go)
 	last     lastStep      // the last of the flow's steps that ran (navbound.go)
+	auditFor string        // the step whose page awaits its flow-level audit (audit.go)
 }
 
 func newSession(r *Runner, parent context.Context, f *scenarios.Flow, d scenarios.Device) *session {
@@ -187,6 +188,7 @@ func (s *session) runMain() *stepFailure {
 func (s *session) afterTask(failed *stepFailure) *stepFailure {
 	if failed == nil {
 		if failed = s.lastRead(); failed == nil { // navbound.go
+			s.auditNow(s.tabRunCtx) // the last page, now final (audit.go)
 			return nil
 		}
 	}
@@ -204,6 +206,9 @@ func (s *session) afterTask(failed *stepFailure) *stepFailure {
 	if s.r.ArtifactsDir != "" {
 		s.failureShot(failed.step)
 	}
+	// The page where the user gave up is audited as it is, within the
+	// run's time: a run that timed out is not audited past its bound.
+	s.auditNow(s.tabRunCtx)
 	return failed
 }
 

@@ -1,0 +1,82 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/uxprobe/uxprobe/agent/audit"
+)
+
+// TestFlowAuditSeesLatePage: the flow-level audit sees what the page's
+// scripts added after its load event, when the flow stayed on the page
+// long enough for the user to see it: an image without size and alt text
+// added 1 s after load is found, under the step that opened the page,
+// whether the page is left by a goto or is the flow's last.
+func TestFlowAuditSeesLatePage(t *testing.T) {
+	t.Parallel()
+	mux := http.NewServeMux()
+	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,"><html lang="en"><title>Lamps</title>
+<h1>Lamps</h1><p>Light for every room of the house.</p>
+<script>addEventListener('load', () => setTimeout(() => {
+  const i = document.createElement('img'); i.id = 'late'; i.src = '/photo.png'; i.style.maxWidth = '100%'; document.body.appendChild(i);
+}, 1000));</script>`)
+	})
+	mux.HandleFunc("/next", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,"><html lang="en"><title>Next</title><h1>Next page</h1>`)
+	})
+	mux.HandleFunc("/photo.png", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "image/png")
+		w.Write(noisyPNG(400, 300))
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+
+	rules, want := "[image-dimensions]", []string{"open:image-dimensions"}
+	if _, err := audit.FindAxe(""); err == nil {
+		rules, want = "[image-dimensions, a11y-image-alt]", []string{"open:image-dimensions", "open:a11y-image-alt"}
+	} else {
+		t.Logf("axe-core not installed (make axe): a11y-image-alt left out: %v", err)
+	}
+	flows := []struct {
+		name, after string
+	}{
+		{"the last page", ""},
+		{"left by a goto", "  - name: leave\n    goto: " + srv.URL + "/next\n"},
+		{"an assertion in between", "  - assert_title: Lamps\n"},
+	}
+	for _, fl := range flows {
+		t.Run(fl.name, func(t *testing.T) {
+			t.Parallel()
+			f := mustFlow(t, "name: late\ntimeout: 30s\naudit: "+rules+"\nsteps:\n  - name: open\n    goto: "+srv.URL+"/\n  - sleep: 1500ms\n"+fl.after)
+			res := (&Runner{Browser: testBrowser}).Run(context.Background(), f, desktop(t))
+			if !res.Success {
+				t.Fatalf("run: %+v", res.Error)
+			}
+			got := findingRules(res.Findings)
+			slices.Sort(got)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Errorf("findings %v, want %v (the image added 1 s after load): %+v", got, want, res.Findings)
+			}
+			for _, fd := range res.Findings {
+				if len(fd.Examples) == 0 || !strings.Contains(fd.Examples[0].Selector, "late") {
+					t.Errorf("finding %s: examples %+v, want #late", fd.Rule, fd.Examples)
+				}
+			}
+			// The audit is ours: the task is the steps' time.
+			var steps float64
+			for _, st := range res.Steps {
+				steps += st.DurationSeconds
+			}
+			if res.DurationSeconds > steps+0.05 {
+				t.Errorf("task time %.3fs, steps %.3fs: the audit counted as task time", res.DurationSeconds, steps)
+			}
+		})
+	}
+}
