@@ -11,75 +11,21 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/uxprobe/uxprobe/agent/audit"
 )
 
-// lazyHeroSite serves /?run=ID, a page whose hero, its largest content, is
-// an <img loading="lazy"> in the viewport that the server sends 600 ms
-// after it is asked for (a noisy image: Chrome ignores plain ones as LCP
-// candidates), and records when it sent the document and the hero of each
-// run.
-type lazyHeroSite struct {
-	*httptest.Server
-	mu           sync.Mutex
-	docAt, imgAt map[string]time.Time
-}
-
-func newLazyHeroSite(t *testing.T) *lazyHeroSite {
-	t.Helper()
-	s := &lazyHeroSite{docAt: map[string]time.Time{}, imgAt: map[string]time.Time{}}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
-		id := r.URL.Query().Get("run")
-		s.mu.Lock()
-		s.docAt[id] = time.Now()
-		s.mu.Unlock()
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprintf(w, `<!doctype html><meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,"><title>Lamps</title>
-<style>body{margin:0;font:16px sans-serif} p{margin:0;font-size:12px}</style>
-<p>Light for every room of the house.</p>
-<img id="hero" loading="lazy" src="/hero.png?run=%s" width="400" height="300" alt="A lamp" style="max-width:100%%;height:auto">`, id)
-	})
-	mux.HandleFunc("/hero.png", func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-r.Context().Done():
-			return
-		case <-time.After(600 * time.Millisecond):
-		}
-		s.mu.Lock()
-		s.imgAt[r.URL.Query().Get("run")] = time.Now()
-		s.mu.Unlock()
-		w.Header().Set("Content-Type", "image/png")
-		w.Write(noisyPNG(400, 300))
-	})
-	noisyPNG(400, 300) // made now, not in the first image request
-	s.Server = httptest.NewServer(mux)
-	t.Cleanup(s.Close)
-	return s
-}
-
-// heroSent is when the server sent run id's hero, from its document.
-func (s *lazyHeroSite) heroSent(id string) (float64, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	img, ok := s.imgAt[id]
-	if !ok {
-		return 0, false
-	}
-	return img.Sub(s.docAt[id]).Seconds(), true
-}
-
 // TestLazyHeroAudited is the issue's check of the audit at the final read:
-// a goto-only flow with the flow key audit: [lazy-lcp] on the page whose
-// hero is a lazy image reports the hero as LCP, final, and lazy-lcp under
-// the goto's step, in every run, two runs at a time (the agent's
+// a goto-only flow with the flow key audit: [lazy-lcp] on the late-hero
+// site's page whose hero is a lazy image in the viewport (sent 800 ms
+// after it is asked for) reports the hero as LCP, final, and lazy-lcp
+// under the goto's step, in every run, two runs at a time (the agent's
 // --parallel 2), on desktop and mobile. UXPROBE_HERO_RUNS sets the number
 // of runs per device (default 4).
 func TestLazyHeroAudited(t *testing.T) {
 	t.Parallel()
-	site := newLazyHeroSite(t)
+	srv := lateHeroSite(t)
+	f := mustFlow(t, "name: lazy\naudit: [lazy-lcp]\nsteps:\n  - name: open\n    goto: "+srv.URL+"/lazy\n")
 	runs := 4
 	if n, err := strconv.Atoi(os.Getenv("UXPROBE_HERO_RUNS")); err == nil && n > 0 {
 		runs = n
@@ -88,7 +34,7 @@ func TestLazyHeroAudited(t *testing.T) {
 		dev := lookup(t, devName)
 		var (
 			mu                  sync.Mutex
-			heroes, found, fine int
+			heroes, found, both int
 		)
 		slots := make(chan struct{}, 2)
 		var wg sync.WaitGroup
@@ -96,21 +42,18 @@ func TestLazyHeroAudited(t *testing.T) {
 			wg.Go(func() {
 				slots <- struct{}{}
 				defer func() { <-slots }()
-				id := fmt.Sprintf("lazy-%s-%d", devName, i)
-				f := mustFlow(t, "name: lazy\naudit: [lazy-lcp]\nsteps:\n  - name: open\n    goto: "+site.URL+"/?run="+id+"\n")
 				res := (&Runner{Browser: testBrowser}).Run(context.Background(), f, dev)
 				if !res.Success || len(res.Pages) != 1 {
 					t.Errorf("%s run %d: success %v, pages %+v, error %+v", devName, i, res.Success, res.Pages, res.Error)
 					return
 				}
 				p := res.Pages[0]
-				hero := p.LCPElement == "img#hero"
+				// The hero is painted after the server held it 800 ms:
+				// an LCP before that is the text's.
+				hero := p.LCPElement == "img#hero" && p.LCPSeconds != nil && *p.LCPSeconds >= 0.8 && p.LCPFinal != nil && *p.LCPFinal
 				lazy := slices.Equal(findingRules(res.Findings), []string{"open:lazy-lcp"})
-				sent, ok := site.heroSent(id)
-				after := ok && p.LCPSeconds != nil && *p.LCPSeconds >= sent
-				final := p.LCPFinal != nil && *p.LCPFinal
-				if !hero || !after || !final {
-					t.Errorf("%s run %d: lcp %s of %q (final %s), hero sent at %.3fs: want img#hero, final, painted after it was sent", devName, i, show(p.LCPSeconds), p.LCPElement, show(p.LCPFinal), sent)
+				if !hero {
+					t.Errorf("%s run %d: lcp %s of %q (final %s): want img#hero, painted after 0.8 s, final", devName, i, show(p.LCPSeconds), p.LCPElement, show(p.LCPFinal))
 				}
 				if !lazy {
 					t.Errorf("%s run %d: findings %v, want [open:lazy-lcp]: %+v", devName, i, findingRules(res.Findings), res.Findings)
@@ -126,13 +69,13 @@ func TestLazyHeroAudited(t *testing.T) {
 				if lazy {
 					found++
 				}
-				if hero && lazy && after && final {
-					fine++
+				if hero && lazy {
+					both++
 				}
 			})
 		}
 		wg.Wait()
-		t.Logf("%s, %d runs two at a time: hero as LCP in %d, lazy-lcp found in %d, both (final, after the hero was sent) in %d", devName, runs, heroes, found, fine)
+		t.Logf("%s, %d runs two at a time: hero as LCP in %d, lazy-lcp found in %d, both in %d", devName, runs, heroes, found, both)
 	}
 }
 
