@@ -284,7 +284,7 @@ var flowKeySpecs = []flowKeySpec{
 	},
 	{
 		name:   "audit",
-		doc:    "Audit every page the flow opens, after its load, for mobile UX defects and accessibility barriers: all, a list of audit rules, or {rules, min_impact}. Findings are recorded; an audit step with fail: true is what fails a run.",
+		doc:    "Audit every page the flow opens, when it is final (before the flow leaves it), for mobile UX defects and accessibility barriers: all, a list of audit rules, or {rules, min_impact}. Findings are recorded; an audit step with fail: true is what fails a run.",
 		schema: flowAuditSchema,
 		stage:  stageSettings,
 		decode: func(p *parser, v *yaml.Node, f *Flow) { f.Audit = p.flowAudit(v) },

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"cmp"
 	"context"
 	"slices"
 	"time"
@@ -242,8 +243,20 @@ func flowAuditTimeout(rules []string) time.Duration {
 	return 5 * time.Second
 }
 
-// recordAudit puts what the run's audits found into the result.
+// recordAudit puts what the run's audits found into the result, in the
+// order of the steps they are filed under: a page's flow-level audit runs
+// when the page is final, after the steps that stayed on it (an audit
+// step among them), but its findings are the step's that opened it.
 func (a *auditState) record(res *result.Result) {
+	at := map[string]int{}
+	for i, st := range res.Steps {
+		if _, ok := at[st.Name]; !ok {
+			at[st.Name] = i
+		}
+	}
+	byStep := func(x, y result.Finding) int { return cmp.Compare(at[x.Step], at[y.Step]) }
+	slices.SortStableFunc(a.findings, byStep)
+	slices.SortStableFunc(a.needsReview, byStep)
 	res.Findings = append(res.Findings, a.findings...)
 	res.NeedsReview = append(res.NeedsReview, a.needsReview...)
 	if len(a.checked) > 0 {
