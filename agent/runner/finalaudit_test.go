@@ -132,8 +132,8 @@ func TestFlowAuditSeesLatePage(t *testing.T) {
 				t.Errorf("findings %v, want %v (the image added 1 s after load): %+v", got, want, res.Findings)
 			}
 			for _, fd := range res.Findings {
-				if len(fd.Examples) == 0 || !strings.Contains(fd.Examples[0].Selector, "late") {
-					t.Errorf("finding %s: examples %+v, want #late", fd.Rule, fd.Examples)
+				if len(fd.Examples) == 0 || !strings.Contains(fd.Examples[0].Selector, "late") || fd.URL != srv.URL+"/" {
+					t.Errorf("finding %s: url %s, examples %+v, want #late on %s/", fd.Rule, fd.URL, fd.Examples, srv.URL)
 				}
 			}
 			// The audit is ours: the task is the steps' time.
@@ -143,6 +143,43 @@ func TestFlowAuditSeesLatePage(t *testing.T) {
 			}
 			if res.DurationSeconds > steps+0.05 {
 				t.Errorf("task time %.3fs, steps %.3fs: the audit counted as task time", res.DurationSeconds, steps)
+			}
+		})
+	}
+}
+
+// TestLazyImagesNotWaitedFor: the final read waits only for the lazy
+// images the browser will fetch, those rendered in the viewport; a lazy
+// image that is hidden, or far below the first screen, is never fetched
+// and must not hold the read to its bound.
+func TestLazyImagesNotWaitedFor(t *testing.T) {
+	t.Parallel()
+	srv := lateHeroSite(t) // its /slow.png takes 800 ms
+	pages := map[string]string{
+		"hidden":              `<img id="pic" loading="lazy" src="/slow.png" width="400" height="300" alt="" style="display:none">`,
+		"in a closed details": `<details><summary>More</summary><img id="pic" loading="lazy" src="/slow.png" width="400" height="300" alt=""></details>`,
+		"below the fold":      `<div style="height:5000px"></div><img id="pic" loading="lazy" src="/slow.png" width="400" height="300" alt="">`,
+	}
+	mux := http.NewServeMux()
+	for name, body := range pages {
+		mux.HandleFunc("/"+strings.ReplaceAll(name, " ", "-"), func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprint(w, `<!doctype html><link rel="icon" href="data:,"><title>t</title><h1>Lamps</h1>`+body)
+		})
+	}
+	mux.Handle("/slow.png", http.RedirectHandler(srv.URL+"/slow.png", http.StatusFound))
+	site := httptest.NewServer(mux)
+	t.Cleanup(site.Close)
+	for name := range pages {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			f := mustFlow(t, "name: lazy\nsteps:\n  - goto: "+site.URL+"/"+strings.ReplaceAll(name, " ", "-")+"\n")
+			res := (&Runner{Browser: testBrowser}).Run(context.Background(), f, desktop(t))
+			if !res.Success || len(res.Pages) != 1 {
+				t.Fatalf("run: %+v", res)
+			}
+			p := res.Pages[0]
+			if p.LCPFinal == nil || !*p.LCPFinal || p.LCPElement != "body > h1" {
+				t.Errorf("lcp_final %s, lcp_element %q: want the heading, final: the lazy image is not fetched, so not waited for", show(p.LCPFinal), p.LCPElement)
 			}
 		})
 	}
