@@ -112,18 +112,21 @@ func TestFlowAuditSeesLatePage(t *testing.T) {
 	}
 	flows := []struct {
 		name, after string
+		fails       bool
 	}{
-		{"the last page", ""},
-		{"left by a goto", "  - name: leave\n    goto: " + srv.URL + "/next\n"},
-		{"an assertion in between", "  - assert_title: Lamps\n"},
+		{"the last page", "", false},
+		{"left by a goto", "  - name: leave\n    goto: " + srv.URL + "/next\n", false},
+		{"an assertion in between", "  - assert_title: Lamps\n", false},
+		// The page where the user gave up is audited as it is.
+		{"a failed assertion", "  - assert_title: Chairs\n    timeout: 500ms\n", true},
 	}
 	for _, fl := range flows {
 		t.Run(fl.name, func(t *testing.T) {
 			t.Parallel()
 			f := mustFlow(t, "name: late\ntimeout: 30s\naudit: "+rules+"\nsteps:\n  - name: open\n    goto: "+srv.URL+"/\n  - sleep: 1500ms\n"+fl.after)
 			res := (&Runner{Browser: testBrowser}).Run(context.Background(), f, desktop(t))
-			if !res.Success {
-				t.Fatalf("run: %+v", res.Error)
+			if res.Success == fl.fails {
+				t.Fatalf("run: success %v, want %v: %+v", res.Success, !fl.fails, res.Error)
 			}
 			got := findingRules(res.Findings)
 			slices.Sort(got)

@@ -191,6 +191,7 @@ func (s *session) afterTask(failed *stepFailure) *stepFailure {
 			s.auditNow(s.tabRunCtx) // the last page, now final (audit.go)
 			return nil
 		}
+		s.auditFor = "" // a page that never stops navigating has no final state to audit
 	}
 	if why := s.pg.whyNoPicture(failed.StepError); why != "" {
 		// A crashed, frozen or cancelled page is neither read nor
