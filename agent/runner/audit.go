@@ -182,7 +182,7 @@ func (s *session) auditLater(step string, navigated bool, pol stepPolicy) {
 		return
 	}
 	s.auditFor = ""
-	if pol.flowAudit && step != "" {
+	if pol.flowAudit && step != "" && len(s.f.Audit) > 0 {
 		s.auditFor = step
 	}
 }
