@@ -141,6 +141,9 @@ func (s *session) open() *scenarios.StepError {
 	}()
 	err = setup(tabRunCtx, t, f, d, r.Browser.Version())
 	if err == nil {
+		err = grantPermissions(tabRunCtx, tab.Ctx, f.ConditionsOn(d)) // conditions.go
+	}
+	if err == nil {
 		err = siteAccess(tabRunCtx, tab.Ctx, t, f) // headers.go, request.go
 	}
 	started := <-dl
