@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"html"
 	"net/http"
@@ -10,7 +11,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/uxprobe/uxprobe/agent/demoshop"
 	"github.com/uxprobe/uxprobe/agent/result"
+	"github.com/uxprobe/uxprobe/scenarios"
 )
 
 // conditionsPage prints what a page can learn of its user's conditions:
@@ -125,4 +128,60 @@ func pageText(t *testing.T, u, keys, device string) string {
 		}
 	}
 	return fmt.Sprintf("%+v", res.Error)
+}
+
+// TestDemoLoginOnAGermanPhoneInDarkMode logs in to the demo shop with its
+// password and a one-time code, on a phone in de-DE, Europe/Berlin and dark
+// mode, as the demo's example flows do: the shop checks the code with its
+// own RFC 6238, shows the sign-in time in the user's locale and time zone
+// and turns dark.
+func TestDemoLoginOnAGermanPhoneInDarkMode(t *testing.T) {
+	t.Parallel()
+	shop := demoshop.New()
+	srv := httptest.NewServer(shop)
+	t.Cleanup(srv.Close)
+	src := `name: demo-login
+locale: de-DE
+timezone: Europe/Berlin
+color_scheme: dark
+devices: [mobile]
+vars:
+  password: ${env:UXPROBE_DEMO_PASSWORD}
+  seed: ${env:UXPROBE_DEMO_TOTP_SEED}
+secrets: [password, seed]
+steps:
+  - goto: ` + srv.URL + `/account
+  - fill: {selector: "#email", value: "` + demoshop.DemoEmail + `"}
+  - fill: {selector: "#password", value: "${password}"}
+  - click: "#sign-in"
+  - fill: {selector: "#code", value: "${totp:seed}"}
+  - click: "#verify"
+  - assert_text: {selector: "#account-name", equals: "` + demoshop.DemoName + `"}
+  # German: "07.12.2026, 15:40", not the page's own "7 Dec 2026, 14:40 UTC".
+  - assert_text: {selector: "#signed-in-at", matches: '^\d{2}\.\d{2}\.\d{4}, \d{2}:\d{2}$'}
+  - eval: "getComputedStyle(document.documentElement).backgroundColor === 'rgb(21, 25, 28)'"
+  - eval: "document.getElementById('signed-in-at').textContent === new Date(document.getElementById('signed-in-at').getAttribute('datetime')).toLocaleString('de-DE', {dateStyle: 'medium', timeStyle: 'short', timeZone: 'Europe/Berlin'})"
+`
+	env := demoshop.DemoEnv(func(string) (string, bool) { return "", false })
+	flows, err := scenarios.Parse("demo-login.yaml", []byte(src), scenarios.LoadOptions{LookupEnv: env})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := flows[0]
+	res := (&Runner{Browser: testBrowser}).Run(context.Background(), f, f.Devices[0])
+	if !res.Success {
+		t.Fatalf("%s: %+v", failedStep(res), res.Error)
+	}
+	if n := shop.Logins(); n != 1 {
+		t.Errorf("the shop counted %d logins, want 1", n)
+	}
+	out, err := json.Marshal(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{demoshop.DemoPassword, demoshop.DemoTOTPSeed} {
+		if strings.Contains(string(out), secret) {
+			t.Errorf("the result holds a secret of the demo account")
+		}
+	}
 }
