@@ -26,20 +26,20 @@ import (
 type Conditions struct {
 	// Locale is a BCP 47 tag such as de-DE: navigator.language,
 	// Accept-Language and Intl's default locale.
-	Locale string
+	Locale string `json:"locale,omitempty"`
 	// Timezone is an IANA time zone id such as Europe/Berlin.
-	Timezone string
+	Timezone string `json:"timezone,omitempty"`
 	// Geolocation is the position getCurrentPosition answers; setting it
 	// grants the geolocation permission.
-	Geolocation *Geolocation
+	Geolocation *Geolocation `json:"geolocation,omitempty"`
 	// Permissions are granted to every origin, by their names in
 	// PermissionNames; nil leaves Chrome's defaults (prompts denied).
-	Permissions []string
+	Permissions []string `json:"permissions,omitempty"`
 	// ColorScheme is "light", "dark" or "" (Chrome's own, light).
-	ColorScheme string
+	ColorScheme string `json:"color_scheme,omitempty"`
 	// ReducedMotion, when set, emulates prefers-reduced-motion: reduce
 	// (true) or no-preference (false).
-	ReducedMotion *bool
+	ReducedMotion *bool `json:"reduced_motion,omitempty"`
 }
 
 // Geolocation is an emulated position.

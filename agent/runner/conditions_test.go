@@ -7,6 +7,7 @@ import (
 	"html"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -103,6 +104,14 @@ reduced_motion: true
 			res := (&Runner{Browser: testBrowser}).Run(context.Background(), f, f.Devices[0])
 			if !res.Success {
 				t.Fatalf("%s: %+v\npage: %s", failedStep(res), res.Error, pageText(t, srv.URL, tt.keys, tt.device))
+			}
+			// The result records what was emulated, the device's keys won.
+			if lang, ok := tt.want["lang"]; ok {
+				if res.Conditions == nil || !regexp.MustCompile(lang).MatchString(res.Conditions.Locale) {
+					t.Errorf("result conditions = %+v, want locale matching %s", res.Conditions, lang)
+				}
+			} else if tt.keys == "" && res.Conditions != nil {
+				t.Errorf("result conditions = %+v for a run that emulated none", res.Conditions)
 			}
 		})
 	}

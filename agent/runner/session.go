@@ -47,7 +47,11 @@ type session struct {
 func newSession(r *Runner, parent context.Context, f *scenarios.Flow, d scenarios.Device) *session {
 	f = f.ForRun() // masks what this run extracts as secret
 	start := time.Now()
-	return &session{r: r, f: f, d: d, parent: parent, start: start, res: result.New(f.Name, d, start), settle: r.settleBound(f.VitalsSettle)}
+	res := result.New(f.Name, d, start)
+	if c := f.ConditionsOn(d); !c.IsZero() {
+		res.Conditions = &c // conditions.go
+	}
+	return &session{r: r, f: f, d: d, parent: parent, start: start, res: res, settle: r.settleBound(f.VitalsSettle)}
 }
 
 // onClose registers what close undoes.
