@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -172,6 +173,11 @@ func (p *parser) condition(key string, v *yaml.Node, c *Conditions) bool {
 			return false
 		}
 		tag, err := language.Parse(s)
+		if base, _ := tag.Base(); err == nil && base.String() == "und" {
+			// Well-formed but no language ("und", "x-private"): Chrome
+			// would refuse it when the run starts.
+			err = errors.New("no language")
+		}
 		if err != nil || strings.ContainsAny(s, " _") {
 			p.errorf(v, "locale %q is not a BCP 47 language tag; write it like de-DE, en-GB or fr", clip(s))
 			return false
