@@ -24,6 +24,7 @@ import (
 const conditionsPage = `<!doctype html><link rel="icon" href="data:,"><title>conditions</title>
 <p>Accept-Language: <b id="al">%s</b></p>
 <p id="lang"></p><p id="tz"></p><p id="date"></p><p id="geo">waiting</p>
+<p><a id="popup" href="/popup" target="_blank">open in a new tab</a></p>
 <p id="dark"></p><p id="motion"></p><p id="notif"></p><p id="camera"></p>
 <script>
 const put = (id, v) => { document.getElementById(id).textContent = String(v); };
@@ -60,17 +61,18 @@ reduced_motion: true
 	tests := []struct {
 		name, keys, device string
 		want               map[string]string // element id: a regexp its text matches
+		popup              bool              // assert in a pop-up the page opens
 	}{
 		{"flow keys on desktop", flowKeys, "desktop", map[string]string{
 			"al": `^de-DE(,|$)`, "lang": `^de-DE$`, "tz": `^Europe/Berlin$`,
 			"date": `^15\.1\.2026, 13:00:00$`, // German order, Berlin's winter time
 			"geo":  `^52\.52,13\.405,25$`, "dark": `^true$`, "motion": `^true$`,
 			"notif": `^granted$`, "camera": `^(denied|prompt)$`,
-		}},
+		}, false},
 		{"flow keys on a phone", flowKeys, "mobile", map[string]string{
 			"al": `^de-DE(,|$)`, "lang": `^de-DE$`, "tz": `^Europe/Berlin$`,
 			"geo": `^52\.52,13\.405,25$`, "dark": `^true$`, "motion": `^true$`, "notif": `^granted$`,
-		}},
+		}, false},
 		{"the phone's own keys win", flowKeys,
 			`{name: mobile, locale: fr-FR, timezone: America/New_York, geolocation: {latitude: -33.86, longitude: 151.2}, permissions: [camera], color_scheme: light, reduced_motion: false}`,
 			map[string]string{
@@ -78,15 +80,20 @@ reduced_motion: true
 				"date": `^15/01/2026 07:00:00$`, // French order, New York's time
 				"geo":  `^-33\.86,151\.2,10$`, "dark": `^false$`, "motion": `^false$`,
 				"notif": `^(denied|prompt)$`, "camera": `^granted$`,
-			}},
+			}, false},
 		{"a custom device's keys over none", "",
 			`{name: kiosk, width: 800, height: 600, locale: ja-JP, timezone: Asia/Tokyo, color_scheme: dark}`,
 			map[string]string{"al": `^ja-JP(,|$)`, "lang": `^ja-JP$`, "tz": `^Asia/Tokyo$`, "dark": `^true$`, "geo": `^error 1$`},
+			false,
 		},
+		{"in a pop-up", flowKeys, "mobile", map[string]string{
+			"al": `^de-DE(,|$)`, "lang": `^de-DE$`, "tz": `^Europe/Berlin$`,
+			"geo": `^52\.52,13\.405,25$`, "dark": `^true$`, "motion": `^true$`, "notif": `^granted$`,
+		}, true},
 		{"no conditions: Chrome's own", "", "desktop", map[string]string{
 			"al": `^(en-US|$)`, "tz": `^[A-Za-z_/]+$`, "geo": `^error 1$`, "dark": `^false$`, "motion": `^false$`,
 			"notif": `^(denied|prompt)$`, "camera": `^(denied|prompt)$`,
-		}},
+		}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -96,7 +103,18 @@ reduced_motion: true
 			}
 			sort.Strings(ids)
 			var steps strings.Builder
-			fmt.Fprintf(&steps, "  - goto: %s/\n  - assert_text: {selector: \"#geo\", matches: \"^[^w]\"}\n", srv.URL)
+			fmt.Fprintf(&steps, "  - goto: %s/\n", srv.URL)
+			if tt.popup {
+				// The pop-up's first document loads before the run takes the
+				// tab over: what it read as it loaded is Chrome's own, but
+				// it answers with the run's conditions from then on, and
+				// its next document has them all.
+				steps.WriteString("  - click: \"#popup\"\n  - assert_url: /popup\n" +
+					"  - eval: \"matchMedia('(prefers-color-scheme: dark)').matches && matchMedia('(prefers-reduced-motion: reduce)').matches && " +
+					"Intl.DateTimeFormat().resolvedOptions().timeZone === 'Europe/Berlin' && navigator.language === 'de-DE'\"\n" +
+					"  - goto: " + srv.URL + "/popup?again\n")
+			}
+			steps.WriteString("  - assert_text: {selector: \"#geo\", matches: \"^[^w]\"}\n")
 			for _, id := range ids {
 				fmt.Fprintf(&steps, "  - assert_text: {selector: \"#%s\", matches: %q}\n", id, tt.want[id])
 			}
