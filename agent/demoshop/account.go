@@ -80,6 +80,7 @@ type accounts struct {
 	sessions map[string]time.Time     // session id: when it started
 	pending  map[string]*pendingLogin // login id: the half-done login
 	logins   int64
+	byAgent  map[string]int64 // logins by User-Agent, to tell devices apart
 	avatar   *avatar
 }
 
@@ -100,7 +101,7 @@ func newAccounts() *accounts {
 	if err != nil {
 		panic(err) // a constant
 	}
-	return &accounts{seed: seed, sessions: map[string]time.Time{}, pending: map[string]*pendingLogin{}}
+	return &accounts{seed: seed, sessions: map[string]time.Time{}, pending: map[string]*pendingLogin{}, byAgent: map[string]int64{}}
 }
 
 func newID() string {
@@ -145,6 +146,19 @@ func (s *Shop) Logins() int64 {
 	s.acct.mu.Lock()
 	defer s.acct.mu.Unlock()
 	return s.acct.logins
+}
+
+// LoginsByUserAgent is Logins by the User-Agent of the browser that logged
+// in: a phone's and a desktop's differ, so a test can count logins per
+// device. At most 100 user agents are told apart; the rest count as "".
+func (s *Shop) LoginsByUserAgent() map[string]int64 {
+	s.acct.mu.Lock()
+	defer s.acct.mu.Unlock()
+	out := make(map[string]int64, len(s.acct.byAgent))
+	for k, v := range s.acct.byAgent {
+		out[k] = v
+	}
+	return out
 }
 
 // signedIn returns when the request's session started, if it has one.
@@ -258,6 +272,11 @@ func (s *Shop) checkCode(w http.ResponseWriter, r *http.Request) {
 	s.acct.prune(now)
 	s.acct.sessions[sid] = now
 	s.acct.logins++
+	ua := r.UserAgent()
+	if _, known := s.acct.byAgent[ua]; !known && len(s.acct.byAgent) >= 100 {
+		ua = ""
+	}
+	s.acct.byAgent[ua]++
 	s.acct.mu.Unlock()
 	setCookie(w, pendingCookie, "", -1)
 	setCookie(w, sessionCookie, sid, int(sessionTTL/time.Second))

@@ -137,6 +137,9 @@ func TestLoginWithSecondFactor(t *testing.T) {
 	signIn(t, shop, srv.URL, &other)
 	r = do(t, &other, "GET", srv.URL+"/account", nil)
 	checkContains(t, r.body, `<b id="login-count">2</b>`)
+	if by := shop.LoginsByUserAgent(); len(by) != 1 || by["Go-http-client/1.1"] != 2 {
+		t.Errorf("LoginsByUserAgent() = %v, want both logins under Go's user agent", by)
+	}
 
 	// Sign out: the session is gone on the server, not only the cookie.
 	sid := cookieValue(t, client, srv.URL, sessionCookie)

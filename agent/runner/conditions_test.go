@@ -202,6 +202,11 @@ steps:
 	if n := shop.Logins(); n != 1 {
 		t.Errorf("the shop counted %d logins, want 1", n)
 	}
+	for ua, n := range shop.LoginsByUserAgent() {
+		if !strings.Contains(ua, "Pixel 5") || n != 1 {
+			t.Errorf("%d login(s) by %q, want one by the phone", n, ua)
+		}
+	}
 	out, err := json.Marshal(res)
 	if err != nil {
 		t.Fatal(err)
