@@ -91,6 +91,21 @@ func (c Conditions) Over(base Conditions) Conditions {
 	return c
 }
 
+// Clone returns a copy of c that shares nothing with it, for a result
+// whose strings the redaction boundary rewrites in place.
+func (c Conditions) Clone() Conditions {
+	c.Permissions = slices.Clone(c.Permissions)
+	if c.Geolocation != nil {
+		g := *c.Geolocation
+		c.Geolocation = &g
+	}
+	if c.ReducedMotion != nil {
+		b := *c.ReducedMotion
+		c.ReducedMotion = &b
+	}
+	return c
+}
+
 // Granted is the permissions to grant: Permissions, plus geolocation when a
 // position is set (a position the page may not read is no emulation), each
 // once, in the order of PermissionNames.

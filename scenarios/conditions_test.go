@@ -98,3 +98,15 @@ steps: [{goto: "https://example.com"}]
 		})
 	}
 }
+
+// TestConditionsClone: a result's copy of the conditions shares nothing
+// with the flow, so that masking the result never rewrites the flow.
+func TestConditionsClone(t *testing.T) {
+	yes := true
+	c := Conditions{Permissions: []string{"camera"}, Geolocation: &Geolocation{Latitude: 1}, ReducedMotion: &yes}
+	d := c.Clone()
+	d.Permissions[0], d.Geolocation.Latitude, *d.ReducedMotion = "***", 2, false
+	if c.Permissions[0] != "camera" || c.Geolocation.Latitude != 1 || !*c.ReducedMotion {
+		t.Errorf("changing the clone changed the original: %+v", c)
+	}
+}

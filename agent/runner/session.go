@@ -48,8 +48,8 @@ func newSession(r *Runner, parent context.Context, f *scenarios.Flow, d scenario
 	f = f.ForRun() // masks what this run extracts as secret
 	start := time.Now()
 	res := result.New(f.Name, d, start)
-	if c := f.ConditionsOn(d); !c.IsZero() {
-		res.Conditions = &c // conditions.go
+	if c := f.ConditionsOn(d).Clone(); !c.IsZero() {
+		res.Conditions = &c // conditions.go; a copy, which redaction may rewrite
 	}
 	return &session{r: r, f: f, d: d, parent: parent, start: start, res: res, settle: r.settleBound(f.VitalsSettle)}
 }
