@@ -143,8 +143,10 @@ func (s *session) open() *scenarios.StepError {
 		dir, stop, err := startDownloads(tabRunCtx, tab.Ctx, s.ev)
 		dl <- downloads{dir, stop, err}
 	}()
-	granted := make(chan error, 1)                                                     // the browser context's, beside the tab's set-up too
-	go func() { granted <- grantPermissions(tabRunCtx, tab.Ctx, f.ConditionsOn(d)) }() // conditions.go
+	// Permissions are the browser context's (conditions.go), granted
+	// beside the tab's set-up too.
+	granted := make(chan error, 1)
+	go func() { granted <- grantPermissions(tabRunCtx, tab.Ctx, f.ConditionsOn(d)) }()
 	err = setup(tabRunCtx, t, f, d, r.Browser.Version())
 	if gerr := <-granted; err == nil {
 		err = gerr
