@@ -198,6 +198,12 @@ var flowKeySpecs = []flowKeySpec{
 			}
 		},
 	},
+	conditionFlowKey("locale"), // conditions.go: the user's conditions
+	conditionFlowKey("timezone"),
+	conditionFlowKey("geolocation"),
+	conditionFlowKey("permissions"),
+	conditionFlowKey("color_scheme"),
+	conditionFlowKey("reduced_motion"),
 	{
 		name: "vitals_settle",
 		doc:  "How long the final read of a page's web vitals may wait for the page to settle (loaded, images in the viewport arrived, no new LCP candidate or layout shift), such as 3s; 0s reads at once. Default: the agent's --vitals.settle, 3s.",

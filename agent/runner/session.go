@@ -48,7 +48,11 @@ type session struct {
 func newSession(r *Runner, parent context.Context, f *scenarios.Flow, d scenarios.Device) *session {
 	f = f.ForRun() // masks what this run extracts as secret
 	start := time.Now()
-	return &session{r: r, f: f, d: d, parent: parent, start: start, res: result.New(f.Name, d, start), settle: r.settleBound(f.VitalsSettle)}
+	res := result.New(f.Name, d, start)
+	if c := f.ConditionsOn(d).Clone(); !c.IsZero() {
+		res.Conditions = &c // conditions.go; a copy, which redaction may rewrite
+	}
+	return &session{r: r, f: f, d: d, parent: parent, start: start, res: res, settle: r.settleBound(f.VitalsSettle)}
 }
 
 // onClose registers what close undoes.
@@ -140,7 +144,14 @@ func (s *session) open() *scenarios.StepError {
 		dir, stop, err := startDownloads(tabRunCtx, tab.Ctx, s.ev)
 		dl <- downloads{dir, stop, err}
 	}()
+	// Permissions are the browser context's (conditions.go), granted
+	// beside the tab's set-up too.
+	granted := make(chan error, 1)
+	go func() { granted <- grantPermissions(tabRunCtx, tab.Ctx, f.ConditionsOn(d)) }()
 	err = setup(tabRunCtx, t, f, d, r.Browser.Version())
+	if gerr := <-granted; err == nil {
+		err = gerr
+	}
 	if err == nil {
 		err = siteAccess(tabRunCtx, tab.Ctx, t, f) // headers.go, request.go
 	}
