@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -20,7 +21,7 @@ const (
 	MaxDeviceScale = 5
 )
 
-var customDeviceKeys = []string{"name", "width", "height", "scale", "mobile", "touch", "user_agent"}
+var customDeviceKeys = append([]string{"name", "width", "height", "scale", "mobile", "touch", "user_agent"}, conditionKeys...)
 
 func (p *parser) parseDevices(n *yaml.Node) []Device {
 	items, ok := p.list(n, "devices", "a list such as [desktop, mobile]", "leave it out for the default [desktop, mobile]")
@@ -80,7 +81,7 @@ func (p *parser) customDevice(n *yaml.Node) (Device, bool) {
 		switch kv.key.Value {
 		case "name":
 			s, ok := p.scalar(kv.value, "device name")
-			if ok && !nameRe.MatchString(s) {
+			if _, known := LookupDevice(s); ok && !nameRe.MatchString(s) && !known { // a known name may carry conditions
 				p.errorf(kv.value, "device name %q must use only a-z, 0-9, _ and -, because it becomes a metric label", clip(s))
 				ok = false
 			}
@@ -115,7 +116,12 @@ func (p *parser) customDevice(n *yaml.Node) (Device, bool) {
 		case "user_agent":
 			v, ok := p.str(kv.value, "user_agent")
 			d.UserAgent, good = v, good && ok
+		default: // conditions.go
+			good = p.condition(kv.key.Value, kv.value, &d.Conditions) && good
 		}
+	}
+	if known, ok := presetWithConditions(d, have); ok {
+		return known, good
 	}
 	var missing []string
 	for _, k := range []string{"name", "width", "height"} {
@@ -124,7 +130,7 @@ func (p *parser) customDevice(n *yaml.Node) (Device, bool) {
 		}
 	}
 	if len(missing) > 0 {
-		p.errorf(n, "custom device is missing %s; a custom device needs name, width and height (scale, mobile, touch and user_agent are optional)", strings.Join(missing, ", "))
+		p.errorf(n, "custom device is missing %s; a custom device needs name, width and height (scale, mobile, touch, user_agent and the conditions %s are optional), or the name of a known device with conditions only", strings.Join(missing, ", "), strings.Join(conditionKeys, ", "))
 		return Device{}, false
 	}
 	if _, clash := LookupDevice(d.Name); clash && good {
@@ -133,4 +139,21 @@ func (p *parser) customDevice(n *yaml.Node) (Device, bool) {
 	}
 	d.Class = classOf(d)
 	return d, good
+}
+
+// presetWithConditions reads {name: mobile, color_scheme: dark}, a known
+// device with conditions of its own and nothing else, as that device with
+// them: a phone in dark mode needs no copy of the phone's sizes.
+func presetWithConditions(d Device, have map[string]bool) (Device, bool) {
+	known, ok := LookupDevice(d.Name)
+	if !ok {
+		return Device{}, false
+	}
+	for k := range have {
+		if k != "name" && !slices.Contains(conditionKeys, k) {
+			return Device{}, false
+		}
+	}
+	known.Conditions = d.Conditions
+	return known, true
 }

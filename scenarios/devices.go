@@ -31,6 +31,9 @@ type Device struct {
 	// for the Chrome of its day: the runner gives it the running Chrome's
 	// version. A user agent from the flow file is sent as written.
 	PresetUserAgent bool
+	// Conditions are the device's own locale, time zone and the like
+	// (conditions.go); a key set here wins over the flow's.
+	Conditions Conditions
 }
 
 // Matches reports whether name names the device, by its name or its class,

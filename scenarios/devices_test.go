@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
@@ -70,7 +71,7 @@ func TestDeviceAliases(t *testing.T) {
 			t.Fatalf("preset %q not found", preset)
 		}
 		a.Name = p.Name
-		if a != p {
+		if !reflect.DeepEqual(a, p) {
 			t.Errorf("%s = %+v, want the %s preset %+v", alias, a, preset, p)
 		}
 	}

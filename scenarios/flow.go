@@ -51,6 +51,9 @@ type Flow struct {
 	// KeepDownloads keeps downloaded files among the artifacts.
 	KeepDownloads bool
 	Steps         []Step
+	// Conditions are the user's locale, time zone, place, permissions and
+	// display preferences on every device (see ConditionsOn).
+	Conditions Conditions
 	// Audit lists the audit rules run on every page the flow opens, after
 	// its load; empty runs none.
 	Audit []string

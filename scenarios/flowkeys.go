@@ -198,6 +198,12 @@ var flowKeySpecs = []flowKeySpec{
 			}
 		},
 	},
+	conditionFlowKey("locale"), // conditions.go: the user's conditions
+	conditionFlowKey("timezone"),
+	conditionFlowKey("geolocation"),
+	conditionFlowKey("permissions"),
+	conditionFlowKey("color_scheme"),
+	conditionFlowKey("reduced_motion"),
 	{
 		name: "vitals_settle",
 		doc:  "How long the final read of a page's web vitals may wait for the page to settle (loaded, images in the viewport arrived, no new LCP candidate or layout shift), such as 3s; 0s reads at once. Default: the agent's --vitals.settle, 3s.",
@@ -306,7 +312,7 @@ var flowKeySpecs = []flowKeySpec{
 	},
 	{
 		name:   "audit",
-		doc:    "Audit every page the flow opens, after its load, for mobile UX defects and accessibility barriers: all, a list of audit rules, or {rules, min_impact}. Findings are recorded; an audit step with fail: true is what fails a run.",
+		doc:    "Audit every page the flow opens, when it is final (before the flow leaves it), for mobile UX defects and accessibility barriers: all, a list of audit rules, or {rules, min_impact}. Findings are recorded; an audit step with fail: true is what fails a run.",
 		schema: flowAuditSchema,
 		stage:  stageSettings,
 		decode: func(p *parser, v *yaml.Node, f *Flow) { f.Audit = p.flowAudit(v) },

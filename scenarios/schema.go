@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -328,7 +329,7 @@ func customDeviceSchema() (obj, error) {
 	props := obj{}
 	for _, k := range customDeviceKeys {
 		doc, ok := customDeviceKeyDocs[k]
-		if !ok {
+		if !ok && !slices.Contains(conditionKeys, k) {
 			return nil, fmt.Errorf("custom device key %q has no doc in customDeviceKeyDocs", k)
 		}
 		var s obj
@@ -343,6 +344,9 @@ func customDeviceSchema() (obj, error) {
 			s = obj{"type": "boolean", "default": false}
 		case "user_agent":
 			s = obj{"type": "string"}
+		case "locale", "timezone", "geolocation", "permissions", "color_scheme", "reduced_motion":
+			s = conditionSchema(k) // conditions.go
+			doc = s["description"].(string) + " Wins over the flow's."
 		default:
 			return nil, fmt.Errorf("custom device key %q has no JSON Schema; add it to customDeviceSchema", k)
 		}
@@ -351,8 +355,8 @@ func customDeviceSchema() (obj, error) {
 	}
 	return obj{
 		"type":                 "object",
-		"description":          "A custom device: name, width and height are required.",
-		"required":             []string{"name", "width", "height"},
+		"description":          "A custom device: name, width and height are required; or a known device's name with conditions only, such as {name: mobile, color_scheme: dark}.",
+		"required":             []string{"name"},
 		"additionalProperties": false,
 		"properties":           props,
 	}, nil

@@ -27,7 +27,7 @@ import (
 var files embed.FS
 
 // pageNames are the templates rendered inside the shared layout.
-var pageNames = []string{"home", "search", "product", "cart", "checkout", "confirmation", "help", "error"}
+var pageNames = []string{"home", "search", "product", "cart", "checkout", "confirmation", "help", "error", "login", "code", "account"}
 
 var (
 	pages     = parsePages()
@@ -65,11 +65,14 @@ type Shop struct {
 	mux    *http.ServeMux
 	faults atomic.Pointer[Faults]
 	orders atomic.Int64
+	acct   *accounts // account.go
+	// now is the shop's clock, for the one-time codes; tests move it.
+	now func() time.Time
 }
 
 // New returns a shop with no faults switched on.
 func New() *Shop {
-	s := &Shop{}
+	s := &Shop{acct: newAccounts(), now: time.Now}
 	s.faults.Store(&Faults{})
 	// Order numbers look like a shop that has been running for a while.
 	s.orders.Store(1000)
@@ -86,6 +89,14 @@ func New() *Shop {
 	mux.HandleFunc("POST /checkout", s.placeOrder)
 	mux.HandleFunc("GET /confirmation", s.confirmation)
 	mux.HandleFunc("GET /help", s.help)
+	mux.HandleFunc("GET /login", s.loginPage)
+	mux.HandleFunc("POST /login", s.login)
+	mux.HandleFunc("GET /login/code", s.codePage)
+	mux.HandleFunc("POST /login/code", s.checkCode)
+	mux.HandleFunc("GET /account", s.accountPage)
+	mux.HandleFunc("POST /account/avatar", s.uploadAvatar)
+	mux.HandleFunc("GET /account/avatar", s.avatarImage)
+	mux.HandleFunc("POST /logout", s.logout)
 	mux.HandleFunc("GET /healthz", healthz)
 	mux.HandleFunc("GET /favicon.ico", noContent)
 	mux.Handle("GET /static/", staticHandler())
@@ -132,6 +143,12 @@ type page struct {
 	Heading  string
 	Message  string
 	Missing  []string
+
+	// The login and account pages (account.go).
+	Next    string
+	Email   string
+	Error   string
+	Account *accountView
 }
 
 // render writes an HTML document. Faults apply here, and only here, because

@@ -590,12 +590,20 @@ func TestImage(t *testing.T) {
 // The example flows are written against this shop: every id they select
 // must exist on one of its pages.
 func TestExampleFlowSelectorsExist(t *testing.T) {
-	_, srv, client := newServer(t)
+	shop, srv, client := newServer(t)
 	do(t, client, "POST", srv.URL+"/cart/add", url.Values{"id": {"lamp-1"}})
 	var html strings.Builder
-	for _, path := range []string{"/", "/search?q=lamp", "/product/lamp-1", "/cart", "/checkout", "/confirmation?order=1", "/help"} {
+	for _, path := range []string{"/", "/search?q=lamp", "/product/lamp-1", "/cart", "/checkout", "/confirmation?order=1", "/help", "/login"} {
 		html.WriteString(do(t, client, "GET", srv.URL+path, nil).body)
 	}
+	// The pages behind the login (account.go).
+	passPassword(t, srv.URL, client)
+	html.WriteString(do(t, client, "GET", srv.URL+"/login/code", nil).body)
+	client.Jar = newJar(t)
+	signIn(t, shop, srv.URL, client)
+	html.WriteString(do(t, client, "GET", srv.URL+"/account", nil).body)
+	upload(t, client, srv.URL+"/account/avatar", "avatar", "a.png", pngBytes(t, 8, 8))
+	html.WriteString(do(t, client, "GET", srv.URL+"/account", nil).body)
 	flows, err := fs.Glob(examples.FS, "*.yaml")
 	if err != nil || len(flows) == 0 {
 		t.Fatalf("no example flows: %v", err)

@@ -20,6 +20,9 @@ type Result struct {
 	Flow        string `json:"flow"`
 	Device      string `json:"device"`
 	DeviceClass string `json:"device_class"`
+	// Conditions are the user's conditions the run emulated (the device's
+	// over the flow's); nil when it emulated none.
+	Conditions *scenarios.Conditions `json:"conditions,omitempty"`
 	// Location is where the agent that ran it stands (--location), empty
 	// for a single-location set-up; Agent names that agent (--agent.name,
 	// else the host name). Together they say where a run came from in a

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"cmp"
 	"context"
 	"slices"
 	"time"
@@ -165,8 +166,56 @@ func (p *tabPage) Audit(ctx context.Context, rules []string, fail bool) error {
 	return scenarios.Fail(scenarios.KindAudit, "%s", audit.Summary(found))
 }
 
-// flowAudit runs the flow-level audit on the page the step opened, if it
-// opened one the audit has not seen. Its findings never fail the run.
+// The flow-level audit of a page waits until the page is final, as the
+// final read of its vitals does: before a goto leaves it and at the end of
+// the task, after that read, so that lazy-lcp sees the page's real LCP and
+// the other rules the page as the user saw it, with what its scripts added
+// after the load event. A step that may leave the page some other way (a
+// click, a key, a script) cannot wait for that: the page is audited just
+// before it, as late as it is known to be there.
+
+// auditLater marks the page the step opened as awaiting its flow-level
+// audit, whose findings go under that step. A step that loaded a document
+// and failed leaves no page to audit: the one awaiting was left.
+func (s *session) auditLater(step string, navigated bool, pol stepPolicy) {
+	if !navigated {
+		return
+	}
+	s.auditFor = ""
+	if pol.flowAudit && step != "" && len(s.f.Audit) > 0 {
+		s.auditFor = step
+	}
+}
+
+// auditNow runs the flow-level audit of the current page if it awaits one.
+func (s *session) auditNow(ctx context.Context) {
+	if s.auditFor == "" {
+		return
+	}
+	step := s.auditFor
+	s.auditFor = ""
+	if ctx.Err() != nil {
+		return
+	}
+	s.r.flowAudit(ctx, s.pg, s.f, step)
+}
+
+// staysOnPage says whether an action leaves the page where it is: waits,
+// assertions and reads, and the input that fills a form without sending
+// it. The audit of a page awaiting one is put off past them, to its final
+// read; any other action may take the user to another page.
+func staysOnPage(a scenarios.Action) bool {
+	switch a.(type) {
+	case scenarios.Sleep, scenarios.WaitFor, scenarios.AssertVisible, scenarios.AssertText, scenarios.AssertURL,
+		scenarios.AssertTitle, scenarios.Screenshot, scenarios.AssertScreenshot, scenarios.Audit, scenarios.Extract,
+		scenarios.Request, scenarios.ScrollTo, scenarios.Hover, scenarios.Fill, scenarios.Type:
+		return true
+	}
+	return false
+}
+
+// flowAudit runs the flow-level audit on the current page, opened by step,
+// if the audit has not seen its URL. Its findings never fail the run.
 func (r *Runner) flowAudit(ctx context.Context, pg *tabPage, f *scenarios.Flow, step string) {
 	if len(f.Audit) == 0 {
 		return
@@ -194,8 +243,20 @@ func flowAuditTimeout(rules []string) time.Duration {
 	return 5 * time.Second
 }
 
-// recordAudit puts what the run's audits found into the result.
+// recordAudit puts what the run's audits found into the result, in the
+// order of the steps they are filed under: a page's flow-level audit runs
+// when the page is final, after the steps that stayed on it (an audit
+// step among them), but its findings are the step's that opened it.
 func (a *auditState) record(res *result.Result) {
+	at := map[string]int{}
+	for i, st := range res.Steps {
+		if _, ok := at[st.Name]; !ok {
+			at[st.Name] = i
+		}
+	}
+	byStep := func(x, y result.Finding) int { return cmp.Compare(at[x.Step], at[y.Step]) }
+	slices.SortStableFunc(a.findings, byStep)
+	slices.SortStableFunc(a.needsReview, byStep)
 	res.Findings = append(res.Findings, a.findings...)
 	res.NeedsReview = append(res.NeedsReview, a.needsReview...)
 	if len(a.checked) > 0 {

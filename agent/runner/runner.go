@@ -165,7 +165,7 @@ func (r *Runner) recoverBrowser(gen int) {
 	}
 }
 
-// setup emulates the device, network and CPU, and installs the helper. The
+// setup emulates the device, the user's conditions, network and CPU, and installs the helper. The
 // commands are independent of one another, so they go out concurrently:
 // sequential round trips are most of a tab's fixed cost.
 func setup(ctx context.Context, t *chromedp.Target, f *scenarios.Flow, d scenarios.Device, chromeVersion string) error {
@@ -184,7 +184,11 @@ func setup(ctx context.Context, t *chromedp.Target, f *scenarios.Flow, d scenari
 			return err
 		})
 	}
-	if ua := userAgentOverride(d, chromeVersion); ua != nil {
+	conds := f.ConditionsOn(d)
+	for _, fn := range conditionCalls(ctx, t, conds) { // conditions.go
+		call(fn)
+	}
+	if ua := withAcceptLanguage(userAgentOverride(d, chromeVersion), conds.Locale); ua != nil {
 		call(func() error {
 			_, err := cdp.Call(ctx, t, emulation.SetUserAgentOverride, *ua)
 			return err

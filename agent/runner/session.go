@@ -42,12 +42,17 @@ type session struct {
 	taskTime time.Duration // set after the main steps
 	shotErr  string        // why the failure has no screenshot (artifacts.go)
 	last     lastStep      // the last of the flow's steps that ran (navbound.go)
+	auditFor string        // the step whose page awaits its flow-level audit (audit.go)
 }
 
 func newSession(r *Runner, parent context.Context, f *scenarios.Flow, d scenarios.Device) *session {
 	f = f.ForRun() // masks what this run extracts as secret
 	start := time.Now()
-	return &session{r: r, f: f, d: d, parent: parent, start: start, res: result.New(f.Name, d, start), settle: r.settleBound(f.VitalsSettle)}
+	res := result.New(f.Name, d, start)
+	if c := f.ConditionsOn(d).Clone(); !c.IsZero() {
+		res.Conditions = &c // conditions.go; a copy, which redaction may rewrite
+	}
+	return &session{r: r, f: f, d: d, parent: parent, start: start, res: res, settle: r.settleBound(f.VitalsSettle)}
 }
 
 // onClose registers what close undoes.
@@ -143,7 +148,14 @@ func (s *session) open() *scenarios.StepError {
 		dir, stop, err := startDownloads(tabRunCtx, tab.Ctx, s.ev)
 		dl <- downloads{dir, stop, err}
 	}()
+	// Permissions are the browser context's (conditions.go), granted
+	// beside the tab's set-up too.
+	granted := make(chan error, 1)
+	go func() { granted <- grantPermissions(tabRunCtx, tab.Ctx, f.ConditionsOn(d)) }()
 	err = setup(tabRunCtx, t, f, d, r.Browser.Version())
+	if gerr := <-granted; err == nil {
+		err = gerr
+	}
 	if err == nil {
 		err = siteAccess(tabRunCtx, tab.Ctx, t, f, s.ev.markBlocked) // headers.go, request.go, routes.go
 	}
@@ -191,8 +203,10 @@ func (s *session) runMain() *stepFailure {
 func (s *session) afterTask(failed *stepFailure) *stepFailure {
 	if failed == nil {
 		if failed = s.lastRead(); failed == nil { // navbound.go
+			s.auditNow(s.tabRunCtx) // the last page, now final (audit.go)
 			return nil
 		}
+		s.auditFor = "" // a page that never stops navigating has no final state to audit
 	}
 	if why := s.pg.whyNoPicture(failed.StepError); why != "" {
 		// A crashed, frozen or cancelled page is neither read nor
@@ -208,6 +222,9 @@ func (s *session) afterTask(failed *stepFailure) *stepFailure {
 	if s.r.ArtifactsDir != "" {
 		s.failureShot(failed.step)
 	}
+	// The page where the user gave up is audited as it is, within the
+	// run's time: a run that timed out is not audited past its bound.
+	s.auditNow(s.tabRunCtx)
 	return failed
 }
 

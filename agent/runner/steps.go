@@ -24,8 +24,9 @@ type stepPolicy struct {
 	// steps, never change the run's outcome, and a failed one does not
 	// stop the others, since each may undo something else.
 	cleanup bool
-	// flowAudit runs the flow-level audit on each page a step opens: the
-	// pages of the user's task, not those of the clean-up.
+	// flowAudit runs the flow-level audit on each page a step opens,
+	// when the page is final (audit.go): the pages of the user's task,
+	// not those of the clean-up.
 	flowAudit bool
 }
 
@@ -55,21 +56,27 @@ func (s *session) runSteps(steps []scenarios.Step, pol stepPolicy) (failed *step
 			s.r.Progress(s.f.Name, s.d.Name, st.Name)
 		}
 		if _, isGoto := st.Action.(scenarios.Goto); isGoto {
-			// The page about to be left gets its final read first.
+			// The page about to be left gets its final read first, and
+			// then its flow-level audit (audit.go). Both are ours, not
+			// the user's wait.
 			readStart := time.Now()
 			s.r.finalRead(pol.ctx, s.pg, s.ev, s.settle)
+			s.auditNow(pol.ctx)
 			ours += time.Since(readStart)
+		} else if s.auditFor != "" && !staysOnPage(st.Action) {
+			auditStart := time.Now()
+			s.auditNow(pol.ctx)
+			ours += time.Since(auditStart)
 		}
 		se, navigated := s.runStep(st, pol)
 		if last := s.res.Steps[len(s.res.Steps)-1]; last.ProbeWork() {
 			// A screenshot is ours too, however long a big page takes.
 			ours += time.Duration(last.DurationSeconds * float64(time.Second))
 		}
-		if se == nil && navigated && pol.flowAudit {
-			// The audit is ours, not the user's wait.
-			auditStart := time.Now()
-			s.r.flowAudit(pol.ctx, s.pg, s.f, st.Name)
-			ours += time.Since(auditStart)
+		if se == nil {
+			s.auditLater(st.Name, navigated, pol)
+		} else {
+			s.auditLater("", navigated, pol)
 		}
 		if se == nil {
 			continue

@@ -687,7 +687,8 @@ func TestSoftNavigation(t *testing.T) {
 }
 
 // lateHeroSite serves / with small text and, after the load event, a hero
-// image that arrives 800 ms later (a late LCP only a final read sees), and
+// image that arrives 800 ms later (a late LCP only a final read sees),
+// /lazy with the same hero as an <img loading="lazy"> in the viewport, and
 // /next, a plain page to leave it for.
 func lateHeroSite(t *testing.T) *httptest.Server {
 	t.Helper()
@@ -695,6 +696,10 @@ func lateHeroSite(t *testing.T) *httptest.Server {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `<!doctype html><link rel="icon" href="data:,"><title>t</title><p>small text</p>
 <script>addEventListener('load', () => { const i = new Image(400, 300); i.id = 'hero'; i.src = '/slow.png'; document.body.appendChild(i); });</script>`)
+	})
+	mux.HandleFunc("/lazy", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,"><title>t</title><p>small text</p>
+<img id="hero" loading="lazy" src="/slow.png" width="400" height="300" alt="A lamp" style="max-width:100%;height:auto">`)
 	})
 	mux.HandleFunc("/next", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `<!doctype html><link rel="icon" href="data:,"><title>next</title><h1>Next page</h1>`)

@@ -205,7 +205,11 @@ func runDemo(ctx context.Context, env *environment, args []string) int {
 
 	axe := af.findAxe(env)
 	load := func() ([]scenarios.FileResult, error) {
-		flows, err := scenarios.LoadFS(examples.FS, scenarios.LoadOptions{LookupEnv: env.lookupEnv, Vars: map[string]string{"base_url": shopURL}, Axe: axe})
+		// The demo account's password and seed reach the flows as a real
+		// deployment's secrets do, through the environment; unset, they
+		// are the shop's public demo values.
+		lookup := demoshop.DemoEnv(env.lookupEnv)
+		flows, err := scenarios.LoadFS(examples.FS, scenarios.LoadOptions{LookupEnv: lookup, Vars: map[string]string{"base_url": shopURL}, Axe: axe})
 		if err != nil {
 			return []scenarios.FileResult{{Path: "examples", Err: err}}, nil
 		}

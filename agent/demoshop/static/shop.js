@@ -10,6 +10,15 @@
     });
   }
 
+  // Times are sent in UTC and shown in the visitor's own locale and time
+  // zone, as a shop with customers abroad does.
+  for (const t of document.querySelectorAll("time[data-local]")) {
+    const d = new Date(t.getAttribute("datetime"));
+    if (!isNaN(d)) {
+      t.textContent = d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+    }
+  }
+
   const results = document.getElementById("results");
   if (results) {
     showResults(results);

@@ -277,6 +277,16 @@
     const r = el.getBoundingClientRect();
     return r.bottom >= 0 && r.right >= 0 && r.top <= innerHeight && r.left <= innerWidth;
   };
+  // lazyShown: a lazy image is fetched only once it is rendered near the
+  // viewport, so one that is not rendered (display: none, a closed
+  // details) is never waited for: it would hold the read to its bound.
+  // One rendered in the viewport is fetched as soon as it is laid out,
+  // even before it has a size of its own, and is waited for as an eager
+  // one is: a lazy hero is the page's largest content all the same.
+  const lazyShown = (img) => {
+    if (!img.getClientRects().length) return false;
+    try { return !img.checkVisibility || img.checkVisibility(); } catch (e) { return true; }
+  };
   // pending names what may still bring a new LCP candidate or shift. An
   // image is complete as soon as its data is there, before it is decoded
   // and painted: an image that arrived is pending until it is decoded, and
@@ -337,7 +347,7 @@
     try { if (document.fonts.status === 'loading') return 'fonts'; } catch (e) {}
     let what = '';
     for (const img of document.images) {
-      if (!img.complete && img.loading !== 'lazy' && inViewport(img)) { loading.add(img); what = 'images'; }
+      if (!img.complete && inViewport(img) && (img.loading !== 'lazy' || lazyShown(img))) { loading.add(img); what = 'images'; }
     }
     return what;
   };
