@@ -295,9 +295,11 @@ var flowKeySpecs = []flowKeySpec{
 		absent: noSession,
 	},
 	{
-		name:   "session_max_age",
-		doc:    "How old a saved session (see session) this flow starts with, such as 30m. Default " + shortDuration(DefaultSessionMaxAge) + ".",
-		schema: func() obj { return obj{"allOf": []obj{ref("duration")}, "default": shortDuration(DefaultSessionMaxAge)} },
+		name: "session_max_age",
+		doc:  "How old a saved session (see session) this flow starts with, such as 30m. Default " + shortDuration(DefaultSessionMaxAge) + ".",
+		schema: func() obj {
+			return obj{"allOf": []obj{ref("duration")}, "default": shortDuration(DefaultSessionMaxAge)}
+		},
 		stage:  stageSettings,
 		decode: decodeSessionMaxAge,
 	},
