@@ -60,6 +60,23 @@ func New(next Next) *Runner {
 // session; a flow with a session starts with it, and gets the result's
 // session field.
 func (r *Runner) Run(ctx context.Context, f *scenarios.Flow, d scenarios.Device) *result.Result {
+	if f.ProvidesSession && f.SessionProvider() == nil {
+		// A login flow's own run: one that a waiting flow started already
+		// is this run too, rather than a second login at the same time.
+		v, _, _ := r.logins.Do(loginKey(f, d), func() (any, error) {
+			return outcome{res: r.runAndKeep(ctx, f, d, nil)}, nil
+		})
+		if res := v.(outcome).res; res != nil {
+			return res
+		}
+		return r.runAndKeep(ctx, f, d, nil)
+	}
+	return r.run(ctx, f, d)
+}
+
+// run is Run without sharing a login flow's run: login calls it from
+// within the shared run.
+func (r *Runner) run(ctx context.Context, f *scenarios.Flow, d scenarios.Device) *result.Result {
 	prov := f.SessionProvider()
 	if prov == nil {
 		return r.runAndKeep(ctx, f, d, nil)
@@ -85,7 +102,9 @@ func (r *Runner) Run(ctx context.Context, f *scenarios.Flow, d scenarios.Device)
 		}
 		sv, refreshed = nsv, true
 		attemptStart = r.now()
+		first := res.Attempts
 		res = r.runAndKeep(ctx, f, d, sv.state)
+		res.Attempts += first
 	}
 	res.Session = &result.Session{Flow: prov.Name, AgeSeconds: seconds(attemptStart.Sub(sv.at)), Refreshed: refreshed}
 	return res
@@ -118,31 +137,36 @@ func (r *Runner) get(prov *scenarios.Flow, d scenarios.Device) (saved, bool) {
 // that arrives after a newer session was kept takes that one. It returns
 // the new session, or the login flow's failed result.
 func (r *Runner) login(ctx context.Context, prov *scenarios.Flow, d scenarios.Device, seen time.Time) (saved, *result.Result) {
-	k := prov.Name + "\x00" + d.Name
-	v, _, _ := r.logins.Do(k, func() (any, error) {
+	v, _, _ := r.logins.Do(loginKey(prov, d), func() (any, error) {
 		if sv, ok := r.get(prov, d); ok && sv.at.After(seen) {
 			return outcome{sv: sv}, nil
 		}
-		res := r.Run(ctx, prov, d) // the login flow's own session first, if it names one
+		res := r.run(ctx, prov, d) // the login flow's own session first, if it names one
 		if !res.Success {
-			return outcome{failed: res}, nil
+			return outcome{failed: res, res: res}, nil
 		}
 		sv, ok := r.get(prov, d)
 		if !ok || !sv.at.After(seen) {
 			res.Success = false
 			res.Error = &result.Error{Kind: scenarios.KindBrowser, Message: "the login flow succeeded but its session could not be read from the browser"}
-			return outcome{failed: res}, nil
+			return outcome{failed: res, res: res}, nil
 		}
-		return outcome{sv: sv}, nil
+		return outcome{sv: sv, res: res}, nil
 	})
 	o := v.(outcome)
 	return o.sv, o.failed
 }
 
+// outcome is what a shared login gives: the new session, or the login
+// flow's failed result; and the login flow's result when it ran, which
+// is also the result of a scheduled run of the login flow that shared it.
 type outcome struct {
 	sv     saved
 	failed *result.Result
+	res    *result.Result
 }
+
+func loginKey(prov *scenarios.Flow, d scenarios.Device) string { return prov.Name + "\x00" + d.Name }
 
 // endedAtLogin reports whether the failed run's page was the login
 // flow's first URL: where a site sends a user whose session it dropped.

@@ -255,6 +255,9 @@ func TestSessionRefresh(t *testing.T) {
 			if got := site.count()["desktop"]; got != st.want.logins {
 				t.Errorf("logins so far = %d, want %d", got, st.want.logins)
 			}
+			if wantAttempts := map[bool]int{false: 1, true: 2}[st.name == "dropped by the site"]; res.Attempts != wantAttempts {
+				t.Errorf("attempts = %d, want %d", res.Attempts, wantAttempts)
+			}
 			if st.want.errHas != "" && (res.Error == nil || !strings.Contains(res.Error.Message, st.want.errHas)) {
 				t.Errorf("error = %+v, want it to contain %q", res.Error, st.want.errHas)
 			}
