@@ -274,3 +274,97 @@ func TestSessionRefresh(t *testing.T) {
 		})
 	}
 }
+
+// collector keeps the agent's results.
+type collector struct {
+	mu      sync.Mutex
+	results []*result.Result
+}
+
+func (c *collector) Export(_ context.Context, r *result.Result) error {
+	c.mu.Lock()
+	c.results = append(c.results, r)
+	c.mu.Unlock()
+	return nil
+}
+
+func (c *collector) snapshot() []*result.Result {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]*result.Result(nil), c.results...)
+}
+
+// TestAgentScheduleSharesTheLogin: in the agent, five flows on a short
+// schedule and their login flow on a long one, all due at start, log in
+// at most twice (the waiting flows' login and the login flow's own
+// scheduled run, one run when they meet), and every later run reuses the
+// session.
+func TestAgentScheduleSharesTheLogin(t *testing.T) {
+	site := newLoginSite()
+	srv := httptest.NewServer(site)
+	defer srv.Close()
+	files := map[string]string{"login": strings.Replace(loginFlow, "[desktop, mobile]", "[desktop]", 1)}
+	for i := range 5 {
+		name := fmt.Sprintf("account-%d", i)
+		files[name] = strings.Replace(strings.Replace(accountFlow(name, ""), "[desktop, mobile]", "[desktop]", 1), "session: login\n", "session: login\nschedule: \"@every 1s\"\n", 1)
+	}
+	flows := loadFlows(t, srv.URL, files)
+	var fr []scenarios.FileResult
+	for _, f := range flows {
+		fr = append(fr, scenarios.FileResult{Path: f.Name + ".yaml", Flows: []*scenarios.Flow{f}})
+	}
+	rec := &collector{}
+	a, err := agent.New(agent.Options{Runner: New(&runner.Runner{Browser: testBrowser}), Exporters: []agent.Exporter{rec}, Splay: -1, MaxConcurrency: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Apply(fr); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	runs := func() map[string]int {
+		n := map[string]int{}
+		for _, r := range rec.snapshot() {
+			n[r.Flow]++
+		}
+		return n
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		n, enough := runs(), true
+		for i := range 5 {
+			enough = enough && n[fmt.Sprintf("account-%d", i)] >= 3
+		}
+		if enough {
+			break
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			<-done
+			t.Fatalf("runs after 60s: %v, want 3 of each account flow", n)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := site.count()["desktop"]; got < 1 || got > 2 {
+		t.Errorf("logins = %d, want 1 or 2 (the waiting flows' one and the login flow's own run)", got)
+	}
+	later := map[string]int{}
+	for _, r := range rec.snapshot() {
+		if r.Flow == "login" {
+			continue
+		}
+		if !r.Success || r.Session == nil {
+			t.Errorf("%s: success %v, session %+v, error %+v", r.Flow, r.Success, r.Session, r.Error)
+			continue
+		}
+		if later[r.Flow]++; later[r.Flow] > 1 && r.Session.Refreshed {
+			t.Errorf("%s: run %d logged in again with a fresh session: %+v", r.Flow, later[r.Flow], r.Session)
+		}
+	}
+}
