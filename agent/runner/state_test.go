@@ -10,6 +10,9 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
 )
 
 // stateSite shows what a page sees of its starting state: the Cookie
@@ -106,6 +109,22 @@ steps:
   - assert_text: {selector: "#ls", equals: "ls:"}
 `,
 	}}
+	pages := func() int {
+		testBrowser.Settle()
+		infos, err := chromedp.Targets(testBrowser.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, i := range infos {
+			if i.Type == "page" {
+				n++
+			}
+		}
+		return n
+	}
+	r.Run(ctx, mustFlow(t, "name: warm\nsteps:\n  - goto: "+origin+"/page\n"), d) // starts the warm-tab cycle
+	before := pages()
 	var exported *State
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -148,6 +167,16 @@ steps:
 	exported.LocalStorage[origin]["flag"] = "session's"
 	if res := r.RunWith(ctx, f, d, RunOptions{State: exported}); !res.Success {
 		t.Fatalf("the run with the session's state failed: %+v", res.Error)
+	}
+	// The helper tabs that filled and read local storage are gone: they
+	// belong to the run's browser context, closed at the latest with it.
+	after := pages()
+	for i := 0; i < 40 && after != before; i++ {
+		time.Sleep(50 * time.Millisecond)
+		after = pages()
+	}
+	if after != before {
+		t.Errorf("%d page targets after the runs, %d before: a helper tab was left open", after, before)
 	}
 	if n := site.roots.Load(); n != 0 {
 		t.Errorf("the site got %d requests for / : filling or reading local storage must not load the site", n)
