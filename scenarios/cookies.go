@@ -36,6 +36,7 @@ func cookieSchema() obj {
 	return obj{
 		"type":                 "object",
 		"required":             []string{"name", "value"},
+		"oneOf":                []obj{{"required": []string{"url"}}, {"required": []string{"domain"}}},
 		"additionalProperties": false,
 		"properties": obj{
 			"name":      obj{"type": "string", "pattern": jsPattern(cookieNameRe)},

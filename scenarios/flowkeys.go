@@ -296,9 +296,9 @@ var flowKeySpecs = []flowKeySpec{
 	},
 	{
 		name: "session_max_age",
-		doc:  "How old a saved session (see session) this flow starts with, such as 30m. Default " + shortDuration(DefaultSessionMaxAge) + ".",
+		doc:  "How old a saved session (see session) this flow starts with, such as 30m. Default 1h.",
 		schema: func() obj {
-			return obj{"allOf": []obj{ref("duration")}, "default": shortDuration(DefaultSessionMaxAge)}
+			return obj{"allOf": []obj{ref("duration")}, "default": "1h"}
 		},
 		stage:  stageSettings,
 		decode: decodeSessionMaxAge,
