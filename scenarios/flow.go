@@ -78,6 +78,18 @@ type Flow struct {
 	// HTTPCredentials answer the site's HTTP basic auth; the password is
 	// masked like a secret.
 	HTTPCredentials *Credentials
+	// Cookies and LocalStorage ({origin: {key: value}}) are set in the
+	// run's browser context before the first step (cookies.go).
+	Cookies      []Cookie
+	LocalStorage map[string]map[string]string
+	// ProvidesSession keeps a successful run's cookies and local storage
+	// for the flows whose Session names it; such a flow starts with them
+	// when they are at most SessionMaxAge old (session.go).
+	ProvidesSession bool
+	Session         string
+	SessionMaxAge   time.Duration
+	sessionPos      Position
+	sessionFlow     *Flow
 
 	vars        map[string]string // the flow's vars, overrides included
 	extractVars map[string]bool   // vars that extract steps set at run time

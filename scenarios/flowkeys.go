@@ -292,6 +292,46 @@ var flowKeySpecs = []flowKeySpec{
 		decode: decodeCredentials,
 	},
 	{
+		name:   "cookies",
+		doc:    "Cookies set before the first step: a list of {name, value, url | domain+path, secure, http_only, same_site: Strict|Lax|None}, such as a consent banner already answered. A value from ${env:...} or a secret var is masked everywhere.",
+		schema: func() obj { return obj{"type": "array", "minItems": 1, "items": cookieSchema()} },
+		stage:  stageSettings,
+		decode: func(p *parser, v *yaml.Node, f *Flow) { f.Cookies = p.parseCookies(v, f) },
+	},
+	{
+		name: "local_storage",
+		doc:  "Local storage set before the first step, by origin: {\"https://shop.example.com\": {key: value}}, such as a feature flag. A value from ${env:...} or a secret var is masked everywhere.",
+		schema: func() obj {
+			return obj{"type": "object", "additionalProperties": obj{"type": "object", "additionalProperties": ref("scalar")}}
+		},
+		stage:  stageSettings,
+		decode: func(p *parser, v *yaml.Node, f *Flow) { f.LocalStorage = p.parseLocalStorage(v, f) },
+	},
+	{
+		name:   "provides_session",
+		doc:    "true makes this a login flow: a successful run keeps its cookies and local storage, per device and in the agent's memory only, for the flows whose session names it. Default false.",
+		schema: func() obj { return obj{"type": "boolean", "default": false} },
+		stage:  stageSettings,
+		decode: func(p *parser, v *yaml.Node, f *Flow) { f.ProvidesSession, _ = p.boolean(v, "provides_session") },
+	},
+	{
+		name:   "session",
+		doc:    "The login flow (with provides_session: true) whose saved session this flow starts with, on the same device. Without one, or with one older than session_max_age, or when the flow ends on the login flow's first URL, the login flow runs first and the flow is tried again once.",
+		schema: func() obj { return obj{"type": "string", "pattern": jsPattern(nameRe), "maxLength": MaxNameLength} },
+		stage:  stageSettings,
+		decode: decodeSession,
+		absent: noSession,
+	},
+	{
+		name: "session_max_age",
+		doc:  "How old a saved session (see session) this flow starts with, such as 30m. Default 1h.",
+		schema: func() obj {
+			return obj{"allOf": []obj{ref("duration")}, "default": "1h"}
+		},
+		stage:  stageSettings,
+		decode: decodeSessionMaxAge,
+	},
+	{
 		name: "vars",
 		doc:  "Variables for ${name} in values. A value may read the environment with ${env:NAME}; LoadOptions can override vars.",
 		schema: func() obj {

@@ -83,7 +83,43 @@ func Load(paths []string, opts LoadOptions) ([]FileResult, error) {
 		}
 		results = append(results, r)
 	}
+	checkSessionsAcross(results)
 	return results, nil
+}
+
+// checkSessionsAcross checks the sessions the flows of all files name (see
+// CheckSessions). An error is the file's of the flow that names the
+// session, and that file's flows are dropped, as for any error; which may
+// leave another file's flow without its login flow, so it goes on until
+// no file changes.
+func checkSessionsAcross(results []FileResult) {
+	for range results {
+		var flows []*Flow
+		for _, r := range results {
+			flows = append(flows, r.Flows...)
+		}
+		errs := CheckSessions(flows)
+		if len(errs) == 0 {
+			return
+		}
+		for i := range results {
+			r := &results[i]
+			var mine ErrorList
+			for _, e := range errs {
+				if e.Pos.File == r.Path && r.Flows != nil {
+					mine = append(mine, e)
+				}
+			}
+			if len(mine) == 0 {
+				continue
+			}
+			var prev ErrorList
+			if l, ok := r.Err.(ErrorList); ok {
+				prev = l
+			}
+			r.Flows, r.Err = nil, append(prev, mine...).sorted()
+		}
+	}
 }
 
 func duplicateFlow(f *Flow, prev Position) *Error {
@@ -122,6 +158,7 @@ func LoadFS(fsys fs.FS, opts LoadOptions) ([]*Flow, error) {
 	if err != nil {
 		return nil, err
 	}
+	errs = append(errs, CheckSessions(flows)...)
 	if len(errs) > 0 {
 		return flows, errs
 	}

@@ -70,6 +70,19 @@ type Result struct {
 	// Dialogs are the alert, confirm, prompt and beforeunload dialogs the
 	// pages opened, answered by the flow's dialogs policy.
 	Dialogs []Dialog `json:"dialogs"`
+	// Session is the saved session of a login flow the run started with
+	// (the flow's `session`); nil for a flow without one.
+	Session *Session `json:"session,omitempty"`
+}
+
+// Session says which saved session a run started with: the login flow's
+// name, how old the session was when the (last) attempt started, and
+// whether the login flow ran for this run because there was none, it was
+// too old, or the site had dropped it. The session itself is never here.
+type Session struct {
+	Flow       string  `json:"flow"`
+	AgeSeconds float64 `json:"age_seconds"`
+	Refreshed  bool    `json:"refreshed"`
 }
 
 // Download is one file a run downloaded.

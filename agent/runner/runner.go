@@ -78,9 +78,15 @@ func (r *Runner) beginPhase(name string) (end func()) {
 // panics or returns without a result: a broken browser is a recorded
 // failure of kind browser.
 func (r *Runner) Run(ctx context.Context, f *scenarios.Flow, d scenarios.Device) *result.Result {
+	return r.RunWith(ctx, f, d, RunOptions{})
+}
+
+// RunWith is Run with what this run adds to the flow: a starting state,
+// and a request to export the state after a success (state.go).
+func (r *Runner) RunWith(ctx context.Context, f *scenarios.Flow, d scenarios.Device, opts RunOptions) *result.Result {
 	var res *result.Result
 	for attempt := 1; attempt <= f.Retries+1; attempt++ {
-		res = r.runOnce(ctx, f, d)
+		res = r.runOnce(ctx, f, d, opts)
 		res.Attempts = attempt
 		if res.Success || ctx.Err() != nil || res.Outcome() == result.OutcomeError {
 			break

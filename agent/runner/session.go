@@ -20,6 +20,7 @@ import (
 type session struct {
 	r      *Runner
 	f      *scenarios.Flow
+	opts   RunOptions // state.go
 	d      scenarios.Device
 	parent context.Context // the caller's: its end cancels the run
 	runCtx context.Context // the flow's timeout
@@ -45,14 +46,14 @@ type session struct {
 	auditFor string        // the step whose page awaits its flow-level audit (audit.go)
 }
 
-func newSession(r *Runner, parent context.Context, f *scenarios.Flow, d scenarios.Device) *session {
+func newSession(r *Runner, parent context.Context, f *scenarios.Flow, d scenarios.Device, opts RunOptions) *session {
 	f = f.ForRun() // masks what this run extracts as secret
 	start := time.Now()
 	res := result.New(f.Name, d, start)
 	if c := f.ConditionsOn(d).Clone(); !c.IsZero() {
 		res.Conditions = &c // conditions.go; a copy, which redaction may rewrite
 	}
-	return &session{r: r, f: f, d: d, parent: parent, start: start, res: res, settle: r.settleBound(f.VitalsSettle)}
+	return &session{r: r, f: f, d: d, opts: opts, parent: parent, start: start, res: res, settle: r.settleBound(f.VitalsSettle)}
 }
 
 // onClose registers what close undoes.
@@ -72,10 +73,19 @@ func (s *session) close() {
 // only the attempt's copy of the flow knows), and only then clipped, so
 // that no cut leaves a secret's first characters behind. Run returns the
 // last attempt's result, so each result is redacted exactly once.
-func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Device) *result.Result {
-	s := newSession(r, ctx, f, d)
+func (r *Runner) runOnce(ctx context.Context, f *scenarios.Flow, d scenarios.Device, opts RunOptions) *result.Result {
+	s := newSession(r, ctx, f, d, opts)
 	defer s.close()
 	res := s.run()
+	if res.Success && opts.Export != nil {
+		// Before the redaction: the state is the agent's, never the
+		// result's; and before close, while the tab is there.
+		if st, err := s.exportState(res); err != nil {
+			r.logger().Warn("keeping the session of a login flow failed", "flow", f.Name, "device", d.Name, "err", f.Mask(err.Error()))
+		} else {
+			opts.Export(st)
+		}
+	}
 	redact.Result(res, s.f)
 	return res
 }
@@ -182,7 +192,7 @@ func (s *session) open() *scenarios.StepError {
 	if err != nil {
 		return scenarios.Fail(scenarios.KindBrowser, "listening to the browser: %v", err)
 	}
-	return nil
+	return s.applyState() // state.go
 }
 
 // runMain runs the flow's steps and returns the failure that ended the

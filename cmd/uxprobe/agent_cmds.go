@@ -25,6 +25,7 @@ import (
 	"github.com/uxprobe/uxprobe/agent/history"
 	"github.com/uxprobe/uxprobe/agent/redact"
 	"github.com/uxprobe/uxprobe/agent/runner"
+	"github.com/uxprobe/uxprobe/agent/sessions"
 	promexp "github.com/uxprobe/uxprobe/exporters/prometheus"
 	"github.com/uxprobe/uxprobe/scenarios"
 	"github.com/uxprobe/uxprobe/scenarios/examples"
@@ -123,7 +124,8 @@ func startChrome(f *agentFlags, hooks runnerHooks, log *slog.Logger) (agent.Runn
 		return nil, nil, err
 	}
 	log.Info("Chrome started", "path", b.Path(), "pid", b.PID())
-	return &runner.Runner{Browser: b, ArtifactsDir: f.artifacts, Logger: log, HAR: f.har.Mode(), OnArtifactError: hooks.onArtifactError, VitalsSettle: f.vitals.runnerSettle(), Baselines: f.baselines}, b.Close, nil
+	r := &runner.Runner{Browser: b, ArtifactsDir: f.artifacts, Logger: log, HAR: f.har.Mode(), OnArtifactError: hooks.onArtifactError, VitalsSettle: f.vitals.runnerSettle(), Baselines: f.baselines}
+	return sessions.New(r), b.Close, nil // the login flows' sessions, in this process only
 }
 
 func runAgent(ctx context.Context, env *environment, args []string) int {

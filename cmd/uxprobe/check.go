@@ -19,6 +19,7 @@ import (
 	"github.com/uxprobe/uxprobe/agent/redact"
 	"github.com/uxprobe/uxprobe/agent/result"
 	"github.com/uxprobe/uxprobe/agent/runner"
+	"github.com/uxprobe/uxprobe/agent/sessions"
 	jsonexp "github.com/uxprobe/uxprobe/exporters/json"
 	"github.com/uxprobe/uxprobe/exporters/junit"
 	promexp "github.com/uxprobe/uxprobe/exporters/prometheus"
@@ -140,7 +141,9 @@ func runCheck(ctx context.Context, env *environment, args []string) int {
 		Baselines: cf.baselines, UpdateBaselines: cf.updateBaselines}
 	// The reports are agent exporters, as in `uxprobe run`; their errors
 	// are printed after the table.
-	results, exportErr := agent.RunOnce(ctx, r, jobs, agent.OnceOptions{
+	// Flows with a session start logged in: the login flows' sessions
+	// are kept for the rest of the check.
+	results, exportErr := agent.RunOnce(ctx, sessions.New(r), jobs, agent.OnceOptions{
 		Parallel:  cf.parallel,
 		Exporters: cf.exporters(hist),
 		Done:      prog.done,

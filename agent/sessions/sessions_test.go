@@ -1,0 +1,370 @@
+package sessions
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/uxprobe/uxprobe/agent"
+	"github.com/uxprobe/uxprobe/agent/browser"
+	"github.com/uxprobe/uxprobe/agent/result"
+	"github.com/uxprobe/uxprobe/agent/runner"
+	"github.com/uxprobe/uxprobe/scenarios"
+)
+
+var testBrowser *browser.Browser
+
+func TestMain(m *testing.M) {
+	b, err := browser.Start(browser.Options{NoSandbox: os.Geteuid() == 0, WarmTabs: 1})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sessions tests need Chrome:", err)
+		os.Exit(1)
+	}
+	testBrowser = b
+	code := m.Run()
+	if err := b.Close(); err != nil {
+		fmt.Fprintln(os.Stderr, "closing Chrome:", err)
+	}
+	os.Exit(code)
+}
+
+// loginSite is a site with a login: POST /login starts a server-side
+// session (an HttpOnly cookie) and counts the login by device (a phone's
+// user agent says Mobile); /account shows the user's name to a valid
+// session and sends anyone else to /login, as sites do. /login fails
+// every login while broken is set.
+type loginSite struct {
+	mu       sync.Mutex
+	sessions map[string]string
+	logins   map[string]int // by "desktop" or "mobile"
+	broken   bool
+}
+
+func newLoginSite() *loginSite {
+	return &loginSite{sessions: map[string]string{}, logins: map[string]int{}}
+}
+
+func (s *loginSite) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	switch r.URL.Path {
+	case "/login":
+		if r.Method != http.MethodPost {
+			fmt.Fprint(w, `<!doctype html><title>Log in</title><form method="post" action="/login"><input id="user" name="user"><button id="go">Log in</button></form>`)
+			return
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.broken {
+			fmt.Fprint(w, `<!doctype html><title>Log in</title><h1>Wrong password</h1>`)
+			return
+		}
+		b := make([]byte, 16)
+		rand.Read(b)
+		id := hex.EncodeToString(b)
+		s.sessions[id] = r.FormValue("user")
+		dev := "desktop"
+		if strings.Contains(r.UserAgent(), "Mobile") {
+			dev = "mobile"
+		}
+		s.logins[dev]++
+		http.SetCookie(w, &http.Cookie{Name: "sid", Value: id, Path: "/", HttpOnly: true})
+		fmt.Fprint(w, `<!doctype html><title>Home</title><h1>Home</h1>`)
+	case "/account":
+		s.mu.Lock()
+		var user string
+		if c, err := r.Cookie("sid"); err == nil {
+			user = s.sessions[c.Value]
+		}
+		s.mu.Unlock()
+		if user == "" {
+			http.Redirect(w, r, "/login?next=/account", http.StatusFound)
+			return
+		}
+		fmt.Fprintf(w, `<!doctype html><title>Account</title><h1>Account of %s</h1>`, user)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func (s *loginSite) count() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]int{}
+	for k, v := range s.logins {
+		out[k] = v
+	}
+	return out
+}
+
+// dropSessions logs everybody out on the server's side.
+func (s *loginSite) dropSessions() {
+	s.mu.Lock()
+	s.sessions = map[string]string{}
+	s.mu.Unlock()
+}
+
+func (s *loginSite) setBroken(b bool) {
+	s.mu.Lock()
+	s.broken = b
+	s.mu.Unlock()
+}
+
+const loginFlow = `name: login
+provides_session: true
+schedule: "@every 1h"
+step_timeout: 2s
+devices: [desktop, mobile]
+steps:
+  - goto: ${base_url}/login
+  - fill: {selector: "#user", value: ada}
+  - click: "#go"
+  - assert_text: {selector: h1, equals: Home}
+`
+
+// accountFlow is a flow that needs the login's session; a page without it
+// fails its assertion within 2s.
+func accountFlow(name, maxAge string) string {
+	s := "name: " + name + "\nsession: login\nstep_timeout: 2s\ndevices: [desktop, mobile]\n"
+	if maxAge != "" {
+		s += "session_max_age: " + maxAge + "\n"
+	}
+	return s + "steps:\n  - goto: ${base_url}/account\n  - assert_text: {selector: h1, equals: Account of ada}\n"
+}
+
+// loadFlows loads the flows together, as the agent and check do, so that
+// their sessions resolve.
+func loadFlows(t *testing.T, base string, files map[string]string) map[string]*scenarios.Flow {
+	t.Helper()
+	fsys := fstest.MapFS{}
+	for name, src := range files {
+		fsys[name+".yaml"] = &fstest.MapFile{Data: []byte(src)}
+	}
+	flows, err := scenarios.LoadFS(fsys, scenarios.LoadOptions{Vars: map[string]string{"base_url": base}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]*scenarios.Flow{}
+	for _, f := range flows {
+		out[f.Name] = f
+	}
+	return out
+}
+
+// TestTenFlowsOneLoginPerDevice: ten flows that share a session, run at
+// once on two devices as `uxprobe check --parallel` runs them, cause one
+// login per device, and every one of them starts logged in.
+func TestTenFlowsOneLoginPerDevice(t *testing.T) {
+	site := newLoginSite()
+	srv := httptest.NewServer(site)
+	defer srv.Close()
+	files := map[string]string{"login": loginFlow}
+	for i := range 10 {
+		files[fmt.Sprintf("account-%d", i)] = accountFlow(fmt.Sprintf("account-%d", i), "")
+	}
+	flows := loadFlows(t, srv.URL, files)
+	var jobs []agent.Job
+	for i := range 10 {
+		f := flows[fmt.Sprintf("account-%d", i)]
+		for _, d := range f.Devices {
+			jobs = append(jobs, agent.Job{Flow: f, Device: d})
+		}
+	}
+	r := New(&runner.Runner{Browser: testBrowser})
+	results, err := agent.RunOnce(context.Background(), r, jobs, agent.OnceOptions{Parallel: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	refreshed := map[string]int{}
+	for _, res := range results {
+		if !res.Success {
+			t.Errorf("%s on %s failed: %+v", res.Flow, res.Device, res.Error)
+		}
+		if res.Session == nil || res.Session.Flow != "login" {
+			t.Fatalf("%s on %s: session = %+v, want the login flow's", res.Flow, res.Device, res.Session)
+		}
+		if res.Session.Refreshed {
+			refreshed[res.Device]++
+		}
+	}
+	if got := site.count(); got["desktop"] != 1 || got["mobile"] != 1 {
+		t.Errorf("logins = %v, want one per device", got)
+	}
+	// The flows that waited for the login share it: each says the login
+	// ran for it; those that came after found the session.
+	if refreshed["desktop"] < 1 || refreshed["mobile"] < 1 {
+		t.Errorf("results that say the login ran for them: %v, want at least one per device", refreshed)
+	}
+}
+
+// TestSessionRefresh: a session older than session_max_age is refreshed
+// by a login before the flow; a session the site dropped sends the flow to
+// the login page, and the login runs and the flow is tried once more; a
+// login that fails fails the flow with the login flow's reason; the login
+// flow's own scheduled run refreshes the session.
+func TestSessionRefresh(t *testing.T) {
+	site := newLoginSite()
+	srv := httptest.NewServer(site)
+	defer srv.Close()
+	flows := loadFlows(t, srv.URL, map[string]string{"login": loginFlow, "account": accountFlow("account", "30m")})
+	account, login := flows["account"], flows["login"]
+	d, _ := account.Device("desktop")
+	clock := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	r := New(&runner.Runner{Browser: testBrowser})
+	r.now = func() time.Time { return clock }
+	ctx := context.Background()
+
+	type want struct {
+		success   bool
+		refreshed bool
+		age       float64
+		logins    int
+		errHas    string
+	}
+	steps := []struct {
+		name   string
+		before func()
+		flow   *scenarios.Flow
+		want   want
+	}{
+		{"first run logs in", nil, account, want{success: true, refreshed: true, logins: 1}},
+		{"fresh session reused", func() { clock = clock.Add(10 * time.Minute) }, account, want{success: true, age: 600, logins: 1}},
+		{"older than session_max_age", func() { clock = clock.Add(25 * time.Minute) }, account, want{success: true, refreshed: true, logins: 2}},
+		{"dropped by the site", func() { clock = clock.Add(time.Minute); site.dropSessions() }, account, want{success: true, refreshed: true, logins: 3}},
+		{"login flow's schedule refreshes", func() { clock = clock.Add(5 * time.Minute) }, login, want{success: true, logins: 4}},
+		{"after the scheduled login", func() { clock = clock.Add(2 * time.Minute) }, account, want{success: true, age: 120, logins: 4}},
+		{"login fails", func() { clock = clock.Add(time.Hour); site.setBroken(true) }, account, want{refreshed: true, logins: 4, errHas: `the login flow "login" failed on desktop`}},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			if st.before != nil {
+				st.before()
+			}
+			res := r.Run(ctx, st.flow, d)
+			if res.Success != st.want.success {
+				t.Fatalf("success = %v, want %v (%+v)", res.Success, st.want.success, res.Error)
+			}
+			if got := site.count()["desktop"]; got != st.want.logins {
+				t.Errorf("logins so far = %d, want %d", got, st.want.logins)
+			}
+			if wantAttempts := map[bool]int{false: 1, true: 2}[st.name == "dropped by the site"]; res.Attempts != wantAttempts {
+				t.Errorf("attempts = %d, want %d", res.Attempts, wantAttempts)
+			}
+			if st.want.errHas != "" && (res.Error == nil || !strings.Contains(res.Error.Message, st.want.errHas)) {
+				t.Errorf("error = %+v, want it to contain %q", res.Error, st.want.errHas)
+			}
+			if st.flow == login {
+				if res.Session != nil {
+					t.Errorf("the login flow's own result has session %+v", res.Session)
+				}
+				return
+			}
+			want := &result.Session{Flow: "login", AgeSeconds: st.want.age, Refreshed: st.want.refreshed}
+			if res.Session == nil || *res.Session != *want {
+				t.Errorf("session = %+v, want %+v", res.Session, want)
+			}
+		})
+	}
+}
+
+// collector keeps the agent's results.
+type collector struct {
+	mu      sync.Mutex
+	results []*result.Result
+}
+
+func (c *collector) Export(_ context.Context, r *result.Result) error {
+	c.mu.Lock()
+	c.results = append(c.results, r)
+	c.mu.Unlock()
+	return nil
+}
+
+func (c *collector) snapshot() []*result.Result {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]*result.Result(nil), c.results...)
+}
+
+// TestAgentScheduleSharesTheLogin: in the agent, five flows on a short
+// schedule and their login flow on a long one, all due at start, log in
+// at most twice (the waiting flows' login and the login flow's own
+// scheduled run, one run when they meet), and every later run reuses the
+// session.
+func TestAgentScheduleSharesTheLogin(t *testing.T) {
+	site := newLoginSite()
+	srv := httptest.NewServer(site)
+	defer srv.Close()
+	files := map[string]string{"login": strings.Replace(loginFlow, "[desktop, mobile]", "[desktop]", 1)}
+	for i := range 5 {
+		name := fmt.Sprintf("account-%d", i)
+		files[name] = strings.Replace(strings.Replace(accountFlow(name, ""), "[desktop, mobile]", "[desktop]", 1), "session: login\n", "session: login\nschedule: \"@every 1s\"\n", 1)
+	}
+	flows := loadFlows(t, srv.URL, files)
+	var fr []scenarios.FileResult
+	for _, f := range flows {
+		fr = append(fr, scenarios.FileResult{Path: f.Name + ".yaml", Flows: []*scenarios.Flow{f}})
+	}
+	rec := &collector{}
+	a, err := agent.New(agent.Options{Runner: New(&runner.Runner{Browser: testBrowser}), Exporters: []agent.Exporter{rec}, Splay: -1, MaxConcurrency: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Apply(fr); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	runs := func() map[string]int {
+		n := map[string]int{}
+		for _, r := range rec.snapshot() {
+			n[r.Flow]++
+		}
+		return n
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		n, enough := runs(), true
+		for i := range 5 {
+			enough = enough && n[fmt.Sprintf("account-%d", i)] >= 3
+		}
+		if enough {
+			break
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			<-done
+			t.Fatalf("runs after 60s: %v, want 3 of each account flow", n)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := site.count()["desktop"]; got < 1 || got > 2 {
+		t.Errorf("logins = %d, want 1 or 2 (the waiting flows' one and the login flow's own run)", got)
+	}
+	later := map[string]int{}
+	for _, r := range rec.snapshot() {
+		if r.Flow == "login" {
+			continue
+		}
+		if !r.Success || r.Session == nil {
+			t.Errorf("%s: success %v, session %+v, error %+v", r.Flow, r.Success, r.Session, r.Error)
+			continue
+		}
+		if later[r.Flow]++; later[r.Flow] > 1 && r.Session.Refreshed {
+			t.Errorf("%s: run %d logged in again with a fresh session: %+v", r.Flow, later[r.Flow], r.Session)
+		}
+	}
+}
