@@ -120,22 +120,32 @@ func RunOnce(ctx context.Context, r Runner, jobs []Job, opts OnceOptions) ([]*re
 		}
 	}
 
+	// Login flows (provides_session) run before the others: the flows that
+	// use their sessions then start with the session these runs saved,
+	// rather than logging in for themselves and the login flow's own run
+	// logging in once more after them.
 	sl := newSlots(opts.Parallel)
-	var wg sync.WaitGroup
-	for i, j := range jobs {
-		wg.Go(func() {
-			// RunOnce waits for every slot: a cancelled ctx makes each run
-			// end at once as cancelled, so that every job has a result.
-			sl.acquire(nil, nil)
-			res := runSafely(ctx, r, j.Flow, j.Device, log)
-			sl.release()
-			if opts.Done != nil {
-				opts.Done(res)
+	for _, logins := range []bool{true, false} {
+		var wg sync.WaitGroup
+		for i, j := range jobs {
+			if j.Flow.ProvidesSession != logins {
+				continue
 			}
-			finished(i, res)
-		})
+			wg.Go(func() {
+				// RunOnce waits for every slot: a cancelled ctx makes each
+				// run end at once as cancelled, so that every job has a
+				// result.
+				sl.acquire(nil, nil)
+				res := runSafely(ctx, r, j.Flow, j.Device, log)
+				sl.release()
+				if opts.Done != nil {
+					opts.Done(res)
+				}
+				finished(i, res)
+			})
+		}
+		wg.Wait()
 	}
-	wg.Wait()
 	var errs []error
 	for _, e := range exps {
 		if err := failed[e.name]; err != nil {

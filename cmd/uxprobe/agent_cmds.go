@@ -168,7 +168,7 @@ func runDemo(ctx context.Context, env *environment, args []string) int {
 	var af agentFlags
 	af.register(fs, defaultDemoListenAddress, defaultDemoSplay)
 	shopAddr := fs.String("demo.listen-address", defaultDemoShopAddr, "address of the demo shop, as host:port; port 0 picks a free port")
-	schedule := fs.String("demo.schedule", defaultDemoSchedule, "schedule of every example flow: 5-field cron or @every <duration>")
+	schedule := fs.String("demo.schedule", defaultDemoSchedule, "schedule of every example flow but the login flow (account-login keeps its @every 1h): 5-field cron or @every <duration>")
 	faults := fs.String("demo.faults", "", "faults the shop starts with: none, slow, slow=<duration>, checkout, js-error, missing-help, mobile-overflow, a11y, comma-separated; change them later at /admin/faults")
 	if ok, code := parseFlags(fs, args); !ok {
 		return code
@@ -216,6 +216,12 @@ func runDemo(ctx context.Context, env *environment, args []string) int {
 			return []scenarios.FileResult{{Path: "examples", Err: err}}, nil
 		}
 		for _, f := range flows {
+			if f.ProvidesSession {
+				// A login flow keeps its own rare schedule: the flows
+				// that use its session run it when theirs is missing,
+				// too old or dropped, not on every demo tick.
+				continue
+			}
 			if err := f.SetSchedule(*schedule); err != nil {
 				return nil, err // validated above, so not expected
 			}

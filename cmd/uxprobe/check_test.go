@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
-	"github.com/uxprobe/uxprobe/exporters/prometheus/promtest"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/uxprobe/uxprobe/exporters/prometheus/promtest"
 
 	"github.com/chromedp/cdproto/har"
 	dto "github.com/prometheus/client_model/go"
@@ -42,7 +43,8 @@ import (
 func exampleFlowsDir(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	entries, err := fs.Glob(examples.FS, "*.yaml")
+	// Every embedded file: the flows and what they upload beside them.
+	entries, err := fs.Glob(examples.FS, "*")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +184,8 @@ func metricValue(m *dto.Metric) float64 {
 // Pushgateway) says so for every flow and device. Tablets are left out only
 // to save CPU; desktop and mobile are the two layouts of the shop.
 func TestCheckExamplesPass(t *testing.T) {
-	shop := httptest.NewServer(demoshop.New())
+	demo := demoshop.New()
+	shop := httptest.NewServer(demo)
 	defer shop.Close()
 	gateway := promtest.StartPushgateway(t)
 	out := t.TempDir()
@@ -198,12 +201,47 @@ func TestCheckExamplesPass(t *testing.T) {
 		t.Fatalf("exit code %d, want 0\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
 
-	var want []string // flow/device, in the order check reports them
+	// flow/device, in the order check reports them; the account flows run
+	// on a phone only.
+	want := []string{"account-avatar/mobile", "account-login/mobile", "account-overview/mobile"}
 	for _, flow := range []string{"checkout-visual", "checkout", "help-topics", "help-visible", "mobile-audit", "search"} {
 		for _, device := range []string{"desktop", "mobile"} {
 			want = append(want, flow+"/"+device)
 		}
 	}
+
+	// account-login signs in with a one-time code once on the phone (the
+	// demo account's password and seed come from the environment's
+	// fallback, as in `uxprobe demo`); account-overview and account-avatar
+	// start with its saved session, the avatar goes up, and all three run
+	// in German, Berlin time and dark mode.
+	t.Run("sessions", func(t *testing.T) {
+		if n := demo.Logins(); n != 1 {
+			t.Errorf("the shop saw %d logins, want 1: the two flows with a session must reuse account-login's", n)
+		}
+		for _, r := range readCheckJSON(t, jsonFile) {
+			if !strings.HasPrefix(r.Flow, "account-") {
+				continue
+			}
+			if c := r.Conditions; c == nil || c.Locale != "de-DE" || c.Timezone != "Europe/Berlin" || c.ColorScheme != "dark" {
+				t.Errorf("%s: conditions %+v, want de-DE, Europe/Berlin, dark", r.Flow, c)
+			}
+			switch {
+			case r.Flow == "account-login" && r.Session != nil:
+				t.Errorf("account-login: session %+v, want none (it provides one)", r.Session)
+			case r.Flow != "account-login" && (r.Session == nil || r.Session.Flow != "account-login"):
+				t.Errorf("%s: session %+v, want account-login's", r.Flow, r.Session)
+			}
+			if r.Flow == "account-avatar" && !slices.ContainsFunc(r.Steps, func(s result.Step) bool {
+				return s.Name == "choose picture" && strings.HasPrefix(s.Value, "avatar.png (")
+			}) {
+				t.Errorf("account-avatar steps %+v, want the upload's value naming avatar.png and its size", r.Steps)
+			}
+		}
+		if strings.Contains(stdout+stderr, demoshop.DemoPassword) || strings.Contains(stdout+stderr, demoshop.DemoTOTPSeed) {
+			t.Error("the demo password or seed reached check's output")
+		}
+	})
 
 	t.Run("table", func(t *testing.T) {
 		rows := checkTable(t, stdout)

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/prometheus/common/version"
+	"github.com/uxprobe/uxprobe/agent/demoshop"
 )
 
 // cliBuffer is a stdout or stderr that a command's goroutines (check's
@@ -37,7 +38,9 @@ func (b *cliBuffer) String() string {
 func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errOut cliBuffer
-	env := &environment{stdout: &out, stderr: &errOut, lookupEnv: func(string) (string, bool) { return "", false }}
+	// An empty environment but for the demo account's password and seed,
+	// which the shipped examples read as a deployment's secrets.
+	env := &environment{stdout: &out, stderr: &errOut, lookupEnv: demoshop.DemoEnv(func(string) (string, bool) { return "", false })}
 	code = run(t.Context(), env, args)
 	return code, out.String(), errOut.String()
 }

@@ -6,7 +6,9 @@ package examples
 import "embed"
 
 // FS holds the example flow files, embedded so that the binary can run and
-// print them without a checkout of the repository.
+// print them without a checkout of the repository, and the picture that
+// account-avatar uploads beside them (an upload's path is relative to its
+// flow file).
 //
-//go:embed *.yaml
+//go:embed *.yaml avatar.png
 var FS embed.FS

@@ -21,6 +21,9 @@ func TestExamples(t *testing.T) {
 		{"mobile-audit.yaml", "mobile-audit"},
 		{"checkout-visual.yaml", "checkout-visual"},
 		{"help-topics.yaml", "help-topics"},
+		{"account-login.yaml", "account-login"},
+		{"account-overview.yaml", "account-overview"},
+		{"account-avatar.yaml", "account-avatar"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/uxprobe/uxprobe/agent/demoshop"
 	"github.com/uxprobe/uxprobe/scenarios"
 	"github.com/uxprobe/uxprobe/scenarios/examples"
 )
@@ -12,7 +13,8 @@ import (
 // base URL overridden the way the demo command does it.
 func TestExamplesLoad(t *testing.T) {
 	flows, err := scenarios.LoadFS(examples.FS, scenarios.LoadOptions{
-		Vars: map[string]string{"base_url": "http://127.0.0.1:1"},
+		Vars:      map[string]string{"base_url": "http://127.0.0.1:1"},
+		LookupEnv: demoshop.DemoEnv(func(string) (string, bool) { return "", false }),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -22,7 +24,7 @@ func TestExamplesLoad(t *testing.T) {
 		names = append(names, f.Name)
 	}
 	slices.Sort(names)
-	if want := []string{"checkout", "checkout-visual", "help-topics", "help-visible", "mobile-audit", "search"}; !slices.Equal(names, want) {
+	if want := []string{"account-avatar", "account-login", "account-overview", "checkout", "checkout-visual", "help-topics", "help-visible", "mobile-audit", "search"}; !slices.Equal(names, want) {
 		t.Errorf("flows = %v, want %v", names, want)
 	}
 }
