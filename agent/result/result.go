@@ -57,12 +57,24 @@ type Result struct {
 	// HAR is the path of the run's network log (HAR 1.2), when one was
 	// written (see --artifacts.har).
 	HAR string `json:"har,omitempty"`
+	// Filmstrip is the page's frames as it changed during the run (at
+	// most ten a second, the last 150), when they were kept (see
+	// --artifacts.filmstrip).
+	Filmstrip []Frame `json:"filmstrip,omitempty"`
 	// Downloads are the files the page made the browser download; a
 	// download completes the step that started it. The files are not kept.
 	Downloads []Download `json:"downloads,omitempty"`
 	// Dialogs are the alert, confirm, prompt and beforeunload dialogs the
 	// pages opened, answered by the flow's dialogs policy.
 	Dialogs []Dialog `json:"dialogs"`
+}
+
+// Frame is one picture of a run's filmstrip: a JPEG at Path, T seconds
+// after the run started, while Step ran ("" before the first step).
+type Frame struct {
+	Path string  `json:"path"`
+	T    float64 `json:"t"`
+	Step string  `json:"step,omitempty"`
 }
 
 // Download is one file a run downloaded.

@@ -34,6 +34,7 @@ type session struct {
 	pg          *tabPage
 	dw          *dialogWatcher
 	hr          *harRecorder
+	film        *filmstripRecorder
 	downloadDir string
 	closers     []func() // undone in reverse order when the attempt ends
 
@@ -123,6 +124,7 @@ func (s *session) open() *scenarios.StepError {
 		return scenarios.Fail(scenarios.KindBrowser, "listening to the tab: %v", err)
 	}
 	s.hr = r.recordHAR(tab.Ctx, s.ev, f)
+	s.film = r.recordFilmstrip(tab.Ctx, s.ev, f, s.start) // filmstrip.go
 	tabRunCtx, stop := mergeCancel(s.runCtx, tab.Ctx)
 	s.onClose(stop)
 	s.tabRunCtx = tabRunCtx
@@ -240,6 +242,7 @@ func (s *session) finish(failed *stepFailure) *result.Result {
 	s.ev.collect(res, s.marks)
 	pg.audit.record(res)
 	r.saveHAR(s.hr, res, f, d)
+	r.saveFilmstrip(s.film, s.tab.Ctx, res, f, d)
 	if f.KeepDownloads {
 		r.keepDownloads(f, d, s.downloadDir, s.ev, res)
 	}
