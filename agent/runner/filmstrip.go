@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -59,19 +60,23 @@ type frame struct {
 	step string
 }
 
-// filmstripRecorder records the tab's screencast. Chrome sends a frame
-// when the page's picture changes and waits for each to be acknowledged
-// before it sends more than a few: the acknowledgements are paced at the
-// frame interval, so that an animation that never stops (a spinner) costs
-// Chrome ten small JPEGs a second, not sixty. Frames that still come
-// closer than the interval are dropped.
+// filmstripRecorder records the tab's screencast. Chrome captures the
+// page at every change while its screencast runs, up to 60 times a second,
+// whether or not the frames are acknowledged: that capture is what costs.
+// So the screencast runs only while the page is still: a frame that shows
+// a change is kept, the screencast stops for the frame interval and starts
+// again, and its first frame shows the page as it is by then. An animation
+// that never stops (a spinner) costs ten captures a second, not sixty, a
+// still page none.
 type filmstripRecorder struct {
 	start time.Time
 	step  func() string
 	t     *chromedp.Target
 
 	in   chan *page.EventScreencastFrame
+	quit chan struct{}
 	done chan struct{}
+	once sync.Once
 
 	mu      sync.Mutex
 	frames  []frame
@@ -85,71 +90,85 @@ func (r *Runner) recordFilmstrip(tabCtx context.Context, ev *tracker, f *scenari
 	if r.Filmstrip != FilmstripOnFailure && r.Filmstrip != FilmstripAlways || r.ArtifactsDir == "" {
 		return nil
 	}
-	fr := &filmstripRecorder{start: start, step: ev.currentStep,
-		in: make(chan *page.EventScreencastFrame, 8), done: make(chan struct{})}
+	fr := &filmstripRecorder{start: start, step: ev.currentStep, t: chromedp.FromContext(tabCtx).Target,
+		in: make(chan *page.EventScreencastFrame, 8), quit: make(chan struct{}), done: make(chan struct{})}
 	// The listener only hands the frame over: a command sent from
 	// chromedp's event loop would wait for an answer that loop delivers.
 	if err := chromedp.Listen(tabCtx, func(ev any) {
 		if e, ok := ev.(*page.EventScreencastFrame); ok {
 			select {
 			case fr.in <- e:
-			default: // unacknowledged, Chrome sends no more than a few
+			default: // unacknowledged, Chrome sends no more than one
 			}
 		}
 	}); err != nil {
 		r.logger().Warn("recording the run's filmstrip", "flow", f.Name, "err", err)
 		return nil
 	}
-	t := chromedp.FromContext(tabCtx).Target
-	fr.t = t
-	go fr.loop(tabCtx)
-	quality, sendLast := int64(frameQuality), true
-	_, err := cdp.Call(tabCtx, t, page.StartScreencast, page.StartScreencastParams{
-		Format: page.StartScreencastFormatJpeg, Quality: &quality,
-		MaxWidth: frameMaxWidth, MaxHeight: frameMaxHeight, MaxFramesInFlight: 1,
-		// The frame of a change made while the last one waits for its
-		// acknowledgement is sent then, not lost: the page's last state
-		// (the spinner gone, or not) is in the strip.
-		SendLastFrame: &sendLast})
-	if err != nil {
+	if err := fr.startCast(tabCtx); err != nil {
 		r.logger().Warn("recording the run's filmstrip", "flow", f.Name, "err", err)
-		return nil // loop ends with the tab
+		return nil
 	}
+	go fr.loop(tabCtx)
 	return fr
 }
 
-// loop keeps and acknowledges the frames until the tab ends.
+// castBound bounds a screencast command: a page that stopped answering
+// must not hold the run.
+const castBound = time.Second
+
+func (fr *filmstripRecorder) startCast(tabCtx context.Context) error {
+	ctx, cancel := context.WithTimeout(tabCtx, castBound)
+	defer cancel()
+	quality := int64(frameQuality)
+	_, err := cdp.Call(ctx, fr.t, page.StartScreencast, page.StartScreencastParams{
+		Format: page.StartScreencastFormatJpeg, Quality: &quality,
+		MaxWidth: frameMaxWidth, MaxHeight: frameMaxHeight, MaxFramesInFlight: 1})
+	return err
+}
+
+func (fr *filmstripRecorder) stopCast(tabCtx context.Context) {
+	ctx, cancel := context.WithTimeout(tabCtx, castBound)
+	defer cancel()
+	_, _ = cdp.Call(ctx, fr.t, page.StopScreencast, cdp.Empty{})
+}
+
+// loop keeps the frames that show a change, pausing the screencast after
+// each, until the run stops it or the tab ends.
 func (fr *filmstripRecorder) loop(tabCtx context.Context) {
 	defer close(fr.done)
-	var lastKept, lastAck time.Time
+	var last []byte
 	for {
 		var e *page.EventScreencastFrame
 		select {
 		case <-tabCtx.Done():
 			return
+		case <-fr.quit:
+			fr.stopCast(tabCtx)
+			return
 		case e = <-fr.in:
 		}
-		// Paced by arrival; t is when Chrome drew the frame, which a
-		// frame held back for its acknowledgement (SendLastFrame) gives.
-		now, drawn := time.Now(), time.Now()
+		if len(e.Data) == 0 || bytes.Equal(e.Data, last) {
+			// The page as it was: wait for a change. (The first frame
+			// after a pause, when nothing moved during it.)
+			_, _ = cdp.Call(tabCtx, fr.t, page.ScreencastFrameAck, page.ScreencastFrameAckParams{SessionID: e.SessionID})
+			continue
+		}
+		last = e.Data // the JPEG, decoded from base64 with the event
+		drawn := time.Now()
 		if e.Metadata != nil && e.Metadata.Timestamp > 0 {
 			drawn = time.UnixMicro(int64(e.Metadata.Timestamp.Float64() * 1e6))
 		}
-		if lastKept.IsZero() || now.Sub(lastKept) >= frameInterval-frameInterval/10 {
-			if len(e.Data) > 0 { // the JPEG, decoded from base64 with the event
-				lastKept = now
-				fr.keep(frame{data: e.Data, t: max(drawn.Sub(fr.start).Seconds(), 0), step: fr.step()})
-			}
+		fr.keep(frame{data: e.Data, t: max(drawn.Sub(fr.start).Seconds(), 0), step: fr.step()})
+		fr.stopCast(tabCtx)
+		select {
+		case <-tabCtx.Done():
+			return
+		case <-fr.quit:
+			return
+		case <-time.After(frameInterval):
 		}
-		if wait := frameInterval - time.Since(lastAck); wait > 0 {
-			select {
-			case <-tabCtx.Done():
-				return
-			case <-time.After(wait):
-			}
-		}
-		lastAck = time.Now()
-		if _, err := cdp.Call(tabCtx, fr.t, page.ScreencastFrameAck, page.ScreencastFrameAckParams{SessionID: e.SessionID}); err != nil && tabCtx.Err() != nil {
+		if fr.startCast(tabCtx) != nil && tabCtx.Err() != nil {
 			return
 		}
 	}
@@ -170,19 +189,16 @@ func (fr *filmstripRecorder) keep(f frame) {
 }
 
 // stop ends the screencast and returns the frames, oldest first.
-func (fr *filmstripRecorder) stop(tabCtx context.Context) []frame {
-	fr.mu.Lock()
-	fr.stopped = true
-	frames := fr.frames
-	fr.mu.Unlock()
-	if tabCtx.Err() == nil {
-		// Bounded: a page that stopped answering must not hold the
-		// result; the tab's release ends the screencast anyway.
-		ctx, cancel := context.WithTimeout(tabCtx, time.Second)
-		_, _ = cdp.Call(ctx, fr.t, page.StopScreencast, cdp.Empty{})
-		cancel()
+func (fr *filmstripRecorder) stop() []frame {
+	fr.once.Do(func() { close(fr.quit) })
+	select {
+	case <-fr.done:
+	case <-time.After(2 * castBound): // a command to a frozen page
 	}
-	return frames
+	fr.mu.Lock()
+	defer fr.mu.Unlock()
+	fr.stopped = true
+	return fr.frames
 }
 
 // wantFilmstrip reports whether the run's frames are to be kept.
@@ -200,11 +216,11 @@ func (r *Runner) wantFilmstrip(res *result.Result) bool {
 // filmstrip, writes the frames beside its screenshots, through the same
 // path as they (names masked, a failure to write logged and counted), and
 // lists them in the result.
-func (r *Runner) saveFilmstrip(fr *filmstripRecorder, tabCtx context.Context, res *result.Result, f *scenarios.Flow, d scenarios.Device) {
+func (r *Runner) saveFilmstrip(fr *filmstripRecorder, res *result.Result, f *scenarios.Flow, d scenarios.Device) {
 	if fr == nil {
 		return
 	}
-	frames := fr.stop(tabCtx)
+	frames := fr.stop()
 	if !r.wantFilmstrip(res) || len(frames) == 0 {
 		return
 	}

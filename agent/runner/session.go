@@ -242,7 +242,7 @@ func (s *session) finish(failed *stepFailure) *result.Result {
 	s.ev.collect(res, s.marks)
 	pg.audit.record(res)
 	r.saveHAR(s.hr, res, f, d)
-	r.saveFilmstrip(s.film, s.tab.Ctx, res, f, d)
+	r.saveFilmstrip(s.film, res, f, d)
 	if f.KeepDownloads {
 		r.keepDownloads(f, d, s.downloadDir, s.ev, res)
 	}
