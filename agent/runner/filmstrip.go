@@ -127,6 +127,12 @@ func (fr *filmstripRecorder) startCast(tabCtx context.Context) error {
 	return err
 }
 
+func (fr *filmstripRecorder) ack(tabCtx context.Context, id int64) {
+	ctx, cancel := context.WithTimeout(tabCtx, castBound)
+	defer cancel()
+	_, _ = cdp.Call(ctx, fr.t, page.ScreencastFrameAck, page.ScreencastFrameAckParams{SessionID: id})
+}
+
 func (fr *filmstripRecorder) stopCast(tabCtx context.Context) {
 	ctx, cancel := context.WithTimeout(tabCtx, castBound)
 	defer cancel()
@@ -151,7 +157,7 @@ func (fr *filmstripRecorder) loop(tabCtx context.Context) {
 		if len(e.Data) == 0 || bytes.Equal(e.Data, last) {
 			// The page as it was: wait for a change. (The first frame
 			// after a pause, when nothing moved during it.)
-			_, _ = cdp.Call(tabCtx, fr.t, page.ScreencastFrameAck, page.ScreencastFrameAckParams{SessionID: e.SessionID})
+			fr.ack(tabCtx, e.SessionID)
 			continue
 		}
 		last = e.Data // the JPEG, decoded from base64 with the event
