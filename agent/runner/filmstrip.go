@@ -80,7 +80,6 @@ type filmstripRecorder struct {
 
 	mu      sync.Mutex
 	frames  []frame
-	dropped int // the oldest frames left out past maxFrames
 	stopped bool
 }
 
@@ -189,7 +188,6 @@ func (fr *filmstripRecorder) keep(f frame) {
 	if len(fr.frames) == maxFrames {
 		copy(fr.frames, fr.frames[1:])
 		fr.frames = fr.frames[:maxFrames-1]
-		fr.dropped++
 	}
 	fr.frames = append(fr.frames, f)
 }

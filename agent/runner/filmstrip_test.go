@@ -137,3 +137,34 @@ func checkFrames(t *testing.T, res *result.Result, dir string) {
 		t.Errorf("%d frames in %.1f s, want at most 10 a second", len(res.Filmstrip), runTime)
 	}
 }
+
+// TestFilmstripKeepsTheLastFrames: a page that never stops changing keeps
+// the last maxFrames frames, in order, and none once the run stopped it.
+func TestFilmstripKeepsTheLastFrames(t *testing.T) {
+	fr := &filmstripRecorder{quit: make(chan struct{}), done: make(chan struct{})}
+	close(fr.done)
+	for i := range maxFrames + 50 {
+		fr.keep(frame{data: []byte{byte(i)}, t: float64(i) / 10})
+	}
+	frames := fr.stop()
+	if len(frames) != maxFrames || frames[0].t != 5 || frames[maxFrames-1].t != float64(maxFrames+49)/10 {
+		t.Fatalf("%d frames from t=%v to t=%v, want the last %d", len(frames), frames[0].t, frames[len(frames)-1].t, maxFrames)
+	}
+	fr.keep(frame{t: 99})
+	if got := fr.stop(); len(got) != maxFrames || got[maxFrames-1].t == 99 {
+		t.Error("a frame was kept after the stop")
+	}
+}
+
+func TestParseFilmstripMode(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want FilmstripMode
+		ok   bool
+	}{{"on-failure", FilmstripOnFailure, true}, {"always", FilmstripAlways, true}, {"never", FilmstripNever, true}, {"", "", false}, {"on_failure", "", false}} {
+		got, err := ParseFilmstripMode(tt.in)
+		if got != tt.want || (err == nil) != tt.ok {
+			t.Errorf("ParseFilmstripMode(%q) = %q, %v", tt.in, got, err)
+		}
+	}
+}
