@@ -73,6 +73,9 @@ const (
 	// KindVisual is a picture of a failed assert_screenshot step: its
 	// actual, its baseline as it was, its diff.
 	KindVisual = "visual"
+	// KindFrame is a JPEG of the run's filmstrip (--artifacts.filmstrip):
+	// its time and step come from the result's filmstrip.
+	KindFrame = "frame"
 )
 
 // ErrNotFound is returned for a run id that is not in the store.
@@ -184,6 +187,10 @@ type Artifact struct {
 	Name  string `json:"name"`
 	Kind  string `json:"kind"`
 	Bytes int64  `json:"bytes"`
+	// T and Step are a frame's: seconds from the run's start, and the
+	// step that ran then ("" before the first).
+	T    *float64 `json:"t,omitempty"`
+	Step string   `json:"step,omitempty"`
 }
 
 // Run is one stored run.
@@ -201,6 +208,17 @@ func (r *Run) Artifact(name string) (Artifact, bool) {
 		}
 	}
 	return Artifact{}, false
+}
+
+// Frames returns the run's filmstrip, oldest first.
+func (r *Run) Frames() []Artifact {
+	var out []Artifact
+	for _, a := range r.Artifacts {
+		if a.Kind == KindFrame {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // HAR returns the run's HAR artifact, if it has one.

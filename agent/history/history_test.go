@@ -232,6 +232,8 @@ func testArtifacts(t *testing.T, st storeKind) {
 	r.HAR = write("network.har", `{"log":{}}`)
 	r.Downloads = []result.Download{{Step: "invoice", FileName: "invoice.pdf", SizeBytes: 3, Complete: true, Path: write("invoice.pdf", "pdf")},
 		{Step: "other", FileName: "not-kept.zip", Complete: true}}
+	r.Filmstrip = []result.Frame{{Path: write("frame-001.jpg", "jpeg1"), T: 0}, {Path: write("frame-002.jpg", "jpeg22"), T: 0.25, Step: "pay"},
+		{Path: filepath.Join(src, "frame-003.jpg"), T: 0.4, Step: "pay"}}
 	export(t, s, r)
 	// The runner overwrites its files at the next run; the history keeps
 	// what this run saw.
@@ -242,9 +244,25 @@ func testArtifacts(t *testing.T, st storeKind) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Artifact{{"cart.png", KindScreenshot, 5}, {"failure-pay.png", KindScreenshot, 3}, {"network.har", KindHAR, 10}, {"invoice.pdf", KindDownload, 3}}
-	if !slices.Equal(got.Artifacts, want) {
-		t.Errorf("artifacts %+v, want %+v", got.Artifacts, want)
+	// A frame's time and step are listed with it; the frame the runner
+	// could not write is not.
+	first, second := 0.0, 0.25
+	want := []Artifact{{Name: "cart.png", Kind: KindScreenshot, Bytes: 5}, {Name: "failure-pay.png", Kind: KindScreenshot, Bytes: 3},
+		{Name: "network.har", Kind: KindHAR, Bytes: 10},
+		{Name: "frame-001.jpg", Kind: KindFrame, Bytes: 5, T: &first}, {Name: "frame-002.jpg", Kind: KindFrame, Bytes: 6, T: &second, Step: "pay"},
+		{Name: "invoice.pdf", Kind: KindDownload, Bytes: 3}}
+	if !slices.EqualFunc(got.Artifacts, want, sameArtifact) {
+		t.Errorf("artifacts %s, want %s", fmtArtifacts(got.Artifacts), fmtArtifacts(want))
+	}
+	if frames := got.Frames(); len(frames) != 2 || frames[1].Name != "frame-002.jpg" {
+		t.Errorf("Frames() = %s", fmtArtifacts(frames))
+	}
+	// The listing of many runs gives the frames their times too.
+	if runs, err := s.Runs(ctx, Query{}); err != nil || len(runs) != 1 || !slices.EqualFunc(runs[0].Artifacts, want, sameArtifact) {
+		t.Errorf("Runs: %v, %v", runs, err)
+	}
+	if data, a, err := s.ReadArtifact(ctx, r.ID, "frame-002.jpg"); err != nil || string(data) != "jpeg22" || a.Kind != KindFrame {
+		t.Errorf("ReadArtifact(frame-002.jpg) = %q, %+v, %v", data, a, err)
 	}
 	if h, ok := got.HAR(); !ok || h.Name != "network.har" {
 		t.Errorf("HAR() = %v, %v", h, ok)
@@ -276,6 +294,23 @@ func testArtifacts(t *testing.T, st storeKind) {
 	if b, err := s.Bytes(ctx); err != nil || b < 5+3+10+3 {
 		t.Errorf("Bytes = %d, %v; want the artifacts counted", b, err)
 	}
+}
+
+func sameArtifact(a, b Artifact) bool {
+	return a.Name == b.Name && a.Kind == b.Kind && a.Bytes == b.Bytes && a.Step == b.Step &&
+		(a.T == nil) == (b.T == nil) && (a.T == nil || *a.T == *b.T)
+}
+
+func fmtArtifacts(as []Artifact) string {
+	var b strings.Builder
+	for _, a := range as {
+		fmt.Fprintf(&b, "{%s %s %d", a.Name, a.Kind, a.Bytes)
+		if a.T != nil {
+			fmt.Fprintf(&b, " t=%v step=%q", *a.T, a.Step)
+		}
+		b.WriteString("} ")
+	}
+	return b.String()
 }
 
 func TestInvalidID(t *testing.T) { eachStore(t, testInvalidID) }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -217,7 +218,31 @@ func (s *Store) attachArtifacts(ctx context.Context, runs []Run) error {
 		i := idx[id]
 		runs[i].Artifacts = append(runs[i].Artifacts, a)
 	}
-	return s.failed("read", rows.Err())
+	if err := rows.Err(); err != nil {
+		return s.failed("read", err)
+	}
+	for i := range runs {
+		frameTimes(&runs[i])
+	}
+	return nil
+}
+
+// frameTimes gives the run's frames their time and step, which the result
+// keeps: the artifacts table needs no columns that only frames would use.
+func frameTimes(run *Run) {
+	if run.Result == nil || len(run.Result.Filmstrip) == 0 {
+		return
+	}
+	byName := make(map[string]result.Frame, len(run.Result.Filmstrip))
+	for _, f := range run.Result.Filmstrip {
+		byName[filepath.Base(f.Path)] = f
+	}
+	for i, a := range run.Artifacts {
+		if f, ok := byName[a.Name]; ok && a.Kind == KindFrame {
+			t := f.T
+			run.Artifacts[i].T, run.Artifacts[i].Step = &t, f.Step
+		}
+	}
 }
 
 // Point is one run as a sparkline or a success rate needs it.

@@ -98,7 +98,7 @@ func (s *Store) prepare(r *result.Result) (*row, error) {
 	return rw, nil
 }
 
-// readArtifacts reads the run's screenshots, HAR and kept downloads. A
+// readArtifacts reads the run's screenshots, HAR, filmstrip and kept downloads. A
 // file the runner listed but could not write is skipped, not an error of
 // the store.
 func (s *Store) readArtifacts(r *result.Result) ([]blob, int64) {
@@ -120,6 +120,9 @@ func (s *Store) readArtifacts(r *result.Result) ([]blob, int64) {
 	}
 	if r.HAR != "" {
 		srcs = append(srcs, src{r.HAR, KindHAR})
+	}
+	for _, f := range r.Filmstrip {
+		srcs = append(srcs, src{f.Path, KindFrame})
 	}
 	for _, d := range r.Downloads {
 		if d.Path != "" {

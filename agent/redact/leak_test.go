@@ -171,6 +171,10 @@ steps:
     optional: true
   - click: "#dl"
     optional: true
+  - assert_screenshot: page
+  - name: a check named with the value the run extracted as secret
+    assert_screenshot: ` + leakExtracted + `
+    optional: true
   - goto: ` + srv.URL + `/dialog?s=` + url.QueryEscape(tc.secret) + `
   - name: check` + tc.inName + `
     assert_title: {equals: "nope ${token}"}
@@ -181,7 +185,8 @@ steps:
 				t.Fatalf("flow: %v", err)
 			}
 			var logs bytes.Buffer
-			r := &runner.Runner{Browser: b, ArtifactsDir: dir, HAR: runner.HARAlways,
+			// The baselines live under dir, whose file names are checked.
+			r := &runner.Runner{Browser: b, ArtifactsDir: dir, HAR: runner.HARAlways, Filmstrip: runner.FilmstripAlways, Baselines: filepath.Join(dir, "baselines"),
 				Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 			res := r.Run(context.Background(), flows[0], desktop(t))
 			if res.Success {
@@ -200,6 +205,18 @@ steps:
 			if !strings.Contains(fmt.Sprint(res.Pages), "***") || len(res.ConsoleErrors) == 0 || len(res.Dialogs) == 0 || len(res.FailedRequests) == 0 {
 				t.Errorf("the run did not see the hostile page: pages %v, %d console errors, %d dialogs, %d failed requests",
 					res.Pages, len(res.ConsoleErrors), len(res.Dialogs), len(res.FailedRequests))
+			}
+
+			// The page's baseline was recorded; the check named with the
+			// extracted secret failed, and wrote no file.
+			if _, err := os.Stat(filepath.Join(dir, "baselines", "leak", "desktop", "page.png")); err != nil {
+				t.Errorf("no baseline recorded: %v", err)
+			}
+			if st := stepNamed(res, "a check named with the value the run extracted as secret"); st == nil || st.Success || !strings.Contains(st.Error, "contains a secret value") {
+				t.Errorf("the check named with a secret: %+v, want it refused", st)
+			}
+			if len(res.Filmstrip) == 0 {
+				t.Error("no filmstrip kept")
 			}
 
 			assertNoSecretLeaves(t, res, dir, logs.String(), []string{tc.secret, leakExtracted})
@@ -250,6 +267,42 @@ func assertNoSecretLeaves(t *testing.T, res *result.Result, dir, log string, sec
 		check("artifact file names", strings.Join(names, "\n"))
 	}
 	check("the runner's log", log)
+}
+
+func stepNamed(res *result.Result, name string) *result.Step {
+	for i := range res.Steps {
+		if res.Steps[i].Name == name {
+			return &res.Steps[i]
+		}
+	}
+	return nil
+}
+
+// TestSecretNamesNoBaseline: a check name with a secret value, however it
+// gets there (a secret var, its literal value, a secret var read from the
+// environment), is refused when the flow loads, and the error does not
+// show the secret: it would become a baseline's file name, kept in git.
+func TestSecretNamesNoBaseline(t *testing.T) {
+	const secret = "cart9Secret7"
+	env := func(k string) (string, bool) { return secret, k == "TOKEN" }
+	for _, tc := range []struct{ name, vars, check string }{
+		{"a secret var", "{token: " + secret + "}", `"${token}"`},
+		{"a secret var in the name", "{token: " + secret + "}", `"checkout-${token}"`},
+		{"the secret's value", "{token: " + secret + "}", secret},
+		{"a secret var from the environment", `{token: "${env:TOKEN}"}`, `{name: "${token}", threshold: 0.01}`},
+		{"a secret of other characters", "{token: " + yamlQuote(leakShort) + "}", `"x-${token}"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			flow := "name: leak\nvars: " + tc.vars + "\nsecrets: [token]\nsteps:\n  - assert_screenshot: " + tc.check + "\n"
+			_, err := scenarios.Parse("leak.yaml", []byte(flow), scenarios.LoadOptions{LookupEnv: env})
+			if err == nil {
+				t.Fatal("the flow loaded; want the check name refused")
+			}
+			if frag := findFragment(err.Error(), []string{secret, leakShort}); frag != "" || !strings.Contains(err.Error(), "screenshot name") {
+				t.Errorf("error %q: want the name refused without showing the secret", err)
+			}
+		})
+	}
 }
 
 func desktop(t *testing.T) scenarios.Device {

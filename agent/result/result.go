@@ -64,6 +64,10 @@ type Result struct {
 	// HAR is the path of the run's network log (HAR 1.2), when one was
 	// written (see --artifacts.har).
 	HAR string `json:"har,omitempty"`
+	// Filmstrip is the page's frames as it changed during the run (at
+	// most ten a second, the last 150), when they were kept (see
+	// --artifacts.filmstrip).
+	Filmstrip []Frame `json:"filmstrip,omitempty"`
 	// Downloads are the files the page made the browser download; a
 	// download completes the step that started it. The files are not kept.
 	Downloads []Download `json:"downloads,omitempty"`
@@ -83,6 +87,14 @@ type Session struct {
 	Flow       string  `json:"flow"`
 	AgeSeconds float64 `json:"age_seconds"`
 	Refreshed  bool    `json:"refreshed"`
+}
+
+// Frame is one picture of a run's filmstrip: a JPEG at Path, T seconds
+// after the run started, while Step ran ("" before the first step).
+type Frame struct {
+	Path string  `json:"path"`
+	T    float64 `json:"t"`
+	Step string  `json:"step,omitempty"`
 }
 
 // Download is one file a run downloaded.

@@ -41,6 +41,9 @@ type Runner struct {
 	// HAR says when to write the run's requests as a HAR file beside its
 	// screenshots (see har.go); the zero value writes none.
 	HAR HARMode
+	// Filmstrip says when to keep the run's screencast frames beside its
+	// screenshots (see filmstrip.go); the zero value records none.
+	Filmstrip FilmstripMode
 	// OnArtifactError, if set, hears each artifact that could not be
 	// written, for the artifact errors metric.
 	OnArtifactError func()

@@ -486,7 +486,8 @@ func TestNoLeaksAcrossRuns(t *testing.T) {
 		}
 	}()
 	frame := mustFlow(t, "name: leak-frame\nsteps:\n  - goto: "+sites.URL+"/frame-site\n  - fill: {selector: iframe#payment >> label=Card number, value: '4242'}\n  - click: iframe#payment >> role=button[name=Pay]\n  - assert_text: {selector: 'iframe#payment >> #paid', equals: paid with 4242}\n")
-	r := &Runner{Browser: testBrowser}
+	// With a filmstrip, whose recorder lives as long as the run.
+	r := &Runner{Browser: testBrowser, ArtifactsDir: t.TempDir(), Filmstrip: FilmstripAlways}
 	run := func() {
 		if res := (&Runner{Browser: isolated}).Run(context.Background(), frame, desktop(t)); !res.Success {
 			t.Fatalf("frame run failed: %+v", res.Error)

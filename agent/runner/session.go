@@ -35,6 +35,7 @@ type session struct {
 	pg          *tabPage
 	dw          *dialogWatcher
 	hr          *harRecorder
+	film        *filmstripRecorder
 	downloadDir string
 	closers     []func() // undone in reverse order when the attempt ends
 
@@ -142,6 +143,7 @@ func (s *session) open() *scenarios.StepError {
 	if s.hr != nil {
 		s.ev.harBlocked = s.hr.markBlocked
 	}
+	s.film = r.recordFilmstrip(tab.Ctx, s.ev, f, s.start) // filmstrip.go
 	tabRunCtx, stop := mergeCancel(s.runCtx, tab.Ctx)
 	s.onClose(stop)
 	s.tabRunCtx = tabRunCtx
@@ -271,6 +273,7 @@ func (s *session) finish(failed *stepFailure) *result.Result {
 	s.ev.collect(res, s.marks)
 	pg.audit.record(res)
 	r.saveHAR(s.hr, res, f, d)
+	r.saveFilmstrip(s.film, res, f, d)
 	if f.KeepDownloads {
 		r.keepDownloads(f, d, s.downloadDir, s.ev, res)
 	}

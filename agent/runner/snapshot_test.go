@@ -124,7 +124,9 @@ func TestSnapshotDeterministic(t *testing.T) {
 		t.Run(device, func(t *testing.T) {
 			t.Parallel()
 			d, _ := scenarios.LookupDevice(device)
-			r := &Runner{Browser: testBrowser, ArtifactsDir: t.TempDir(), Baselines: t.TempDir()}
+			// The agent's default filmstrip records the screencast
+			// meanwhile: the pictures must not change with it.
+			r := &Runner{Browser: testBrowser, ArtifactsDir: t.TempDir(), Baselines: t.TempDir(), Filmstrip: FilmstripOnFailure}
 			res := r.Run(context.Background(), f, d)
 			if !res.Success {
 				t.Fatalf("the run failed: %+v", res.Error)

@@ -46,8 +46,14 @@ func (p *tabPage) CompareBaseline(ctx context.Context, name string, shot []byte,
 	if bs == nil || bs.dir == "" {
 		return scenarios.Fail(scenarios.KindVisual, "no baselines directory (--baselines) to compare %s with", name)
 	}
-	store := visual.Baselines{Dir: bs.dir}
 	f := bs.flow
+	// A name with a secret is refused when the flow loads; a value the
+	// run extracted as secret is known only now, and a baseline's file
+	// name, kept in git, must not hold it either.
+	if f.Mask(name) != name {
+		return scenarios.Fail(scenarios.KindVisual, "the check name %s contains a secret value this run extracted: a baseline's file name must not hold a secret", name)
+	}
+	store := visual.Baselines{Dir: bs.dir}
 	v, err := store.Check(f.Name, bs.device, name, shot, visual.CheckOptions{
 		MaxDiffRatio: threshold,
 		Pixel:        visual.Options{Threshold: visual.DefaultThreshold},

@@ -189,6 +189,7 @@ func TestStatusPageInChrome(t *testing.T) {
 		}
 	}()
 	visualStore, actual := newVisualStore(t)
+	filmStore := newFilmstripStore(t, b)
 	baselines := t.TempDir()
 	accepted := filepath.Join(baselines, "look", "mobile", "banner.png")
 	for _, setup := range []struct {
@@ -215,6 +216,7 @@ func TestStatusPageInChrome(t *testing.T) {
 					t.Errorf("the baseline is not the run's actual picture")
 				}
 			}},
+		{name: "filmstrip", flow: filmstripPageFlow(t, filmStore), refPrefix: "chrome-filmstrip-", opts: Options{Store: filmStore}, refs: []string{"run"}},
 	} {
 		t.Run(setup.name, func(t *testing.T) {
 			testPageFlow(t, b, setup.opts, setup.flow, setup.refPrefix, setup.refs, setup.before, setup.after)

@@ -245,6 +245,7 @@ func (h *Handler) runPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := h.runView(run, "../")
+	v.Frames = frameViews(run, "../")
 	v.acceptForms(h.opts.Baselines != "", r.URL.Query().Get("accepted"))
 	// A finished run does not change: no refresh.
 	h.render(w, http.StatusOK, "run.html", page{Title: run.Result.Flow + " on " + run.Result.Device + " · uxprobe", Root: "../", Data: v})
@@ -448,8 +449,11 @@ func (h *Handler) serveArtifact(w http.ResponseWriter, r *http.Request, id, name
 	defer f.Close()
 	if contentType == "" {
 		contentType = "application/octet-stream"
-		if a.Kind == history.KindScreenshot || a.Kind == history.KindVisual {
+		switch a.Kind {
+		case history.KindScreenshot, history.KindVisual:
 			contentType = "image/png"
+		case history.KindFrame:
+			contentType = "image/jpeg"
 		}
 	}
 	w.Header().Set("Content-Type", contentType)

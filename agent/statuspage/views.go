@@ -458,11 +458,29 @@ type runView struct {
 	// screenshot step's.
 	Final *shot
 	// Visuals are the failed assert_screenshot steps' pictures.
-	Visuals         []visualView
+	Visuals []visualView
+	// Frames are the run's filmstrip, on the run's own page only.
+	Frames          []frameView
 	HARURL, JSONURL string
 }
 
 type shot struct{ Name, URL string }
+
+// frameView is one picture of a run's filmstrip with its label.
+type frameView struct{ URL, T, Step string }
+
+// frameViews lists the run's filmstrip, oldest first.
+func frameViews(run history.Run, root string) []frameView {
+	var out []frameView
+	for _, a := range run.Frames() {
+		fv := frameView{URL: artifactURL(root, run.ID, a.Name), Step: a.Step}
+		if a.T != nil {
+			fv.T = fmt.Sprintf("%.1f s", *a.T)
+		}
+		out = append(out, fv)
+	}
+	return out
+}
 
 type stepView struct {
 	Name, Action, Duration, Error string

@@ -64,6 +64,7 @@ type agentFlags struct {
 	baselines       string
 	storage         storageFlags
 	har             harFlag
+	filmstrip       filmstripFlag
 	webRefresh      time.Duration
 	vitals          vitalsFlags
 	log             logFlags
@@ -98,6 +99,7 @@ func (f *agentFlags) register(fs *flag.FlagSet, listenAddress string, splay time
 	fs.StringVar(&f.artifacts, "artifacts", defaultArtifactsDir,
 		"directory for screenshots (the screenshot step and failure screenshots), relative to the working directory unless absolute; created if missing")
 	fs.Var(&f.har, "artifacts.har", harUsage)
+	fs.Var(&f.filmstrip, "artifacts.filmstrip", filmstripUsage)
 	fs.StringVar(&f.baselines, "baselines", defaultBaselinesDir, baselinesUsage)
 	f.storage.register(fs, defaultStoragePath,
 		"directory of the run history behind the status page (/) and /api/v1/runs: an SQLite database (uxprobe.db) and each run's screenshots and HAR file; created if missing; empty keeps no history")
@@ -124,7 +126,7 @@ func startChrome(f *agentFlags, hooks runnerHooks, log *slog.Logger) (agent.Runn
 		return nil, nil, err
 	}
 	log.Info("Chrome started", "path", b.Path(), "pid", b.PID())
-	r := &runner.Runner{Browser: b, ArtifactsDir: f.artifacts, Logger: log, HAR: f.har.Mode(), OnArtifactError: hooks.onArtifactError, VitalsSettle: f.vitals.runnerSettle(), Baselines: f.baselines}
+	r := &runner.Runner{Browser: b, ArtifactsDir: f.artifacts, Logger: log, HAR: f.har.Mode(), Filmstrip: f.filmstrip.Mode(), OnArtifactError: hooks.onArtifactError, VitalsSettle: f.vitals.runnerSettle(), Baselines: f.baselines}
 	return sessions.New(r), b.Close, nil // the login flows' sessions, in this process only
 }
 

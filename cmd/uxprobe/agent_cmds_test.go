@@ -491,7 +491,7 @@ func TestAgentHelp(t *testing.T) {
 			}
 			for _, f := range []string{"--web.listen-address", "--web.config.file", "--browser.path", "--browser.no-sandbox",
 				"--browser.max-concurrency", "--schedule.splay", "--shutdown.timeout", "--shard", "--artifacts", "--log.level", "--log.format",
-				"--storage.path", "--storage.retention", "--storage.retention.size", "--web.refresh", "--artifacts.har"} {
+				"--storage.path", "--storage.retention", "--storage.retention.size", "--web.refresh", "--artifacts.har", "--artifacts.filmstrip"} {
 				if !strings.Contains(stderr.String(), f) {
 					t.Errorf("help lacks %s", f)
 				}

@@ -41,6 +41,7 @@ type checkFlags struct {
 	pushJob         string
 	storage         storageFlags
 	har             harFlag
+	filmstrip       filmstripFlag
 	vars            varsFlag
 }
 
@@ -65,6 +66,7 @@ func runCheck(ctx context.Context, env *environment, args []string) int {
 	fs.StringVar(&cf.pushJob, "push.job", "uxprobe", "the job label of pushed metrics")
 	fs.Var(cf.vars, "var", "override a flow variable, name=value (repeatable)")
 	fs.Var(&cf.har, "artifacts.har", harUsage)
+	fs.Var(&cf.filmstrip, "artifacts.filmstrip", filmstripUsage)
 	cf.storage.register(fs, "",
 		"also record the runs in the run history in this directory, the --storage.path of a `uxprobe run`, so that CI runs and scheduled runs share one history (SQLite allows both at once); empty records none")
 	if ok, code := parseFlags(fs, args); !ok {
@@ -137,7 +139,7 @@ func runCheck(ctx context.Context, env *environment, args []string) int {
 	var secrets redact.Flows
 	secrets.Set(flows)
 	warnings := redact.Logger(slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), secrets.Mask)
-	r := &runner.Runner{Browser: b, ArtifactsDir: cf.artifacts, Progress: prog.step, Logger: warnings, HAR: cf.har.Mode(), VitalsSettle: cf.vitals.runnerSettle(),
+	r := &runner.Runner{Browser: b, ArtifactsDir: cf.artifacts, Progress: prog.step, Logger: warnings, HAR: cf.har.Mode(), Filmstrip: cf.filmstrip.Mode(), VitalsSettle: cf.vitals.runnerSettle(),
 		Baselines: cf.baselines, UpdateBaselines: cf.updateBaselines}
 	// The reports are agent exporters, as in `uxprobe run`; their errors
 	// are printed after the table.

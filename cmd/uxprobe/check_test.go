@@ -416,6 +416,11 @@ func TestCheckCheckoutFault(t *testing.T) {
 		if _, ok := runs[0].Artifact("failure-place_order.png"); !ok {
 			t.Errorf("artifacts %v lack the failure screenshot", runs[0].Artifacts)
 		}
+		// --artifacts.filmstrip's default, on-failure: the failed run's
+		// frames are in the history, each with its time.
+		if frames := runs[0].Frames(); len(frames) == 0 || frames[0].T == nil {
+			t.Errorf("no filmstrip kept with the failed run: %v", runs[0].Artifacts)
+		}
 		// --artifacts.har's default, on-failure: the HAR is in the history
 		// too, with the order's HTTP 500.
 		f, _, err := h.OpenArtifact(context.Background(), runs[0].ID, "network.har")
@@ -515,7 +520,7 @@ func TestCheckHelp(t *testing.T) {
 		t.Errorf("help went to stdout:\n%s", stdout)
 	}
 	for _, f := range []string{"--browser.path", "--browser.no-sandbox", "--device", "--flow", "--parallel", "--json", "--junit",
-		"--artifacts", "--push.url", "--push.job", "--var", "--storage.path", "--storage.retention", "--storage.retention.size", "--artifacts.har"} {
+		"--artifacts", "--push.url", "--push.job", "--var", "--storage.path", "--storage.retention", "--storage.retention.size", "--artifacts.har", "--artifacts.filmstrip"} {
 		if !strings.Contains(stderr, "  "+f+"\n") {
 			t.Errorf("help lacks %s:\n%s", f, stderr)
 		}
