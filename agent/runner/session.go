@@ -139,7 +139,7 @@ func (s *session) open() *scenarios.StepError {
 		dir, stop, err := startDownloads(tabRunCtx, tab.Ctx, s.ev)
 		dl <- downloads{dir, stop, err}
 	}()
-	err = setup(tabRunCtx, t, f, d, r.Browser.Version())
+	err = setupTab(tabRunCtx, t, f, d, r.Browser.Version(), !tab.Prepared)
 	if err == nil {
 		err = siteAccess(tabRunCtx, tab.Ctx, t, f) // headers.go, request.go
 	}
