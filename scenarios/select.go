@@ -5,8 +5,10 @@ import "context"
 // Select chooses an option of a <select> by its value, else by its label
 // as a person reads it, once the select can be used (visible, enabled and
 // standing still), and fires the input and change events a person's choice
-// fires. A navigation the change starts (a select that submits its form)
-// is waited for.
+// fires. Two round trips, as before it had a file of its own: a
+// navigation the change starts (a select that submits its form) is left to
+// the next step's wait, which AwaitNavigation would ask the page for in a
+// third.
 type Select struct {
 	Selector Selector
 	Value    string
@@ -31,8 +33,5 @@ func (a Select) Do(ctx context.Context, p Page) error {
 	if _, err := p.Locate(ctx, a.Selector); err != nil {
 		return err
 	}
-	if err := p.Apply(ctx, a.Selector, chooseOption, a.Value); err != nil {
-		return err
-	}
-	return p.AwaitNavigation(ctx)
+	return p.Apply(ctx, a.Selector, chooseOption, a.Value)
 }
