@@ -359,21 +359,6 @@ func (a Hover) Do(ctx context.Context, p Page) error {
 	return p.Pointer(ctx, PointerMove, at)
 }
 
-// ScrollTo scrolls an element into view.
-type ScrollTo struct{ Selector Selector }
-
-func (a ScrollTo) Kind() string                         { return kindOf(a) }
-func (a ScrollTo) Do(ctx context.Context, p Page) error { return p.ScrollTo(ctx, a.Selector) }
-
-// Select chooses an option.
-type Select struct {
-	Selector Selector
-	Value    string
-}
-
-func (a Select) Kind() string                         { return kindOf(a) }
-func (a Select) Do(ctx context.Context, p Page) error { return p.Select(ctx, a.Selector, a.Value) }
-
 // WaitFor waits for an element state.
 type WaitFor struct {
 	Selector Selector

@@ -35,19 +35,18 @@ func next[T any](list []T, calls *int) T {
 	return list[i]
 }
 
-func (p *fakePage) Navigate(context.Context, string) error              { return nil }
-func (p *fakePage) ScrollTo(context.Context, Selector) error            { return nil }
-func (p *fakePage) Select(context.Context, Selector, string) error      { return nil }
-func (p *fakePage) Focus(context.Context, *Selector, bool) error        { return nil }
-func (p *fakePage) Keys(context.Context, []KeyStroke) error             { return nil }
-func (p *fakePage) InsertText(context.Context, string) error            { return nil }
-func (p *fakePage) AwaitNavigation(context.Context) error               { return nil }
-func (p *fakePage) Touchscreen() bool                                   { return false }
-func (p *fakePage) WaitFor(context.Context, Selector, WaitState) error  { return nil }
-func (p *fakePage) Screenshot(context.Context, string) error            { return nil }
-func (p *fakePage) Locate(context.Context, Selector) (Point, error)     { return Point{}, nil }
-func (p *fakePage) Pointer(context.Context, PointerAction, Point) error { return nil }
-func (p *fakePage) Audit(context.Context, []string, bool) error         { return nil }
+func (p *fakePage) Navigate(context.Context, string) error                { return nil }
+func (p *fakePage) Apply(context.Context, Selector, string, ...any) error { return nil }
+func (p *fakePage) Focus(context.Context, *Selector, bool) error          { return nil }
+func (p *fakePage) Keys(context.Context, []KeyStroke) error               { return nil }
+func (p *fakePage) InsertText(context.Context, string) error              { return nil }
+func (p *fakePage) AwaitNavigation(context.Context) error                 { return nil }
+func (p *fakePage) Touchscreen() bool                                     { return false }
+func (p *fakePage) WaitFor(context.Context, Selector, WaitState) error    { return nil }
+func (p *fakePage) Screenshot(context.Context, string) error              { return nil }
+func (p *fakePage) Locate(context.Context, Selector) (Point, error)       { return Point{}, nil }
+func (p *fakePage) Pointer(context.Context, PointerAction, Point) error   { return nil }
+func (p *fakePage) Audit(context.Context, []string, bool) error           { return nil }
 func (p *fakePage) Eval(context.Context, string) (bool, string, error) {
 	return p.truthy, p.value, p.evalErr
 }

@@ -19,9 +19,6 @@ type Page interface {
 	// Navigate loads url and waits for its load event. An HTTP status of 400
 	// or more or a network error is a navigation error.
 	Navigate(ctx context.Context, url string) error
-	ScrollTo(ctx context.Context, sel Selector) error
-	// Select picks the option of a <select> by value, else by visible label.
-	Select(ctx context.Context, sel Selector, value string) error
 	// WaitFor waits until the element reaches the state.
 	WaitFor(ctx context.Context, sel Selector, state WaitState) error
 	// Visible reports at once whether the element is visible (and, with
@@ -79,6 +76,15 @@ type Page interface {
 	// AwaitNavigation waits for a navigation the input since the last
 	// Locate or Focus started, if it started one.
 	AwaitNavigation(ctx context.Context) error
+	// Apply runs fn, the source of a JavaScript function
+	// (el, ...args) => undefined | {error}, on the first element sel
+	// matches, where it is (in a frame too), at once: what an action does
+	// to an element that no input of a person does (choose an option,
+	// scroll it into view). args are passed as JSON; an answer {error}
+	// fails the step as an assertion. The page's bridge lends the
+	// function __uxprobe.describe(el), an element's name for a message,
+	// and __uxprobe.norm(s), s with its white space collapsed.
+	Apply(ctx context.Context, sel Selector, fn string, args ...any) error
 }
 
 // Point is a place in the viewport, in CSS pixels from its top left.

@@ -123,6 +123,8 @@ type Browser struct {
 	// each start: device presets carry it in their user agent.
 	version string
 
+	prepare func(context.Context, *Tab) error // see SetPrepare, under mu
+
 	spares  chan *Tab      // warm tabs of the current generation
 	warming int            // tabs being opened for spares, under mu
 	bg      sync.WaitGroup // background opens and closes, for Close
@@ -274,6 +276,9 @@ type Tab struct {
 	Ctx context.Context
 	// Generation identifies the Chrome process the tab belongs to.
 	Generation int
+	// Prepared is whether the browser's tab preparation (SetPrepare) ran
+	// on the tab and went through: a warm tab is prepared ahead of need.
+	Prepared   bool
 	cancel     context.CancelFunc
 	browserCtx context.Context
 }
@@ -361,6 +366,16 @@ func (b *Browser) openTab(ctx context.Context) (*Tab, error) {
 	return &Tab{Ctx: tabCtx, Generation: gen, cancel: cancel, browserCtx: browserCtx}, nil
 }
 
+// SetPrepare sets what is done to each warm tab opened from now on, before
+// it is handed out: the set-up every run of the caller does alike, done
+// while no run waits for it. A tab whose preparation failed is handed out
+// with Prepared false, and a tab opened on demand is not prepared.
+func (b *Browser) SetPrepare(fn func(ctx context.Context, t *Tab) error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.prepare = fn
+}
+
 // refill opens warm tabs in the background up to Options.WarmTabs.
 func (b *Browser) refill() {
 	b.mu.Lock()
@@ -372,6 +387,12 @@ func (b *Browser) refill() {
 			defer b.bg.Done()
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			t, err := b.openTab(ctx)
+			b.mu.Lock()
+			prepare := b.prepare
+			b.mu.Unlock()
+			if err == nil && prepare != nil {
+				t.Prepared = prepare(ctx, t) == nil
+			}
 			cancel()
 			b.mu.Lock()
 			b.warming--

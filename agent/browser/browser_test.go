@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 )
 
 func TestFind(t *testing.T) {
@@ -129,5 +131,52 @@ func TestRestartAfterKillAndCleanClose(t *testing.T) {
 		if _, err := os.Stat(dir); !os.IsNotExist(err) {
 			t.Errorf("profile %s outlived Close (%v)", dir, err)
 		}
+	}
+}
+
+// TestWarmTabsArePrepared: a warm tab is handed out with the preparation
+// of SetPrepare done on that very tab, and one whose preparation failed is
+// handed out unprepared, for the caller to do the work itself.
+func TestWarmTabsArePrepared(t *testing.T) {
+	b, err := Start(Options{NoSandbox: os.Geteuid() == 0, WarmTabs: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tabs []*Tab
+	defer func() {
+		for _, tab := range tabs {
+			b.Release(tab)
+		}
+		if err := b.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
+	take := func() *Tab {
+		t.Helper()
+		b.Settle() // the warm tab opened by the last take is ready
+		tab, err := b.NewTab(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		tabs = append(tabs, tab)
+		return tab
+	}
+	b.SetPrepare(func(ctx context.Context, tab *Tab) error {
+		_, err := chromedp.Run(tab.Ctx, chromedp.Evaluate[string](`window.prepared = 'yes'`))
+		return err
+	})
+	take() // the warm tab of Start, opened before SetPrepare
+	tab := take()
+	got, err := chromedp.Run(tab.Ctx, chromedp.Evaluate[string](`String(window.prepared)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !tab.Prepared || got != "yes" {
+		t.Errorf("Prepared %v, window.prepared %q: want the tab prepared before it was handed out", tab.Prepared, got)
+	}
+	b.SetPrepare(func(ctx context.Context, tab *Tab) error { return errors.New("no") })
+	take() // warmed while the first preparation was set
+	if tab := take(); tab.Prepared {
+		t.Error("a tab whose preparation failed is handed out as prepared")
 	}
 }

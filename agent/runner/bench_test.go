@@ -73,7 +73,7 @@ func benchShopTimed(b *testing.B) (*httptest.Server, map[string]*scenarios.Flow,
 	shop := &busyServer{h: demoshop.New()}
 	srv := httptest.NewServer(shop)
 	b.Cleanup(srv.Close)
-	flows, err := scenarios.LoadFS(examples.FS, scenarios.LoadOptions{Vars: map[string]string{"base_url": srv.URL}})
+	flows, err := scenarios.LoadFS(examples.FS, scenarios.LoadOptions{Vars: map[string]string{"base_url": srv.URL}, LookupEnv: demoshop.DemoEnv(noEnv)})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -382,15 +382,6 @@ func (p *tabPage) navsOrNavigated(ctx context.Context, mark, navsBefore int) (in
 	}
 }
 
-// ScrollTo implements scenarios.Page.
-func (p *tabPage) ScrollTo(ctx context.Context, sel scenarios.Selector) error {
-	if _, err := p.wait(ctx, sel, "present"); err != nil {
-		return err
-	}
-	_, err := p.callSel(ctx, sel, func(s scenarios.Selector) string { return string(bridge.ScrollTo(s)) }, nil, nil)
-	return err
-}
-
 type elementResult struct {
 	Found bool   `json:"found"`
 	Error string `json:"error"`
@@ -416,12 +407,9 @@ func (p *tabPage) element(ctx context.Context, sel scenarios.Selector, call func
 	return r, nil
 }
 
-// Select implements scenarios.Page.
-func (p *tabPage) Select(ctx context.Context, sel scenarios.Selector, value string) error {
-	if _, err := p.waitInput(ctx, sel, "actionable"); err != nil {
-		return err
-	}
-	_, err := p.element(ctx, sel, func(s scenarios.Selector) bridge.Expr { return bridge.Choose(s, value) })
+// Apply implements scenarios.Page.
+func (p *tabPage) Apply(ctx context.Context, sel scenarios.Selector, fn string, args ...any) error {
+	_, err := p.element(ctx, sel, func(s scenarios.Selector) bridge.Expr { return bridge.Apply(s, fn, args...) })
 	return err
 }
 

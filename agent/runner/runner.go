@@ -87,6 +87,8 @@ func (r *Runner) Run(ctx context.Context, f *scenarios.Flow, d scenarios.Device)
 // RunWith is Run with what this run adds to the flow: a starting state,
 // and a request to export the state after a success (state.go).
 func (r *Runner) RunWith(ctx context.Context, f *scenarios.Flow, d scenarios.Device, opts RunOptions) *result.Result {
+	// The next warm tab gets the helper while no run waits for it.
+	r.Browser.SetPrepare(prepareTab)
 	var res *result.Result
 	for attempt := 1; attempt <= f.Retries+1; attempt++ {
 		res = r.runOnce(ctx, f, d, opts)
@@ -178,6 +180,20 @@ func (r *Runner) recoverBrowser(gen int) {
 // commands are independent of one another, so they go out concurrently:
 // sequential round trips are most of a tab's fixed cost.
 func setup(ctx context.Context, t *chromedp.Target, f *scenarios.Flow, d scenarios.Device, chromeVersion string) error {
+	return setupTab(ctx, t, f, d, chromeVersion, true)
+}
+
+// prepareTab is the part of setup that is the same for every run, done by
+// the browser to a warm tab ahead of need (browser.SetPrepare).
+func prepareTab(ctx context.Context, tab *browser.Tab) error {
+	g, ctx := errgroup.WithContext(ctx)
+	installHelper(ctx, g, chromedp.FromContext(tab.Ctx).Target)
+	return g.Wait()
+}
+
+// setupTab is setup, with the helper's installation only if withHelper
+// (a tab that prepareTab prepared has it).
+func setupTab(ctx context.Context, t *chromedp.Target, f *scenarios.Flow, d scenarios.Device, chromeVersion string, withHelper bool) error {
 	g, ctx := errgroup.WithContext(ctx)
 	call := func(fn func() error) { g.Go(fn) }
 	call(func() error {
@@ -222,7 +238,17 @@ func setup(ctx context.Context, t *chromedp.Target, f *scenarios.Flow, d scenari
 			return err
 		})
 	}
-	call(func() error {
+	if withHelper {
+		installHelper(ctx, g, t)
+	}
+	return g.Wait()
+}
+
+// installHelper adds the page bridge's binding and bundle to every new
+// document of the tab, and turns off the domains chromedp enabled that the
+// runner does not use.
+func installHelper(ctx context.Context, g *errgroup.Group, t *chromedp.Target) {
+	g.Go(func() error {
 		// Before the helper, which takes the binding when it starts.
 		_, err := cdp.Call(ctx, t, runtime.AddBinding, runtime.AddBindingParams{Name: reportBinding})
 		if err != nil {
@@ -240,7 +266,6 @@ func setup(ctx context.Context, t *chromedp.Target, f *scenarios.Flow, d scenari
 			return nil
 		})
 	}
-	return g.Wait()
 }
 
 // mergeCancel returns a context that ends when either a or b ends.

@@ -164,7 +164,7 @@ func (s *session) open() *scenarios.StepError {
 	// beside the tab's set-up too.
 	granted := make(chan error, 1)
 	go func() { granted <- grantPermissions(tabRunCtx, tab.Ctx, f.ConditionsOn(d)) }()
-	err = setup(tabRunCtx, t, f, d, r.Browser.Version())
+	err = setupTab(tabRunCtx, t, f, d, r.Browser.Version(), !tab.Prepared)
 	if gerr := <-granted; err == nil {
 		err = gerr
 	}

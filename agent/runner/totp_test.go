@@ -93,6 +93,8 @@ func TestTOTPLogin(t *testing.T) {
 		{"wrong seed", other, &totpLogin{key: key, hash: sha1.New, digits: 6, period: 30}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			// Side by side: two of the four wait out their assertion.
+			t.Parallel()
 			srv := httptest.NewServer(tc.login)
 			defer srv.Close()
 			src := `name: totp-login

@@ -282,8 +282,24 @@ var truthShapes = []struct {
 	steps string
 }{
 	{"goto", ""},
-	{"sleep", "\n  - sleep: 3s"},
+	{"sleep", "\n  - sleep: WATCH"},
 	{"click", "\n  - click: \"#btn\""},
+}
+
+// truthWatch is how long the sleep shape watches each page after its load:
+// past the page's latest event (the late hero at 800 ms, the late shift at
+// 1.5 s, the second window at 2.3 s, the 2 s long task) by 0.7 s at least,
+// and a second where nothing comes late. checkTruth fails a sleep flow that
+// did not watch the page past its late events, so a watch too short for a
+// loaded machine shows as such.
+var truthWatch = map[string]string{"/late-hero": "2s", "/late-shift": "2.5s", "/two-windows": "3s", "/long-task": "3s"}
+
+func truthSteps(path, steps string) string {
+	watch := truthWatch[path]
+	if watch == "" {
+		watch = "1s"
+	}
+	return strings.ReplaceAll(steps, "WATCH", watch)
 }
 
 // TestVitalsTruth runs each truth page with each flow shape on desktop and
@@ -315,7 +331,7 @@ func TestVitalsTruth(t *testing.T) {
 					next++
 					id := strconv.Itoa(next)
 					ids.Unlock()
-					f := mustFlow(t, "name: truth\ntimeout: 30s\nsteps:\n  - goto: "+site.URL+path+"?run="+id+shape.steps+"\n")
+					f := mustFlow(t, "name: truth\ntimeout: 30s\nsteps:\n  - goto: "+site.URL+path+"?run="+id+truthSteps(path, shape.steps)+"\n")
 					res := (&Runner{Browser: testBrowser}).Run(context.Background(), f, dev)
 					if !res.Success {
 						t.Fatalf("flow failed: %+v", res.Error)

@@ -106,13 +106,19 @@ func Clear(sel scenarios.Selector) Expr { return call("__uxprobe.clear", sel.Kin
 // Focus focuses the element.
 func Focus(sel scenarios.Selector) Expr { return call("__uxprobe.focus", sel.Kind, sel.Value) }
 
-// Choose selects the option of a select element by value or label.
-func Choose(sel scenarios.Selector, value string) Expr {
-	return call("__uxprobe.select", sel.Kind, sel.Value, value)
+// Apply runs fn, the source of a JavaScript function (el, ...args) that
+// answers nothing or {error}, on sel's element. The function comes from an
+// action's own file (scenarios), not from a page or a flow, and it is
+// evaluated as a literal, so a page's Content-Security-Policy does not
+// forbid it.
+func Apply(sel scenarios.Selector, fn string, args ...any) Expr {
+	if args == nil {
+		args = []any{}
+	}
+	a := string(call("", sel.Kind, sel.Value))
+	rest := string(call("", args))
+	return Expr("__uxprobe.apply(" + a[1:len(a)-1] + ",(" + fn + ")," + rest[1:len(rest)-1] + ")")
 }
-
-// ScrollTo scrolls the element into the middle of the viewport.
-func ScrollTo(sel scenarios.Selector) Expr { return call("__uxprobe.scrollTo", sel.Kind, sel.Value) }
 
 // NavsAfterTasks answers the document's count of started navigations
 // after the tasks queued so far (a form submission a click scheduled).

@@ -20,7 +20,8 @@ func TestExpressionsEncodeArgumentsAsJSON(t *testing.T) {
 	}{
 		{Wait(hostile, CondClickable, 1500*time.Millisecond, true), `__uxprobe.wait("css","a[title=\"x\"]'); alert(1); ('\u2028","clickable",1500,true)`},
 		{Check(scenarios.Selector{Kind: scenarios.SelectorText, Value: "Buy"}, CondInViewport), `__uxprobe.check("text","Buy","in_viewport")`},
-		{Choose(scenarios.Selector{Kind: scenarios.SelectorCSS, Value: "#ship"}, `exp"ress`), `__uxprobe.select("css","#ship","exp\"ress")`},
+		{Apply(scenarios.Selector{Kind: scenarios.SelectorCSS, Value: "#ship"}, `(el, v) => {}`, `exp"ress`), `__uxprobe.apply("css","#ship",((el, v) => {}),["exp\"ress"])`},
+		{Apply(hostile, `(el) => {}`), `__uxprobe.apply("css","a[title=\"x\"]'); alert(1); ('\u2028",((el) => {}),[])`},
 		{Settle(3 * time.Second), `__uxprobe.settle(3000)`},
 		{NavsAfterTasks(), `__uxprobe.navsAfterTasks()`},
 		{ChainFirst(`iframe#pay`), `__uxprobeSelect.all("chain","iframe#pay")[0]`},

@@ -185,10 +185,6 @@
       const field = 'value' in el && (el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT') && !(el.tagName === 'INPUT' && ['button', 'submit', 'reset'].includes(el.type));
       return { text: field ? el.value : seen.text };
     }),
-    scrollTo: (kind, value) => withElement(kind, value, (el) => {
-      el.scrollIntoView({ block: 'center', inline: 'center', behavior: 'instant' });
-      return {};
-    }),
     clear: (kind, value) => withElement(kind, value, (el) => {
       el.focus();
       if (el.isContentEditable) {
@@ -206,16 +202,12 @@
       return {};
     }),
     focus: (kind, value) => withElement(kind, value, (el) => { el.focus(); return {}; }),
-    select: (kind, value, want) => withElement(kind, value, (el) => {
-      if (el.tagName !== 'SELECT') return { error: describe(el) + ' is not a <select>' };
-      const opts = [...el.options];
-      const opt = opts.find((o) => o.value === want) || opts.find((o) => norm(o.label) === want || norm(o.text) === want);
-      if (!opt) return { error: 'no option ' + JSON.stringify(want) + ' in ' + describe(el) + '; options: ' + opts.map((o) => o.value).join(', ') };
-      el.focus();
-      el.value = opt.value;
-      el.dispatchEvent(new Event('input', { bubbles: true }));
-      el.dispatchEvent(new Event('change', { bubbles: true }));
-      return {};
-    }),
+    // apply runs an action's own function on the element: fn(el, ...args)
+    // answers nothing, or {error} to fail the step.
+    apply: (kind, value, fn, args) => withElement(kind, value, (el) => fn(el, ...args) || {}),
+    // describe names an element for a message, norm collapses white space:
+    // for the functions of apply.
+    describe,
+    norm,
   };
 })();
