@@ -270,9 +270,38 @@
   // background images and fonts included, which no event announces.
   observe('navigation', {}, (entries) => { for (const e of entries) touch(e.responseEnd); });
   observe('resource', {}, (entries) => {
-    for (const e of entries) if (e.initiatorType !== 'beacon') touch(e.responseEnd);
+    for (const e of entries) {
+      if (e.initiatorType === 'beacon') continue;
+      touch(e.responseEnd);
+      if (e.initiatorType === 'img') shadowCheck(e.name);
+    }
   });
 
+  // An image inside a shadow root is not in document.images, and its load
+  // event does not leave the shadow root, so the read would not wait for
+  // its decoding and candidate as it does for others. When an image
+  // arrives that the document does not hold, the open shadow roots are
+  // searched for it once, for every such arrival of the moment together.
+  const shadowURLs = new Set();
+  const shadowCheck = (url) => {
+    for (const img of document.images) if (img.currentSrc === url || img.src === url) return;
+    if (!shadowURLs.size) setTimeout(shadowScan, 0);
+    shadowURLs.add(url);
+  };
+  const shadowScan = () => {
+    const walk = (root) => {
+      for (const el of root.querySelectorAll('*')) {
+        if (!el.shadowRoot) continue;
+        for (const img of el.shadowRoot.querySelectorAll('img')) {
+          if (!shadowURLs.has(img.currentSrc) && !shadowURLs.has(img.src)) continue;
+          if (img.complete) arrived(img); else loading.add(img);
+        }
+        walk(el.shadowRoot);
+      }
+    };
+    try { walk(document); } catch (e) {}
+    shadowURLs.clear();
+  };
   const inViewport = (el) => {
     const r = el.getBoundingClientRect();
     return r.bottom >= 0 && r.right >= 0 && r.top <= innerHeight && r.left <= innerWidth;
@@ -300,8 +329,14 @@
   // entropy Chrome ignores (under 0.05 bits per displayed pixel). Their
   // candidate can come well after the decoding on a busy machine, so the
   // read waits for it, for at most expectMs.
-  const expected = new Map(); // image -> when it was decoded
+  // A busy machine slows the candidate's dispatch as it slows frames, so
+  // the wait lasts expectMs and expectFrames of the read's frames, at most
+  // expectMaxMs: on a quiet machine the frames pass well within expectMs.
+  const expected = new Map(); // image -> {at, frame}: when it was decoded
   const expectMs = 1000;
+  const expectFrames = 30;
+  const expectMaxMs = 3000;
+  let readFrames = 0; // frames the final reads waited for (settle)
   const shown = (img) => {
     const r = img.getBoundingClientRect();
     const w = Math.min(r.right, innerWidth) - Math.max(r.left, 0);
@@ -322,14 +357,15 @@
     const done = () => {
       decoding.delete(img);
       touch();
-      if (firstInput === Infinity && bigEnough(img)) expected.set(img, performance.now());
+      if (firstInput === Infinity && bigEnough(img)) expected.set(img, { at: performance.now(), frame: readFrames });
     };
     img.decode().then(done, done);
   };
   const awaitingCandidate = () => {
     const now = performance.now();
-    for (const [img, at] of expected) {
-      if (candidates.has(img) || firstInput !== Infinity || now - at > expectMs || !img.isConnected || !bigEnough(img)) expected.delete(img);
+    for (const [img, { at, frame }] of expected) {
+      const late = (now - at > expectMs && readFrames - frame > expectFrames) || now - at > expectMaxMs;
+      if (candidates.has(img) || firstInput !== Infinity || late || !img.isConnected || !bigEnough(img)) expected.delete(img);
     }
     return expected.size > 0;
   };
@@ -383,6 +419,7 @@
       for (;;) {
         if (frames < 2 || boundMs > 0) await frame();
         frames++;
+        readFrames++;
         flush();
         const now = performance.now();
         // A long task that froze the page spent the paint wait without
