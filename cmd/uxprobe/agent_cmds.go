@@ -250,6 +250,9 @@ func runDemo(ctx context.Context, env *environment, args []string) int {
 // the runner is set before the agent runs anything.
 type lateRunner struct{ agent.Runner }
 
+// Unwrap lets the agent find the sessions' LoginRunner behind it.
+func (l *lateRunner) Unwrap() agent.Runner { return l.Runner }
+
 // loadAdding wraps load so that the valid flows it reads join secrets.
 func loadAdding(load func() ([]scenarios.FileResult, error), secrets *redact.Flows) func() ([]scenarios.FileResult, error) {
 	return func() ([]scenarios.FileResult, error) {
