@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -18,9 +19,11 @@ import (
 
 	"github.com/uxprobe/uxprobe/agent"
 	"github.com/uxprobe/uxprobe/agent/browser"
+	"github.com/uxprobe/uxprobe/agent/demoshop"
 	"github.com/uxprobe/uxprobe/agent/result"
 	"github.com/uxprobe/uxprobe/agent/runner"
 	"github.com/uxprobe/uxprobe/scenarios"
+	"github.com/uxprobe/uxprobe/scenarios/examples"
 )
 
 var testBrowser *browser.Browser
@@ -490,4 +493,87 @@ func TestAgentOneLoginPerPeriod(t *testing.T) {
 		t.Errorf("no %s{flow=%q,reason=%q}", agent.MetricRunsSkipped, login, agent.SkipSessionFresh)
 	}
 	t.Logf("logins %v, login runs recorded %v, runs with the session %v, scheduled logins skipped as session_fresh %v", logins, loginRuns, consumerRuns, skipped)
+}
+
+// TestDemoAccountFlowsInTheAgent: the example account flows as `uxprobe
+// demo` schedules them (account-login keeps its @every 1h, the others run
+// often, here @every 1s, with the demo's splay), against the demo shop:
+// the phone signs in with its one-time code once, a recorded run of
+// account-login, and account-overview and account-avatar reuse that
+// session run after run.
+func TestDemoAccountFlowsInTheAgent(t *testing.T) {
+	shop := demoshop.New()
+	srv := httptest.NewServer(shop)
+	defer srv.Close()
+	fsys := fstest.MapFS{}
+	for _, name := range []string{"account-login.yaml", "account-overview.yaml", "account-avatar.yaml", "avatar.png"} {
+		data, err := fs.ReadFile(examples.FS, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fsys[name] = &fstest.MapFile{Data: data}
+	}
+	noEnv := func(string) (string, bool) { return "", false }
+	flows, err := scenarios.LoadFS(fsys, scenarios.LoadOptions{LookupEnv: demoshop.DemoEnv(noEnv), Vars: map[string]string{"base_url": srv.URL}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fr []scenarios.FileResult
+	for _, f := range flows {
+		if !f.ProvidesSession {
+			if err := f.SetSchedule("@every 1s"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		fr = append(fr, scenarios.FileResult{Path: f.Name + ".yaml", Flows: []*scenarios.Flow{f}})
+	}
+	rec := &collector{}
+	a, err := agent.New(agent.Options{Runner: New(&runner.Runner{Browser: testBrowser}), Exporters: []agent.Exporter{rec}, Splay: 5 * time.Second, MaxConcurrency: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Apply(fr); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	deadline := time.Now().Add(45 * time.Second)
+	for {
+		n := map[string]int{}
+		for _, r := range rec.snapshot() {
+			n[r.Flow]++
+		}
+		if n["account-overview"] >= 3 && n["account-avatar"] >= 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			<-done
+			t.Fatalf("runs after 45s: %v, want 3 of each flow with the session", n)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n := shop.Logins(); n != 1 {
+		t.Errorf("the shop saw %d logins, want 1 (by user agent: %v)", n, shop.LoginsByUserAgent())
+	}
+	logins := 0
+	for _, r := range rec.snapshot() {
+		switch {
+		case r.Flow == "account-login":
+			logins++
+			if !r.Success || r.Device != "mobile" {
+				t.Errorf("account-login on %s: success %v, error %+v", r.Device, r.Success, r.Error)
+			}
+		case !r.Success || r.Session == nil || r.Session.Flow != "account-login" || r.Session.Refreshed:
+			t.Errorf("%s: success %v, session %+v, error %+v; want account-login's session, not refreshed", r.Flow, r.Success, r.Session, r.Error)
+		}
+	}
+	if logins != 1 {
+		t.Errorf("recorded runs of account-login = %d, want 1", logins)
+	}
 }
