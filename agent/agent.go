@@ -68,6 +68,11 @@ const (
 	// period, so it did not run anywhere; counted once over the fleet, by
 	// the agent that noticed first.
 	SkipMissed = "missed"
+	// SkipSessionFresh: a login flow's run whose work a login on demand
+	// already did: the device's session was saved since the run fell due,
+	// by a run of the login flow recorded as such (see LoginRunner);
+	// counted per device.
+	SkipSessionFresh = "session_fresh"
 )
 
 // Defaults of Options.
@@ -158,6 +163,9 @@ type Agent struct {
 
 	fleetDone chan struct{} // closed when the fleet's loop has stopped
 
+	// logins is the Runner's LoginRunner, if it has one; set in Run.
+	logins LoginRunner
+
 	mu       sync.Mutex
 	entries  map[string]*entry
 	loaded   bool
@@ -186,6 +194,11 @@ type entry struct {
 	slotMu   sync.Mutex
 	lastSlot time.Time
 	openSlot time.Time
+	// firstRun, of a login flow (provides_session) only, is closed when
+	// this version's first tick is over: the flows that use its session
+	// wait for it (awaitLogin).
+	firstRun     chan struct{}
+	firstRunOnce sync.Once
 }
 
 // New returns an agent with no flows.
@@ -251,6 +264,9 @@ func (a *Agent) Run(ctx context.Context) error {
 		return errors.New("agent: Run called twice")
 	}
 	a.started = true
+	if a.logins = loginRunner(a.opts.Runner); a.logins != nil {
+		a.logins.RecordLogins(a.recordLogin)
+	}
 	a.mu.Unlock()
 
 	a.cron.Start()
@@ -408,7 +424,8 @@ func (a *Agent) Apply(files []scenarios.FileResult) error {
 	all := a.flows()
 	owned := slices.DeleteFunc(slices.Clone(all), func(f *scenarios.Flow) bool { return !a.opts.Shard.Owns(f.Name) })
 	a.store.sync(owned)
-	a.m.flowsChanged(removed, a.opts.Shard.Owns, a.names(), a.opts.Fleet != nil)
+	isLogin := func(name string) bool { return a.entries[name].flow.ProvidesSession }
+	a.m.flowsChanged(removed, a.opts.Shard.Owns, isLogin, a.names(), a.opts.Fleet != nil)
 	a.m.flowsLoaded.Set(float64(len(all)))
 	if len(errs) == 0 {
 		a.m.reloadOK.Set(1)
@@ -438,6 +455,9 @@ func (a *Agent) schedule(f *scenarios.Flow, file string) (*entry, error) {
 	sched.aligned = a.opts.Fleet != nil
 	ctx, cancel := context.WithCancel(a.runCtx)
 	e := &entry{flow: f, file: file, ctx: ctx, cancel: cancel, sched: sched}
+	if f.ProvidesSession {
+		e.firstRun = make(chan struct{})
+	}
 	e.id = a.cron.Schedule(sched, cron.FuncJob(func() { a.tick(e) }))
 	return e, nil
 }
@@ -447,11 +467,14 @@ func (a *Agent) schedule(f *scenarios.Flow, file string) (*entry, error) {
 func (a *Agent) unschedule(e *entry) {
 	a.cron.Remove(e.id)
 	e.cancel()
+	e.firstRunOver()
 }
 
 // tick is one scheduled run of a flow: every device of the flow, at the same
 // time as far as the concurrency limit allows.
 func (a *Agent) tick(e *entry) {
+	due := time.Now()
+	defer e.firstRunOver()
 	name := e.flow.Name
 	if !a.opts.Shard.Owns(name) {
 		a.skipped(e, SkipShard)
@@ -476,9 +499,15 @@ func (a *Agent) tick(e *entry) {
 	a.mu.Unlock()
 	defer a.runs.Done()
 
+	// A flow that uses a session starts after its login flow's first run,
+	// with the session that run saved, rather than logging in itself
+	// before it and the login flow logging in once more (LoginRunner).
+	if !a.awaitLogin(e) {
+		return
+	}
 	var wg sync.WaitGroup
 	for _, d := range e.flow.Devices {
-		wg.Go(func() { a.runDevice(e, d, "", slot) })
+		wg.Go(func() { a.runDevice(e, d, "", slot, due) })
 	}
 	wg.Wait()
 }
@@ -496,8 +525,10 @@ func (a *Agent) skipped(e *entry, reason string) {
 // agent keeps a history. With a slot (a fleet), it waits for a browser
 // slot until the schedule slot ends, and then runs only if its claim wins:
 // an agent claims only what it can start at once, so that a free agent of
-// the location takes the slot rather than a busy one.
-func (a *Agent) runDevice(e *entry, d scenarios.Device, id string, slot *tickSlot) {
+// the location takes the slot rather than a busy one. due is when a
+// scheduled run fell due (zero for RunNow): a login flow's scheduled run
+// that a login on demand did since then is skipped (LoginRunner).
+func (a *Agent) runDevice(e *entry, d scenarios.Device, id string, slot *tickSlot, due time.Time) {
 	cancel := e.ctx.Done()
 	if slot != nil {
 		ctx, stop := context.WithDeadline(e.ctx, slot.end)
@@ -517,7 +548,19 @@ func (a *Agent) runDevice(e *entry, d scenarios.Device, id string, slot *tickSlo
 		return
 	}
 	a.m.queueWait.Observe(waited.Seconds())
-	res := runSafely(e.ctx, a.opts.Runner, e.flow, d, a.log)
+	var res *result.Result
+	if a.logins != nil && e.flow.ProvidesSession && !due.IsZero() {
+		var fresh bool
+		res, fresh = guarded(e.flow, d, a.log, func() *result.Result { return a.logins.RunLogin(e.ctx, e.flow, d, due) })
+		if fresh {
+			a.slots.release()
+			a.log.Debug("skipping a login flow's run: a login on demand refreshed the session since it fell due", "flow", e.flow.Name, "device", d.Name)
+			a.skipped(e, SkipSessionFresh)
+			return
+		}
+	} else {
+		res = runSafely(e.ctx, a.opts.Runner, e.flow, d, a.log)
+	}
 	a.slots.release()
 	res.Location, res.Agent = a.opts.Location, a.opts.Name
 	switch {

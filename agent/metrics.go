@@ -48,7 +48,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
 		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: MetricRunsSkipped,
-			Help: "Scheduled runs that did not happen, by reason: " + SkipOverlap + " (the flow's previous run was still going), " + SkipShard + " (the flow belongs to another agent's --shard; counted once per schedule tick), " + SkipClaimed + " (another agent of the location claimed the slot; per device) or " + SkipMissed + " (no agent of the location ran the slot; counted once over the fleet).",
+			Help: "Scheduled runs that did not happen, by reason: " + SkipOverlap + " (the flow's previous run was still going), " + SkipShard + " (the flow belongs to another agent's --shard; counted once per schedule tick), " + SkipClaimed + " (another agent of the location claimed the slot; per device), " + SkipMissed + " (no agent of the location ran the slot; counted once over the fleet) or " + SkipSessionFresh + " (a login flow's run that a login on demand, recorded as its run, did since it fell due; per device).",
 		}, []string{"flow", "reason"}),
 		queueWait: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    MetricRunQueueWait,
@@ -90,9 +90,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 
 // flowsChanged keeps the skip counters of exactly the loaded flows: the
 // flows this agent runs count overlaps, the flows of other shards count
-// shard skips and have no other series here. Both start at 0, so that rate()
-// sees a counter start rather than appear.
-func (m *metrics) flowsChanged(removed []string, owned func(string) bool, names []string, fleet bool) {
+// shard skips and have no other series here; login flows (logins) count
+// session_fresh skips too. All start at 0, so that rate() sees a counter
+// start rather than appear.
+func (m *metrics) flowsChanged(removed []string, owned, logins func(string) bool, names []string, fleet bool) {
 	for _, name := range removed {
 		m.skipped.DeletePartialMatch(prometheus.Labels{"flow": name})
 	}
@@ -102,6 +103,11 @@ func (m *metrics) flowsChanged(removed []string, owned func(string) bool, names 
 			if fleet {
 				m.skipped.WithLabelValues(name, SkipClaimed)
 				m.skipped.WithLabelValues(name, SkipMissed)
+			}
+			if logins(name) {
+				m.skipped.WithLabelValues(name, SkipSessionFresh)
+			} else {
+				m.skipped.DeleteLabelValues(name, SkipSessionFresh)
 			}
 		} else {
 			m.skipped.WithLabelValues(name, SkipShard)

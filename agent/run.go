@@ -41,12 +41,20 @@ func (s slots) release() { <-s }
 // runSafely runs the Runner and makes sure there is a result: a Runner that
 // panics or returns nil is our bug, recorded as an error run rather than
 // taking the agent down.
-func runSafely(ctx context.Context, r Runner, f *scenarios.Flow, d scenarios.Device, log *slog.Logger) (res *result.Result) {
+func runSafely(ctx context.Context, r Runner, f *scenarios.Flow, d scenarios.Device, log *slog.Logger) *result.Result {
+	res, _ := guarded(f, d, log, func() *result.Result { return r.Run(ctx, f, d) })
+	return res
+}
+
+// guarded is runSafely for any call that runs the flow. none reports that
+// run returned nil without panicking, which LoginRunner.RunLogin may mean;
+// the result is then the error run all the same.
+func guarded(f *scenarios.Flow, d scenarios.Device, log *slog.Logger, run func() *result.Result) (res *result.Result, none bool) {
 	start := time.Now()
 	defer func() {
 		if p := recover(); p != nil {
 			log.Error("runner panicked", "flow", f.Name, "device", d.Name, "panic", p)
-			res = nil
+			res, none = nil, false
 		}
 		if res == nil {
 			res = result.New(f.Name, d, start)
@@ -55,7 +63,8 @@ func runSafely(ctx context.Context, r Runner, f *scenarios.Flow, d scenarios.Dev
 			res.RoundTimes()
 		}
 	}()
-	return r.Run(ctx, f, d)
+	res = run()
+	return res, res == nil
 }
 
 // namedExporter is an exporter with the name its errors are counted under.

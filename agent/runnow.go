@@ -127,7 +127,7 @@ func (a *Agent) runNow(flow, device string, given []string) ([]string, error) {
 		defer e.running.Store(false)
 		var wg sync.WaitGroup
 		for i, d := range devices {
-			wg.Go(func() { a.runDevice(e, d, ids[i], nil) })
+			wg.Go(func() { a.runDevice(e, d, ids[i], nil, time.Time{}) })
 		}
 		wg.Wait()
 	}()

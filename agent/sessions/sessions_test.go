@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,11 +15,15 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/uxprobe/uxprobe/agent"
 	"github.com/uxprobe/uxprobe/agent/browser"
+	"github.com/uxprobe/uxprobe/agent/demoshop"
 	"github.com/uxprobe/uxprobe/agent/result"
 	"github.com/uxprobe/uxprobe/agent/runner"
 	"github.com/uxprobe/uxprobe/scenarios"
+	"github.com/uxprobe/uxprobe/scenarios/examples"
 )
 
 var testBrowser *browser.Browser
@@ -294,19 +299,109 @@ func (c *collector) snapshot() []*result.Result {
 	return append([]*result.Result(nil), c.results...)
 }
 
-// TestAgentScheduleSharesTheLogin: in the agent, five flows on a short
-// schedule and their login flow on a long one, all due at start, log in
-// at most twice (the waiting flows' login and the login flow's own
-// scheduled run, one run when they meet), and every later run reuses the
-// session.
-func TestAgentScheduleSharesTheLogin(t *testing.T) {
+// TestLoginsOnDemandAreRecorded: with RecordLogins (the agent), a login
+// that a waiting flow starts is recorded as a run of the login flow, with
+// its own result (a failed one too); the login flow's scheduled run skips
+// when the session was saved since it fell due and runs otherwise; a run
+// out of schedule (RunNow) always runs.
+func TestLoginsOnDemandAreRecorded(t *testing.T) {
 	site := newLoginSite()
 	srv := httptest.NewServer(site)
 	defer srv.Close()
-	files := map[string]string{"login": strings.Replace(loginFlow, "[desktop, mobile]", "[desktop]", 1)}
+	flows := loadFlows(t, srv.URL, map[string]string{"login": loginFlow, "account": accountFlow("account", "30m")})
+	account, login := flows["account"], flows["login"]
+	d, _ := account.Device("desktop")
+	clock := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	r := New(&runner.Runner{Browser: testBrowser})
+	r.now = func() time.Time { return clock }
+	var recorded []*result.Result
+	r.RecordLogins(func(res *result.Result) { recorded = append(recorded, res) })
+	ctx := context.Background()
+
+	type want struct {
+		result   bool // the call gives a result (a scheduled login that skips gives none)
+		success  bool
+		logins   int
+		recorded int
+	}
+	steps := []struct {
+		name string
+		run  func() *result.Result
+		want want
+	}{
+		{"a flow without a session logs in on demand", func() *result.Result { return r.Run(ctx, account, d) },
+			want{result: true, success: true, logins: 1, recorded: 1}},
+		{"the login's run that fell due before it skips", func() *result.Result {
+			clock = clock.Add(time.Second)
+			return r.RunLogin(ctx, login, d, clock.Add(-time.Minute))
+		}, want{logins: 1, recorded: 1}},
+		{"the login's next scheduled run logs in", func() *result.Result {
+			clock = clock.Add(time.Hour)
+			return r.RunLogin(ctx, login, d, clock)
+		}, want{result: true, success: true, logins: 2, recorded: 1}},
+		{"a run out of schedule logs in", func() *result.Result { return r.Run(ctx, login, d) },
+			want{result: true, success: true, logins: 3, recorded: 1}},
+		{"a dropped session: the login on demand is recorded", func() *result.Result {
+			site.dropSessions()
+			return r.Run(ctx, account, d)
+		}, want{result: true, success: true, logins: 4, recorded: 2}},
+		{"a failed login on demand is recorded as failed", func() *result.Result {
+			clock = clock.Add(time.Hour)
+			site.setBroken(true)
+			return r.Run(ctx, account, d)
+		}, want{result: true, logins: 4, recorded: 3}},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			res := st.run()
+			if (res != nil) != st.want.result {
+				t.Fatalf("result = %+v, want one: %v", res, st.want.result)
+			}
+			if res != nil && res.Success != st.want.success {
+				t.Errorf("success = %v, want %v (%+v)", res.Success, st.want.success, res.Error)
+			}
+			if got := site.count()["desktop"]; got != st.want.logins {
+				t.Errorf("logins so far = %d, want %d", got, st.want.logins)
+			}
+			if len(recorded) != st.want.recorded {
+				t.Fatalf("login runs recorded = %d, want %d", len(recorded), st.want.recorded)
+			}
+			last := recorded[len(recorded)-1]
+			if last.Flow != "login" || last.Device != "desktop" || last.Session != nil {
+				t.Errorf("recorded %s on %s with session %+v, want the login flow's own run", last.Flow, last.Device, last.Session)
+			}
+			if wantOK := st.name != "a failed login on demand is recorded as failed"; last.Success != wantOK {
+				t.Errorf("recorded login success = %v, want %v", last.Success, wantOK)
+			}
+		})
+	}
+}
+
+// TestAgentOneLoginPerPeriod: in the agent's scheduler, a login flow on
+// @every 3s and five flows on @every 1s that use its session with
+// session_max_age 3s, on two devices, with the login flow's first run
+// splayed after the others' first runs: each device logs in exactly once
+// per period of the login flow from the start, every login is a recorded
+// run of the login flow, and no flow fails.
+func TestAgentOneLoginPerPeriod(t *testing.T) {
+	site := newLoginSite()
+	srv := httptest.NewServer(site)
+	defer srv.Close()
+	const period, splay = 3 * time.Second, 3 * time.Second
+	// A login flow whose splay offset puts its first run well after the
+	// first runs of the others (theirs are under 1s): they wait for it.
+	// Were they not to, each device would log in once more, before it.
+	login := ""
+	for i := 0; login == ""; i++ {
+		if n := fmt.Sprintf("login-%d", i); agent.SplayOffset(n, splay) > 2400*time.Millisecond && agent.SplayOffset(n, splay) < 2900*time.Millisecond {
+			login = n
+		}
+	}
+	offset := agent.SplayOffset(login, splay)
+	files := map[string]string{login: strings.Replace(strings.Replace(loginFlow, "name: login\n", "name: "+login+"\n", 1), "@every 1h", "@every 3s", 1)}
 	for i := range 5 {
 		name := fmt.Sprintf("account-%d", i)
-		files[name] = strings.Replace(strings.Replace(accountFlow(name, ""), "[desktop, mobile]", "[desktop]", 1), "session: login\n", "session: login\nschedule: \"@every 1s\"\n", 1)
+		files[name] = strings.Replace(accountFlow(name, "3s"), "session: login\n", "session: "+login+"\nschedule: \"@every 1s\"\n", 1)
 	}
 	flows := loadFlows(t, srv.URL, files)
 	var fr []scenarios.FileResult
@@ -314,7 +409,126 @@ func TestAgentScheduleSharesTheLogin(t *testing.T) {
 		fr = append(fr, scenarios.FileResult{Path: f.Name + ".yaml", Flows: []*scenarios.Flow{f}})
 	}
 	rec := &collector{}
-	a, err := agent.New(agent.Options{Runner: New(&runner.Runner{Browser: testBrowser}), Exporters: []agent.Exporter{rec}, Splay: -1, MaxConcurrency: 3})
+	reg := prometheus.NewRegistry()
+	// A browser slot for every run that can be due at once (a flow never
+	// overlaps itself): each run starts when it falls due, so that the
+	// runs due before the end below all start before it, on a slow
+	// machine too.
+	a, err := agent.New(agent.Options{Runner: New(&runner.Runner{Browser: testBrowser}), Exporters: []agent.Exporter{rec}, Registerer: reg, Splay: splay, MaxConcurrency: 12})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Apply(fr); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() { done <- a.Run(ctx) }()
+	// The login flow runs at start+offset, then on the whole seconds of
+	// its @every 3s plus its offset: stopping 7.5s after the first, as far
+	// from a run as can be, three of its periods have begun and the fourth
+	// has not. The runs in progress finish at shutdown.
+	const periods = 3
+	time.Sleep(time.Until(start.Truncate(time.Second).Add(offset + (periods-1)*period + 1500*time.Millisecond)))
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+
+	loginRuns := map[string]int{}
+	consumerRuns := map[string]int{} // by flow and device
+	for _, r := range rec.snapshot() {
+		if r.Flow == login {
+			loginRuns[r.Device]++
+			if !r.Success {
+				t.Errorf("%s on %s failed: %+v", r.Flow, r.Device, r.Error)
+			}
+			continue
+		}
+		consumerRuns[r.Flow+" on "+r.Device]++
+		if !r.Success || r.Session == nil {
+			t.Errorf("%s on %s: success %v, session %+v, error %+v", r.Flow, r.Device, r.Success, r.Session, r.Error)
+		}
+	}
+	logins := site.count()
+	for _, dev := range []string{"desktop", "mobile"} {
+		if logins[dev] != periods {
+			t.Errorf("logins on %s = %d, want %d: one per period of the login flow", dev, logins[dev], periods)
+		}
+		if loginRuns[dev] != logins[dev] {
+			t.Errorf("recorded runs of %s on %s = %d, logins = %d: every login is a recorded run of the login flow", login, dev, loginRuns[dev], logins[dev])
+		}
+	}
+	// A busy machine makes runs slower than their @every 1s (the agent
+	// then skips the runs due meanwhile), but each ran in more than one
+	// period.
+	for i := range 5 {
+		for _, dev := range []string{"desktop", "mobile"} {
+			if k := fmt.Sprintf("account-%d on %s", i, dev); consumerRuns[k] < 2 {
+				t.Errorf("runs of %s = %d, want at least 2", k, consumerRuns[k])
+			}
+		}
+	}
+	skipped := -1.0
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != agent.MetricRunsSkipped {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			l := map[string]string{}
+			for _, lp := range m.GetLabel() {
+				l[lp.GetName()] = lp.GetValue()
+			}
+			if l["flow"] == login && l["reason"] == agent.SkipSessionFresh {
+				skipped = m.GetCounter().GetValue()
+			}
+		}
+	}
+	if skipped < 0 {
+		t.Errorf("no %s{flow=%q,reason=%q}", agent.MetricRunsSkipped, login, agent.SkipSessionFresh)
+	}
+	t.Logf("logins %v, login runs recorded %v, runs with the session %v, scheduled logins skipped as session_fresh %v", logins, loginRuns, consumerRuns, skipped)
+}
+
+// TestDemoAccountFlowsInTheAgent: the example account flows as `uxprobe
+// demo` schedules them (account-login keeps its @every 1h, the others run
+// often, here @every 1s, with the demo's splay), against the demo shop:
+// the phone signs in with its one-time code once, a recorded run of
+// account-login, and account-overview and account-avatar reuse that
+// session run after run.
+func TestDemoAccountFlowsInTheAgent(t *testing.T) {
+	shop := demoshop.New()
+	srv := httptest.NewServer(shop)
+	defer srv.Close()
+	fsys := fstest.MapFS{}
+	for _, name := range []string{"account-login.yaml", "account-overview.yaml", "account-avatar.yaml", "avatar.png"} {
+		data, err := fs.ReadFile(examples.FS, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fsys[name] = &fstest.MapFile{Data: data}
+	}
+	noEnv := func(string) (string, bool) { return "", false }
+	flows, err := scenarios.LoadFS(fsys, scenarios.LoadOptions{LookupEnv: demoshop.DemoEnv(noEnv), Vars: map[string]string{"base_url": srv.URL}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fr []scenarios.FileResult
+	for _, f := range flows {
+		if !f.ProvidesSession {
+			if err := f.SetSchedule("@every 1s"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		fr = append(fr, scenarios.FileResult{Path: f.Name + ".yaml", Flows: []*scenarios.Flow{f}})
+	}
+	rec := &collector{}
+	a, err := agent.New(agent.Options{Runner: New(&runner.Runner{Browser: testBrowser}), Exporters: []agent.Exporter{rec}, Splay: 5 * time.Second, MaxConcurrency: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -324,26 +538,19 @@ func TestAgentScheduleSharesTheLogin(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()
-	runs := func() map[string]int {
+	deadline := time.Now().Add(45 * time.Second)
+	for {
 		n := map[string]int{}
 		for _, r := range rec.snapshot() {
 			n[r.Flow]++
 		}
-		return n
-	}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		n, enough := runs(), true
-		for i := range 5 {
-			enough = enough && n[fmt.Sprintf("account-%d", i)] >= 3
-		}
-		if enough {
+		if n["account-overview"] >= 3 && n["account-avatar"] >= 3 {
 			break
 		}
 		if time.Now().After(deadline) {
 			cancel()
 			<-done
-			t.Fatalf("runs after 60s: %v, want 3 of each account flow", n)
+			t.Fatalf("runs after 45s: %v, want 3 of each flow with the session", n)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -351,20 +558,22 @@ func TestAgentScheduleSharesTheLogin(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if got := site.count()["desktop"]; got < 1 || got > 2 {
-		t.Errorf("logins = %d, want 1 or 2 (the waiting flows' one and the login flow's own run)", got)
+	if n := shop.Logins(); n != 1 {
+		t.Errorf("the shop saw %d logins, want 1 (by user agent: %v)", n, shop.LoginsByUserAgent())
 	}
-	later := map[string]int{}
+	logins := 0
 	for _, r := range rec.snapshot() {
-		if r.Flow == "login" {
-			continue
+		switch {
+		case r.Flow == "account-login":
+			logins++
+			if !r.Success || r.Device != "mobile" {
+				t.Errorf("account-login on %s: success %v, error %+v", r.Device, r.Success, r.Error)
+			}
+		case !r.Success || r.Session == nil || r.Session.Flow != "account-login" || r.Session.Refreshed:
+			t.Errorf("%s: success %v, session %+v, error %+v; want account-login's session, not refreshed", r.Flow, r.Success, r.Session, r.Error)
 		}
-		if !r.Success || r.Session == nil {
-			t.Errorf("%s: success %v, session %+v, error %+v", r.Flow, r.Success, r.Session, r.Error)
-			continue
-		}
-		if later[r.Flow]++; later[r.Flow] > 1 && r.Session.Refreshed {
-			t.Errorf("%s: run %d logged in again with a fresh session: %+v", r.Flow, later[r.Flow], r.Session)
-		}
+	}
+	if logins != 1 {
+		t.Errorf("recorded runs of account-login = %d, want 1", logins)
 	}
 }

@@ -250,6 +250,11 @@ func runDemo(ctx context.Context, env *environment, args []string) int {
 // the runner is set before the agent runs anything.
 type lateRunner struct{ agent.Runner }
 
+// Unwrap lets the agent find the sessions' LoginRunner behind it.
+func (l *lateRunner) Unwrap() agent.Runner { return l.Runner }
+
+var _ interface{ Unwrap() agent.Runner } = (*lateRunner)(nil)
+
 // loadAdding wraps load so that the valid flows it reads join secrets.
 func loadAdding(load func() ([]scenarios.FileResult, error), secrets *redact.Flows) func() ([]scenarios.FileResult, error) {
 	return func() ([]scenarios.FileResult, error) {
