@@ -372,6 +372,24 @@
   // The first input always gets a first-input entry, whatever its
   // duration; later ones only when they took 16 ms or more.
   const awaitingFirstInput = () => inputs.length > 0 && inputs[0].d === null && performance.now() - inputs[0].t < expectMs;
+  // A later input gets an entry only when it took 16 ms or more, and then
+  // only after the paint that followed it: one that a long task answered
+  // (its handler blocked) is sure to get one, so the read waits for it,
+  // for at most expectMs after that task. A quick input is not waited for.
+  const awaitingSlowInput = () => {
+    const now = performance.now();
+    for (let i = inputs.length - 1; i > 0; i--) {
+      const inp = inputs[i];
+      if (now - inp.t > expectMaxMs) break;
+      if (inp.d !== null) continue;
+      for (let j = longTasks.length - 1; j >= 0; j--) {
+        const [s, d] = longTasks[j];
+        if (s + d < inp.t) break;
+        if (s <= inp.t + 100 && now - (s + d) < expectMs) return true;
+      }
+    }
+    return false;
+  };
   const pending = () => {
     for (const img of loading) {
       if (img.complete) { loading.delete(img); arrived(img); }
@@ -380,6 +398,7 @@
     if (decoding.size) return 'decoding';
     if (awaitingCandidate()) return 'candidate';
     if (awaitingFirstInput()) return 'first-input';
+    if (awaitingSlowInput()) return 'input';
     try { if (document.fonts.status === 'loading') return 'fonts'; } catch (e) {}
     let what = '';
     for (const img of document.images) {
