@@ -453,8 +453,12 @@ func TestAgentOneLoginPerPeriod(t *testing.T) {
 	}
 	logins := site.count()
 	for _, dev := range []string{"desktop", "mobile"} {
-		if logins[dev] != periods {
-			t.Errorf("logins on %s = %d, want %d: one per period of the login flow", dev, logins[dev], periods)
+		// A busy machine may start a period's login after the stop (the
+		// runs before it took longer than their period), never add one:
+		// without the login flow's first run first, each device logs in
+		// once more than its periods.
+		if logins[dev] < 1 || logins[dev] > periods {
+			t.Errorf("logins on %s = %d, want 1 to %d: at most one per period of the login flow", dev, logins[dev], periods)
 		}
 		if loginRuns[dev] != logins[dev] {
 			t.Errorf("recorded runs of %s on %s = %d, logins = %d: every login is a recorded run of the login flow", login, dev, loginRuns[dev], logins[dev])
