@@ -152,12 +152,14 @@ func (fr *filmstripRecorder) stopCast(tabCtx context.Context) {
 }
 
 // loop keeps the frames that show a change, pausing the screencast after
-// each, until the run stops it or the tab ends. The pause doubles, up to
-// frameIntervalMax, while the page has changed during every pause (a
-// spinner, a run of steps that each change the page), and is back at
-// frameInterval once a pause passed with no change: a page that keeps
-// changing costs two captures a second, not ten, and the first
-// change after a still moment is pictured at once.
+// each, until the run stops it or the tab ends. The pause grows threefold,
+// up to frameIntervalMax (100, 300, 500 ms), while the page has changed
+// during every pause (a spinner, a run of steps that each change the
+// page), and is back at frameInterval once a pause passed with no change:
+// a page that keeps changing costs about two captures a second, not ten,
+// and the first change after a still moment is pictured at once. (While
+// it runs, the screencast captures every change until it is stopped, a
+// round trip after the frame it sent: its cost is the number of starts.)
 func (fr *filmstripRecorder) loop(tabCtx context.Context) {
 	defer close(fr.done)
 	var last []byte
@@ -222,7 +224,7 @@ func (fr *filmstripRecorder) loop(tabCtx context.Context) {
 			continue
 		}
 		if fresh {
-			pause = min(2*pause, frameIntervalMax)
+			pause = min(3*pause, frameIntervalMax)
 		}
 		fr.stopCast(tabCtx)
 		select {
