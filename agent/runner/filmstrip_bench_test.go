@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/uxprobe/uxprobe/agent/demoshop"
 )
 
 // BenchmarkFilmstrip is the cost of --artifacts.filmstrip on-failure, which
@@ -20,6 +22,13 @@ import (
 // (machine-cpu-ms, as BenchmarkVsRawChromedp), which it does; and the load
 // average at the end, to judge the latter.
 func BenchmarkFilmstrip(b *testing.B) {
+	// The examples' account flows need the demo account's secrets to load,
+	// as `uxprobe demo` hands them over.
+	for name, v := range map[string]string{demoshop.EnvDemoPassword: demoshop.DemoPassword, demoshop.EnvDemoTOTPSeed: demoshop.DemoTOTPSeed} {
+		if _, ok := os.LookupEnv(name); !ok {
+			b.Setenv(name, v)
+		}
+	}
 	_, flows := benchShop(b)
 	f := flows["checkout"]
 	for _, dev := range []string{"desktop", "mobile"} {
