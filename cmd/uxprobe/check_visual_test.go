@@ -115,6 +115,7 @@ func TestCheckLayoutFault(t *testing.T) {
 		if filepath.Dir(f.Path) != filepath.Join(out, "fault", "checkout-visual", "mobile", "filmstrip") {
 			t.Errorf("frame %s, want it beside the phone run's screenshots", f.Path)
 		}
+		decodeJPEG(t, f.Path)
 	}
 	last := decodeJPEG(t, m.Filmstrip[len(m.Filmstrip)-1].Path)
 	share := bannerShare(last, red, diff.Bounds())
