@@ -96,8 +96,8 @@ type filmstripRecorder struct {
 	stopped bool
 }
 
-// recordFilmstrip starts the tab's screencast when the run may keep its
-// filmstrip; it returns nil when it does not, or when Chrome refuses.
+// recordFilmstrip records the tab's screencast when the run may keep its
+// filmstrip; it returns nil when it does not.
 func (r *Runner) recordFilmstrip(tabCtx context.Context, ev *tracker, f *scenarios.Flow, start time.Time) *filmstripRecorder {
 	if r.Filmstrip != FilmstripOnFailure && r.Filmstrip != FilmstripAlways || r.ArtifactsDir == "" {
 		return nil
@@ -114,10 +114,6 @@ func (r *Runner) recordFilmstrip(tabCtx context.Context, ev *tracker, f *scenari
 			}
 		}
 	}); err != nil {
-		r.logger().Warn("recording the run's filmstrip", "flow", f.Name, "err", err)
-		return nil
-	}
-	if err := fr.startCast(tabCtx); err != nil {
 		r.logger().Warn("recording the run's filmstrip", "flow", f.Name, "err", err)
 		return nil
 	}
@@ -177,6 +173,23 @@ func (fr *filmstripRecorder) loop(tabCtx context.Context) {
 		fr.keep(frame{data: e.Data, t: max(drawn.Sub(fr.start).Seconds(), 0), step: fr.step()})
 		return true
 	}
+	// The screencast starts after a first pause: the tab is blank until
+	// the first step's page paints, and a capture of it would cost as
+	// much as any other.
+	select {
+	case <-tabCtx.Done():
+		return
+	case <-fr.quit:
+		if fr.final.Load() {
+			fr.lastFrame(tabCtx, take)
+		}
+		return
+	case <-time.After(pause):
+	}
+	if fr.startCast(tabCtx) != nil && tabCtx.Err() != nil {
+		return
+	}
+	fresh = true
 	for {
 		// A screencast started sends the page as it is at once; one
 		// started as the tab changed documents may send nothing, until
