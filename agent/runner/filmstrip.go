@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
@@ -44,7 +45,17 @@ const (
 	frameMaxWidth  = 480
 	frameMaxHeight = 960 // a phone's portrait screen at 480 px wide
 	frameQuality   = 60
-	frameInterval  = 100 * time.Millisecond
+	// frameInterval is the shortest pause between frames: at most ten a
+	// second. frameIntervalMax is the longest, while the page never
+	// stops changing (see loop).
+	frameInterval    = 100 * time.Millisecond
+	frameIntervalMax = 500 * time.Millisecond
+	// lastFrameWait bounds the wait for the last frame of a kept
+	// filmstrip (see lastFrame).
+	lastFrameWait = 500 * time.Millisecond
+	// firstFrameWait is how long a started screencast may take to send
+	// its first frame (see loop).
+	firstFrameWait = 500 * time.Millisecond
 	// maxFrames bounds the frames of a run that never stops changing:
 	// the last ones are kept, since the end of a failed run is what is
 	// looked at (the spinner that never went away).
@@ -64,10 +75,10 @@ type frame struct {
 // page at every change while its screencast runs, up to 60 times a second,
 // whether or not the frames are acknowledged: that capture is what costs.
 // So the screencast runs only while the page is still: a frame that shows
-// a change is kept, the screencast stops for the frame interval and starts
-// again, and its first frame shows the page as it is by then. An animation
-// that never stops (a spinner) costs ten captures a second, not sixty, a
-// still page none.
+// a change is kept, the screencast stops for a pause and starts again, and
+// its first frame shows the page as it is by then. An animation that never
+// stops (a spinner) costs at most ten captures a second, fewer as it goes
+// on (see loop), a still page none.
 type filmstripRecorder struct {
 	start time.Time
 	step  func() string
@@ -78,13 +89,15 @@ type filmstripRecorder struct {
 	done chan struct{}
 	once sync.Once
 
+	final atomic.Bool // stop wants a last frame
+
 	mu      sync.Mutex
 	frames  []frame
 	stopped bool
 }
 
-// recordFilmstrip starts the tab's screencast when the run may keep its
-// filmstrip; it returns nil when it does not, or when Chrome refuses.
+// recordFilmstrip records the tab's screencast when the run may keep its
+// filmstrip; it returns nil when it does not.
 func (r *Runner) recordFilmstrip(tabCtx context.Context, ev *tracker, f *scenarios.Flow, start time.Time) *filmstripRecorder {
 	if r.Filmstrip != FilmstripOnFailure && r.Filmstrip != FilmstripAlways || r.ArtifactsDir == "" {
 		return nil
@@ -101,10 +114,6 @@ func (r *Runner) recordFilmstrip(tabCtx context.Context, ev *tracker, f *scenari
 			}
 		}
 	}); err != nil {
-		r.logger().Warn("recording the run's filmstrip", "flow", f.Name, "err", err)
-		return nil
-	}
-	if err := fr.startCast(tabCtx); err != nil {
 		r.logger().Warn("recording the run's filmstrip", "flow", f.Name, "err", err)
 		return nil
 	}
@@ -139,25 +148,22 @@ func (fr *filmstripRecorder) stopCast(tabCtx context.Context) {
 }
 
 // loop keeps the frames that show a change, pausing the screencast after
-// each, until the run stops it or the tab ends.
+// each, until the run stops it or the tab ends. The pause grows threefold,
+// up to frameIntervalMax (100, 300, 500 ms), while the page has changed
+// during every pause (a spinner, a run of steps that each change the
+// page), and is back at frameInterval once a pause passed with no change:
+// a page that keeps changing costs about two captures a second, not ten,
+// and the first change after a still moment is pictured at once. (While
+// it runs, the screencast captures every change until it is stopped, a
+// round trip after the frame it sent: its cost is the number of starts.)
 func (fr *filmstripRecorder) loop(tabCtx context.Context) {
 	defer close(fr.done)
 	var last []byte
-	for {
-		var e *page.EventScreencastFrame
-		select {
-		case <-tabCtx.Done():
-			return
-		case <-fr.quit:
-			fr.stopCast(tabCtx)
-			return
-		case e = <-fr.in:
-		}
+	pause := frameInterval
+	fresh := false // the next frame is the first after a pause
+	take := func(e *page.EventScreencastFrame) bool {
 		if len(e.Data) == 0 || bytes.Equal(e.Data, last) {
-			// The page as it was: wait for a change. (The first frame
-			// after a pause, when nothing moved during it.)
-			fr.ack(tabCtx, e.SessionID)
-			continue
+			return false
 		}
 		last = e.Data // the JPEG, decoded from base64 with the event
 		drawn := time.Now()
@@ -165,17 +171,112 @@ func (fr *filmstripRecorder) loop(tabCtx context.Context) {
 			drawn = time.UnixMicro(int64(e.Metadata.Timestamp.Float64() * 1e6))
 		}
 		fr.keep(frame{data: e.Data, t: max(drawn.Sub(fr.start).Seconds(), 0), step: fr.step()})
+		return true
+	}
+	// The screencast starts after a first pause: the tab is blank until
+	// the first step's page paints, and a capture of it would cost as
+	// much as any other.
+	select {
+	case <-tabCtx.Done():
+		return
+	case <-fr.quit:
+		if fr.final.Load() {
+			fr.lastFrame(tabCtx, take)
+		}
+		return
+	case <-time.After(pause):
+	}
+	if fr.startCast(tabCtx) != nil && tabCtx.Err() != nil {
+		return
+	}
+	fresh = true
+	for {
+		// A screencast started sends the page as it is at once; one
+		// started as the tab changed documents may send nothing, until
+		// it is started again.
+		var restart <-chan time.Time
+		if fresh {
+			restart = time.After(firstFrameWait)
+		}
+		var e *page.EventScreencastFrame
+		select {
+		case <-tabCtx.Done():
+			return
+		case <-restart:
+			fr.stopCast(tabCtx)
+			if fr.startCast(tabCtx) != nil && tabCtx.Err() != nil {
+				return
+			}
+			continue
+		case <-fr.quit:
+			// The screencast runs: the page is as the last frame shows
+			// it, unless a frame is on its way, or the screencast was
+			// started again and has sent nothing yet.
+			select {
+			case e := <-fr.in:
+				take(e)
+			default:
+				if fresh && fr.final.Load() {
+					fr.stopCast(tabCtx)
+					fr.lastFrame(tabCtx, take)
+					return
+				}
+			}
+			fr.stopCast(tabCtx)
+			return
+		case e = <-fr.in:
+		}
+		if !take(e) {
+			// The page as it was: wait for a change. (The first frame
+			// after a pause, when nothing moved during it.)
+			if fresh {
+				pause = frameInterval
+			}
+			fresh = false
+			fr.ack(tabCtx, e.SessionID)
+			continue
+		}
+		if fresh {
+			pause = min(3*pause, frameIntervalMax)
+		}
 		fr.stopCast(tabCtx)
 		select {
 		case <-tabCtx.Done():
 			return
 		case <-fr.quit:
+			if fr.final.Load() {
+				fr.lastFrame(tabCtx, take)
+			}
 			return
-		case <-time.After(frameInterval):
+		case <-time.After(pause):
 		}
 		if fr.startCast(tabCtx) != nil && tabCtx.Err() != nil {
 			return
 		}
+		fresh = true
+	}
+}
+
+// lastFrame pictures the page as the run left it, when the run stopped
+// the recorder during a pause: a kept filmstrip ends on the moment of the
+// failure, not up to a pause before it.
+func (fr *filmstripRecorder) lastFrame(tabCtx context.Context, take func(*page.EventScreencastFrame) bool) {
+	for drained := false; !drained; { // a frame of before the pause
+		select {
+		case <-fr.in:
+		default:
+			drained = true
+		}
+	}
+	if fr.startCast(tabCtx) != nil {
+		return
+	}
+	defer fr.stopCast(tabCtx)
+	select {
+	case e := <-fr.in:
+		take(e)
+	case <-time.After(lastFrameWait):
+	case <-tabCtx.Done():
 	}
 }
 
@@ -192,9 +293,13 @@ func (fr *filmstripRecorder) keep(f frame) {
 	fr.frames = append(fr.frames, f)
 }
 
-// stop ends the screencast and returns the frames, oldest first.
-func (fr *filmstripRecorder) stop() []frame {
-	fr.once.Do(func() { close(fr.quit) })
+// stop ends the screencast and returns the frames, oldest first; with
+// final, the frames end on the page as it is now.
+func (fr *filmstripRecorder) stop(final bool) []frame {
+	fr.once.Do(func() {
+		fr.final.Store(final)
+		close(fr.quit)
+	})
 	select {
 	case <-fr.done:
 	case <-time.After(2 * castBound): // a command to a frozen page
@@ -224,8 +329,9 @@ func (r *Runner) saveFilmstrip(fr *filmstripRecorder, res *result.Result, f *sce
 	if fr == nil {
 		return
 	}
-	frames := fr.stop()
-	if !r.wantFilmstrip(res) || len(frames) == 0 {
+	want := r.wantFilmstrip(res)
+	frames := fr.stop(want)
+	if !want || len(frames) == 0 {
 		return
 	}
 	shot, err := r.screenshotPath(f, d)("x")

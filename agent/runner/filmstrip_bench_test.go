@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/uxprobe/uxprobe/agent/demoshop"
 )
 
 // BenchmarkFilmstrip is the cost of --artifacts.filmstrip on-failure, which
@@ -20,6 +22,13 @@ import (
 // (machine-cpu-ms, as BenchmarkVsRawChromedp), which it does; and the load
 // average at the end, to judge the latter.
 func BenchmarkFilmstrip(b *testing.B) {
+	// The examples' account flows need the demo account's secrets to load,
+	// as `uxprobe demo` hands them over.
+	for name, v := range map[string]string{demoshop.EnvDemoPassword: demoshop.DemoPassword, demoshop.EnvDemoTOTPSeed: demoshop.DemoTOTPSeed} {
+		if _, ok := os.LookupEnv(name); !ok {
+			b.Setenv(name, v)
+		}
+	}
 	_, flows := benchShop(b)
 	f := flows["checkout"]
 	for _, dev := range []string{"desktop", "mobile"} {
@@ -35,8 +44,13 @@ func BenchmarkFilmstrip(b *testing.B) {
 			}
 			tree := make([]time.Duration, len(modes))
 			machine := make([]time.Duration, len(modes))
+			order := []int{0, 1}
 			for b.Loop() {
-				for i, r := range runners {
+				// Each mode goes first in every other round, so that
+				// neither always follows the other's leftovers.
+				order[0], order[1] = order[1], order[0]
+				for _, i := range order {
+					r := runners[i]
 					testBrowser.Settle()
 					t0, m0 := treeCPU(), machineCPU()
 					if res := r.Run(context.Background(), f, d); !res.Success {

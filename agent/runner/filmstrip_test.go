@@ -146,12 +146,12 @@ func TestFilmstripKeepsTheLastFrames(t *testing.T) {
 	for i := range maxFrames + 50 {
 		fr.keep(frame{data: []byte{byte(i)}, t: float64(i) / 10})
 	}
-	frames := fr.stop()
+	frames := fr.stop(false)
 	if len(frames) != maxFrames || frames[0].t != 5 || frames[maxFrames-1].t != float64(maxFrames+49)/10 {
 		t.Fatalf("%d frames from t=%v to t=%v, want the last %d", len(frames), frames[0].t, frames[len(frames)-1].t, maxFrames)
 	}
 	fr.keep(frame{t: 99})
-	if got := fr.stop(); len(got) != maxFrames || got[maxFrames-1].t == 99 {
+	if got := fr.stop(false); len(got) != maxFrames || got[maxFrames-1].t == 99 {
 		t.Error("a frame was kept after the stop")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"image"
 	"image/color"
+	"image/jpeg"
 	"image/png"
 	"net/http/httptest"
 	"os"
@@ -92,8 +93,41 @@ func TestCheckLayoutFault(t *testing.T) {
 	// The diff marks the banner: changed pixels in the lower part of the
 	// form, where the banner lies over the button, and none in the header.
 	diff := decodePNG(t, v.Diff)
-	if red := redRows(diff); red.Empty() || red.Min.Y < diff.Bounds().Dy()/8 {
+	red := redRows(diff)
+	if red.Empty() || red.Min.Y < diff.Bounds().Dy()/8 {
 		t.Errorf("changed pixels span rows %v of %d: want them below the header, where the banner is", red, diff.Bounds().Dy())
+	}
+
+	// The failed phone run keeps its filmstrip (on-failure, the default),
+	// which ends on the page as the run saw it: the banner over the
+	// button, where the diff marks it; the desktop run passed and keeps
+	// none.
+	if d := byDevice["desktop"]; len(d.Filmstrip) > 0 {
+		t.Errorf("desktop passed but kept %d frames", len(d.Filmstrip))
+	}
+	if _, err := os.Stat(filepath.Join(out, "fault", "checkout-visual", "desktop", "filmstrip")); err == nil {
+		t.Error("desktop passed but its filmstrip was written")
+	}
+	if len(m.Filmstrip) == 0 {
+		t.Fatal("mobile failed but kept no filmstrip")
+	}
+	for _, f := range m.Filmstrip {
+		if filepath.Dir(f.Path) != filepath.Join(out, "fault", "checkout-visual", "mobile", "filmstrip") {
+			t.Errorf("frame %s, want it beside the phone run's screenshots", f.Path)
+		}
+		decodeJPEG(t, f.Path)
+	}
+	last := decodeJPEG(t, m.Filmstrip[len(m.Filmstrip)-1].Path)
+	share := bannerShare(last, red, diff.Bounds())
+	t.Logf("mobile: %d frames; the last one is the banner's colour on %.0f %% of the changed area", len(m.Filmstrip), share*100)
+	// The changed area also holds the footer, moved down: the banner,
+	// with its text, is about 40 % of it.
+	if share < 0.2 {
+		t.Errorf("the last frame (%s) is the banner's colour on %.0f %% of the diff's changed area, want the banner there",
+			m.Filmstrip[len(m.Filmstrip)-1].Path, share*100)
+	}
+	if first := decodeJPEG(t, m.Filmstrip[0].Path); bannerShare(first, red, diff.Bounds()) > 0.05 {
+		t.Errorf("the first frame shows the banner already: the strip does not show the run")
 	}
 
 	t.Run("history keeps the pictures", func(t *testing.T) {
@@ -111,6 +145,15 @@ func TestCheckLayoutFault(t *testing.T) {
 			if !ok || a.Kind != history.KindVisual {
 				t.Errorf("%s: %+v %v in %+v", name, a, ok, run.Artifacts)
 			}
+		}
+		frames := 0
+		for _, a := range run.Artifacts {
+			if a.Kind == history.KindFrame {
+				frames++
+			}
+		}
+		if frames != len(m.Filmstrip) {
+			t.Errorf("the history keeps %d frames of the run, want its %d", frames, len(m.Filmstrip))
 		}
 	})
 
@@ -143,6 +186,51 @@ func decodePNG(t *testing.T, path string) image.Image {
 		t.Fatal(err)
 	}
 	return img
+}
+
+func decodeJPEG(t *testing.T, path string) image.Image {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := jpeg.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return img
+}
+
+// bannerShare is the share of the pixels of frame, within box of a
+// picture of the page of size page (a screenshot at full scale, the frame
+// scaled down), that are the layout fault's banner colour, #7c2d12 (within
+// what JPEG does to it).
+func bannerShare(frame image.Image, box, page image.Rectangle) float64 {
+	fb := frame.Bounds()
+	sx := float64(fb.Dx()) / float64(page.Dx())
+	sy := float64(fb.Dy()) / float64(page.Dy())
+	r := image.Rect(int(float64(box.Min.X)*sx), int(float64(box.Min.Y)*sy), int(float64(box.Max.X)*sx), int(float64(box.Max.Y)*sy)).Add(fb.Min).Intersect(fb)
+	if r.Empty() {
+		return 0
+	}
+	near := func(a uint32, b int) bool { return abs(int(a>>8)-b) <= 40 }
+	banner := 0
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			cr, cg, cb, _ := frame.At(x, y).RGBA()
+			if near(cr, 0x7c) && near(cg, 0x2d) && near(cb, 0x12) {
+				banner++
+			}
+		}
+	}
+	return float64(banner) / float64(r.Dx()*r.Dy())
+}
+
+func abs(v int) int {
+	if v < 0 {
+		return -v
+	}
+	return v
 }
 
 // redRows is the bounding box of the diff's changed pixels.
