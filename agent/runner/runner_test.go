@@ -464,7 +464,7 @@ func TestCrashedChromeIsABrowserErrorAndRecovers(t *testing.T) {
 	}
 }
 
-// TestNoLeaksAcrossRuns runs 50 flows and checks that tabs, goroutines,
+// TestNoLeaksAcrossRuns runs 33 flows and checks that tabs, goroutines,
 // Chrome processes and open files are back to where they were: an agent
 // runs for months.
 func TestNoLeaksAcrossRuns(t *testing.T) {
@@ -544,9 +544,9 @@ func TestNoLeaksAcrossRuns(t *testing.T) {
 		return got
 	}
 	// Every count is exact, so a leak of one thing per run shows after
-	// one; fifteen rounds (45 runs) also catch a leak of one run in ten,
-	// and `make soak` runs a thousand.
-	const rounds = 15
+	// one; ten rounds (30 runs) also catch a leak of one run in ten, and
+	// `make soak` runs a thousand.
+	const rounds = 10
 	base := stable([4]int{})
 	for i := 0; i < rounds; i++ {
 		run()
