@@ -275,6 +275,14 @@ func (ts *tabSet) closedUnder(err error) bool {
 	if cur == nil {
 		return false
 	}
+	// Gone already (the watch of runInTab cut the step short for it):
+	// checked on its own, as a select with a timer that has fired too
+	// picks either at random.
+	select {
+	case <-cur.gone:
+		return true
+	default:
+	}
 	wait := time.Duration(0)
 	if msg := err.Error(); strings.Contains(msg, "detached") || strings.Contains(msg, "navigated or closed") {
 		wait = time.Second
