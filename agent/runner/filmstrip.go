@@ -173,20 +173,26 @@ func (fr *filmstripRecorder) loop(tabCtx context.Context) {
 		fr.keep(frame{data: e.Data, t: max(drawn.Sub(fr.start).Seconds(), 0), step: fr.step()})
 		return true
 	}
+	// rest waits out a pause with the screencast stopped, then starts it
+	// again; false when the recording ended meanwhile (with the last
+	// frame taken, when asked for).
+	rest := func(d time.Duration) bool {
+		select {
+		case <-tabCtx.Done():
+			return false
+		case <-fr.quit:
+			if fr.final.Load() {
+				fr.lastFrame(tabCtx, take)
+			}
+			return false
+		case <-time.After(d):
+		}
+		return fr.startCast(tabCtx) == nil || tabCtx.Err() == nil
+	}
 	// The screencast starts after a first pause: the tab is blank until
 	// the first step's page paints, and a capture of it would cost as
 	// much as any other.
-	select {
-	case <-tabCtx.Done():
-		return
-	case <-fr.quit:
-		if fr.final.Load() {
-			fr.lastFrame(tabCtx, take)
-		}
-		return
-	case <-time.After(pause):
-	}
-	if fr.startCast(tabCtx) != nil && tabCtx.Err() != nil {
+	if !rest(pause) {
 		return
 	}
 	fresh = true
@@ -240,17 +246,7 @@ func (fr *filmstripRecorder) loop(tabCtx context.Context) {
 			pause = min(3*pause, frameIntervalMax)
 		}
 		fr.stopCast(tabCtx)
-		select {
-		case <-tabCtx.Done():
-			return
-		case <-fr.quit:
-			if fr.final.Load() {
-				fr.lastFrame(tabCtx, take)
-			}
-			return
-		case <-time.After(pause):
-		}
-		if fr.startCast(tabCtx) != nil && tabCtx.Err() != nil {
+		if !rest(pause) {
 			return
 		}
 		fresh = true
