@@ -1,17 +1,11 @@
 package redact_test
 
 import (
-	"bytes"
-	"context"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
-
-	"github.com/uxprobe/uxprobe/agent/runner"
-	"github.com/uxprobe/uxprobe/scenarios"
 )
 
 // leakCookie is a cookie value from the environment: the characters a
@@ -48,7 +42,6 @@ location.replace("/echo/" + encodeURIComponent(s) + "?s=" + encodeURIComponent(s
 	}))
 	defer srv.Close()
 
-	dir := t.TempDir()
 	flowYAML := `name: cookie-leak
 cookies:
   - {name: token, value: "${env:LEAK_COOKIE}", url: "` + srv.URL + `/", http_only: true}
@@ -74,17 +67,7 @@ steps:
 		}
 		return "", false
 	}
-	flows, err := scenarios.Parse("leak.yaml", []byte(flowYAML), scenarios.LoadOptions{LookupEnv: env})
-	if err != nil {
-		t.Fatalf("flow: %v", err)
-	}
-	var logs bytes.Buffer
-	r := &runner.Runner{Browser: b, ArtifactsDir: dir, HAR: runner.HARAlways,
-		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
-	res := r.Run(context.Background(), flows[0], desktop(t))
-	if res.Success {
-		t.Fatal("the flow succeeded; want its last assertion to fail")
-	}
+	res, logs, dir := runLeakFlow(t, b, flowYAML, env)
 	if !sawCookie {
 		t.Fatal("the site did not get the flow's cookie")
 	}
@@ -97,5 +80,5 @@ steps:
 	if strings.Count(evalValue, "***") < 2 {
 		t.Errorf("the eval steps' values do not show both masked titles: %.300q", evalValue)
 	}
-	assertNoSecretLeaves(t, res, dir, logs.String(), []string{leakCookie, leakShort})
+	assertNoSecretLeaves(t, res, dir, logs, []string{leakCookie, leakShort})
 }

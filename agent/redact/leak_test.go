@@ -379,3 +379,24 @@ func around(s, frag string) string {
 	i := strings.Index(s, frag)
 	return s[max(0, i-100):min(len(s), i+len(frag)+100)]
 }
+
+// runLeakFlow runs a hostile flow whose last assertion fails, with every
+// way out of a run switched on (artifacts, the HAR, a debug log), and
+// returns its result, its log and its artifacts directory for
+// assertNoSecretLeaves.
+func runLeakFlow(t *testing.T, b *browser.Browser, flowYAML string, env func(string) (string, bool)) (res *result.Result, log, dir string) {
+	t.Helper()
+	flows, err := scenarios.Parse("leak.yaml", []byte(flowYAML), scenarios.LoadOptions{LookupEnv: env})
+	if err != nil {
+		t.Fatalf("flow: %v", err)
+	}
+	dir = t.TempDir()
+	var logs bytes.Buffer
+	r := &runner.Runner{Browser: b, ArtifactsDir: dir, HAR: runner.HARAlways,
+		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	res = r.Run(context.Background(), flows[0], desktop(t))
+	if res.Success {
+		t.Fatal("the flow succeeded; want its last assertion to fail")
+	}
+	return res, logs.String(), dir
+}

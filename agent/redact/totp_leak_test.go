@@ -1,18 +1,12 @@
 package redact_test
 
 import (
-	"bytes"
-	"context"
 	"encoding/base32"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
-
-	"github.com/uxprobe/uxprobe/agent/runner"
-	"github.com/uxprobe/uxprobe/scenarios"
 )
 
 // TestNoOneTimeCodeLeavesARun puts ${totp:seed} where the hostile page of
@@ -40,7 +34,6 @@ func TestNoOneTimeCodeLeavesARun(t *testing.T) {
 
 	b32 := strings.TrimRight(base32.StdEncoding.EncodeToString([]byte("a seed of twenty bytes")), "=")
 	seed := "otpauth://totp/shop:ann?secret=" + b32 + "&digits=8&issuer=shop"
-	dir := t.TempDir()
 	flowYAML := `name: totp-leak
 vars: {seed: "${env:LEAK_SEED}"}
 secrets: [seed]
@@ -54,17 +47,7 @@ steps:
     timeout: 300ms
 `
 	env := func(name string) (string, bool) { return seed, name == "LEAK_SEED" }
-	flows, err := scenarios.Parse("leak.yaml", []byte(flowYAML), scenarios.LoadOptions{LookupEnv: env})
-	if err != nil {
-		t.Fatalf("flow: %v", err)
-	}
-	var logs bytes.Buffer
-	r := &runner.Runner{Browser: b, ArtifactsDir: dir, HAR: runner.HARAlways,
-		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
-	res := r.Run(context.Background(), flows[0], desktop(t))
-	if res.Success {
-		t.Fatal("the flow succeeded; want its last assertion to fail")
-	}
+	res, logs, dir := runLeakFlow(t, b, flowYAML, env)
 	secrets := []string{seed, b32}
 	mu.Lock()
 	for c := range codes {
@@ -85,5 +68,5 @@ steps:
 	if !strings.Contains(evalValue, "***") {
 		t.Errorf("no eval step's value shows the masked title: %.200q", evalValue)
 	}
-	assertNoSecretLeaves(t, res, dir, logs.String(), secrets)
+	assertNoSecretLeaves(t, res, dir, logs, secrets)
 }
