@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/uxprobe/uxprobe/agent/history"
+	"github.com/uxprobe/uxprobe/agent/pgtest"
 	"github.com/uxprobe/uxprobe/agent/result"
 	"github.com/uxprobe/uxprobe/scenarios"
 )
@@ -47,11 +48,40 @@ func visualPictures(t *testing.T) (baseline, actual, diff []byte) {
 // name cannot name a folder failed a visual step too.
 func newVisualStore(t *testing.T) (*history.Store, []byte) {
 	t.Helper()
+	return fillVisualStore(t, openSQLite(t))
+}
+
+// visualStores are the history's two databases, for the tests of what the
+// status page reads from a store and writes from it: one code over two
+// dialects, so each runs on both.
+var visualStores = []struct {
+	name string
+	open func(t *testing.T) *history.Store
+}{
+	{"sqlite", openSQLite},
+	{"postgres", func(t *testing.T) *history.Store {
+		s, err := history.OpenURL(context.Background(), pgtest.URL(t), history.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}},
+}
+
+func openSQLite(t *testing.T) *history.Store {
+	t.Helper()
 	s, err := history.Open(context.Background(), t.TempDir(), history.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// fillVisualStore exports the runs of newVisualStore into s.
+func fillVisualStore(t *testing.T, s *history.Store) (*history.Store, []byte) {
+	t.Helper()
 	base, actual, diff := visualPictures(t)
 	failed := func(id, flow string) *result.Result {
 		dir := t.TempDir()
@@ -105,7 +135,13 @@ func files(t *testing.T, dir string) []string {
 }
 
 func TestAcceptBaseline(t *testing.T) {
-	store, actual := newVisualStore(t)
+	for _, st := range visualStores {
+		t.Run(st.name, func(t *testing.T) { testAcceptBaseline(t, st.open(t)) })
+	}
+}
+
+func testAcceptBaseline(t *testing.T, s *history.Store) {
+	store, actual := fillVisualStore(t, s)
 	tests := []struct {
 		name        string
 		noBaselines bool
