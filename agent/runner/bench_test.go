@@ -484,3 +484,41 @@ func machineCPU() time.Duration {
 	const userHZ = 100
 	return time.Duration(busy) * time.Second / userHZ
 }
+
+// BenchmarkRawChromedpSteps times the raw script's search step by step
+// (desktop, same binary), to hold against BenchmarkRun's phases: where
+// uxprobe's wall time goes beyond the script's.
+func BenchmarkRawChromedpSteps(b *testing.B) {
+	srv, _ := benchShop(b)
+	raw := startRawBrowser(b, "same-binary")
+	defer raw.close()
+	phases := map[string]time.Duration{}
+	var order []string
+	for b.Loop() {
+		t0 := time.Now()
+		step := func(name string, err error) {
+			if err != nil {
+				b.Fatalf("%s: %v", name, err)
+			}
+			if _, ok := phases[name]; !ok {
+				order = append(order, name)
+			}
+			phases[name] += time.Since(t0)
+			t0 = time.Now()
+		}
+		ctx, cancel := chromedp.NewContext(raw.ctx, chromedp.WithNewBrowserContext())
+		step("context", chromedp.Do(ctx))
+		step("emulate", chromedp.Do(ctx, rawEmulation["desktop"]))
+		step("navigate", chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/")))
+		step("type", chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS("#q"), "lamp")))
+		step("enter", chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS("#q"), kb.Enter)))
+		step("results", chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("a.result"))))
+		_, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("h1")))
+		step("text", err)
+		cancel()
+		step("close", nil)
+	}
+	for _, name := range order {
+		b.ReportMetric(float64(phases[name].Microseconds())/1000/float64(b.N), name+"-ms/op")
+	}
+}

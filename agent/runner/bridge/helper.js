@@ -105,15 +105,50 @@
   // (forInput), the first paint and LCP candidate get a bounded moment to
   // be reported, as a user sees the page before acting on it: Chrome ends
   // LCP at the first input.
+  // The frames of the paint wait count for the stability check of a
+  // click: a person looking at the page sees the element stand still
+  // meanwhile, so a click after the first paint need not wait another
+  // frame for it.
   const wait = async (kind, value, cond, timeoutMs, forInput) => {
     const deadline = performance.now() + timeoutMs;
-    if (forInput) await __uxprobeVitals.painted(Math.min(500, timeoutMs / 2));
-    return waitUntil(kind, value, cond, deadline);
+    let seen = null;
+    if (forInput) {
+      const watch = cond === 'clickable' ? watchBox(kind, value) : null;
+      await __uxprobeVitals.painted(Math.min(500, timeoutMs / 2));
+      if (watch) seen = watch.stop();
+    }
+    return waitUntil(kind, value, cond, deadline, seen);
   };
 
-  const waitUntil = (kind, value, cond, deadline) => new Promise((resolve) => {
+  // watchBox looks at the element's box in each animation frame until
+  // stopped, and then tells the box it kept in the last two frames, if it
+  // kept one, and the time of the last.
+  const watchBox = (kind, value) => {
+    let prev = null, box = null, time = null, frame = 0, on = true;
+    const look = () => {
+      if (!on) return;
+      let el = null;
+      try { el = find(kind, value); } catch (e) {}
+      prev = box;
+      box = el ? boxOf(el) : null;
+      time = document.timeline ? document.timeline.currentTime : performance.now();
+      frame = requestAnimationFrame(look);
+    };
+    frame = requestAnimationFrame(look);
+    return {
+      stop: () => {
+        on = false;
+        cancelAnimationFrame(frame);
+        return box !== null && box === prev ? { box, time } : null;
+      },
+    };
+  };
+
+  const waitUntil = (kind, value, cond, deadline, seen) => new Promise((resolve) => {
     let done = false, mo = null, timer = 0, frame = 0;
-    let lastBox = null, still = 0, lastTime = null; // an actionable element's box, the frames it kept it, the last frame
+    // An actionable element's box, the frames it kept it, the last frame;
+    // seen: what the paint wait saw of it.
+    let lastBox = seen ? seen.box : null, still = seen ? 1 : 0, lastTime = seen ? seen.time : null;
     const finish = (r) => {
       done = true;
       if (mo) mo.disconnect();
@@ -140,6 +175,9 @@
         if (t !== lastTime) {
           lastTime = t;
           if (r.box === lastBox) still++; else { lastBox = r.box; still = 0; }
+        } else if (r.box !== lastBox) {
+          lastBox = r.box; // moved since the frame the paint wait saw
+          still = 0;
         }
         if (still < 1) {
           r = { ok: false, found: true, visible: true, enabled: true, unstable: true };
