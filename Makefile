@@ -14,7 +14,7 @@ VERSION_PKG := github.com/prometheus/common/version
 LDFLAGS  := -X $(VERSION_PKG).Version=$(VERSION) -X $(VERSION_PKG).Revision=$(REVISION) \
 	-X $(VERSION_PKG).Branch=$(BRANCH) -X $(VERSION_PKG).BuildDate=$(BUILD_DATE)
 # Fuzzing in `make test` is a short smoke run; `make fuzz` goes longer.
-FUZZTIME ?= 10s
+FUZZTIME ?= 6s
 # Every benchmark runs this many times: enough for stable per-run figures
 # of real browser runs, short enough for a 2-core machine.
 BENCHTIME ?= 10x
@@ -107,7 +107,7 @@ check-fmt:
 test: chromium axe test-tools check-fmt
 	$(GO) test -race -count=1 -parallel 4 -timeout 9m ./...
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./scenarios
-	$(GO) test -run '^$$' -fuzz '^FuzzParseFaults$$' -fuzztime 3s ./agent/demoshop
+	$(GO) test -run '^$$' -fuzz '^FuzzParseFaults$$' -fuzztime 2s ./agent/demoshop
 
 demo: chromium axe build
 	./$(BIN) demo

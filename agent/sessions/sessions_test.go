@@ -168,6 +168,7 @@ func loadFlows(t *testing.T, base string, files map[string]string) map[string]*s
 // once on two devices as `uxprobe check --parallel` runs them, cause one
 // login per device, and every one of them starts logged in.
 func TestTenFlowsOneLoginPerDevice(t *testing.T) {
+	t.Parallel() // a site and a sessions runner of its own; the agent tests below keep the machine to themselves
 	site := newLoginSite()
 	srv := httptest.NewServer(site)
 	defer srv.Close()
@@ -216,6 +217,7 @@ func TestTenFlowsOneLoginPerDevice(t *testing.T) {
 // login that fails fails the flow with the login flow's reason; the login
 // flow's own scheduled run refreshes the session.
 func TestSessionRefresh(t *testing.T) {
+	t.Parallel() // a site and a sessions runner of its own; the agent tests below keep the machine to themselves
 	site := newLoginSite()
 	srv := httptest.NewServer(site)
 	defer srv.Close()
@@ -305,6 +307,7 @@ func (c *collector) snapshot() []*result.Result {
 // when the session was saved since it fell due and runs otherwise; a run
 // out of schedule (RunNow) always runs.
 func TestLoginsOnDemandAreRecorded(t *testing.T) {
+	t.Parallel() // a site and a sessions runner of its own; the agent tests below keep the machine to themselves
 	site := newLoginSite()
 	srv := httptest.NewServer(site)
 	defer srv.Close()
