@@ -211,6 +211,33 @@ func TestTenFlowsOneLoginPerDevice(t *testing.T) {
 	}
 }
 
+// clockedSessions is the set-up of the tests that drive a sessions runner
+// by a clock of their own: a login site of their own, the flows login and
+// account (session_max_age 30m), the desktop.
+type clockedSessions struct {
+	site           *loginSite
+	r              *Runner
+	login, account *scenarios.Flow
+	d              scenarios.Device
+	now            time.Time
+}
+
+func newClockedSessions(t *testing.T) *clockedSessions {
+	t.Helper()
+	site := newLoginSite()
+	srv := httptest.NewServer(site)
+	t.Cleanup(srv.Close)
+	flows := loadFlows(t, srv.URL, map[string]string{"login": loginFlow, "account": accountFlow("account", "30m")})
+	d, _ := flows["account"].Device("desktop")
+	c := &clockedSessions{site: site, r: New(&runner.Runner{Browser: testBrowser}), login: flows["login"], account: flows["account"], d: d,
+		now: time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)}
+	c.r.now = func() time.Time { return c.now }
+	return c
+}
+
+// advance moves the sessions' clock on.
+func (c *clockedSessions) advance(d time.Duration) { c.now = c.now.Add(d) }
+
 // TestSessionRefresh: a session older than session_max_age is refreshed
 // by a login before the flow; a session the site dropped sends the flow to
 // the login page, and the login runs and the flow is tried once more; a
@@ -218,15 +245,8 @@ func TestTenFlowsOneLoginPerDevice(t *testing.T) {
 // flow's own scheduled run refreshes the session.
 func TestSessionRefresh(t *testing.T) {
 	t.Parallel() // a site and a sessions runner of its own; the agent tests below keep the machine to themselves
-	site := newLoginSite()
-	srv := httptest.NewServer(site)
-	defer srv.Close()
-	flows := loadFlows(t, srv.URL, map[string]string{"login": loginFlow, "account": accountFlow("account", "30m")})
-	account, login := flows["account"], flows["login"]
-	d, _ := account.Device("desktop")
-	clock := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
-	r := New(&runner.Runner{Browser: testBrowser})
-	r.now = func() time.Time { return clock }
+	c := newClockedSessions(t)
+	site, r, account, login, d := c.site, c.r, c.account, c.login, c.d
 	ctx := context.Background()
 
 	type want struct {
@@ -243,12 +263,12 @@ func TestSessionRefresh(t *testing.T) {
 		want   want
 	}{
 		{"first run logs in", nil, account, want{success: true, refreshed: true, logins: 1}},
-		{"fresh session reused", func() { clock = clock.Add(10 * time.Minute) }, account, want{success: true, age: 600, logins: 1}},
-		{"older than session_max_age", func() { clock = clock.Add(25 * time.Minute) }, account, want{success: true, refreshed: true, logins: 2}},
-		{"dropped by the site", func() { clock = clock.Add(time.Minute); site.dropSessions() }, account, want{success: true, refreshed: true, logins: 3}},
-		{"login flow's schedule refreshes", func() { clock = clock.Add(5 * time.Minute) }, login, want{success: true, logins: 4}},
-		{"after the scheduled login", func() { clock = clock.Add(2 * time.Minute) }, account, want{success: true, age: 120, logins: 4}},
-		{"login fails", func() { clock = clock.Add(time.Hour); site.setBroken(true) }, account, want{refreshed: true, logins: 4, errHas: `the login flow "login" failed on desktop`}},
+		{"fresh session reused", func() { c.advance(10 * time.Minute) }, account, want{success: true, age: 600, logins: 1}},
+		{"older than session_max_age", func() { c.advance(25 * time.Minute) }, account, want{success: true, refreshed: true, logins: 2}},
+		{"dropped by the site", func() { c.advance(time.Minute); site.dropSessions() }, account, want{success: true, refreshed: true, logins: 3}},
+		{"login flow's schedule refreshes", func() { c.advance(5 * time.Minute) }, login, want{success: true, logins: 4}},
+		{"after the scheduled login", func() { c.advance(2 * time.Minute) }, account, want{success: true, age: 120, logins: 4}},
+		{"login fails", func() { c.advance(time.Hour); site.setBroken(true) }, account, want{refreshed: true, logins: 4, errHas: `the login flow "login" failed on desktop`}},
 	}
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
@@ -308,15 +328,8 @@ func (c *collector) snapshot() []*result.Result {
 // out of schedule (RunNow) always runs.
 func TestLoginsOnDemandAreRecorded(t *testing.T) {
 	t.Parallel() // a site and a sessions runner of its own; the agent tests below keep the machine to themselves
-	site := newLoginSite()
-	srv := httptest.NewServer(site)
-	defer srv.Close()
-	flows := loadFlows(t, srv.URL, map[string]string{"login": loginFlow, "account": accountFlow("account", "30m")})
-	account, login := flows["account"], flows["login"]
-	d, _ := account.Device("desktop")
-	clock := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
-	r := New(&runner.Runner{Browser: testBrowser})
-	r.now = func() time.Time { return clock }
+	c := newClockedSessions(t)
+	site, r, account, login, d := c.site, c.r, c.account, c.login, c.d
 	var recorded []*result.Result
 	r.RecordLogins(func(res *result.Result) { recorded = append(recorded, res) })
 	ctx := context.Background()
@@ -335,12 +348,12 @@ func TestLoginsOnDemandAreRecorded(t *testing.T) {
 		{"a flow without a session logs in on demand", func() *result.Result { return r.Run(ctx, account, d) },
 			want{result: true, success: true, logins: 1, recorded: 1}},
 		{"the login's run that fell due before it skips", func() *result.Result {
-			clock = clock.Add(time.Second)
-			return r.RunLogin(ctx, login, d, clock.Add(-time.Minute))
+			c.advance(time.Second)
+			return r.RunLogin(ctx, login, d, c.now.Add(-time.Minute))
 		}, want{logins: 1, recorded: 1}},
 		{"the login's next scheduled run logs in", func() *result.Result {
-			clock = clock.Add(time.Hour)
-			return r.RunLogin(ctx, login, d, clock)
+			c.advance(time.Hour)
+			return r.RunLogin(ctx, login, d, c.now)
 		}, want{result: true, success: true, logins: 2, recorded: 1}},
 		{"a run out of schedule logs in", func() *result.Result { return r.Run(ctx, login, d) },
 			want{result: true, success: true, logins: 3, recorded: 1}},
@@ -349,7 +362,7 @@ func TestLoginsOnDemandAreRecorded(t *testing.T) {
 			return r.Run(ctx, account, d)
 		}, want{result: true, success: true, logins: 4, recorded: 2}},
 		{"a failed login on demand is recorded as failed", func() *result.Result {
-			clock = clock.Add(time.Hour)
+			c.advance(time.Hour)
 			site.setBroken(true)
 			return r.Run(ctx, account, d)
 		}, want{result: true, logins: 4, recorded: 3}},
