@@ -16,7 +16,8 @@
   };
   // inputs are the trusted inputs the page received: in a headless tab
   // they are uxprobe's own. d is the latency of the interaction the input
-  // started (Event Timing duration), null until the browser reports it.
+  // started (Event Timing duration), null until the browser reports it;
+  // end is when the latest of its entries ended (start plus duration).
   const inputs = [];
   const maxInputs = 200;
   const longTasks = [];
@@ -64,7 +65,7 @@
 
   const onInput = (e) => {
     if (!e.isTrusted) return;
-    if (inputs.length < maxInputs) inputs.push({ t: e.timeStamp, d: null });
+    if (inputs.length < maxInputs) inputs.push({ t: e.timeStamp, d: null, end: 0 });
     if (e.timeStamp < firstInput) firstInput = e.timeStamp;
     touch();
     schedule();
@@ -139,6 +140,7 @@
       const i = inputBefore(e.startTime);
       if (i < 0) continue;
       if (inputs[i].d === null || e.duration > inputs[i].d) inputs[i].d = e.duration;
+      inputs[i].end = Math.max(inputs[i].end, e.startTime + e.duration);
     }
   };
   observe('event', { durationThreshold: 16 }, onEvents);
@@ -374,18 +376,22 @@
   const awaitingFirstInput = () => inputs.length > 0 && inputs[0].d === null && performance.now() - inputs[0].t < expectMs;
   // A later input gets an entry only when it took 16 ms or more, and then
   // only after the paint that followed it: one that a long task answered
-  // (its handler blocked) is sure to get one, so the read waits for it,
-  // for at most expectMs after that task. A quick input is not waited for.
+  // (its handler blocked) is sure to get one that ends after the task, so
+  // the read waits for it, for at most expectMs after that task. A quick
+  // input is not waited for. The first input counts too: its first-input
+  // entry is the pointerdown's, which may paint quickly, while the click
+  // of the same tap is the one the task answered and comes later.
   const awaitingSlowInput = () => {
     const now = performance.now();
-    for (let i = inputs.length - 1; i > 0; i--) {
+    for (let i = inputs.length - 1; i >= 0; i--) {
       const inp = inputs[i];
       if (now - inp.t > expectMaxMs) break;
-      if (inp.d !== null) continue;
       for (let j = longTasks.length - 1; j >= 0; j--) {
         const [s, d] = longTasks[j];
         if (s + d < inp.t) break;
-        if (s <= inp.t + 100 && now - (s + d) < expectMs) return true;
+        // Durations are rounded to 8 ms: an entry that ends within 16 ms
+        // of the task covers it.
+        if (s <= inp.t + 100 && inp.end < s + d - 16 && now - (s + d) < expectMs) return true;
       }
     }
     return false;
