@@ -44,6 +44,7 @@ func spinnerFlow(u string, stuck bool) string {
 }
 
 func TestFilmstrip(t *testing.T) {
+	t.Parallel()
 	srv := spinnerSite(t)
 	tests := []struct {
 		name       string
@@ -59,6 +60,7 @@ func TestFilmstrip(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			dir := t.TempDir()
 			r := &Runner{Browser: testBrowser, ArtifactsDir: dir, Filmstrip: tt.mode}
 			res := r.Run(context.Background(), mustFlow(t, spinnerFlow(srv.URL, tt.stuck)), desktop(t))

@@ -51,6 +51,7 @@ type harJSON struct {
 }
 
 func TestHAR(t *testing.T) {
+	t.Parallel()
 	srv := harSite(t)
 	flow := `name: shop
 vars: {token: hunter2secret}
@@ -180,6 +181,7 @@ func checkEntry(t *testing.T, entries []*har.Entry, method, path string, status 
 // parser; the HAR's queryString must not show any of its parts, whatever
 // the URL field shows.
 func TestHARQuerySecret(t *testing.T) {
+	t.Parallel()
 	srv := harSite(t)
 	const secret = "Tk9+xYz/Qw&name=AbCd+EfGh"
 	flow := `name: q

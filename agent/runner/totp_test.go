@@ -76,6 +76,7 @@ func (l *totpLogin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // otpauth URI with SHA-256, 8 digits and 60 s) logs in, a wrong one fails,
 // and neither the seed nor the code appears in the result.
 func TestTOTPLogin(t *testing.T) {
+	t.Parallel()
 	key := []byte("12345678901234567890123456789012")
 	b32 := strings.TrimRight(base32.StdEncoding.EncodeToString(key), "=")
 	other := strings.TrimRight(base32.StdEncoding.EncodeToString([]byte("another key of 32 bytes, wrong!!")), "=")
