@@ -153,7 +153,11 @@ func TestWarmTabsArePrepared(t *testing.T) {
 	}()
 	take := func() *Tab {
 		t.Helper()
-		b.Settle() // the warm tab opened by the last take is ready
+		if len(tabs) > 0 {
+			b.Release(tabs[len(tabs)-1]) // which opens the next warm tab
+			tabs = tabs[:len(tabs)-1]
+		}
+		b.Settle() // the warm tab is ready
 		tab, err := b.NewTab(context.Background())
 		if err != nil {
 			t.Fatal(err)
@@ -178,5 +182,47 @@ func TestWarmTabsArePrepared(t *testing.T) {
 	take() // warmed while the first preparation was set
 	if tab := take(); tab.Prepared {
 		t.Error("a tab whose preparation failed is handed out as prepared")
+	}
+}
+
+// TestNextWarmTabOpensOnRelease: taking a warm tab does not open the next
+// one (its opening would take the CPU from the run); releasing it does,
+// and a tab asked for while the next one is being opened is that one,
+// prepared, not a second one opened on demand.
+func TestNextWarmTabOpensOnRelease(t *testing.T) {
+	b, err := Start(Options{NoSandbox: os.Geteuid() == 0, WarmTabs: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := b.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
+	b.SetPrepare(func(ctx context.Context, tab *Tab) error {
+		// Slow enough that the next NewTab comes while it is opening.
+		time.Sleep(300 * time.Millisecond)
+		return nil
+	})
+	b.Settle() // Start's warm tab, opened before SetPrepare
+	first, err := b.NewTab(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Settle()
+	b.mu.Lock()
+	opening, spares := b.warming, len(b.spares)
+	b.mu.Unlock()
+	if opening != 0 || spares != 0 {
+		t.Fatalf("%d tabs opening and %d warm while the first is in use, want none", opening, spares)
+	}
+	b.Release(first)
+	second, err := b.NewTab(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Release(second)
+	if !second.Prepared {
+		t.Error("the tab asked for while a warm one was opening is not prepared: a second one was opened on demand")
 	}
 }
