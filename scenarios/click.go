@@ -16,7 +16,7 @@ func (a Click) Do(ctx context.Context, p Page) error {
 	if p.Touchscreen() {
 		err = p.Pointer(ctx, PointerTap, at)
 	} else {
-		err = pointerSequence(ctx, p, at, PointerMove, PointerDown, PointerUp)
+		err = p.Pointer(ctx, PointerClick, at)
 	}
 	if err != nil {
 		return err

@@ -98,6 +98,10 @@ const (
 	PointerMove PointerAction = "move"
 	PointerDown PointerAction = "down"
 	PointerUp   PointerAction = "up"
+	// PointerClick moves the mouse to the point and presses and releases
+	// its left button there: one gesture, whose events go out together,
+	// as a hand makes them.
+	PointerClick PointerAction = "click"
 	// PointerTap touches the point with a finger and lifts it, on a touch
 	// device: touch events, then the click the page derives from them.
 	PointerTap PointerAction = "tap"

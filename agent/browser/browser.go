@@ -125,6 +125,7 @@ type Browser struct {
 
 	prepare func(context.Context, *Tab) error // see SetPrepare, under mu
 
+	wire    wire           // the protocol log, watched for Pipeline (pipeline.go)
 	spares  chan *Tab      // warm tabs of the current generation
 	warming int            // tabs being opened for spares, under mu
 	warmed  chan struct{}  // closed when a tab being opened will not become a spare, under mu
@@ -200,11 +201,10 @@ func (b *Browser) start() error {
 		return fmt.Errorf("making Chrome's profile directory: %w", err)
 	}
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(b.flags(), chromedp.UserDataDir(profile))...)
-	var ctxOpts []chromedp.ContextOption
-	if b.opts.Debugf != nil {
-		ctxOpts = append(ctxOpts, chromedp.WithDebugf(b.opts.Debugf))
-	}
-	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx, ctxOpts...)
+	// The protocol log is always watched: it tells Pipeline when a
+	// command went out (pipeline.go).
+	b.wire.forward = b.opts.Debugf
+	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx, chromedp.WithDebugf(b.wire.debugf))
 	// The allocator's cancel waits for Chrome's processes to exit, so the
 	// profile is no longer in use when it is removed.
 	cancel := func() { cancelBrowser(); cancelAlloc(); removeProfile(profile) }

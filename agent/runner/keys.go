@@ -12,6 +12,7 @@ import (
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/uxprobe/uxprobe/agent/browser"
 	"github.com/uxprobe/uxprobe/agent/runner/bridge"
 	"github.com/uxprobe/uxprobe/scenarios"
 )
@@ -179,11 +180,13 @@ func (p *tabPage) stroke(ctx context.Context, k scenarios.KeyStroke, r rune, v *
 		mods &^= mk.bit
 		events = append(events, input.DispatchKeyEventParams{Type: input.DispatchKeyEventTypeKeyUp, Modifiers: mods, Key: k.Modifiers[i], Code: mk.code, WindowsVirtualKeyCode: mk.keyCode, NativeVirtualKeyCode: mk.keyCode})
 	}
+	// One stroke's events go out together, as a keyboard sends them; the
+	// next stroke waits for this one's answers, so a page's handlers have
+	// run for each character before the next arrives.
+	cmds := make([]browser.Command, 0, len(events))
 	for _, ev := range events {
-		sent := time.Now()
-		if _, err := cdp.Call(ctx, p.t, input.DispatchKeyEvent, ev); err != nil {
-			return p.unanswered(ctx, sent, err)
-		}
+		cmds = append(cmds, browser.Command{Method: input.CommandDispatchKeyEvent, Params: ev})
 	}
-	return nil
+	sent := time.Now()
+	return p.unanswered(ctx, sent, p.inOrder(ctx, cmds...))
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"github.com/uxprobe/uxprobe/agent/browser"
 	"github.com/uxprobe/uxprobe/agent/result"
 	"github.com/uxprobe/uxprobe/agent/runner/bridge"
 	"github.com/uxprobe/uxprobe/scenarios"
@@ -20,6 +21,7 @@ import (
 // tabPage implements scenarios.Page on one Chrome tab.
 type tabPage struct {
 	t       *chromedp.Target
+	browser *browser.Browser // its Pipeline sends a gesture's input events together (pointer.go)
 	events  *tracker
 	flow    *scenarios.Flow
 	shots   func(name string) (string, error)   // where a screenshot goes

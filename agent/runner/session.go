@@ -181,7 +181,7 @@ func (s *session) open() *scenarios.StepError {
 	}
 	s.downloadDir = started.dir
 	save := func(path string, data []byte) bool { return r.saveArtifact(f, d, path, data) }
-	s.pg = &tabPage{t: t, events: s.ev, flow: f, shots: r.screenshotPath(f, d), save: save, runCtx: tabRunCtx, audit: newAuditState(d),
+	s.pg = &tabPage{t: t, browser: r.Browser, events: s.ev, flow: f, shots: r.screenshotPath(f, d), save: save, runCtx: tabRunCtx, audit: newAuditState(d),
 		vars: runVars(f, d, s.start), tabCtx: tab.Ctx, touch: d.Touch,
 		baselines: r.baselineSet(f, d)}
 	s.onClose(s.pg.closeFrames)
