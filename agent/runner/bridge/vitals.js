@@ -396,6 +396,22 @@
     }
     return false;
   };
+  // viewUnseen: the latest input opened a view that has no LCP candidate
+  // yet; see painted.
+  const ownViewMs = 100;
+  const viewUnseen = () => {
+    const last = inputs.length - 1;
+    if (last < 0) return false;
+    let chrome = false;
+    for (const s of soft.values()) {
+      if (s.input !== last || s.start === null) continue;
+      if (s.cands.length) return false;
+      chrome = true;
+    }
+    if (chrome) return true;
+    const o = own[own.length - 1];
+    return o !== undefined && o.input === last && performance.now() - o.start < ownViewMs;
+  };
   const pending = () => {
     for (const img of loading) {
       if (img.complete) { loading.delete(img); arrived(img); }
@@ -465,10 +481,18 @@
     // The entries are taken as soon as the browser queued them, not when
     // it gets to call the observers: first at once, then every few
     // milliseconds, each look a wait of the user's task.
+    // So it waits for the first candidate of a view the latest input
+    // opened (a soft navigation), whose candidates after the next input
+    // are not its own: the next click, its events sent together, could
+    // otherwise come a frame after the view was drawn, before Chrome
+    // reported it. A URL change that Chrome has not (yet) reported as a
+    // soft navigation is waited for a few frames only: Chrome's
+    // heuristics miss some views, which have no candidates to wait for.
     painted: async (ms) => {
       let from = performance.now(), prev = from;
       flush();
-      while ((st.fcp === null || st.lcp === null) && firstInput === Infinity && performance.now() - from < ms) {
+      const unseen = () => (st.fcp === null || st.lcp === null) && firstInput === Infinity;
+      while ((unseen() || viewUnseen()) && performance.now() - from < ms) {
         await new Promise((r) => setTimeout(r, 4));
         flush();
         const now = performance.now();
