@@ -118,10 +118,11 @@ demo: chromium axe build
 	./$(BIN) demo
 
 # Speed and memory goals are checked here, never by timed assertions in
-# tests: the runner against a raw-chromedp baseline of the same flows, the
+# tests: the runner against a raw-chromedp baseline of the same flows (in
+# process, and `uxprobe check` against a raw program as processes), the
 # agent's memory with 100 flows, scrape time and start spread.
 bench: chromium axe
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 20m ./agent/... ./exporters/...
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 20m ./agent/... ./exporters/... ./cmd/...
 
 # A soak: 1000 runs of ordinary and hostile pages, two at a time, reporting
 # goroutines, open files, tabs, Chrome processes and memory before and

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -15,11 +14,11 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/chromedp/chromedp/device"
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/uxprobe/uxprobe/agent/browser"
 	"github.com/uxprobe/uxprobe/agent/demoshop"
+	"github.com/uxprobe/uxprobe/agent/runner/rawbaseline"
 	"github.com/uxprobe/uxprobe/scenarios"
 	"github.com/uxprobe/uxprobe/scenarios/examples"
 )
@@ -259,7 +258,7 @@ func (rt *roundTrips) report(b *testing.B, runs float64) {
 }
 
 // BenchmarkRawChromedp gives the baselines' absolute figures; see
-// rawBrowser.
+// rawbaseline.
 func BenchmarkRawChromedp(b *testing.B) {
 	srv, _ := benchShop(b)
 	for _, binary := range []string{"default", "same-binary"} {
@@ -267,11 +266,11 @@ func BenchmarkRawChromedp(b *testing.B) {
 		for _, name := range []string{"search", "checkout"} {
 			for _, dev := range []string{"desktop", "mobile"} {
 				b.Run(binary+"/"+name+"/"+dev, func(b *testing.B) {
-					measure(b, func() error { return raw.run(srv.URL, name, dev) })
+					measure(b, func() error { return raw.Run(srv.URL, name, dev) })
 				})
 			}
 		}
-		raw.close()
+		raw.Close()
 	}
 }
 
@@ -300,7 +299,7 @@ func BenchmarkVsRawChromedp(b *testing.B) {
 						}
 						return nil
 					}
-					theirs := func() error { return raw.run(srv.URL, name, dev) }
+					theirs := func() error { return raw.Run(srv.URL, name, dev) }
 					for _, warm := range []func() error{ours, theirs} {
 						if err := warm(); err != nil {
 							b.Fatal(err)
@@ -310,29 +309,29 @@ func BenchmarkVsRawChromedp(b *testing.B) {
 					testBrowser.Settle()
 					time.Sleep(teardownTail)
 					for b.Loop() {
-						c0, t0 := machineCPU(), time.Now()
+						c0, t0 := rawbaseline.MachineCPU(), time.Now()
 						if err := ours(); err != nil {
 							b.Fatal(err)
 						}
 						oursTime += time.Since(t0)
 						testBrowser.Settle()
 						time.Sleep(teardownTail)
-						oursCPU += machineCPU() - c0
+						oursCPU += rawbaseline.MachineCPU() - c0
 
-						c0, t0 = machineCPU(), time.Now()
+						c0, t0 = rawbaseline.MachineCPU(), time.Now()
 						if err := theirs(); err != nil {
 							b.Fatal(err)
 						}
 						theirTime += time.Since(t0)
 						time.Sleep(teardownTail)
-						theirCPU += machineCPU() - c0
+						theirCPU += rawbaseline.MachineCPU() - c0
 					}
 					b.ReportMetric(float64(oursTime)/float64(theirTime), "time-ratio")
 					b.ReportMetric(float64(oursCPU)/float64(theirCPU), "cpu-ratio")
 				})
 			}
 		}
-		raw.close()
+		raw.Close()
 	}
 }
 
@@ -340,104 +339,21 @@ func BenchmarkVsRawChromedp(b *testing.B) {
 // context was disposed of, to end its renderer process, with room to spare.
 const teardownTail = 150 * time.Millisecond
 
-// rawBrowser is the baseline: the flows as a minimal chromedp program
-// writes them, one new browser context per run, sequential setup,
-// chromedp's node-based queries. "default" is what such a program gets from
-// chromedp's defaults (it finds Chromium on PATH); "same-binary" drives the
-// browser binary uxprobe uses, so that the difference left is uxprobe's own
-// work per run.
-type rawBrowser struct {
-	ctx   context.Context
-	close func()
-}
-
-func startRawBrowser(b *testing.B, binary string) *rawBrowser {
+// startRawBrowser starts the baseline (see rawbaseline): "default" is what
+// such a program gets from chromedp's defaults (it finds Chromium on PATH);
+// "same-binary" drives the browser binary uxprobe uses, so that the
+// difference left is uxprobe's own work per run.
+func startRawBrowser(b *testing.B, binary string) *rawbaseline.Browser {
 	b.Helper()
-	// The flags Chrome needs on this closed network, and no others.
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-quic", true),
-	)
-	if os.Geteuid() == 0 {
-		opts = append(opts, chromedp.NoSandbox)
-	}
+	path := ""
 	if binary == "same-binary" {
-		opts = append(opts, chromedp.ExecPath(testBrowser.Path()))
+		path = testBrowser.Path()
 	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
-	if err := chromedp.Do(browserCtx); err != nil {
+	raw, err := rawbaseline.Start(path)
+	if err != nil {
 		b.Fatal(err)
 	}
-	return &rawBrowser{ctx: browserCtx, close: func() { cancelBrowser(); cancelAlloc() }}
-}
-
-var rawEmulation = map[string]chromedp.Action[chromedp.Void]{
-	"desktop": chromedp.EmulateViewport(1366, 768),
-	"mobile":  chromedp.Emulate(device.Pixel5),
-}
-
-// run is one raw-chromedp run of the flow on the device.
-func (rb *rawBrowser) run(base, flow, dev string) error {
-	ctx, cancel := chromedp.NewContext(rb.ctx, chromedp.WithNewBrowserContext())
-	defer cancel()
-	tctx, stop := context.WithTimeout(ctx, 30*time.Second)
-	defer stop()
-	if err := chromedp.Do(ctx); err != nil { // attach without a deadline
-		return err
-	}
-	if err := chromedp.Do(tctx, rawEmulation[dev]); err != nil {
-		return err
-	}
-	if flow == "search" {
-		return rawSearch(tctx, base)
-	}
-	return rawCheckout(tctx, base)
-}
-
-func rawSearch(ctx context.Context, base string) error {
-	if err := chromedp.Do(ctx,
-		chromedp.Navigate(base+"/"),
-		chromedp.SendKeys(chromedp.CSS("#q"), "lamp"),
-		chromedp.SendKeys(chromedp.CSS("#q"), kb.Enter),
-		chromedp.WaitVisible(chromedp.CSS("a.result")),
-	); err != nil {
-		return err
-	}
-	h1, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("h1")))
-	if err != nil || !strings.Contains(h1, "lamp") {
-		return fmt.Errorf("h1 %q: %v", h1, err)
-	}
-	return nil
-}
-
-func rawCheckout(ctx context.Context, base string) error {
-	if err := chromedp.Do(ctx,
-		chromedp.Navigate(base+"/product/lamp-1"),
-		chromedp.Click(chromedp.CSS("#add-to-cart")),
-		chromedp.WaitVisible(chromedp.CSS("#checkout")),
-		chromedp.Click(chromedp.CSS("#checkout")),
-		chromedp.SendKeys(chromedp.CSS("#email"), "guest@example.com"),
-		chromedp.SendKeys(chromedp.CSS("#name"), "Ada Guest"),
-		chromedp.SendKeys(chromedp.CSS("#address"), "1 Probe Street, Testville"),
-		chromedp.SetValue(chromedp.CSS("#shipping"), "express"),
-		chromedp.Click(chromedp.CSS("#place-order")),
-		chromedp.WaitVisible(chromedp.CSS("#order-number")),
-	); err != nil {
-		return err
-	}
-	h1, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("h1")))
-	if err != nil || !strings.Contains(h1, "Thank you") {
-		return fmt.Errorf("h1 %q: %v", h1, err)
-	}
-	loc, err := chromedp.Run(ctx, chromedp.Location())
-	if err != nil || !strings.Contains(loc, "/confirmation") {
-		return fmt.Errorf("location %q: %v", loc, err)
-	}
-	return nil
+	return raw
 }
 
 // measure runs one flow per iteration after a warm-up run and reports the
@@ -450,7 +366,7 @@ func measure(b *testing.B, run func() error) {
 	if err := run(); err != nil { // warm-up: first renderer, caches
 		b.Fatal(err)
 	}
-	cpu0, self0 := machineCPU(), selfCPU()
+	cpu0, self0 := rawbaseline.MachineCPU(), selfCPU()
 	b.ResetTimer()
 	for b.Loop() {
 		if err := run(); err != nil {
@@ -458,7 +374,7 @@ func measure(b *testing.B, run func() error) {
 		}
 	}
 	b.StopTimer()
-	cpu, self := machineCPU()-cpu0, selfCPU()-self0
+	cpu, self := rawbaseline.MachineCPU()-cpu0, selfCPU()-self0
 	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/op")
 	// The share of this process: the runner's own work and the test
 	// server's, the rest is Chrome's.
@@ -471,37 +387,13 @@ func selfCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// machineCPU is the busy time of all CPUs since boot: user, nice, system,
-// irq and softirq from the first line of /proc/stat, in USER_HZ ticks.
-func machineCPU() time.Duration {
-	data, err := os.ReadFile("/proc/stat")
-	if err != nil {
-		return 0
-	}
-	line, _, _ := strings.Cut(string(data), "\n")
-	f := strings.Fields(line)
-	var busy int64
-	for i, v := range f[1:] {
-		if i == 3 || i == 4 { // idle and iowait
-			continue
-		}
-		if i > 6 { // steal and guest times are not this machine's work
-			break
-		}
-		n, _ := strconv.ParseInt(v, 10, 64)
-		busy += n
-	}
-	const userHZ = 100
-	return time.Duration(busy) * time.Second / userHZ
-}
-
 // BenchmarkRawChromedpSteps times the raw script's search step by step
 // (desktop, same binary), to hold against BenchmarkRun's phases: where
 // uxprobe's wall time goes beyond the script's.
 func BenchmarkRawChromedpSteps(b *testing.B) {
 	srv, _ := benchShop(b)
 	raw := startRawBrowser(b, "same-binary")
-	defer raw.close()
+	defer raw.Close()
 	phases := map[string]time.Duration{}
 	var order []string
 	for b.Loop() {
@@ -516,9 +408,10 @@ func BenchmarkRawChromedpSteps(b *testing.B) {
 			phases[name] += time.Since(t0)
 			t0 = time.Now()
 		}
-		ctx, cancel := chromedp.NewContext(raw.ctx, chromedp.WithNewBrowserContext())
+		ctx, cancel := chromedp.NewContext(raw.Context(), chromedp.WithNewBrowserContext())
 		step("context", chromedp.Do(ctx))
-		step("emulate", chromedp.Do(ctx, rawEmulation["desktop"]))
+		emulate, _ := rawbaseline.Emulation("desktop")
+		step("emulate", chromedp.Do(ctx, emulate))
 		step("navigate", chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/")))
 		step("type", chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS("#q"), "lamp")))
 		step("enter", chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS("#q"), kb.Enter)))

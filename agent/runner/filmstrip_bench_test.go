@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/uxprobe/uxprobe/agent/demoshop"
+	"github.com/uxprobe/uxprobe/agent/runner/rawbaseline"
 )
 
 // BenchmarkFilmstrip is the cost of --artifacts.filmstrip on-failure, which
@@ -52,13 +53,13 @@ func BenchmarkFilmstrip(b *testing.B) {
 				for _, i := range order {
 					r := runners[i]
 					testBrowser.Settle()
-					t0, m0 := treeCPU(), machineCPU()
+					t0, m0 := treeCPU(), rawbaseline.MachineCPU()
 					if res := r.Run(context.Background(), f, d); !res.Success {
 						b.Fatalf("%s: %+v", modes[i], res.Error)
 					}
 					testBrowser.Settle()
 					tree[i] += treeCPU() - t0
-					machine[i] += machineCPU() - m0
+					machine[i] += rawbaseline.MachineCPU() - m0
 				}
 			}
 			per := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / float64(b.N) }

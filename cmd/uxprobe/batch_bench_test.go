@@ -1,0 +1,212 @@
+package main
+
+import (
+	"fmt"
+	"io/fs"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/uxprobe/uxprobe/agent/browser"
+	"github.com/uxprobe/uxprobe/agent/demoshop"
+	"github.com/uxprobe/uxprobe/agent/runner/rawbaseline"
+	"github.com/uxprobe/uxprobe/scenarios/examples"
+)
+
+// batchSize is the issue's batch: ten search runs.
+const batchSize = 10
+
+// BenchmarkBatchVsRawChromedp is the whole-process comparison: `uxprobe
+// check` of ten copies of the search example against the raw-chromedp
+// program rawbatch running the same search ten times, both as child
+// processes driving the same Chrome binary (the one uxprobe picks). Each
+// iteration runs both, in alternating order, so that both see the same
+// machine from moment to moment. Wall time is from process start to exit;
+// CPU is the whole machine's (/proc/stat, Chrome's processes come and go)
+// from start until the last Chrome process of that side is gone, so that a
+// browser still shutting down after its parent exited is charged to the
+// side that started it, not to the next one. Goal: time-ratio and
+// cpu-ratio at most 1.0.
+//
+// default is check as users run it (a filmstrip recorded for a possible
+// failure); filmstrip-never shows what that recording costs; mobile is the
+// default on the mobile device for both.
+func BenchmarkBatchVsRawChromedp(b *testing.B) {
+	bin := b.TempDir()
+	uxprobe := goBuild(b, bin, "uxprobe", ".")
+	rawbatch := goBuild(b, bin, "rawbatch", "github.com/uxprobe/uxprobe/agent/runner/rawbaseline/rawbatch")
+	chrome, err := browser.Find("")
+	if err != nil {
+		b.Fatal(err)
+	}
+	shop := httptest.NewServer(demoshop.New())
+	defer shop.Close()
+
+	flows := b.TempDir()
+	search, err := fs.ReadFile(examples.FS, "search.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if !strings.Contains(string(search), "\nname: search\n") {
+		b.Fatal("search.yaml has no `name: search` line to rename")
+	}
+	for i := 1; i <= batchSize; i++ {
+		name := fmt.Sprintf("search-%02d", i)
+		data := strings.Replace(string(search), "\nname: search\n", "\nname: "+name+"\n", 1)
+		if err := os.WriteFile(filepath.Join(flows, name+".yaml"), []byte(data), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+
+	// Both sides' Chrome profiles go to a directory of their own, so that
+	// their Chrome processes can be told from any other Chrome on the
+	// machine by the --user-data-dir on their command line.
+	tmp := b.TempDir()
+	side := func(name, device string, extra ...string) *batchSide {
+		s := &batchSide{name: name, tmp: tmp, out: b.TempDir()}
+		if name == "uxprobe" {
+			s.args = append([]string{uxprobe, "check", "--parallel", "1", "--device", device,
+				"--browser.path", chrome, "--var", "base_url=" + shop.URL,
+				"--artifacts", filepath.Join(s.out, "artifacts")}, extra...)
+			s.args = append(s.args, flows)
+			// Exit 0 with all ten runs in check's table: a check that ran
+			// fewer flows would not be the same batch.
+			s.check = func(out string) error {
+				if n := len(okRow.FindAllString(out, -1)); n != batchSize {
+					return fmt.Errorf("%d of %d runs are ok in the table", n, batchSize)
+				}
+				return nil
+			}
+		} else {
+			s.args = []string{rawbatch, "-url", shop.URL, "-flow", "search", "-device", device,
+				"-runs", fmt.Sprint(batchSize), "-browser", chrome}
+		}
+		return s
+	}
+	// A warm-up pair: the binaries and Chrome into the page cache.
+	for _, s := range []*batchSide{side("uxprobe", "desktop"), side("raw", "desktop")} {
+		s.run(b)
+	}
+
+	for _, c := range []struct {
+		name, device string
+		extra        []string
+	}{
+		{"default", "desktop", nil},
+		{"filmstrip-never", "desktop", []string{"--artifacts.filmstrip", "never"}},
+		{"mobile", "mobile", nil},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			ours, theirs := side("uxprobe", c.device, c.extra...), side("raw", c.device)
+			pair := []*batchSide{ours, theirs}
+			i := 0
+			for b.Loop() {
+				for _, s := range pair {
+					s.run(b)
+				}
+				// The other order next time.
+				pair[0], pair[1] = pair[1], pair[0]
+				i++
+			}
+			n := float64(i)
+			b.ReportMetric(float64(ours.wall)/float64(theirs.wall), "time-ratio")
+			b.ReportMetric(float64(ours.cpu)/float64(theirs.cpu), "cpu-ratio")
+			for _, s := range []*batchSide{ours, theirs} {
+				b.ReportMetric(float64(s.wall.Microseconds())/1000/n, s.name+"-ms/op")
+				b.ReportMetric(float64(s.cpu.Microseconds())/1000/n, s.name+"-cpu-ms/op")
+				// How long its Chrome outlived it: in its CPU, not its time.
+				b.ReportMetric(float64(s.drain.Microseconds())/1000/n, s.name+"-drain-ms/op")
+			}
+		})
+	}
+}
+
+// batchSide is one side of the comparison: its command and its sums.
+type batchSide struct {
+	name             string
+	args             []string
+	tmp, out         string
+	check            func(output string) error
+	wall, cpu, drain time.Duration
+}
+
+// okRow is a passed run's row of check's table.
+var okRow = regexp.MustCompile(`(?m)^search-\d\d +\S+ +ok `)
+
+// run runs the side's process once and adds its wall time and the
+// machine's CPU over its window; a non-zero exit fails the benchmark with
+// the process's output.
+func (s *batchSide) run(b *testing.B) {
+	b.Helper()
+	// Files, not pipes: with a pipe, Wait would also wait for every Chrome
+	// process that inherited it to exit.
+	log, err := os.CreateTemp(s.out, s.name+"-*.log")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer log.Close()
+	cmd := exec.Command(s.args[0], s.args[1:]...)
+	cmd.Dir, cmd.Stdout, cmd.Stderr = s.out, log, log
+	cmd.Env = append(os.Environ(), "TMPDIR="+s.tmp)
+
+	c0, t0 := rawbaseline.MachineCPU(), time.Now()
+	err = cmd.Start()
+	if err == nil {
+		err = cmd.Wait()
+	}
+	t1 := time.Now()
+	for err == nil && chromeRunning(s.tmp) {
+		if time.Since(t1) > 10*time.Second {
+			err = fmt.Errorf("its Chrome still runs 10 s after it exited")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	c1, t2 := rawbaseline.MachineCPU(), time.Now()
+	out, _ := os.ReadFile(log.Name())
+	if err == nil && s.check != nil {
+		err = s.check(string(out))
+	}
+	if err != nil {
+		b.Fatalf("%s: %v\n%s", strings.Join(s.args, " "), err, out)
+	}
+	s.wall += t1.Sub(t0)
+	s.drain += t2.Sub(t1)
+	s.cpu += c1 - c0
+	_ = os.Remove(log.Name())
+}
+
+// chromeRunning says whether any process has dir on its command line: a
+// Chrome whose profile is there.
+func chromeRunning(dir string) bool {
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		cmdline, err := os.ReadFile(p)
+		if err == nil && strings.Contains(string(cmdline), dir+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// goBuild builds the package into dir/name with the go command of the Go
+// that built this test.
+func goBuild(b *testing.B, dir, name, pkg string) string {
+	b.Helper()
+	goCmd := filepath.Join(runtime.GOROOT(), "bin", "go")
+	if _, err := os.Stat(goCmd); err != nil {
+		if goCmd, err = exec.LookPath("go"); err != nil {
+			b.Skip("no go command to build the binaries with")
+		}
+	}
+	out := filepath.Join(dir, name)
+	if msg, err := exec.Command(goCmd, "build", "-o", out, pkg).CombinedOutput(); err != nil {
+		b.Fatalf("go build %s: %v\n%s", pkg, err, msg)
+	}
+	return out
+}
