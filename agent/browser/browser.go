@@ -146,7 +146,7 @@ func Start(opts Options) (*Browser, error) {
 	if err := b.start(); err != nil {
 		return nil, err
 	}
-	b.refill()
+	b.Refill()
 	interval, timeout := cmp.Or(opts.HealthInterval, DefaultHealthInterval), cmp.Or(opts.HealthTimeout, DefaultHealthTimeout)
 	b.watcher.Add(1)
 	go b.watch(interval, timeout)
@@ -316,17 +316,16 @@ func (b *Browser) Release(t *Tab) {
 	}()
 	// Counted as opening at once, so that a NewTab right after this waits
 	// for it instead of opening another.
-	b.refill()
+	b.Refill()
 }
 
 // NewTab returns an isolated tab, attached with chromedp's domains enabled:
 // a warm one when there is one or one is being opened, else a new one
-// opened under ctx. Taking a warm tab does not open the next one: Release
-// does, once the run is over, so that the opening does not take the CPU
-// from the run. On two cores, opening it as the run began made the demo
+// opened under ctx. Taking a warm tab does not open the next one: Refill
+// or Release does, so that the opening does not take the CPU from the
+// run's steps. On two cores, opening it as the run began made the demo
 // shop's home page load in 65 ms instead of 52 ms and a search run take
-// 280 ms instead of 220 ms; ten runs back to back took as long either way,
-// the next run then waiting for its tab instead.
+// 280 ms instead of 220 ms.
 func (b *Browser) NewTab(ctx context.Context) (*Tab, error) {
 	for {
 		b.mu.Lock()
@@ -401,8 +400,12 @@ func (b *Browser) SetPrepare(fn func(ctx context.Context, t *Tab) error) {
 	b.prepare = fn
 }
 
-// refill opens warm tabs in the background up to Options.WarmTabs.
-func (b *Browser) refill() {
+// Refill opens warm tabs in the background up to Options.WarmTabs. A run
+// calls it once its task is done and only its final read, mostly a wait
+// for the page's last frames, is left: the next run's tab is then ready or
+// nearly so when runs follow one another, as in check, without taking the
+// CPU from a run's steps. Releasing a tab calls it too.
+func (b *Browser) Refill() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for !b.closed && len(b.spares)+b.warming < b.opts.WarmTabs {
@@ -517,7 +520,7 @@ func (b *Browser) Restart(gen int) error {
 	}
 	go func() {
 		b.drainSpares()
-		b.refill()
+		b.Refill()
 	}()
 	return nil
 }

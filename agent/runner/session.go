@@ -213,6 +213,9 @@ func (s *session) runMain() *stepFailure {
 // pictured. Called between the steps and the finally steps, which may
 // leave the page.
 func (s *session) afterTask(failed *stepFailure) *stepFailure {
+	// The task is done: the next run's tab opens beside the reads, which
+	// mostly wait for the page's last frames (browser.Refill).
+	s.r.Browser.Refill()
 	if failed == nil {
 		if failed = s.lastRead(); failed == nil { // navbound.go
 			s.auditNow(s.tabRunCtx) // the last page, now final (audit.go)
