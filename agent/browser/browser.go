@@ -128,8 +128,9 @@ type Browser struct {
 	wire    wire           // the protocol log, watched for Pipeline (pipeline.go)
 	spares  chan *Tab      // warm tabs of the current generation
 	warming int            // tabs being opened for spares, under mu
-	warmed  chan struct{}  // closed when a tab being opened will not become a spare, under mu
-	bg      sync.WaitGroup // background opens and closes, for Close
+	waiting int            // NewTab callers waiting for them, under mu
+	warmed  chan struct{}  // closed when a tab being opened is done, kept or not, under mu
+	bg      background     // background opens and closes, for Settle and Close
 }
 
 // Start finds and starts Chrome.
@@ -309,9 +310,9 @@ func (t *Tab) Close() error {
 // Release closes the tab in the background: the run's result is ready
 // before Chrome has torn the tab down. Close waits for released tabs.
 func (b *Browser) Release(t *Tab) {
-	b.bg.Add(1)
+	b.bg.add()
 	go func() {
-		defer b.bg.Done()
+		defer b.bg.done()
 		_ = t.Close() // best effort; a dead browser took the tab with it
 	}()
 	// Counted as opening at once, so that a NewTab right after this waits
@@ -328,9 +329,6 @@ func (b *Browser) Release(t *Tab) {
 // 280 ms instead of 220 ms.
 func (b *Browser) NewTab(ctx context.Context) (*Tab, error) {
 	for {
-		b.mu.Lock()
-		warmed, warming := b.warmed, b.warming > 0
-		b.mu.Unlock()
 		select {
 		case t := <-b.spares:
 			if t.Generation == b.Generation() && t.Ctx.Err() == nil {
@@ -340,23 +338,29 @@ func (b *Browser) NewTab(ctx context.Context) (*Tab, error) {
 			continue
 		default:
 		}
-		if !warming {
-			break
-		}
 		// One being opened is ready no later than a new one would be,
-		// and it is prepared.
+		// and it is prepared, unless as many callers wait for the ones
+		// being opened already.
+		b.mu.Lock()
+		warmed, wait := b.warmed, b.warming > b.waiting
+		if wait {
+			b.waiting++
+		}
+		b.mu.Unlock()
+		if !wait {
+			return b.openTab(ctx)
+		}
 		select {
-		case t := <-b.spares:
-			if t.Generation == b.Generation() && t.Ctx.Err() == nil {
-				return t, nil
-			}
-			b.Release(t)
-		case <-warmed: // it failed or was dropped: look again
+		case <-warmed: // one is done: take it, or look again
 		case <-ctx.Done():
-			return nil, ctx.Err()
+		}
+		b.mu.Lock()
+		b.waiting--
+		b.mu.Unlock()
+		if err := ctx.Err(); err != nil {
+			return nil, err
 		}
 	}
-	return b.openTab(ctx)
 }
 
 func (b *Browser) openTab(ctx context.Context) (*Tab, error) {
@@ -410,9 +414,9 @@ func (b *Browser) Refill() {
 	defer b.mu.Unlock()
 	for !b.closed && len(b.spares)+b.warming < b.opts.WarmTabs {
 		b.warming++
-		b.bg.Add(1)
+		b.bg.add()
 		go func() {
-			defer b.bg.Done()
+			defer b.bg.done()
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			t, err := b.openTab(ctx)
 			b.mu.Lock()
@@ -423,32 +427,31 @@ func (b *Browser) Refill() {
 			}
 			cancel()
 			b.mu.Lock()
-			b.warming--
-			keep := err == nil && !b.closed && t.Generation == b.generation
-			if !keep {
-				// Wake NewTab's waiters: this one is not coming.
-				close(b.warmed)
-				b.warmed = make(chan struct{})
-			}
-			b.mu.Unlock()
-			if err != nil {
-				return
-			}
-			if keep {
+			kept := false
+			if err == nil && !b.closed && t.Generation == b.generation {
 				select {
 				case b.spares <- t:
-					return
+					kept = true
 				default:
 				}
 			}
-			_ = t.Close()
+			b.warming--
+			// Wake NewTab's waiters to look again: this one is a spare
+			// now, which one of them or another caller takes, or it is
+			// not coming.
+			close(b.warmed)
+			b.warmed = make(chan struct{})
+			b.mu.Unlock()
+			if err == nil && !kept {
+				_ = t.Close()
+			}
 		}()
 	}
 }
 
 // Settle waits until the tabs released so far are closed and the warm tabs
 // being opened are ready, so that a caller can count what is left.
-func (b *Browser) Settle() { b.bg.Wait() }
+func (b *Browser) Settle() { b.bg.wait() }
 
 // drainSpares closes the warm tabs.
 func (b *Browser) drainSpares() {
@@ -556,7 +559,7 @@ func (b *Browser) Close() error {
 	// Warm tabs and tabs being released go first, while Chrome still
 	// answers, so no profile or process outlives Close.
 	b.drainSpares()
-	b.bg.Wait()
+	b.bg.wait()
 	b.mu.Lock()
 	// A graceful close lets Chrome flush and exit by itself; a hung Chrome
 	// gets killed by the allocator's cancel after a bound.
@@ -573,4 +576,45 @@ func (b *Browser) Close() error {
 		err = nil
 	}
 	return err
+}
+
+// background counts the tabs being opened or closed in the background.
+// Unlike a sync.WaitGroup, work may start while another goroutine waits
+// for the count to reach zero (a run ends while a test settles).
+type background struct {
+	mu   sync.Mutex
+	n    int
+	idle chan struct{} // closed when n drops to zero
+}
+
+func (w *background) add() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.n == 0 {
+		w.idle = make(chan struct{})
+	}
+	w.n++
+}
+
+func (w *background) done() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.n--
+	if w.n == 0 {
+		close(w.idle)
+	}
+}
+
+// wait returns once no work is left.
+func (w *background) wait() {
+	for {
+		w.mu.Lock()
+		if w.n == 0 {
+			w.mu.Unlock()
+			return
+		}
+		idle := w.idle
+		w.mu.Unlock()
+		<-idle
+	}
 }

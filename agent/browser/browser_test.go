@@ -226,3 +226,74 @@ func TestNextWarmTabOpensOnRelease(t *testing.T) {
 		t.Error("the tab asked for while a warm one was opening is not prepared: a second one was opened on demand")
 	}
 }
+
+// TestTabsAskedForTogether: two callers asking for a tab while one warm
+// tab is being opened both get one (one the warm tab, the other a new
+// one), neither waits out its deadline; and Settle may run while tabs are
+// taken and released (under -race, a WaitGroup's Add beside its Wait was a
+// race).
+func TestTabsAskedForTogether(t *testing.T) {
+	b, err := Start(Options{NoSandbox: os.Geteuid() == 0, WarmTabs: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := b.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
+	b.SetPrepare(func(ctx context.Context, tab *Tab) error {
+		time.Sleep(300 * time.Millisecond)
+		return nil
+	})
+	b.Settle()
+	first, err := b.NewTab(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Release(first) // opens the next warm tab, slowly
+
+	stopSettling := make(chan struct{})
+	settled := make(chan struct{})
+	go func() {
+		defer close(settled)
+		for {
+			select {
+			case <-stopSettling:
+				return
+			default:
+				b.Settle()
+				time.Sleep(time.Millisecond)
+			}
+		}
+	}()
+	defer func() { close(stopSettling); <-settled }()
+
+	type got struct {
+		tab *Tab
+		err error
+	}
+	results := make(chan got, 2)
+	for range 2 {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			tab, err := b.NewTab(ctx)
+			results <- got{tab, err}
+		}()
+	}
+	prepared := 0
+	for range 2 {
+		r := <-results
+		if r.err != nil {
+			t.Fatalf("a caller got no tab: %v", r.err)
+		}
+		if r.tab.Prepared {
+			prepared++
+		}
+		b.Release(r.tab)
+	}
+	if prepared != 1 {
+		t.Errorf("%d of the two tabs were the warm one, want 1", prepared)
+	}
+}

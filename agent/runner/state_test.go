@@ -62,7 +62,7 @@ func cookieHeader(r *http.Request) string {
 // document.cookie; a login flow's run exports its cookies and local
 // storage; the site never sees the loads that fill or read storage.
 func TestStateCookiesAndLocalStorage(t *testing.T) {
-	t.Parallel()
+	// Not parallel: it counts the shared Chrome's page targets.
 	site := &stateSite{}
 	srv := httptest.NewServer(site)
 	defer srv.Close()
