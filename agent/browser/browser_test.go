@@ -185,26 +185,35 @@ func TestWarmTabsArePrepared(t *testing.T) {
 	}
 }
 
+// slowlyPreparing starts a browser with one warm tab whose preparation
+// takes 300 ms, slow enough that a tab asked for next comes while the
+// next warm tab is opening; Start's own warm tab, opened before the
+// preparation was set, is ready.
+func slowlyPreparing(t *testing.T) *Browser {
+	t.Helper()
+	b, err := Start(Options{NoSandbox: os.Geteuid() == 0, WarmTabs: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := b.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	b.SetPrepare(func(ctx context.Context, tab *Tab) error {
+		time.Sleep(300 * time.Millisecond)
+		return nil
+	})
+	b.Settle()
+	return b
+}
+
 // TestNextWarmTabOpensOnRelease: taking a warm tab does not open the next
 // one (its opening would take the CPU from the run); releasing it does,
 // and a tab asked for while the next one is being opened is that one,
 // prepared, not a second one opened on demand.
 func TestNextWarmTabOpensOnRelease(t *testing.T) {
-	b, err := Start(Options{NoSandbox: os.Geteuid() == 0, WarmTabs: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if err := b.Close(); err != nil {
-			t.Error(err)
-		}
-	}()
-	b.SetPrepare(func(ctx context.Context, tab *Tab) error {
-		// Slow enough that the next NewTab comes while it is opening.
-		time.Sleep(300 * time.Millisecond)
-		return nil
-	})
-	b.Settle() // Start's warm tab, opened before SetPrepare
+	b := slowlyPreparing(t)
 	first, err := b.NewTab(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -233,20 +242,7 @@ func TestNextWarmTabOpensOnRelease(t *testing.T) {
 // taken and released (under -race, a WaitGroup's Add beside its Wait was a
 // race).
 func TestTabsAskedForTogether(t *testing.T) {
-	b, err := Start(Options{NoSandbox: os.Geteuid() == 0, WarmTabs: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if err := b.Close(); err != nil {
-			t.Error(err)
-		}
-	}()
-	b.SetPrepare(func(ctx context.Context, tab *Tab) error {
-		time.Sleep(300 * time.Millisecond)
-		return nil
-	})
-	b.Settle()
+	b := slowlyPreparing(t)
 	first, err := b.NewTab(context.Background())
 	if err != nil {
 		t.Fatal(err)
