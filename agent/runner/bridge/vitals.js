@@ -464,8 +464,12 @@
         flush();
         const now = performance.now();
         // A long task that froze the page spent the paint wait without
-        // painting: the wait starts again after it.
-        if (now - prev > frozenMs) paintFrom = now;
+        // painting: the wait starts again after it. And the candidates of
+        // what was painted just before it are reported after it, later
+        // still on a busy machine: its end counts as activity, for the
+        // quiet period to follow (web-vitals saw a candidate of 0.42 s
+        // that a read ending two frames after a 2 s task had missed).
+        if (now - prev > frozenMs) { paintFrom = now; touch(now); }
         prev = now;
         const waitPaint = (st.fcp === null || (st.lcp === null && firstInput === Infinity)) && now - paintFrom < paintMs;
         if (lastActivity !== seen) { seen = lastActivity; since = 0; } else since++;
