@@ -18,7 +18,8 @@ import (
 // protocol log still reaches Options.Debugf.
 func TestPipeline(t *testing.T) {
 	var logMu sync.Mutex
-	var log []string // "-> method" and "<- id" in the order chromedp wrote and read them
+	var log []string // the commands sent and the slow one's answer, in the order chromedp wrote and read them
+	var slowID int64
 	debugf := func(format string, args ...any) {
 		raw, ok := args[0].([]byte)
 		if !ok {
@@ -38,9 +39,12 @@ func TestPipeline(t *testing.T) {
 		defer logMu.Unlock()
 		switch {
 		case format == "-> %s" && m.Method == runtime.CommandEvaluate:
+			if strings.HasPrefix(m.Params.Expression, "window.order = ['slow']") {
+				slowID = m.ID
+			}
 			log = append(log, "-> "+m.Params.Expression)
-		case format == "<- %s" && m.Method == "" && m.ID > 0:
-			log = append(log, "<- answer")
+		case format == "<- %s" && m.Method == "" && m.ID > 0 && m.ID == slowID:
+			log = append(log, "<- the slow one's answer")
 		}
 	}
 	b, err := Start(Options{NoSandbox: os.Geteuid() == 0, WarmTabs: 1, Debugf: debugf})
@@ -85,9 +89,9 @@ func TestPipeline(t *testing.T) {
 	logMu.Lock()
 	got := strings.Join(log, " | ")
 	logMu.Unlock()
-	// All three went out before the first answer came.
-	if !strings.HasPrefix(got, "-> window.order = ['slow']") || strings.Index(got, "-> window.order.push('third')") > strings.Index(got, "<- answer") {
-		t.Errorf("protocol log %q: want all three commands sent before the first answer", got)
+	// All three went out before the slow first one was answered.
+	if !strings.HasPrefix(got, "-> window.order = ['slow']") || strings.Index(got, "-> window.order.push('third')") > strings.Index(got, "<- the slow one's answer") {
+		t.Errorf("protocol log %q: want all three commands sent before the first one's answer", got)
 	}
 
 	// An error in the middle is returned, after the commands around it

@@ -63,7 +63,10 @@
     // Fully transparent is not shown yet to a person (a modal about to fade
     // in): such a box never counts as standing still.
     if (o < 0.01) return 'transparent ' + performance.now();
-    return [r.left + off.x, r.top + off.y, r.width, r.height, o.toFixed(3)].join(',');
+    // The opacity whole: rounded, the last frames of a fade (0.9996, then
+    // 1) looked the same, and a click sent at once came while it still
+    // faded (the modal's fade-in test, under load).
+    return [r.left + off.x, r.top + off.y, r.width, r.height, o].join(',');
   };
 
   // quiet resolves once no finite CSS animation or transition runs and two
