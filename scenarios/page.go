@@ -55,7 +55,8 @@ type Page interface {
 	// scrolled into view, and returns the point a user would aim at.
 	Locate(ctx context.Context, sel Selector) (Point, error)
 	// Pointer moves the mouse to the point, or presses or releases its
-	// left button there, or taps the point with a finger. The page's HTML5
+	// left button there, or does all three as one click, or taps the point
+	// with a finger. The page's HTML5
 	// drag and drop follows it as it follows a user's mouse; a press at
 	// the point of a release a moment before is a double click's second.
 	Pointer(ctx context.Context, action PointerAction, at Point) error
