@@ -5,8 +5,8 @@ import (
 	"context"
 	"image"
 	"image/color"
-	"image/jpeg"
-	"image/png"
+	_ "image/jpeg" // decodeImage reads the filmstrip's frames
+	_ "image/png"  // and the visual diff
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -92,7 +92,7 @@ func TestCheckLayoutFault(t *testing.T) {
 	}
 	// The diff marks the banner: changed pixels in the lower part of the
 	// form, where the banner lies over the button, and none in the header.
-	diff := decodePNG(t, v.Diff)
+	diff := decodeImage(t, v.Diff)
 	red := redRows(diff)
 	if red.Empty() || red.Min.Y < diff.Bounds().Dy()/8 {
 		t.Errorf("changed pixels span rows %v of %d: want them below the header, where the banner is", red, diff.Bounds().Dy())
@@ -115,9 +115,9 @@ func TestCheckLayoutFault(t *testing.T) {
 		if filepath.Dir(f.Path) != filepath.Join(out, "fault", "checkout-visual", "mobile", "filmstrip") {
 			t.Errorf("frame %s, want it beside the phone run's screenshots", f.Path)
 		}
-		decodeJPEG(t, f.Path)
+		decodeImage(t, f.Path)
 	}
-	last := decodeJPEG(t, m.Filmstrip[len(m.Filmstrip)-1].Path)
+	last := decodeImage(t, m.Filmstrip[len(m.Filmstrip)-1].Path)
 	share := bannerShare(last, red, diff.Bounds())
 	t.Logf("mobile: %d frames; the last one is the banner's colour on %.0f %% of the changed area", len(m.Filmstrip), share*100)
 	// The changed area also holds the footer, moved down: the banner,
@@ -187,26 +187,15 @@ func TestCheckLayoutFault(t *testing.T) {
 	}
 }
 
-func decodePNG(t *testing.T, path string) image.Image {
+// decodeImage reads a PNG or JPEG (the formats are registered by their
+// packages' imports) and fails the test on any error.
+func decodeImage(t *testing.T, path string) image.Image {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	img, err := png.Decode(bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return img
-}
-
-func decodeJPEG(t *testing.T, path string) image.Image {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := jpeg.Decode(bytes.NewReader(data))
+	img, _, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
