@@ -42,9 +42,12 @@ type session struct {
 	marks    []stepMark    // the steps' inputs, for their interaction latency
 	settle   time.Duration // bound of a page's final read
 	taskTime time.Duration // set after the main steps
-	shotErr  string        // why the failure has no screenshot (artifacts.go)
-	last     lastStep      // the last of the flow's steps that ran (navbound.go)
-	auditFor string        // the step whose page awaits its flow-level audit (audit.go)
+	// The first main step's start and the last one's end: the task's
+	// span, which leaves out our bookkeeping before and after it.
+	taskBegan, taskEnded time.Time
+	shotErr              string   // why the failure has no screenshot (artifacts.go)
+	last                 lastStep // the last of the flow's steps that ran (navbound.go)
+	auditFor             string   // the step whose page awaits its flow-level audit (audit.go)
 }
 
 func newSession(r *Runner, parent context.Context, f *scenarios.Flow, d scenarios.Device, opts RunOptions) *session {
@@ -198,13 +201,15 @@ func (s *session) open() *scenarios.StepError {
 }
 
 // runMain runs the flow's steps and returns the failure that ended the
-// task, if one did. The task time is the user's: it starts with the first
-// step, not with our tab and emulation set-up, and leaves out our own
-// waits (a page's final read before a goto leaves it, the audit).
+// task, if one did. The task time is the user's: it runs from the first
+// step's start to the last one's end, not from our tab and emulation
+// set-up or to our classifying of a failure, and leaves out our own waits
+// between (a page's final read before a goto leaves it, the audit).
 func (s *session) runMain() *stepFailure {
-	taskStart := time.Now()
 	failed, ours := s.runSteps(s.f.Steps, stepPolicy{ctx: s.tabRunCtx, flowAudit: true})
-	s.taskTime = time.Since(taskStart) - ours
+	if !s.taskBegan.IsZero() {
+		s.taskTime = max(s.taskEnded.Sub(s.taskBegan)-ours, 0)
+	}
 	return failed
 }
 

@@ -140,7 +140,14 @@ func (s *session) runStep(st scenarios.Step, pol stepPolicy) (*scenarios.StepErr
 		}
 	}
 	cancelStep()
-	sr := result.Step{Name: st.Name, Action: st.Action.Kind(), DurationSeconds: time.Since(stepStart).Seconds(), Success: err == nil,
+	stepEnd := time.Now()
+	if !pol.cleanup {
+		if s.taskBegan.IsZero() {
+			s.taskBegan = stepStart
+		}
+		s.taskEnded = stepEnd
+	}
+	sr := result.Step{Name: st.Name, Action: st.Action.Kind(), DurationSeconds: stepEnd.Sub(stepStart).Seconds(), Success: err == nil,
 		Cleanup: pol.cleanup, Warnings: pg.takeWarnings(), Value: pg.takeValue(),
 		Visual: pg.takeVisual()}
 	var se *scenarios.StepError
