@@ -46,9 +46,15 @@ type tabSet struct {
 	mu     sync.Mutex
 	ours   map[target.ID]bool // targets of this run, whose popups are ours too
 	opened []target.ID        // popups not followed yet
-	stray  []target.ID        // popups a step opened besides the one followed
-	stack  []*openedTab       // the tabs followed, the current last
-	all    []*openedTab
+	// Whether a tab of the run asked for a window with a document to
+	// load (Page.windowOpen with a URL) since the last follow: such a tab
+	// is about:blank until its document commits, or for good when the
+	// document became a download, which Chrome may tell much later under
+	// load.
+	navigating bool
+	stray      []target.ID  // popups a step opened besides the one followed
+	stack      []*openedTab // the tabs followed, the current last
+	all        []*openedTab
 }
 
 // watchTabs starts following the popups of the run's first tab. The
@@ -60,6 +66,7 @@ func (r *Runner) watchTabs(base context.Context, first *chromedp.Target, pg *tab
 	// chromedp turns on target discovery in each tab's session, so the
 	// tab hears of the targets created, its popups among them.
 	err := chromedp.Listen(base, func(e any) {
+		ts.noteWindowOpen(e)
 		if c, ok := e.(*target.EventTargetCreated); ok && c.TargetInfo != nil && c.TargetInfo.Type == "page" {
 			ts.mu.Lock()
 			mine := ts.ours[c.TargetInfo.OpenerID]
@@ -78,12 +85,22 @@ func (r *Runner) watchTabs(base context.Context, first *chromedp.Target, pg *tab
 	return ts.closeAll, err
 }
 
+// noteWindowOpen notes a tab's request for a window with a document to
+// load. Chrome sends it to the opener just before the new target exists.
+func (ts *tabSet) noteWindowOpen(e any) {
+	if w, ok := e.(*page.EventWindowOpen); ok && w.URL != "" && !strings.HasPrefix(w.URL, "about:") {
+		ts.mu.Lock()
+		ts.navigating = true
+		ts.mu.Unlock()
+	}
+}
+
 // follow switches the page to the newest tab the step opened, waiting for
 // its document. Called after each step that went through.
 func (ts *tabSet) follow(ctx context.Context, pg *tabPage) error {
 	ts.mu.Lock()
-	opened := ts.opened
-	ts.opened = nil
+	opened, navigating := ts.opened, ts.navigating
+	ts.opened, ts.navigating = nil, false
 	ts.mu.Unlock()
 	if len(opened) == 0 {
 		return nil
@@ -110,6 +127,9 @@ func (ts *tabSet) follow(ctx context.Context, pg *tabPage) error {
 	ts.stack = append(ts.stack, ot)
 	ts.mu.Unlock()
 	if err := chromedp.Listen(tctx, ts.ev.listen); err != nil {
+		return scenarios.Fail(scenarios.KindBrowser, "listening to the new tab: %v", err)
+	}
+	if err := chromedp.Listen(tctx, ts.noteWindowOpen); err != nil {
 		return scenarios.Fail(scenarios.KindBrowser, "listening to the new tab: %v", err)
 	}
 	if err := chromedp.Listen(tctx, ts.dw.on(t)); err != nil {
@@ -139,7 +159,7 @@ func (ts *tabSet) follow(ctx context.Context, pg *tabPage) error {
 	// The observers of vitals.js take what the page reported before them
 	// (buffered), so a document that began before setup is measured too.
 	_, _ = pg.evaluate(ctx, runtime.EvaluateParams{Expression: bridge.Bundle()}) // best effort: as above
-	err := pg.waitTabLoaded(ctx)
+	err := pg.waitTabLoaded(ctx, navigating)
 	if d, ok := ts.ev.downloadFrom(string(t.TargetID), pg.dlMark); ok {
 		return ts.downloaded(ctx, pg, ot, d)
 	}
@@ -190,9 +210,14 @@ func (ts *tabSet) downloaded(ctx context.Context, pg *tabPage, ot *openedTab, d 
 
 // waitTabLoaded waits until the followed tab's document has loaded, by the
 // page's own readyState: its load event may have come before we listened.
-// A tab that starts at about:blank gets a moment to navigate.
-func (p *tabPage) waitTabLoaded(ctx context.Context) error {
-	blankSince := time.Now()
+// A tab that starts at about:blank gets a moment to navigate; one opened
+// with a URL (navigating) waits for it up to popupLoadTimeout, since its
+// first document, or the download it became, may be slow to come.
+func (p *tabPage) waitTabLoaded(ctx context.Context, navigating bool) error {
+	blankSince, grace := time.Now(), navStartGrace
+	if navigating {
+		grace = popupLoadTimeout
+	}
 	for {
 		var st struct {
 			State string `json:"state"`
@@ -206,7 +231,7 @@ func (p *tabPage) waitTabLoaded(ctx context.Context) error {
 			return err
 		}
 		blank := st.URL == "about:blank"
-		if st.State == "complete" && (!blank || time.Since(blankSince) > navStartGrace) {
+		if st.State == "complete" && (!blank || time.Since(blankSince) > grace) {
 			return nil
 		}
 		if _, ok := p.events.downloadFrom(string(p.t.TargetID), p.dlMark); ok && blank {

@@ -27,6 +27,8 @@ func tabsSite(t *testing.T) *httptest.Server {
 <button id="open" onclick="window.open('/measured?w')">open</button>
 <a id="broken" href="/broken" target="_blank">broken</a>
 <a id="file" href="/file" target="_blank">file</a>
+<a id="slowfile" href="/file?late" target="_blank">late file</a>
+<a id="slowpage" href="/late" target="_blank">late page</a>
 <button id="closing" onclick="window.open('/closing')">closing</button>
 <p id="here">still here</p>`))
 	// A page with a first response 150 ms late, an image (its LCP) and a
@@ -44,7 +46,22 @@ func tabsSite(t *testing.T) *httptest.Server {
 		w.WriteHeader(http.StatusInternalServerError)
 		fmt.Fprint(w, `<!doctype html><title>Broken</title><h1>server error</h1>`)
 	})
+	// Answers later than a blank tab's moment to navigate (navStartGrace):
+	// a tab opened with a URL waits for its document or download.
+	late := func(r *http.Request) {
+		select {
+		case <-time.After(navStartGrace + 500*time.Millisecond):
+		case <-r.Context().Done():
+		}
+	}
+	mux.HandleFunc("/late", func(w http.ResponseWriter, r *http.Request) {
+		late(r)
+		page(`<title>Late</title><h1>late</h1>`)(w, r)
+	})
 	mux.HandleFunc("/file", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Has("late") {
+			late(r)
+		}
 		w.Header().Set("Content-Type", "application/octet-stream")
 		w.Header().Set("Content-Disposition", `attachment; filename="report.bin"`)
 		w.Write(make([]byte, 4096))
@@ -139,6 +156,12 @@ func TestTabsFailAndEndAsTheFirstTab(t *testing.T) {
 				}
 			}
 		}},
+		{"a download in a new tab that starts late is a download", "- click: \"#slowfile\"\n- assert_text: {selector: \"#here\", equals: still here}\n  timeout: 1s\n- assert_title: Opener", "", "", func(t *testing.T, res *result.Result) {
+			if len(res.Downloads) != 1 || !res.Downloads[0].Complete || res.Downloads[0].Step != "2-click" {
+				t.Errorf("downloads %+v, want report.bin of 2-click, complete", res.Downloads)
+			}
+		}},
+		{"a new tab whose page comes late is followed to it", "- click: \"#slowpage\"\n- assert_title: Late\n  timeout: 300ms", "", "", nil},
 		{"a tab that closes itself is noticed at once", "- click: \"#closing\"\n- click: \"#halt\"\n- assert_text: {selector: \"#here\", equals: still here}\n  timeout: 8s\n- assert_title: Opener", "", "", func(t *testing.T, res *result.Result) {
 			if d := res.Steps[3].DurationSeconds; d > 3 {
 				t.Errorf("the step after the close took %.1fs; the close was not noticed when it happened", d)
@@ -158,7 +181,9 @@ func TestTabsFailAndEndAsTheFirstTab(t *testing.T) {
 			case tc.wantKind != "" && (res.Error.Kind != tc.wantKind || !strings.Contains(res.Error.Message, tc.wantMsg)):
 				t.Fatalf("error = %s: %q\nwant %s containing %q", res.Error.Kind, res.Error.Message, tc.wantKind, tc.wantMsg)
 			}
-			tc.check(t, res)
+			if tc.check != nil {
+				tc.check(t, res)
+			}
 		})
 	}
 }
