@@ -176,7 +176,20 @@ func (t *tracker) adoptLoaded(loaderID string, ld pagelog.Loaded) {
 func (t *tracker) ownFrame(frame string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.log.AddFrame(frame)
+	if t.record != nil {
+		t.record("own_frame", frame)
+	}
+	c, cancel := t.log.AddFrame(frame)
+	if cancel != "" && t.cancelDownload != nil {
+		t.cancelDownload(cancel)
+	}
+	if c.Changed {
+		select {
+		case t.downloadBegan <- struct{}{}:
+		default:
+		}
+	}
+	t.apply(c)
 }
 
 // downloadFrom returns the last download that frame started after mark.

@@ -110,6 +110,11 @@ type Log struct {
 	failed    []result.FailedRequest
 	crashed   bool
 	downloads []*Download
+	// unclaimed are downloads of frames not (yet) the run's, at most
+	// maxUnclaimed: the browser's connection may tell of a new tab's
+	// download before the opener's session told that the tab is the run's
+	// (AddFrame), two sessions Chrome does not order.
+	unclaimed []*Download
 	sameDoc   []sameDocNav // the main frames' same-document navigations (a pushState, a hash goto)
 
 	tabIndex  map[string]int  // main frames of the tabs the run followed, to the tab's index
@@ -177,8 +182,32 @@ func (l *Log) ownsFrame(frame string) bool { return l.isMainFrame(frame) || l.fr
 
 // AddFrame says that frame, the main frame of a tab a page of the run
 // opened, is the run's, before the flow follows the tab: a download it
-// starts is the run's.
-func (l *Log) AddFrame(frame string) { l.frames[frame] = true }
+// starts, or started already, is the run's. It returns the GUID of a
+// claimed download to cancel for being too big, or "".
+func (l *Log) AddFrame(frame string) (c Change, cancelGUID string) {
+	l.frames[frame] = true
+	kept := l.unclaimed[:0]
+	for _, d := range l.unclaimed {
+		if d.Frame != frame {
+			kept = append(kept, d)
+			continue
+		}
+		l.downloads = append(l.downloads, d)
+		c.Changed = true
+		if d.Bytes > MaxDownloadBytes && !d.Done && !d.TooBig {
+			d.TooBig = true
+			cancelGUID = d.GUID
+		}
+	}
+	clear(l.unclaimed[len(kept):])
+	l.unclaimed = kept
+	return c, cancelGUID
+}
+
+// maxUnclaimed bounds the downloads of other frames a log keeps, in case
+// their frame becomes the run's: the browser's connection carries every
+// run's downloads.
+const maxUnclaimed = 16
 
 // SetActiveTab says the flow is now in tab i, whose main frame is frame
 // ("" for a tab already known).
@@ -452,10 +481,15 @@ func stackSource(st *runtime.StackTrace) string {
 func (l *Log) ApplyBrowser(ev any) (c Change, cancelGUID string) {
 	switch ev := ev.(type) {
 	case *browser.EventDownloadWillBegin:
-		if !l.ownsFrame(string(ev.FrameID)) {
+		d := &Download{GUID: ev.GUID, URL: ev.URL, Name: ev.SuggestedFilename, Step: l.step, Frame: string(ev.FrameID)}
+		if !l.ownsFrame(d.Frame) {
+			if len(l.unclaimed) == maxUnclaimed {
+				l.unclaimed = append(l.unclaimed[:0], l.unclaimed[1:]...)
+			}
+			l.unclaimed = append(l.unclaimed, d)
 			return Change{}, ""
 		}
-		l.downloads = append(l.downloads, &Download{GUID: ev.GUID, URL: ev.URL, Name: ev.SuggestedFilename, Step: l.step, Frame: string(ev.FrameID)})
+		l.downloads = append(l.downloads, d)
 		// The navigation that turned into this download loads no page.
 		for i := len(l.docs) - 1; i >= 0; i-- {
 			if doc := l.docs[i]; !doc.Loaded && doc.URL == ev.URL {
@@ -465,6 +499,13 @@ func (l *Log) ApplyBrowser(ev any) (c Change, cancelGUID string) {
 		}
 		return Change{Changed: true}, ""
 	case *browser.EventDownloadProgress:
+		for _, d := range l.unclaimed {
+			if d.GUID == ev.GUID {
+				d.Bytes = max(d.Bytes, int64(ev.ReceivedBytes))
+				d.Done = d.Done || ev.State != browser.DownloadProgressStateInProgress
+				d.Failed = d.Failed || ev.State == browser.DownloadProgressStateCanceled
+			}
+		}
 		for _, d := range l.downloads {
 			if d.GUID != ev.GUID {
 				continue

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -278,6 +279,70 @@ func TestSoftPageStep(t *testing.T) {
 			pages := softPages(&Document{Step: "1-goto", Vitals: v}, steps, marks, tc.sameDoc)
 			if len(pages) != 1 || pages[0].Step != tc.want {
 				t.Errorf("pages %+v, want one of step %q", pages, tc.want)
+			}
+		})
+	}
+}
+
+// TestDownloadOfATabNotYetTheRuns: the browser's connection may tell of a
+// new tab's download before the opener's session told that the tab is the
+// run's; AddFrame claims it then, with what arrived of it meanwhile, and
+// leaves other frames' downloads alone.
+func TestDownloadOfATabNotYetTheRuns(t *testing.T) {
+	began := func(guid, frame string) any {
+		return &browser.EventDownloadWillBegin{GUID: guid, FrameID: cdp.FrameID(frame), URL: "http://a/" + guid, SuggestedFilename: guid + ".bin"}
+	}
+	progress := func(guid string, bytes float64, state browser.DownloadProgressState) any {
+		return &browser.EventDownloadProgress{GUID: guid, ReceivedBytes: bytes, State: state}
+	}
+	tests := []struct {
+		name       string
+		before     []any // browser events before AddFrame("TAB")
+		after      []any
+		wantDone   bool
+		wantN      int
+		wantCancel bool
+	}{
+		{"began before the tab was the run's", []any{began("g1", "TAB")}, []any{progress("g1", 4096, browser.DownloadProgressStateCompleted)}, true, 1, false},
+		{"done before the tab was the run's", []any{began("g1", "TAB"), progress("g1", 4096, browser.DownloadProgressStateCompleted)}, nil, true, 1, false},
+		{"too big before the tab was the run's", []any{began("g1", "TAB"), progress("g1", MaxDownloadBytes+1, browser.DownloadProgressStateInProgress)}, nil, false, 1, true},
+		{"another run's tab is not claimed", []any{began("g1", "OTHER")}, nil, false, 0, false},
+		{"only the latest unclaimed are kept", func() []any {
+			evs := []any{began("g0", "TAB")}
+			for i := range maxUnclaimed {
+				evs = append(evs, began("x"+strconv.Itoa(i), "OTHER"))
+			}
+			return evs
+		}(), nil, false, 0, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			l := New("MAIN", "b", nil)
+			l.SetStep("2-click")
+			for _, ev := range tc.before {
+				if c, _ := l.ApplyBrowser(ev); c.Changed {
+					t.Errorf("%T of a frame not the run's changed the log", ev)
+				}
+			}
+			c, cancel := l.AddFrame("TAB")
+			for _, ev := range tc.after {
+				l.ApplyBrowser(ev)
+			}
+			if got := l.Downloads(10); len(got) != tc.wantN {
+				t.Fatalf("downloads %+v, want %d", got, tc.wantN)
+			}
+			if tc.wantN == 0 {
+				if c.Changed {
+					t.Error("AddFrame claimed nothing but reported a change")
+				}
+				return
+			}
+			d, ok := l.DownloadFrom("TAB", 0)
+			if !ok || d.Done != tc.wantDone || d.Step != "2-click" || d.Name != "g1.bin" {
+				t.Errorf("download %+v (found %v), want done %v, of step 2-click", d, ok, tc.wantDone)
+			}
+			if (cancel == "g1") != tc.wantCancel || !c.Changed {
+				t.Errorf("AddFrame = %+v, cancel %q; want a change, cancel g1: %v", c, cancel, tc.wantCancel)
 			}
 		})
 	}

@@ -32,7 +32,8 @@ type recordLine struct {
 	Unsettled *Unsettled      `json:"unsettled,omitempty"`
 	Marks     []StepMark      `json:"marks,omitempty"`
 	Steps     []result.Step   `json:"steps,omitempty"`
-	Blocked   string          `json:"blocked,omitempty"` // MarkBlocked's request id
+	Blocked   string          `json:"blocked,omitempty"`   // MarkBlocked's request id
+	OwnFrame  string          `json:"own_frame,omitempty"` // AddFrame's frame
 }
 
 // Unsettled is a final read's outcome: whether the document of Loader
@@ -101,7 +102,8 @@ func (r *Recorder) Stop() error {
 }
 
 // Record records one thing the runner fed its log: kind is main_frame,
-// step, event, browser_event, blocked, unsettled, marks or result_steps.
+// step, event, browser_event, blocked, own_frame, unsettled, marks or
+// result_steps.
 func (r *Recorder) Record(kind string, v any) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -128,6 +130,8 @@ func (r *Recorder) Record(kind string, v any) {
 		line.Method, line.Browser, line.Params = string(m), kind == "browser_event", params
 	case "blocked":
 		line.Blocked = v.(string)
+	case "own_frame":
+		line.OwnFrame = v.(string)
 	case "unsettled":
 		u := v.(Unsettled)
 		line.Unsettled = &u
@@ -179,6 +183,8 @@ func Replay(rd io.Reader, binding string, mask func(string) string) (*result.Res
 			l.SetUnsettled(line.Unsettled.Loader, line.Unsettled.Unsettled)
 		case line.Blocked != "":
 			l.MarkBlocked(line.Blocked)
+		case line.OwnFrame != "":
+			l.AddFrame(line.OwnFrame)
 		case line.Method != "":
 			ev, err := cdproto.UnmarshalMessage(&cdproto.Message{Method: cdproto.MethodType(line.Method), Params: jsonv2.Value(line.Params)})
 			if err != nil {
