@@ -573,7 +573,7 @@ func TestHeroIsLCPEveryRun(t *testing.T) {
 			}
 			if p.LCPElement != "img#hero" || lcp < lo || lcp > hi {
 				ref, ok := site.refValue(id, "LCP", lcp*1000, refTolerance*1000)
-				t.Errorf("%s run %d: lcp %.4f of %q, want img#hero within [%.4f, %.4f] (web-vitals: %.4f, reported %v)", devName, i, lcp, p.LCPElement, lo, hi, ref/1000, ok)
+				t.Errorf("%s run %d: lcp %.4f of %q, want img#hero within [%.4f, %.4f] (web-vitals: %.4f, reported %v; lcp_final %s, observed %ss)", devName, i, lcp, p.LCPElement, lo, hi, ref/1000, ok, show(p.LCPFinal), show(p.ObservedSeconds))
 			}
 			lcps = append(lcps, lcp-lo)
 		}
