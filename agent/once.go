@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -75,6 +76,10 @@ type OnceOptions struct {
 	Done func(*result.Result)
 	// Logger receives export errors; nil discards them.
 	Logger *slog.Logger
+	// LastStarted, if set, is called once when the last job has its slot
+	// and no run will start after it (check tells the browser to open no
+	// more warm tabs).
+	LastStarted func()
 }
 
 // RunOnce runs every job now, with at most Parallel at once under the same
@@ -125,6 +130,7 @@ func RunOnce(ctx context.Context, r Runner, jobs []Job, opts OnceOptions) ([]*re
 	// rather than logging in for themselves and the login flow's own run
 	// logging in once more after them.
 	sl := newSlots(opts.Parallel)
+	var started atomic.Int64
 	for _, logins := range []bool{true, false} {
 		var wg sync.WaitGroup
 		for i, j := range jobs {
@@ -136,6 +142,9 @@ func RunOnce(ctx context.Context, r Runner, jobs []Job, opts OnceOptions) ([]*re
 				// run end at once as cancelled, so that every job has a
 				// result.
 				sl.acquire(nil, nil)
+				if started.Add(1) == int64(len(jobs)) && opts.LastStarted != nil {
+					opts.LastStarted()
+				}
 				res := runSafely(ctx, r, j.Flow, j.Device, log)
 				sl.release()
 				if opts.Done != nil {

@@ -79,6 +79,9 @@ func TestRunOnce(t *testing.T) {
 	good, bad := &orderExporter{}, &orderExporter{fail: true}
 	var doneMu sync.Mutex
 	done := 0
+	// LastStarted comes once, when no job is left to start: then at
+	// most parallel-1 runs have ended (the last one took a free slot).
+	var lastStarted []int
 	results, err := RunOnce(context.Background(), runner, jobs, OnceOptions{
 		Parallel:  parallel,
 		Exporters: []Exporter{bad, good},
@@ -87,7 +90,15 @@ func TestRunOnce(t *testing.T) {
 			done++
 			doneMu.Unlock()
 		},
+		LastStarted: func() {
+			doneMu.Lock()
+			lastStarted = append(lastStarted, done)
+			doneMu.Unlock()
+		},
 	})
+	if len(lastStarted) != 1 || lastStarted[0] < len(jobs)-parallel || lastStarted[0] > len(jobs)-1 {
+		t.Errorf("LastStarted called with %v runs done, want once, with %d to %d done", lastStarted, len(jobs)-parallel, len(jobs)-1)
+	}
 	var want []string
 	for _, j := range jobs {
 		want = append(want, j.Flow.Name+"/"+j.Device.Name)

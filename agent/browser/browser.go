@@ -125,12 +125,13 @@ type Browser struct {
 
 	prepare func(context.Context, *Tab) error // see SetPrepare, under mu
 
-	wire    wire          // the protocol log, watched for Pipeline (pipeline.go)
-	spares  chan *Tab     // warm tabs of the current generation
-	warming int           // tabs being opened for spares, under mu
-	waiting int           // NewTab callers waiting for them, under mu
-	warmed  chan struct{} // closed when a tab being opened is done, kept or not, under mu
-	bg      background    // background opens and closes, for Settle and Close
+	wire      wire          // the protocol log, watched for Pipeline (pipeline.go)
+	spares    chan *Tab     // warm tabs of the current generation
+	warming   int           // tabs being opened for spares, under mu
+	lastTaken bool          // NoMoreRuns was called: Refill opens no more, under mu
+	waiting   int           // NewTab callers waiting for them, under mu
+	warmed    chan struct{} // closed when a tab being opened is done, kept or not, under mu
+	bg        background    // background opens and closes, for Settle and Close
 }
 
 // Start finds and starts Chrome.

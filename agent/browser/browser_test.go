@@ -293,3 +293,30 @@ func TestTabsAskedForTogether(t *testing.T) {
 		t.Errorf("%d of the two tabs were the warm one, want 1", prepared)
 	}
 }
+
+// TestNoWarmTabAfterTheLastRun: once the batch's last run has its tab,
+// neither its end (Refill) nor its tab's release opens another: Chrome
+// would start a renderer for a run that never comes.
+func TestNoWarmTabAfterTheLastRun(t *testing.T) {
+	b := slowlyPreparing(t)
+	last, err := b.NewTab(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.NoMoreRuns()
+	b.Refill()
+	b.Release(last)
+	b.Settle()
+	b.mu.Lock()
+	opening, spares := b.warming, len(b.spares)
+	b.mu.Unlock()
+	if opening != 0 || spares != 0 {
+		t.Errorf("%d tabs opening and %d warm after the last run, want none", opening, spares)
+	}
+	// A retry after it still gets a tab, opened when asked for.
+	again, err := b.NewTab(context.Background())
+	if err != nil {
+		t.Fatalf("a tab asked for after the last run: %v", err)
+	}
+	b.Release(again)
+}

@@ -157,7 +157,7 @@ func (b *Browser) SetPrepare(fn func(ctx context.Context, t *Tab) error) {
 func (b *Browser) Refill() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for !b.closed && len(b.spares)+b.warming < b.opts.WarmTabs {
+	for !b.closed && !b.lastTaken && len(b.spares)+b.warming < b.opts.WarmTabs {
 		b.warming++
 		b.bg.add()
 		go func() {
@@ -192,6 +192,17 @@ func (b *Browser) Refill() {
 			}
 		}()
 	}
+}
+
+// NoMoreRuns says that every run has its tab, or is about to take a warm
+// one: no warm tab is opened from now on. A batch (uxprobe check) calls it
+// when its last run starts, so that Chrome does not start a renderer for
+// a run that never comes; a run that needs one more tab after it (a retry)
+// opens it then.
+func (b *Browser) NoMoreRuns() {
+	b.mu.Lock()
+	b.lastTaken = true
+	b.mu.Unlock()
 }
 
 // Settle waits until the tabs released so far are closed and the warm tabs

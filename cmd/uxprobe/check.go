@@ -150,6 +150,9 @@ func runCheck(ctx context.Context, env *environment, args []string) int {
 		Exporters: cf.exporters(hist),
 		Done:      prog.done,
 		Logger:    slog.New(slog.DiscardHandler),
+		// The last run's tab is the last warm one needed: opening
+		// another as it ends would start a renderer for nothing.
+		LastStarted: b.NoMoreRuns,
 	})
 	prog.finish()
 
