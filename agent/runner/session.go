@@ -42,12 +42,9 @@ type session struct {
 	marks    []stepMark    // the steps' inputs, for their interaction latency
 	settle   time.Duration // bound of a page's final read
 	taskTime time.Duration // set after the main steps
-	// The first main step's start and the last one's end: the task's
-	// span, which leaves out our bookkeeping before and after it.
-	taskBegan, taskEnded time.Time
-	shotErr              string   // why the failure has no screenshot (artifacts.go)
-	last                 lastStep // the last of the flow's steps that ran (navbound.go)
-	auditFor             string   // the step whose page awaits its flow-level audit (audit.go)
+	shotErr  string        // why the failure has no screenshot (artifacts.go)
+	last     lastStep      // the last of the flow's steps that ran (navbound.go)
+	auditFor string        // the step whose page awaits its flow-level audit (audit.go)
 }
 
 func newSession(r *Runner, parent context.Context, f *scenarios.Flow, d scenarios.Device, opts RunOptions) *session {
@@ -201,15 +198,19 @@ func (s *session) open() *scenarios.StepError {
 }
 
 // runMain runs the flow's steps and returns the failure that ended the
-// task, if one did. The task time is the user's: it runs from the first
-// step's start to the last one's end, not from our tab and emulation
-// set-up or to our classifying of a failure, and leaves out our own waits
-// between (a page's final read before a goto leaves it, the audit).
+// task, if one did. The task time is the user's: the sum of the steps'
+// times, without our tab and emulation set-up, our own work between steps
+// (a page's final read before a goto leaves it, the audit, classifying a
+// failure) or the steps that are ours (screenshots).
 func (s *session) runMain() *stepFailure {
-	failed, ours := s.runSteps(s.f.Steps, stepPolicy{ctx: s.tabRunCtx, flowAudit: true})
-	if !s.taskBegan.IsZero() {
-		s.taskTime = max(s.taskEnded.Sub(s.taskBegan)-ours, 0)
+	failed := s.runSteps(s.f.Steps, stepPolicy{ctx: s.tabRunCtx, flowAudit: true})
+	var task float64
+	for _, st := range s.res.Steps {
+		if !st.Cleanup && !st.ProbeWork() {
+			task += st.DurationSeconds
+		}
 	}
+	s.taskTime = time.Duration(task * float64(time.Second))
 	return failed
 }
 

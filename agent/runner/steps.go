@@ -37,9 +37,8 @@ type stepFailure struct {
 }
 
 // runSteps runs steps in order under the policy. It returns the failure
-// that ended the list, if one did, and the time spent on our own work
-// (final reads, audits, screenshot steps), which is not the user's.
-func (s *session) runSteps(steps []scenarios.Step, pol stepPolicy) (failed *stepFailure, ours time.Duration) {
+// that ended the list, if one did.
+func (s *session) runSteps(steps []scenarios.Step, pol stepPolicy) *stepFailure {
 	s.pg.runCtx = pol.ctx
 	for i, st := range steps {
 		if !st.RunsOn(s.d) {
@@ -50,7 +49,7 @@ func (s *session) runSteps(steps []scenarios.Step, pol stepPolicy) (failed *step
 			// The agent is stopping: its shutdown bound holds for the
 			// clean-up too.
 			s.notRun(steps[i:], "not run: the run was cancelled")
-			return &stepFailure{scenarios.Fail(scenarios.KindCancelled, "the run was cancelled before step %s", st.Name), st.Name}, ours
+			return &stepFailure{scenarios.Fail(scenarios.KindCancelled, "the run was cancelled before step %s", st.Name), st.Name}
 		}
 		if s.r.Progress != nil {
 			s.r.Progress(s.f.Name, s.d.Name, st.Name)
@@ -58,21 +57,13 @@ func (s *session) runSteps(steps []scenarios.Step, pol stepPolicy) (failed *step
 		if _, isGoto := st.Action.(scenarios.Goto); isGoto {
 			// The page about to be left gets its final read first, and
 			// then its flow-level audit (audit.go). Both are ours, not
-			// the user's wait.
-			readStart := time.Now()
+			// the user's wait, and outside the step's time.
 			s.r.finalRead(pol.ctx, s.pg, s.ev, s.settle)
 			s.auditNow(pol.ctx)
-			ours += time.Since(readStart)
 		} else if s.auditFor != "" && !staysOnPage(st.Action) {
-			auditStart := time.Now()
 			s.auditNow(pol.ctx)
-			ours += time.Since(auditStart)
 		}
 		se, navigated := s.runStep(st, pol)
-		if last := s.res.Steps[len(s.res.Steps)-1]; last.ProbeWork() {
-			// A screenshot is ours too, however long a big page takes.
-			ours += time.Duration(last.DurationSeconds * float64(time.Second))
-		}
 		if se == nil {
 			s.auditLater(st.Name, navigated, pol)
 		} else {
@@ -89,15 +80,15 @@ func (s *session) runSteps(steps []scenarios.Step, pol stepPolicy) (failed *step
 					why = "not run: Chrome broke during the finally steps"
 				}
 				s.notRun(steps[i+1:], why)
-				return &stepFailure{se, st.Name}, ours
+				return &stepFailure{se, st.Name}
 			}
 			continue
 		}
 		if !st.Optional || pageGone(se.Kind) || se.Kind == scenarios.KindCancelled {
-			return &stepFailure{se, st.Name}, ours
+			return &stepFailure{se, st.Name}
 		}
 	}
-	return nil, ours
+	return nil
 }
 
 // runStep runs one step and records it. It returns the step's failure, if
@@ -140,14 +131,7 @@ func (s *session) runStep(st scenarios.Step, pol stepPolicy) (*scenarios.StepErr
 		}
 	}
 	cancelStep()
-	stepEnd := time.Now()
-	if !pol.cleanup {
-		if s.taskBegan.IsZero() {
-			s.taskBegan = stepStart
-		}
-		s.taskEnded = stepEnd
-	}
-	sr := result.Step{Name: st.Name, Action: st.Action.Kind(), DurationSeconds: stepEnd.Sub(stepStart).Seconds(), Success: err == nil,
+	sr := result.Step{Name: st.Name, Action: st.Action.Kind(), DurationSeconds: time.Since(stepStart).Seconds(), Success: err == nil,
 		Cleanup: pol.cleanup, Warnings: pg.takeWarnings(), Value: pg.takeValue(),
 		Visual: pg.takeVisual()}
 	var se *scenarios.StepError
@@ -195,7 +179,7 @@ func (s *session) runFinally(failed *stepFailure) *stepFailure {
 	defer cancel()
 	stop := context.AfterFunc(s.parent, cancel)
 	defer stop()
-	cf, _ := s.runSteps(s.f.Finally, stepPolicy{ctx: ctx, cleanup: true})
+	cf := s.runSteps(s.f.Finally, stepPolicy{ctx: ctx, cleanup: true})
 	if cf != nil && cf.Kind == scenarios.KindCancelled {
 		return cf
 	}
