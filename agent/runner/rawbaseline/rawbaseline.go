@@ -81,7 +81,7 @@ func (b *Browser) Run(base, flow, dev string) error {
 	if err != nil {
 		return err
 	}
-	steps := map[string]func(context.Context, string) error{"search": search, "checkout": checkout}[flow]
+	steps := map[string]func(context.Context, string, bool) error{"search": search, "checkout": checkout}[flow]
 	if steps == nil {
 		return fmt.Errorf("unknown flow %q (search or checkout)", flow)
 	}
@@ -95,10 +95,10 @@ func (b *Browser) Run(base, flow, dev string) error {
 	if err := chromedp.Do(tctx, emulate); err != nil {
 		return err
 	}
-	return steps(tctx, base)
+	return steps(tctx, base, dev == "mobile")
 }
 
-func search(ctx context.Context, base string) error {
+func search(ctx context.Context, base string, _ bool) error {
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(base+"/"),
 		chromedp.SendKeys(chromedp.CSS("#q"), "lamp"),
@@ -114,17 +114,24 @@ func search(ctx context.Context, base string) error {
 	return nil
 }
 
-func checkout(ctx context.Context, base string) error {
+// checkout clicks with the mouse on a desktop and taps with chromedp's Tap
+// on a touch screen (mobile), as a chromedp program for a phone would, and
+// as uxprobe does: the same user input on both sides.
+func checkout(ctx context.Context, base string, touch bool) error {
+	click := chromedp.Click[chromedp.CSS]
+	if touch {
+		click = chromedp.Tap[chromedp.CSS]
+	}
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(base+"/product/lamp-1"),
-		chromedp.Click(chromedp.CSS("#add-to-cart")),
+		click(chromedp.CSS("#add-to-cart")),
 		chromedp.WaitVisible(chromedp.CSS("#checkout")),
-		chromedp.Click(chromedp.CSS("#checkout")),
+		click(chromedp.CSS("#checkout")),
 		chromedp.SendKeys(chromedp.CSS("#email"), "guest@example.com"),
 		chromedp.SendKeys(chromedp.CSS("#name"), "Ada Guest"),
 		chromedp.SendKeys(chromedp.CSS("#address"), "1 Probe Street, Testville"),
 		chromedp.SetValue(chromedp.CSS("#shipping"), "express"),
-		chromedp.Click(chromedp.CSS("#place-order")),
+		click(chromedp.CSS("#place-order")),
 		chromedp.WaitVisible(chromedp.CSS("#order-number")),
 	); err != nil {
 		return err
