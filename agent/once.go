@@ -76,10 +76,9 @@ type OnceOptions struct {
 	Done func(*result.Result)
 	// Logger receives export errors; nil discards them.
 	Logger *slog.Logger
-	// LastStarted, if set, is called once when the last job has its slot
-	// and no run will start after it (check tells the browser to open no
-	// more warm tabs).
-	LastStarted func()
+	// Started, if set, is told as each run starts how many jobs are left
+	// to start (check keeps no more warm tabs than runs to come).
+	Started func(left int)
 }
 
 // RunOnce runs every job now, with at most Parallel at once under the same
@@ -142,8 +141,8 @@ func RunOnce(ctx context.Context, r Runner, jobs []Job, opts OnceOptions) ([]*re
 				// run end at once as cancelled, so that every job has a
 				// result.
 				sl.acquire(nil, nil)
-				if started.Add(1) == int64(len(jobs)) && opts.LastStarted != nil {
-					opts.LastStarted()
+				if n := started.Add(1); opts.Started != nil {
+					opts.Started(len(jobs) - int(n))
 				}
 				res := runSafely(ctx, r, j.Flow, j.Device, log)
 				sl.release()

@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -79,9 +80,11 @@ func TestRunOnce(t *testing.T) {
 	good, bad := &orderExporter{}, &orderExporter{fail: true}
 	var doneMu sync.Mutex
 	done := 0
-	// LastStarted comes once, when no job is left to start: then at
-	// most parallel-1 runs have ended (the last one took a free slot).
-	var lastStarted []int
+	// Started hears each start with the jobs left to start, down to 0;
+	// when none is left, at most parallel-1 runs have ended (the last one
+	// took a free slot).
+	var left []int
+	doneAtLast := -1
 	results, err := RunOnce(context.Background(), runner, jobs, OnceOptions{
 		Parallel:  parallel,
 		Exporters: []Exporter{bad, good},
@@ -90,14 +93,18 @@ func TestRunOnce(t *testing.T) {
 			done++
 			doneMu.Unlock()
 		},
-		LastStarted: func() {
+		Started: func(n int) {
 			doneMu.Lock()
-			lastStarted = append(lastStarted, done)
+			left = append(left, n)
+			if n == 0 {
+				doneAtLast = done
+			}
 			doneMu.Unlock()
 		},
 	})
-	if len(lastStarted) != 1 || lastStarted[0] < len(jobs)-parallel || lastStarted[0] > len(jobs)-1 {
-		t.Errorf("LastStarted called with %v runs done, want once, with %d to %d done", lastStarted, len(jobs)-parallel, len(jobs)-1)
+	slices.Sort(left)
+	if len(left) != len(jobs) || left[0] != 0 || left[len(left)-1] != len(jobs)-1 || doneAtLast < len(jobs)-parallel || doneAtLast > len(jobs)-1 {
+		t.Errorf("Started heard %v, %d runs done at the last; want each of 0..%d once, with %d to %d done at 0", left, doneAtLast, len(jobs)-1, len(jobs)-parallel, len(jobs)-1)
 	}
 	var want []string
 	for _, j := range jobs {

@@ -125,13 +125,13 @@ type Browser struct {
 
 	prepare func(context.Context, *Tab) error // see SetPrepare, under mu
 
-	wire      wire          // the protocol log, watched for Pipeline (pipeline.go)
-	spares    chan *Tab     // warm tabs of the current generation
-	warming   int           // tabs being opened for spares, under mu
-	lastTaken bool          // NoMoreRuns was called: Refill opens no more, under mu
-	waiting   int           // NewTab callers waiting for them, under mu
-	warmed    chan struct{} // closed when a tab being opened is done, kept or not, under mu
-	bg        background    // background opens and closes, for Settle and Close
+	wire     wire          // the protocol log, watched for Pipeline (pipeline.go)
+	spares   chan *Tab     // warm tabs of the current generation
+	warming  int           // tabs being opened for spares, under mu
+	runsLeft int           // RunsLeft's count, -1 if unknown, under mu
+	waiting  int           // NewTab callers waiting for them, under mu
+	warmed   chan struct{} // closed when a tab being opened is done, kept or not, under mu
+	bg       background    // background opens and closes, for Settle and Close
 }
 
 // Start finds and starts Chrome.
@@ -140,7 +140,7 @@ func Start(opts Options) (*Browser, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &Browser{opts: opts, path: path, spares: make(chan *Tab, max(opts.WarmTabs, 1)), warmed: make(chan struct{}), stop: make(chan struct{})}
+	b := &Browser{opts: opts, path: path, spares: make(chan *Tab, max(opts.WarmTabs, 1)), warmed: make(chan struct{}), stop: make(chan struct{}), runsLeft: -1}
 	// A uxprobe killed by SIGKILL (or the OOM killer) could not remove
 	// its Chrome's profile; without this each such kill would leave one
 	// behind for good.

@@ -294,16 +294,16 @@ func TestTabsAskedForTogether(t *testing.T) {
 	}
 }
 
-// TestNoWarmTabAfterTheLastRun: once the batch's last run has its tab,
-// neither its end (Refill) nor its tab's release opens another: Chrome
-// would start a renderer for a run that never comes.
+// TestNoWarmTabAfterTheLastRun: once no run is left to take a tab,
+// neither the last run's end (Refill) nor its tab's release opens another:
+// Chrome would start a renderer for a run that never comes.
 func TestNoWarmTabAfterTheLastRun(t *testing.T) {
 	b := slowlyPreparing(t)
 	last, err := b.NewTab(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.NoMoreRuns()
+	b.RunsLeft(0)
 	b.Refill()
 	b.Release(last)
 	b.Settle()

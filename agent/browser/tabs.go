@@ -157,7 +157,7 @@ func (b *Browser) SetPrepare(fn func(ctx context.Context, t *Tab) error) {
 func (b *Browser) Refill() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for !b.closed && !b.lastTaken && len(b.spares)+b.warming < b.opts.WarmTabs {
+	for !b.closed && len(b.spares)+b.warming < b.opts.WarmTabs && (b.runsLeft < 0 || len(b.spares)+b.warming < b.runsLeft) {
 		b.warming++
 		b.bg.add()
 		go func() {
@@ -194,14 +194,13 @@ func (b *Browser) Refill() {
 	}
 }
 
-// NoMoreRuns says that every run has its tab, or is about to take a warm
-// one: no warm tab is opened from now on. A batch (uxprobe check) calls it
-// when its last run starts, so that Chrome does not start a renderer for
-// a run that never comes; a run that needs one more tab after it (a retry)
-// opens it then.
-func (b *Browser) NoMoreRuns() {
+// RunsLeft says that n more runs will ask for a tab: no more than n warm
+// tabs are kept from now on. A batch (uxprobe check) says so as each run
+// starts, so that Chrome does not start renderers for runs that never
+// come; a run that needs one more tab after that (a retry) opens it then.
+func (b *Browser) RunsLeft(n int) {
 	b.mu.Lock()
-	b.lastTaken = true
+	b.runsLeft = max(n, 0)
 	b.mu.Unlock()
 }
 

@@ -123,7 +123,10 @@ func runCheck(ctx context.Context, env *environment, args []string) int {
 		}()
 	}
 
-	b, err := cf.browser.start(min(cf.parallel, len(jobs)), nil)
+	// One warm tab more than runs at once: the next run's tab is then
+	// opened a whole run ahead, not only during the last one's final read,
+	// which is shorter than Chrome takes to open a tab.
+	b, err := cf.browser.start(min(cf.parallel+1, len(jobs)), nil)
 	if err != nil {
 		fmt.Fprintln(env.stderr, "uxprobe check:", err)
 		return exitRuntime
@@ -150,9 +153,9 @@ func runCheck(ctx context.Context, env *environment, args []string) int {
 		Exporters: cf.exporters(hist),
 		Done:      prog.done,
 		Logger:    slog.New(slog.DiscardHandler),
-		// The last run's tab is the last warm one needed: opening
-		// another as it ends would start a renderer for nothing.
-		LastStarted: b.NoMoreRuns,
+		// No more warm tabs than runs to come: opening one as the last
+		// run ends would start a renderer for nothing.
+		Started: b.RunsLeft,
 	})
 	prog.finish()
 
