@@ -370,6 +370,26 @@ func TestFleetEndToEnd(t *testing.T) {
 		}
 		runsOf[key] = append(runsOf[key], r)
 	}
+	// An agent runs a flow on a device one run at a time: two of its runs
+	// in one slot mean the first started late, after its own slot (it
+	// waited for a browser on a loaded machine), and belongs to the slot
+	// before, which the agent claimed too.
+	for key, runs := range runsOf {
+		if len(runs) != 2 || runs[0].Agent != runs[1].Agent {
+			continue
+		}
+		first := runs[0]
+		if runs[1].StartedAt.Before(first.StartedAt) {
+			first = runs[1]
+		}
+		s := slotOf(first.Flow, first.StartedAt)
+		prev := keyOf(first.Location, first.Flow, first.Device, s.Add(-e2ePeriod))
+		if key != keyOf(first.Location, first.Flow, first.Device, s) || outage(s) || claims[prev] != first.Agent || len(runsOf[prev]) > 0 {
+			continue
+		}
+		runsOf[prev] = []*result.Result{first}
+		runsOf[key] = slices.DeleteFunc(runs, func(r *result.Result) bool { return r == first })
+	}
 	var checked, twice int
 	for _, flow := range flowNames {
 		for s := slotOf(flow, ready).Add(e2ePeriod); s.Add(e2ePeriod + 4*time.Second).Before(end); s = s.Add(e2ePeriod) {
