@@ -289,10 +289,16 @@ func TestFleetEndToEnd(t *testing.T) {
 				}
 			}
 		}
-		for _, ag := range []string{"eu-1", "eu-2", "us-1"} {
-			if !strings.Contains(page, " by "+ag) {
-				t.Errorf("/ of %s names no latest run by %s", p.name, ag)
-			}
+		// us-1 alone runs us, so every page names it in the us cells;
+		// which of eu-1 and eu-2 ran each eu cell's latest slot is a race
+		// of their claims (eu-2 lost every race of the slots after the
+		// outage once), so only one of them is sure to be named. That every run
+		// of every agent reaches every agent is checked on the API above.
+		if !strings.Contains(page, " by us-1") {
+			t.Errorf("/ of %s names no latest run by us-1", p.name)
+		}
+		if !strings.Contains(page, " by eu-1") && !strings.Contains(page, " by eu-2") {
+			t.Errorf("/ of %s names no latest run by eu-1 or eu-2", p.name)
 		}
 	}
 	for _, id := range before {
