@@ -219,10 +219,7 @@ func TestNextWarmTabOpensOnRelease(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.Settle()
-	b.mu.Lock()
-	opening, spares := b.warming, len(b.spares)
-	b.mu.Unlock()
-	if opening != 0 || spares != 0 {
+	if opening, spares := warmTabs(b); opening != 0 || spares != 0 {
 		t.Fatalf("%d tabs opening and %d warm while the first is in use, want none", opening, spares)
 	}
 	b.Release(first)
@@ -307,10 +304,7 @@ func TestNoWarmTabAfterTheLastRun(t *testing.T) {
 	b.Refill()
 	b.Release(last)
 	b.Settle()
-	b.mu.Lock()
-	opening, spares := b.warming, len(b.spares)
-	b.mu.Unlock()
-	if opening != 0 || spares != 0 {
+	if opening, spares := warmTabs(b); opening != 0 || spares != 0 {
 		t.Errorf("%d tabs opening and %d warm after the last run, want none", opening, spares)
 	}
 	// A retry after it still gets a tab, opened when asked for.
@@ -319,4 +313,11 @@ func TestNoWarmTabAfterTheLastRun(t *testing.T) {
 		t.Fatalf("a tab asked for after the last run: %v", err)
 	}
 	b.Release(again)
+}
+
+// warmTabs is how many warm tabs are being opened and how many are ready.
+func warmTabs(b *Browser) (opening, ready int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.warming, len(b.spares)
 }
