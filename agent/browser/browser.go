@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	cdpbrowser "github.com/chromedp/cdproto/browser"
@@ -183,10 +184,27 @@ func (b *Browser) flags() []chromedp.ExecAllocatorOption {
 	if b.opts.NoSandbox {
 		opts = append(opts, chromedp.NoSandbox)
 	}
+	opts = append(opts, chromedp.ModifyCmdFunc(withoutFirstPage))
 	if b.opts.SitePerProcess {
 		opts = append(opts, chromedp.Flag("site-per-process", true))
 	}
 	return opts
+}
+
+// withoutFirstPage starts Chrome with no page: chromedp names about:blank
+// as the first page, to keep Chrome's welcome page away, and Chrome starts
+// a renderer for it, which start would only close again (every run opens a
+// tab of its own). Headless Chrome opens no page without a URL. It keeps
+// what chromedp does to the command by default: Chrome is killed when
+// uxprobe dies.
+func withoutFirstPage(cmd *exec.Cmd) {
+	if n := len(cmd.Args); n > 1 && cmd.Args[n-1] == "about:blank" {
+		cmd.Args = cmd.Args[:n-1]
+	}
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = new(syscall.SysProcAttr)
+	}
+	cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
 }
 
 // start launches a Chrome process without attaching to its first tab, then

@@ -56,6 +56,16 @@ const (
 	// firstFrameWait is how long a started screencast may take to send
 	// its first frame (see loop).
 	firstFrameWait = 500 * time.Millisecond
+	// onFailureStart is when an on-failure recording takes its first
+	// frame: each capture costs Chrome about 10 ms of CPU, and most runs
+	// pass, most of them within half a second (the demo shop's search in
+	// 0.2 s, its checkout in 0.6 s), so such a run pays for one capture
+	// at most, and a passing search for none. A failure worth a filmstrip
+	// is a page the user waited on, pictured from then on at the usual
+	// pace and up to the moment of the failure; one that failed sooner
+	// has its last frame and its failure screenshot. always starts after
+	// frameInterval, to show the page coming in.
+	onFailureStart = 500 * time.Millisecond
 	// maxFrames bounds the frames of a run that never stops changing:
 	// the last ones are kept, since the end of a failed run is what is
 	// looked at (the spinner that never went away).
@@ -83,6 +93,8 @@ type filmstripRecorder struct {
 	start time.Time
 	step  func() string
 	t     *chromedp.Target
+	// first is the pause before the first frame.
+	first time.Duration
 
 	in   chan *page.EventScreencastFrame
 	quit chan struct{}
@@ -102,8 +114,11 @@ func (r *Runner) recordFilmstrip(tabCtx context.Context, ev *tracker, f *scenari
 	if r.Filmstrip != FilmstripOnFailure && r.Filmstrip != FilmstripAlways || r.ArtifactsDir == "" {
 		return nil
 	}
-	fr := &filmstripRecorder{start: start, step: ev.currentStep, t: chromedp.FromContext(tabCtx).Target,
+	fr := &filmstripRecorder{start: start, step: ev.currentStep, t: chromedp.FromContext(tabCtx).Target, first: frameInterval,
 		in: make(chan *page.EventScreencastFrame, 8), quit: make(chan struct{}), done: make(chan struct{})}
+	if r.Filmstrip == FilmstripOnFailure {
+		fr.first = onFailureStart
+	}
 	// The listener only hands the frame over: a command sent from
 	// chromedp's event loop would wait for an answer that loop delivers.
 	if err := chromedp.Listen(tabCtx, func(ev any) {
@@ -191,8 +206,8 @@ func (fr *filmstripRecorder) loop(tabCtx context.Context) {
 	}
 	// The screencast starts after a first pause: the tab is blank until
 	// the first step's page paints, and a capture of it would cost as
-	// much as any other.
-	if !rest(pause) {
+	// much as any other. The pauses after it start short.
+	if !rest(fr.first) {
 		return
 	}
 	fresh = true
