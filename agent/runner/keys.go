@@ -31,14 +31,14 @@ func (p *tabPage) aimed(r checkResult) {
 
 // Focus implements scenarios.Page.
 func (p *tabPage) Focus(ctx context.Context, sel *scenarios.Selector, clear bool) error {
-	target, cond := scenarios.Selector{Kind: scenarios.SelectorCSS, Value: "html"}, "present" // the focused element, whichever it is
+	target, cond, then := scenarios.Selector{Kind: scenarios.SelectorCSS, Value: "html"}, "present", "" // the focused element, whichever it is
 	if sel != nil {
-		target, cond = *sel, "visible"
+		target, cond, then = *sel, "visible", bridge.ThenFocus
 		if clear {
-			cond = "actionable" // a disabled field cannot be typed into
+			cond, then = "actionable", bridge.ThenClear // a disabled field cannot be typed into
 		}
 	}
-	r, err := p.waitInput(ctx, target, cond)
+	r, err := p.waitInput(ctx, target, cond, then)
 	if err != nil {
 		return err
 	}
@@ -46,6 +46,8 @@ func (p *tabPage) Focus(ctx context.Context, sel *scenarios.Selector, clear bool
 	switch {
 	case sel == nil:
 		return nil
+	case r.Then != nil: // done by the wait
+		return r.Then.err(*sel)
 	case clear:
 		_, err = p.element(ctx, *sel, bridge.Clear)
 	default:

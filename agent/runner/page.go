@@ -155,6 +155,9 @@ type checkResult struct {
 	Unstable bool     `json:"unstable"` // actionable, but its box or opacity still changing
 	Count    int      `json:"count"`    // of an actionable element's matches
 	Matches  []string `json:"matches"`  // the first two of them
+	// Then is the answer of what the wait then did to the element
+	// (bridge.WaitThen); nil when it did nothing.
+	Then *elementResult `json:"then"`
 
 	inFrame bool // found in a frame of another origin (frames.go); X and Y are the top page's
 }
@@ -162,14 +165,19 @@ type checkResult struct {
 // wait waits in the page for the condition and says specifically what was
 // wrong when the time ran out.
 func (p *tabPage) wait(ctx context.Context, sel scenarios.Selector, cond string) (checkResult, error) {
-	return p.waitFor(ctx, sel, cond, false)
+	return p.waitFor(ctx, sel, cond, false, "")
 }
 
 // waitInput is wait before an input: the page first gets a bounded moment
 // to report its first paint and LCP candidate, and the step's input is
 // marked, so that its interaction latency can be told from others.
-func (p *tabPage) waitInput(ctx context.Context, sel scenarios.Selector, cond string) (checkResult, error) {
-	r, err := p.waitFor(ctx, sel, cond, true)
+// then, when not empty, is what the wait then does to the element in the
+// same call (bridge.WaitThen), where it can: in the top page's document,
+// not in a frame of another origin, whose element is still to be checked
+// for what of the top page covers it. The result's Then says whether it
+// did.
+func (p *tabPage) waitInput(ctx context.Context, sel scenarios.Selector, cond, then string) (checkResult, error) {
+	r, err := p.waitFor(ctx, sel, cond, true, then)
 	// A frame's document counts inputs of its own, which are not the top
 	// page's that interaction latency is read from.
 	if err == nil && !r.inFrame {
@@ -178,11 +186,14 @@ func (p *tabPage) waitInput(ctx context.Context, sel scenarios.Selector, cond st
 	return r, err
 }
 
-func (p *tabPage) waitFor(ctx context.Context, sel scenarios.Selector, cond string, forInput bool) (checkResult, error) {
+func (p *tabPage) waitFor(ctx context.Context, sel scenarios.Selector, cond string, forInput bool, then string) (checkResult, error) {
 	var r checkResult
 	expr := func(s scenarios.Selector) string {
 		r = checkResult{}
 		top := s.Value == sel.Value // else the rest of a chain, in a frame
+		if then != "" && top {
+			return string(bridge.WaitThen(s, cond, remaining(ctx), then))
+		}
 		return string(bridge.Wait(s, cond, remaining(ctx), forInput && top))
 	}
 	callCtx, cancel := p.withGrace(ctx)
@@ -400,13 +411,18 @@ func (p *tabPage) element(ctx context.Context, sel scenarios.Selector, call func
 	if _, err := p.callSel(ctx, sel, expr, &r, nil); err != nil {
 		return r, err
 	}
+	return r, r.err(sel)
+}
+
+// err is the step's failure of a call on sel's element that answered r.
+func (r elementResult) err(sel scenarios.Selector) error {
 	if !r.Found {
-		return r, scenarios.Fail(scenarios.KindElementNotFound, "no element matches %s", sel)
+		return scenarios.Fail(scenarios.KindElementNotFound, "no element matches %s", sel)
 	}
 	if r.Error != "" {
-		return r, scenarios.Fail(scenarios.KindAssertion, "%s", r.Error)
+		return scenarios.Fail(scenarios.KindAssertion, "%s", r.Error)
 	}
-	return r, nil
+	return nil
 }
 
 // Apply implements scenarios.Page.

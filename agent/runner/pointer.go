@@ -32,7 +32,7 @@ type pointerState struct {
 // bounded moment to paint first, and the input is marked for interaction
 // latency and for AwaitNavigation.
 func (p *tabPage) Locate(ctx context.Context, sel scenarios.Selector) (scenarios.Point, error) {
-	r, err := p.waitInput(ctx, sel, condClickable)
+	r, err := p.waitInput(ctx, sel, condClickable, "")
 	if err != nil {
 		return scenarios.Point{}, err
 	}

@@ -92,6 +92,19 @@ func Wait(sel scenarios.Selector, cond string, within time.Duration, forInput bo
 	return call("__uxprobe.wait", sel.Kind, sel.Value, cond, within.Milliseconds(), forInput)
 }
 
+// What WaitThen does to the element it waited for.
+const (
+	ThenClear = "clear" // as Clear
+	ThenFocus = "focus" // as Focus
+)
+
+// WaitThen is Wait before an input that then clears or focuses the element
+// in the same call, once it is ready: a round trip less for the step. The
+// answer of Clear or Focus comes as the result's then.
+func WaitThen(sel scenarios.Selector, cond string, within time.Duration, then string) Expr {
+	return call("__uxprobe.wait", sel.Kind, sel.Value, cond, within.Milliseconds(), true, then)
+}
+
 // Check answers at once whether sel's element meets cond.
 func Check(sel scenarios.Selector, cond string) Expr {
 	return call("__uxprobe.check", sel.Kind, sel.Value, cond)

@@ -109,7 +109,11 @@
   // click: a person looking at the page sees the element stand still
   // meanwhile, so a click after the first paint need not wait another
   // frame for it.
-  const wait = async (kind, value, cond, timeoutMs, forInput) => {
+  // then names what an input step does first to the element it waited
+  // for (clear or focus): done in the same call once the element is ready,
+  // it saves the step a round trip, and its answer comes as the result's
+  // then.
+  const wait = async (kind, value, cond, timeoutMs, forInput, then) => {
     const deadline = performance.now() + timeoutMs;
     let seen = null;
     if (forInput) {
@@ -117,7 +121,9 @@
       await __uxprobeVitals.painted(Math.min(500, timeoutMs / 2));
       if (watch) seen = watch.stop();
     }
-    return waitUntil(kind, value, cond, deadline, seen);
+    const r = await waitUntil(kind, value, cond, deadline, seen);
+    if (r.ok && (then === 'clear' || then === 'focus')) r.then = (then === 'clear' ? clear : focus)(kind, value);
+    return r;
   };
 
   // watchBox looks at the element's box in each animation frame until
@@ -207,6 +213,25 @@
     return Object.assign({ found: true }, fn(el));
   };
 
+  // clear focuses the element and empties it; focus focuses it.
+  const clear = (kind, value) => withElement(kind, value, (el) => {
+    el.focus();
+    if (el.isContentEditable) {
+      document.execCommand('selectAll');
+      document.execCommand('delete');
+    } else if ('value' in el) {
+      // The native setter, so frameworks that wrap value see the change.
+      const proto = el.tagName === 'TEXTAREA' ? HTMLTextAreaElement.prototype : HTMLInputElement.prototype;
+      const setter = Object.getOwnPropertyDescriptor(proto, 'value');
+      if (setter && setter.set) setter.set.call(el, ''); else el.value = '';
+      el.dispatchEvent(new Event('input', { bubbles: true }));
+    } else {
+      return { error: describe(el) + ' is not a text field' };
+    }
+    return {};
+  });
+  const focus = (kind, value) => withElement(kind, value, (el) => { el.focus(); return {}; });
+
   window.__uxprobe = {
     wait,
     check,
@@ -223,23 +248,8 @@
       const field = 'value' in el && (el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT') && !(el.tagName === 'INPUT' && ['button', 'submit', 'reset'].includes(el.type));
       return { text: field ? el.value : seen.text };
     }),
-    clear: (kind, value) => withElement(kind, value, (el) => {
-      el.focus();
-      if (el.isContentEditable) {
-        document.execCommand('selectAll');
-        document.execCommand('delete');
-      } else if ('value' in el) {
-        // The native setter, so frameworks that wrap value see the change.
-        const proto = el.tagName === 'TEXTAREA' ? HTMLTextAreaElement.prototype : HTMLInputElement.prototype;
-        const setter = Object.getOwnPropertyDescriptor(proto, 'value');
-        if (setter && setter.set) setter.set.call(el, ''); else el.value = '';
-        el.dispatchEvent(new Event('input', { bubbles: true }));
-      } else {
-        return { error: describe(el) + ' is not a text field' };
-      }
-      return {};
-    }),
-    focus: (kind, value) => withElement(kind, value, (el) => { el.focus(); return {}; }),
+    clear,
+    focus,
     // apply runs an action's own function on the element: fn(el, ...args)
     // answers nothing, or {error} to fail the step.
     apply: (kind, value, fn, args) => withElement(kind, value, (el) => fn(el, ...args) || {}),
