@@ -144,8 +144,9 @@ func RunOnce(ctx context.Context, r Runner, jobs []Job, opts OnceOptions) ([]*re
 				if n := started.Add(1); opts.Started != nil {
 					opts.Started(len(jobs) - int(n))
 				}
-				res := runSafely(ctx, r, j.Flow, j.Device, log)
-				sl.release()
+				runCtx, free := sl.hold(ctx)
+				res := runSafely(runCtx, r, j.Flow, j.Device, log)
+				free()
 				if opts.Done != nil {
 					opts.Done(res)
 				}

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/uxprobe/uxprobe/agent/result"
+	"github.com/uxprobe/uxprobe/agent/runner"
 	"github.com/uxprobe/uxprobe/scenarios"
 )
 
@@ -37,6 +39,17 @@ func (s slots) acquire(stop, cancel <-chan struct{}) (time.Duration, bool) {
 }
 
 func (s slots) release() { <-s }
+
+// hold is a run's slot, held from acquire: it returns the run's context,
+// with which the run frees the slot as its task is over and only the final
+// read of its last page is left (runner.WithTaskDone), and free, which
+// frees it if the run did not. So the next run starts while the last one
+// waits for its page's last frames.
+func (s slots) hold(ctx context.Context) (context.Context, func()) {
+	var once sync.Once
+	free := func() { once.Do(s.release) }
+	return runner.WithTaskDone(ctx, free), free
+}
 
 // runSafely runs the Runner and makes sure there is a result: a Runner that
 // panics or returns nil is our bug, recorded as an error run rather than

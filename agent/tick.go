@@ -94,16 +94,17 @@ func (a *Agent) runDevice(e *entry, d scenarios.Device, id string, slot *tickSlo
 	if a.logins != nil && e.flow.ProvidesSession && !due.IsZero() {
 		var fresh bool
 		res, fresh = guarded(e.flow, d, a.log, func() *result.Result { return a.logins.RunLogin(e.ctx, e.flow, d, due) })
+		a.slots.release()
 		if fresh {
-			a.slots.release()
 			a.log.Debug("skipping a login flow's run: a login on demand refreshed the session since it fell due", "flow", e.flow.Name, "device", d.Name)
 			a.skipped(e, SkipSessionFresh)
 			return
 		}
 	} else {
-		res = runSafely(e.ctx, a.opts.Runner, e.flow, d, a.log)
+		runCtx, free := a.slots.hold(e.ctx)
+		res = runSafely(runCtx, a.opts.Runner, e.flow, d, a.log)
+		free()
 	}
-	a.slots.release()
 	res.Location, res.Agent = a.opts.Location, a.opts.Name
 	switch {
 	case id != "":

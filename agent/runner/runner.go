@@ -91,7 +91,12 @@ func (r *Runner) RunWith(ctx context.Context, f *scenarios.Flow, d scenarios.Dev
 	r.Browser.SetPrepare(prepareTab)
 	var res *result.Result
 	for attempt := 1; attempt <= f.Retries+1; attempt++ {
-		res = r.runOnce(ctx, f, d, opts)
+		actx := ctx
+		if attempt <= f.Retries {
+			// A retry may follow: its task is not over (taskdone.go).
+			actx = WithTaskDone(ctx, nil)
+		}
+		res = r.runOnce(actx, f, d, opts)
 		res.Attempts = attempt
 		if res.Success || ctx.Err() != nil || res.Outcome() == result.OutcomeError {
 			break

@@ -223,6 +223,8 @@ func (s *session) afterTask(failed *stepFailure) *stepFailure {
 	// mostly wait for the page's last frames (browser.Refill).
 	s.r.Browser.Refill()
 	if failed == nil {
+		// The next run may start: what is left is a wait (taskdone.go).
+		s.taskDone()
 		if failed = s.lastRead(); failed == nil { // navbound.go
 			s.auditNow(s.tabRunCtx) // the last page, now final (audit.go)
 			return nil
