@@ -88,7 +88,7 @@ func (f *agentFlags) register(fs *flag.FlagSet, listenAddress string, splay time
 	fs.StringVar(&f.externalURL, "web.external-url", "", externalURLUsage)
 	f.browser.register(fs)
 	fs.IntVar(&f.maxConcurrency, "browser.max-concurrency", runtime.NumCPU(),
-		"runs at the same time over all flows and devices, each in its own tab; more runs wait for a free slot (see uxprobe_run_queue_wait_seconds); raise it when runs queue, lower it when Chrome runs out of CPU or memory")
+		"runs at the same time over all flows and devices, each in its own tab; more runs wait for a free slot (see uxprobe_run_queue_wait_seconds), which a run whose steps are done frees while its last page's vitals are read; raise it when runs queue, lower it when Chrome runs out of CPU or memory")
 	fs.DurationVar(&f.splay, "schedule.splay", splay,
 		"spread the start times of flows that share a schedule over this long: each flow gets a fixed offset in [0, splay) from its name; 0 starts them all at once")
 	fs.DurationVar(&f.shutdownTimeout, "shutdown.timeout", agent.DefaultShutdownTimeout,

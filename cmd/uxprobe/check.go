@@ -56,7 +56,7 @@ func runCheck(ctx context.Context, env *environment, args []string) int {
 	cf.vitals.register(fs)
 	fs.Var(&cf.devices, "device", "run only these devices: classes (desktop, mobile, tablet) or device names; comma-separated or repeated")
 	fs.Var(&cf.flows, "flow", "run only the flows with these names; comma-separated or repeated")
-	fs.IntVar(&cf.parallel, "parallel", runtime.NumCPU(), "how many runs at once, each in its own tab")
+	fs.IntVar(&cf.parallel, "parallel", runtime.NumCPU(), "how many runs at once, each in its own tab; a run whose steps are done gives its place to the next while its last page's vitals are read")
 	fs.StringVar(&cf.jsonFile, "json", "", "write all results as JSON to this file")
 	fs.StringVar(&cf.junitFile, "junit", "", "write a JUnit XML report (one test case per flow and device) to this file")
 	fs.StringVar(&cf.artifacts, "artifacts", "uxprobe-artifacts", "save screenshots (screenshot steps and the moment of each failure) under this directory, as <flow>/<device>/<name>.png")
