@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/uxprobe/uxprobe/agent/browser"
+	"github.com/uxprobe/uxprobe/agent/internal/testpages"
 	"github.com/uxprobe/uxprobe/agent/result"
 	"github.com/uxprobe/uxprobe/agent/runner"
 	"github.com/uxprobe/uxprobe/scenarios"
@@ -23,26 +24,16 @@ func TestNextRunStartsDuringTheFinalRead(t *testing.T) {
 	const late = 800 * time.Millisecond
 	var mu sync.Mutex
 	opened := map[string]time.Time{} // flow -> when its page was asked for
+	// The page, counting when each run asked for it (its query names the run).
+	site := testpages.LateImage(late)
 	mux := http.NewServeMux()
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
-		if f := r.URL.Query().Get("f"); opened[f].IsZero() {
+		if f := r.URL.Query().Get("f"); r.URL.Path == "/" && opened[f].IsZero() {
 			opened[f] = time.Now()
 		}
 		mu.Unlock()
-		_, _ = w.Write([]byte(`<!doctype html><title>late</title><h1>A late image</h1>
-<script>addEventListener('load', () => setTimeout(() => {
-  const img = new Image(); img.width = 300; img.height = 200; img.src = '/late.svg'; document.body.append(img);
-}, 0));</script>`))
-	})
-	mux.HandleFunc("/late.svg", func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-time.After(late):
-		case <-r.Context().Done():
-			return
-		}
-		w.Header().Set("Content-Type", "image/svg+xml")
-		_, _ = w.Write([]byte(`<svg xmlns="http://www.w3.org/2000/svg" width="300" height="200"><rect width="300" height="200" fill="#8ac"/></svg>`))
+		site.ServeHTTP(w, r)
 	})
 	srv := httptest.NewServer(mux)
 	defer srv.Close()

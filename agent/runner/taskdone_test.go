@@ -2,38 +2,13 @@ package runner
 
 import (
 	"context"
-	"net/http"
 	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
-)
 
-// lateImageSite serves a page that adds an image after its load, which
-// the server answers after late: the final read waits for it, while the
-// task (the goto, which ends at the load) is long over.
-func lateImageSite(t *testing.T, late time.Duration) *httptest.Server {
-	t.Helper()
-	mux := http.NewServeMux()
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		_, _ = w.Write([]byte(`<!doctype html><title>late</title><h1>A late image</h1><button id="b">b</button>
-<script>addEventListener('load', () => setTimeout(() => {
-  const img = new Image(); img.width = 300; img.height = 200; img.src = '/late.svg'; document.body.append(img);
-}, 0));</script>`))
-	})
-	mux.HandleFunc("/late.svg", func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-time.After(late):
-		case <-r.Context().Done():
-			return
-		}
-		w.Header().Set("Content-Type", "image/svg+xml")
-		_, _ = w.Write([]byte(`<svg xmlns="http://www.w3.org/2000/svg" width="300" height="200"><rect width="300" height="200" fill="#8ac"/></svg>`))
-	})
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	return srv
-}
+	"github.com/uxprobe/uxprobe/agent/internal/testpages"
+)
 
 // TestTaskDone: a run that went through tells its caller that its task is
 // over before its final read, which waits for the late image, so that the
@@ -43,7 +18,8 @@ func lateImageSite(t *testing.T, late time.Duration) *httptest.Server {
 func TestTaskDone(t *testing.T) {
 	t.Parallel()
 	const late = 800 * time.Millisecond
-	srv := lateImageSite(t, late)
+	srv := httptest.NewServer(testpages.LateImage(late))
+	t.Cleanup(srv.Close)
 	open := "steps:\n  - name: open\n    goto: " + srv.URL + "/\n"
 	tests := []struct {
 		name     string
