@@ -207,9 +207,9 @@ func withoutFirstPage(cmd *exec.Cmd) {
 	cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
 }
 
-// start launches a Chrome process without attaching to its first tab, then
-// closes that tab: every run opens its own tab in its own browser context,
-// so the initial blank page would only cost memory and CPU.
+// start launches a Chrome process with no page (withoutFirstPage), and
+// closes any page it opens all the same: every run opens its own tab in its
+// own browser context, so such a page would only cost memory and CPU.
 func (b *Browser) start() error {
 	// The browser's life is bound to these contexts, never to a caller's:
 	// chromedp kills the browser when the context of its first use ends.
