@@ -170,3 +170,38 @@ func TestParseFilmstripMode(t *testing.T) {
 		}
 	}
 }
+
+// TestOnFailureFilmstripOfAQuickFailure: an on-failure recording takes no
+// frame in a run's first onFailureStart, which most passing runs never
+// outlast, and a run that fails sooner still keeps the page as it failed.
+func TestOnFailureFilmstripOfAQuickFailure(t *testing.T) {
+	t.Parallel()
+	srv := spinnerSite(t)
+	dir := t.TempDir()
+	r := &Runner{Browser: testBrowser, ArtifactsDir: dir, Filmstrip: FilmstripOnFailure}
+	// The spinner turns from the click on: a recording that ran would
+	// picture it.
+	flow := "name: spinner\nsteps:\n  - name: open\n    goto: " + srv.URL + "/\n  - name: pay\n    click: \"#pay\"\n  - name: quick\n    wait_for: \"#done\"\n    timeout: 250ms\n"
+	res := r.Run(context.Background(), mustFlow(t, flow), desktop(t))
+	if res.Success {
+		t.Fatal("the assertion passed")
+	}
+	if len(res.Filmstrip) == 0 {
+		t.Fatal("no frame kept of a failed run")
+	}
+	for _, f := range res.Filmstrip {
+		if _, err := os.Stat(f.Path); err != nil {
+			t.Error(err)
+		}
+	}
+	// Every frame but the last one, taken as the run failed, comes after
+	// the first pause.
+	for i, f := range res.Filmstrip[:len(res.Filmstrip)-1] {
+		if f.T < onFailureStart.Seconds()-0.05 {
+			t.Errorf("frame %d at t=%.3f s, want none before %v", i, f.T, onFailureStart)
+		}
+	}
+	if last := res.Filmstrip[len(res.Filmstrip)-1]; last.Step != "quick" {
+		t.Errorf("last frame of step %q, want the failing step's", last.Step)
+	}
+}

@@ -229,3 +229,23 @@ func BenchmarkFill(b *testing.B) {
 		})
 	}
 }
+
+// TestFillClearsInTheWait: fill clears its field in the call that waited
+// for it; the field's old text is gone, and a field that is not one fails
+// as an assertion that says so, as when the clear was a call of its own.
+func TestFillClearsInTheWait(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(`<!doctype html><link rel="icon" href="data:,"><title>f</title><input id="q" value="old"><div id="d">not a field</div>`))
+	}))
+	t.Cleanup(srv.Close)
+	open := "steps:\n  - goto: " + srv.URL + "/\n"
+	res := (&Runner{Browser: testBrowser}).Run(context.Background(), mustFlow(t, "name: ok\n"+open+"  - fill: {selector: \"#q\", value: new}\n  - assert_text: {selector: \"#q\", equals: new}\n"), desktop(t))
+	if !res.Success {
+		t.Errorf("fill into a field with text: %+v", res.Error)
+	}
+	res = (&Runner{Browser: testBrowser}).Run(context.Background(), mustFlow(t, "name: bad\n"+open+"  - fill: {selector: \"#d\", value: new}\n"), desktop(t))
+	if res.Success || res.Error.Kind != scenarios.KindAssertion || !strings.Contains(res.Error.Message, "is not a text field") {
+		t.Errorf("fill into a div: %+v, want an assertion that it is not a text field", res.Error)
+	}
+}
