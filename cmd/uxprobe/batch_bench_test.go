@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -38,7 +39,10 @@ const batchSize = 10
 // counts the CPU of every process that side started, the exited ones
 // included, and nothing else of the machine: tree-cpu-ratio, the side's
 // own work, which the machine's other activity does not blur. Goal:
-// time-ratio and the CPU ratios at most 1.0.
+// time-ratio and the CPU ratios at most 1.0. Each ratio's -ci95 is the half
+// width of its 95 % confidence interval over the pairs: on a 2-core VM one
+// batch of the same program costs several per cent more or less than the
+// next, and a ratio within its ci95 of 1.0 is parity, not a win or a loss.
 //
 // default is check as users run it (a filmstrip recorded for a possible
 // failure); filmstrip-never shows what that recording costs; mobile is the
@@ -122,10 +126,18 @@ func BenchmarkBatchVsRawChromedp(b *testing.B) {
 			ours, theirs := side("uxprobe", c.device, c.extra...), side("raw", c.device)
 			pair := []*batchSide{ours, theirs}
 			i := 0
+			// Each pair's own ratios, for how far the ratio of the sums
+			// can be trusted: one batch of the same program on this
+			// machine differs from the next by several per cent.
+			var wallRatios, cpuRatios, treeRatios []float64
 			for b.Loop() {
+				o, t := *ours, *theirs
 				for _, s := range pair {
 					s.run(b)
 				}
+				wallRatios = append(wallRatios, float64(ours.wall-o.wall)/float64(theirs.wall-t.wall))
+				cpuRatios = append(cpuRatios, float64(ours.cpu-o.cpu)/float64(theirs.cpu-t.cpu))
+				treeRatios = append(treeRatios, float64(ours.treeCPU-o.treeCPU)/float64(theirs.treeCPU-t.treeCPU))
 				// The other order next time.
 				pair[0], pair[1] = pair[1], pair[0]
 				i++
@@ -133,8 +145,15 @@ func BenchmarkBatchVsRawChromedp(b *testing.B) {
 			n := float64(i)
 			b.ReportMetric(float64(ours.wall)/float64(theirs.wall), "time-ratio")
 			b.ReportMetric(float64(ours.cpu)/float64(theirs.cpu), "cpu-ratio")
+			if i > 1 {
+				b.ReportMetric(ci95(wallRatios), "time-ratio-ci95")
+				b.ReportMetric(ci95(cpuRatios), "cpu-ratio-ci95")
+			}
 			if ours.group != nil && theirs.group != nil {
 				b.ReportMetric(float64(ours.treeCPU)/float64(theirs.treeCPU), "tree-cpu-ratio")
+				if i > 1 {
+					b.ReportMetric(ci95(treeRatios), "tree-cpu-ratio-ci95")
+				}
 				for _, s := range []*batchSide{ours, theirs} {
 					b.ReportMetric(float64(s.treeCPU.Microseconds())/1000/n, s.name+"-tree-cpu-ms/op")
 				}
@@ -147,6 +166,34 @@ func BenchmarkBatchVsRawChromedp(b *testing.B) {
 			}
 		})
 	}
+}
+
+// ci95 is the half width of the 95 % confidence interval of the mean of
+// xs (Student's t, two-sided): a ratio reported as 0.97 with a ci95 of
+// 0.04 says only that the two sides are level.
+func ci95(xs []float64) float64 {
+	n := len(xs)
+	if n < 2 {
+		return 0
+	}
+	var sum, sq float64
+	for _, x := range xs {
+		sum += x
+	}
+	mean := sum / float64(n)
+	for _, x := range xs {
+		sq += (x - mean) * (x - mean)
+	}
+	sd := math.Sqrt(sq / float64(n-1))
+	// t(0.975) for 1 to 30 degrees of freedom; beyond, the normal's.
+	t := []float64{12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+		2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
+		2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042}
+	q := 1.96
+	if n-1 <= len(t) {
+		q = t[n-2]
+	}
+	return q * sd / math.Sqrt(float64(n))
 }
 
 // batchSide is one side of the comparison: its command and its sums.
@@ -236,7 +283,9 @@ func chromeRunning(dir string) bool {
 }
 
 // goBuild builds the package into dir/name with the go command of the Go
-// that built this test.
+// that built this test, as `make build` and the Dockerfile build uxprobe:
+// static (CGO_ENABLED=0) and -trimpath. Both sides are built alike, so that
+// each starts as the binary users run would.
 func goBuild(b *testing.B, dir, name, pkg string) string {
 	b.Helper()
 	goCmd := filepath.Join(runtime.GOROOT(), "bin", "go")
@@ -246,7 +295,9 @@ func goBuild(b *testing.B, dir, name, pkg string) string {
 		}
 	}
 	out := filepath.Join(dir, name)
-	if msg, err := exec.Command(goCmd, "build", "-o", out, pkg).CombinedOutput(); err != nil {
+	cmd := exec.Command(goCmd, "build", "-trimpath", "-o", out, pkg)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if msg, err := cmd.CombinedOutput(); err != nil {
 		b.Fatalf("go build %s: %v\n%s", pkg, err, msg)
 	}
 	return out
