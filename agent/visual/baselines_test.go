@@ -95,6 +95,28 @@ func TestBaselineCheck(t *testing.T) {
 			}
 		})
 	}
+	// The baseline of "text" is now textB. The same bytes pass without
+	// being decoded (no diff picture is made); the same pixels encoded
+	// otherwise are decoded and compared, and pass at 0.
+	t.Run("same bytes pass undecoded", func(t *testing.T) {
+		v, err := b.Check("checkout", "mobile", "text", pngBytes(t, textB), opts)
+		if err != nil || !v.Passed || v.Result == nil || v.Result.DiffRatio != 0 || v.Result.Diff != nil {
+			t.Fatalf("verdict %+v, error %v: want a pass at 0 with no diff picture", v, err)
+		}
+	})
+	t.Run("same pixels, other bytes", func(t *testing.T) {
+		var fast bytes.Buffer
+		if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&fast, textB); err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Equal(fast.Bytes(), pngBytes(t, textB)) {
+			t.Fatal("the two encodings are the same bytes: the case tests nothing")
+		}
+		v, err := b.Check("checkout", "mobile", "text", fast.Bytes(), opts)
+		if err != nil || !v.Passed || v.Result == nil || v.Result.ChangedPixels != 0 || v.Result.Diff == nil {
+			t.Fatalf("verdict %+v, error %v: want a pass at 0 by comparing the pixels", v, err)
+		}
+	})
 	t.Run("no temporary files left", func(t *testing.T) {
 		entries, err := os.ReadDir(filepath.Join(dir, "checkout", "mobile"))
 		if err != nil {
@@ -118,6 +140,10 @@ func TestBaselineCheck(t *testing.T) {
 		}
 		if _, err := b.Check("checkout", "mobile", "broken", pngBytes(t, btnA), opts); err == nil {
 			t.Error("no error")
+		}
+		// Nor do the same bytes pass when they are no picture at all.
+		if _, err := b.Check("checkout", "mobile", "broken", []byte("not a picture"), opts); err == nil {
+			t.Error("the same bytes that are not a PNG passed")
 		}
 	})
 	t.Run("saving what is not a PNG", func(t *testing.T) {

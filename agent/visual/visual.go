@@ -72,7 +72,8 @@ type Result struct {
 	// DiffRatio is ChangedPixels over all pixels; 0 for empty pictures.
 	DiffRatio float64
 	// Diff is the first picture in faint grey, with the changed pixels in
-	// ChangedColor and the anti-aliased ones in AntiAliasedColor.
+	// ChangedColor and the anti-aliased ones in AntiAliasedColor; nil from
+	// Baselines.Check when the two pictures are the same bytes.
 	Diff *image.NRGBA
 }
 
