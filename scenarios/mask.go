@@ -1,6 +1,8 @@
 package scenarios
 
 import (
+	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
@@ -15,8 +17,10 @@ const Masked = "***"
 // form the value takes on its way into a message: raw, percent-encoded
 // (as a URL query or path, in either hex case, a space as "+" or "%20",
 // each character encoded or not, as browsers normalise URLs),
-// JSON-, JavaScript- or Go-quoted (\" \u00f6 \x22, and quoted twice), and
-// as HTML entities (&quot; &#34; &#x22;). It is the one masking function:
+// JSON-, JavaScript- or Go-quoted (\" \u00f6 \x22, and quoted twice), as
+// HTML entities (&quot; &#34; &#x22;), and as a whole in base64 or hex
+// (wholeForms), those too in any of the forms above (base64 in a URL
+// query). It is the one masking function:
 // everything that leaves a run (results, messages, logs, metrics, JUnit,
 // file names) goes through it, before any clipping, so that no prefix of a
 // secret survives a cut.
@@ -24,15 +28,96 @@ func (f *Flow) Mask(s string) string {
 	// maskValues adds the values extract steps set in secret vars.
 	values := f.maskValues()
 	for _, v := range values {
-		s = maskValue(s, v)
+		for _, form := range wholeForms(v) {
+			s = maskValue(s, form)
+		}
 	}
 	// What is left of a secret that was cut before it got here (a file
 	// name the browser shortened, a message clipped by the page): any
-	// long piece of it, as it is.
+	// long piece of it, as it is or in base64 or hex.
 	for _, v := range values {
 		s = maskFragments(s, v)
 	}
 	return s
+}
+
+// minWholeForm is the shortest base64 or hex form of a secret that Mask
+// masks: shorter ones (of secrets under six bytes) would match ordinary
+// words and numbers by chance.
+const minWholeForm = 8
+
+// wholeFormSets caches each secret's forms, bounded as patterns is.
+var wholeFormSets struct {
+	sync.Mutex
+	m map[string][]string
+}
+
+// wholeForms is the secret itself, then the encodings that write it as a
+// whole rather than character by character: hex (both cases) and base64
+// (standard and URL-safe alphabets) of its UTF-8 bytes, and of its
+// Latin-1 bytes where it has them (JavaScript's btoa encodes those). A
+// secret inside a longer text encoded in base64 starts at any of three
+// offsets within a group of three bytes, and each offset writes it
+// differently: each offset is a form. Only the characters that depend on
+// the secret's bytes alone are kept: the one before and the one after
+// also carry bits of the text around it, and are left, with at most four
+// bits of the secret each.
+func wholeForms(secret string) []string {
+	wholeFormSets.Lock()
+	defer wholeFormSets.Unlock()
+	if forms, ok := wholeFormSets.m[secret]; ok {
+		return forms
+	}
+	forms := []string{secret}
+	seen := map[string]bool{secret: true}
+	add := func(f string) {
+		if len(f) >= minWholeForm && !seen[f] {
+			seen[f] = true
+			forms = append(forms, f)
+		}
+	}
+	encodings := [][]byte{[]byte(secret)}
+	if latin1, ok := latin1Bytes(secret); ok {
+		encodings = append(encodings, latin1)
+	}
+	for _, b := range encodings {
+		add(hex.EncodeToString(b))
+		add(strings.ToUpper(hex.EncodeToString(b)))
+		for offset := range 3 {
+			padded := append(make([]byte, offset), b...)
+			// Character i holds bits 6i to 6i+5 of the padded bytes; the
+			// secret's are bits 8*offset to 8*len(padded)-1.
+			from, to := (8*offset+5)/6, 8*len(padded)/6
+			if to <= from {
+				continue
+			}
+			add(base64.StdEncoding.EncodeToString(padded)[from:to])
+			add(base64.URLEncoding.EncodeToString(padded)[from:to])
+		}
+	}
+	if wholeFormSets.m == nil {
+		wholeFormSets.m = map[string][]string{}
+	}
+	if len(wholeFormSets.m) < maxCachedPatterns {
+		wholeFormSets.m[secret] = forms
+	}
+	return forms
+}
+
+// latin1Bytes is s with each character as one byte, if s has a character
+// outside ASCII and none beyond U+00FF: the bytes btoa encodes, which
+// differ from UTF-8's.
+func latin1Bytes(s string) ([]byte, bool) {
+	b := make([]byte, 0, len(s))
+	wide := false
+	for _, r := range s {
+		if r > 0xff {
+			return nil, false
+		}
+		wide = wide || r >= 0x80
+		b = append(b, byte(r))
+	}
+	return b, wide
 }
 
 // minFragment is the shortest piece of a secret, in bytes, that Mask
@@ -41,8 +126,9 @@ func (f *Flow) Mask(s string) string {
 // after its start.
 const minFragment = 12
 
-// fragmentSets caches the pieces of minFragment bytes of each secret,
-// bounded as patterns is.
+// fragmentSets caches the pieces of minFragment bytes of each secret's
+// whole forms (the secret, its base64 and hex), bounded as patterns is:
+// one look-up per position of a text finds a piece of any of them.
 var fragmentSets struct {
 	sync.Mutex
 	m map[string]map[string]struct{}
@@ -54,9 +140,12 @@ func fragmentsOf(secret string) map[string]struct{} {
 	if set, ok := fragmentSets.m[secret]; ok {
 		return set
 	}
-	set := make(map[string]struct{}, len(secret)-minFragment+1)
-	for i := 0; i+minFragment <= len(secret); i++ {
-		set[secret[i:i+minFragment]] = struct{}{}
+	set := map[string]struct{}{}
+	for _, form := range wholeForms(secret) {
+		// A piece that long is the whole form, masked already.
+		for i := 0; len(form) > minFragment && i+minFragment <= len(form); i++ {
+			set[form[i:i+minFragment]] = struct{}{}
+		}
 	}
 	if fragmentSets.m == nil {
 		fragmentSets.m = map[string]map[string]struct{}{}
@@ -67,13 +156,16 @@ func fragmentsOf(secret string) map[string]struct{} {
 	return set
 }
 
-// maskFragments replaces every run of s made of pieces of secret at least
-// minFragment bytes long with Masked.
+// maskFragments replaces every run of s made of pieces of secret (or of
+// its base64 or hex) at least minFragment bytes long with Masked.
 func maskFragments(s, secret string) string {
-	if len(secret) <= minFragment || len(s) < minFragment {
-		return s // a piece that long is the whole secret, masked already
+	if len(s) < minFragment {
+		return s
 	}
 	set := fragmentsOf(secret)
+	if len(set) == 0 {
+		return s
+	}
 	var b strings.Builder
 	last, coveredTo := 0, -1 // s[last:] is not yet written; s[:coveredTo] is in a run being masked
 	start := -1
@@ -419,8 +511,10 @@ func (p *parser) maskErrors(f *Flow) {
 	sortLongestFirst(values)
 	for _, e := range p.errs {
 		for _, v := range values {
-			e.Msg = maskValue(e.Msg, v)
-			e.Flow = maskValue(e.Flow, v)
+			for _, form := range wholeForms(v) {
+				e.Msg = maskValue(e.Msg, form)
+				e.Flow = maskValue(e.Flow, form)
+			}
 		}
 	}
 }

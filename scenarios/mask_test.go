@@ -1,6 +1,8 @@
 package scenarios
 
 import (
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"html"
@@ -113,5 +115,70 @@ func BenchmarkMask(b *testing.B) {
 	s := "GET https://shop.example.com/account/orders?page=2&session=pa%22ss%20w&rd/%C3%B6&sort=date failed: net::ERR_CONNECTION_RESET"
 	for b.Loop() {
 		f.Mask(s)
+	}
+}
+
+// TestMaskWholeEncodings: a page or a server may write a secret as a
+// whole in base64 (alone, or inside a longer encoded text, where it
+// starts at any of three offsets) or in hex, and that text may then be
+// URL- or JSON-encoded in turn. No more of the encoding may survive than
+// the characters it shares with its neighbours (at most four bits of the
+// secret each) and its padding.
+func TestMaskWholeEncodings(t *testing.T) {
+	const secret = `pa"ss w&rd/ö+Zq9`
+	f := secretFlow(t, secret)
+	latin1 := []byte{}
+	for _, r := range secret {
+		latin1 = append(latin1, byte(r))
+	}
+	b64 := base64.StdEncoding.EncodeToString
+	tests := []struct{ name, form string }{
+		{"base64", b64([]byte(secret))},
+		{"base64 after one byte", b64([]byte("x" + secret))},
+		{"base64 after two bytes", b64([]byte("xy" + secret))},
+		{"base64 before other bytes", b64([]byte(secret + "tail"))},
+		{"base64 in the middle of a JSON token", b64([]byte(`{"user":"ada","token":"` + secret + `","exp":1}`))},
+		{"URL-safe base64 without padding", base64.RawURLEncoding.EncodeToString([]byte("xy" + secret))},
+		{"base64 of Latin-1 bytes (btoa)", b64(latin1)},
+		{"base64 in a URL query", url.QueryEscape(b64([]byte("x" + secret)))},
+		{"base64 in JSON", strings.Trim(strconv.Quote(b64([]byte(secret))), `"`)},
+		{"hex", hex.EncodeToString([]byte(secret))},
+		{"HEX", strings.ToUpper(hex.EncodeToString([]byte(secret)))},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			in := "before " + tc.form + " after"
+			got := f.Mask(in)
+			left, ok := strings.CutPrefix(got, "before ")
+			left, ok2 := strings.CutSuffix(left, " after")
+			if !ok || !ok2 || !strings.Contains(left, Masked) {
+				t.Fatalf("Mask(%q) = %q, want the encoding masked between its neighbours", in, got)
+			}
+			// What is left of the encoding: the characters it shares
+			// with its neighbours and its padding (%3D%3D in a query),
+			// and in the JSON token the token's other fields.
+			rest := strings.ReplaceAll(left, Masked, "")
+			if gone, want := len(tc.form)-len(rest), 4*len(secret)/3-2; gone < want {
+				t.Errorf("Mask(%q) = %q: %d characters of the encoding masked, want %d or more", in, got, gone, want)
+			}
+			if len(rest) > 8 && !strings.Contains(tc.name, "JSON token") {
+				t.Errorf("Mask(%q) = %q: %d characters of the encoding left", in, got, len(rest))
+			}
+		})
+	}
+}
+
+// TestMaskWholeEncodingsOfShortSecrets: the base64 and hex of a secret
+// under six bytes would match ordinary words by chance; they are not
+// masked (the secret itself still is).
+func TestMaskWholeEncodingsOfShortSecrets(t *testing.T) {
+	f := secretFlow(t, "abc")
+	for _, in := range []string{"YWJj", "616263", "page YWJjZA and 61626364"} {
+		if got := f.Mask(in); got != in {
+			t.Errorf("Mask(%q) = %q, want it unchanged", in, got)
+		}
+	}
+	if got := f.Mask("abc"); got != Masked {
+		t.Errorf("Mask(abc) = %q", got)
 	}
 }

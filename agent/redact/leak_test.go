@@ -3,6 +3,8 @@ package redact_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"html"
@@ -90,15 +92,24 @@ func leakSite(t *testing.T, refused string) *httptest.Server {
 <a id="dl" href="/download?s=%[4]s">download</a>
 <img src="/missing/%[5]s.png">
 <img src="http://%[6]s/refused?s=%[4]s">
+<img src="/missing/hex-%[9]s.png">
 <script>
 const s = %[7]s, pad = %[8]s;
 console.error(pad + s);
 console.error(pad + JSON.stringify({token: s}));
 console.error(pad + encodeURIComponent(s));
+// As a whole in base64: of its UTF-8 bytes, inside a longer encoded
+// text at each offset, URL-encoded in a request, and as btoa writes its
+// Latin-1 bytes; and in hex.
+const b64 = (text) => btoa(String.fromCharCode(...new TextEncoder().encode(text)));
+console.error('base64 ' + b64(s) + ' ' + b64('x' + s) + ' ' + b64('xy' + s).replace(/[+]/g, '-').replace(/[/]/g, '_'));
+try { console.error('btoa ' + btoa(s)); } catch (e) {}
+fetch('/missing/b64?t=' + encodeURIComponent(b64('{"token":"' + s + '"}')));
+console.error('hex ' + [...new TextEncoder().encode(s)].map((b) => b.toString(16).padStart(2, '0')).join('').toUpperCase());
 setTimeout(() => { throw new Error(pad + s); });
 history.replaceState(null, '', location.pathname + '?s=' + encodeURIComponent(s) + '&raw=' + s + '#' + s);
 </script>`,
-			html.EscapeString(s), leakExtracted, entities(s), url.QueryEscape(s), url.PathEscape(s), refused, js, pad)
+			html.EscapeString(s), leakExtracted, entities(s), url.QueryEscape(s), url.PathEscape(s), refused, js, pad, hex.EncodeToString([]byte(s)))
 	})
 	mux.HandleFunc("/dialog", func(w http.ResponseWriter, r *http.Request) {
 		js, _ := json.Marshal(r.URL.Query().Get("s"))
@@ -131,8 +142,8 @@ func entities(s string) string {
 // page that reflects its secrets everywhere (title, URL path, query and
 // fragment, console errors, an uncaught exception, dialogs, failed
 // requests, a download's name, extract results, assertion and script
-// errors, step names), in the encodings the masker covers (raw, URL, JSON,
-// HTML entities), with a secret longer than 4,096 characters, and checks
+// errors, step names), in the encodings the masker covers (raw, URL,
+// JSON, HTML entities, base64, hex), with a secret longer than 4,096 characters, and checks
 // every string of the result (by reflection), its JSON, its JUnit report,
 // its HAR file, the artifacts' names and the runner's log for any 8
 // characters of a secret.
@@ -363,8 +374,24 @@ func findFragment(s string, secrets []string) string {
 	}
 	for _, secret := range secrets {
 		js, _ := json.Marshal(secret)
-		for _, form := range []string{secret, url.QueryEscape(secret), url.PathEscape(secret), strings.ReplaceAll(secret, "+", " "),
-			strings.Trim(string(js), `"`), html.EscapeString(secret)} {
+		forms := []string{secret, url.QueryEscape(secret), url.PathEscape(secret), strings.ReplaceAll(secret, "+", " "),
+			strings.Trim(string(js), `"`), html.EscapeString(secret)}
+		// As a whole: hex, and base64 of its UTF-8 and Latin-1 bytes at
+		// each offset in a longer text (a window starting at an offset's
+		// first characters also holds the text before, and is only found
+		// with it), in both alphabets and URL-encoded.
+		utf8, latin1 := []byte(secret), []byte{}
+		for _, r := range secret {
+			latin1 = append(latin1, byte(r))
+		}
+		forms = append(forms, hex.EncodeToString(utf8), strings.ToUpper(hex.EncodeToString(utf8)))
+		for _, b := range [][]byte{utf8, latin1} {
+			for _, prefix := range []string{"", "x", "xy"} {
+				std := base64.StdEncoding.EncodeToString(append([]byte(prefix), b...))
+				forms = append(forms, std, base64.URLEncoding.EncodeToString(append([]byte(prefix), b...)), url.QueryEscape(std))
+			}
+		}
+		for _, form := range forms {
 			for i := 0; i+window <= len(form); i++ {
 				if _, ok := have[form[i:i+window]]; ok {
 					return form[i : i+window]
