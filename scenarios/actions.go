@@ -356,7 +356,7 @@ func (a Hover) Do(ctx context.Context, p Page) error {
 	if err != nil {
 		return err
 	}
-	return p.Pointer(ctx, PointerMove, at)
+	return p.Pointer(ctx, PointerMove, at.Point)
 }
 
 // WaitFor waits for an element state.

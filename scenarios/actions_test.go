@@ -44,7 +44,7 @@ func (p *fakePage) AwaitNavigation(context.Context) error                 { retu
 func (p *fakePage) Touchscreen() bool                                     { return false }
 func (p *fakePage) WaitFor(context.Context, Selector, WaitState) error    { return nil }
 func (p *fakePage) Screenshot(context.Context, string) error              { return nil }
-func (p *fakePage) Locate(context.Context, Selector) (Point, error)       { return Point{}, nil }
+func (p *fakePage) Locate(context.Context, Selector) (Target, error)      { return Target{}, nil }
 func (p *fakePage) Pointer(context.Context, PointerAction, Point) error   { return nil }
 func (p *fakePage) Audit(context.Context, []string, bool) error           { return nil }
 func (p *fakePage) Eval(context.Context, string) (bool, string, error) {

@@ -14,9 +14,9 @@ func (a Click) Do(ctx context.Context, p Page) error {
 		return err
 	}
 	if p.Touchscreen() {
-		err = p.Pointer(ctx, PointerTap, at)
+		err = p.Pointer(ctx, PointerTap, at.Point)
 	} else {
-		err = p.Pointer(ctx, PointerClick, at)
+		err = p.Pointer(ctx, PointerClick, at.Point)
 	}
 	if err != nil {
 		return err

@@ -13,7 +13,7 @@ func (a Dblclick) Do(ctx context.Context, p Page) error {
 	if err != nil {
 		return err
 	}
-	if err := pointerSequence(ctx, p, at, PointerMove, PointerDown, PointerUp, PointerDown, PointerUp); err != nil {
+	if err := pointerSequence(ctx, p, at.Point, PointerMove, PointerDown, PointerUp, PointerDown, PointerUp); err != nil {
 		return err
 	}
 	return p.AwaitNavigation(ctx)

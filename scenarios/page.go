@@ -52,8 +52,9 @@ type Page interface {
 	// follows what the input that came after started.
 
 	// Locate waits until the element is actionable and standing still,
-	// scrolled into view, and returns the point a user would aim at.
-	Locate(ctx context.Context, sel Selector) (Point, error)
+	// scrolled into view, and returns the point a user would aim at and
+	// the size of the element's box.
+	Locate(ctx context.Context, sel Selector) (Target, error)
 	// Pointer moves the mouse to the point, or presses or releases its
 	// left button there, or does all three as one click, or taps the point
 	// with a finger. The page's HTML5
@@ -90,6 +91,13 @@ type Page interface {
 
 // Point is a place in the viewport, in CSS pixels from its top left.
 type Point struct{ X, Y float64 }
+
+// Target is an element Locate found: the point a person aims at on it,
+// and the size of its box, in CSS pixels.
+type Target struct {
+	Point
+	Width, Height float64
+}
 
 // PointerAction is what Page.Pointer does.
 type PointerAction string

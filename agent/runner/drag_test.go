@@ -24,30 +24,11 @@ const done = document.getElementById('done');
 done.addEventListener('dragover', (e) => e.preventDefault());
 done.addEventListener('drop', (e) => { e.preventDefault(); done.appendChild(document.getElementById(e.dataTransfer.getData('text/plain'))); });
 </script>`,
-	"/sortable": `<!doctype html><title>List</title>
-<style>ul{list-style:none;padding:0;width:240px;touch-action:none} li{height:40px;line-height:40px;margin:2px 0;padding:0 8px;background:#def;user-select:none}</style>
-<ul id="list"><li>alpha</li><li>beta</li><li>gamma</li><li>delta</li></ul>
-<p id="order"></p>
-<script>
-const list = document.getElementById('list');
-const show = () => { document.getElementById('order').textContent = [...list.children].map((li) => li.textContent).join(','); };
-show();
-let held = null, start = null, moving = false;
-list.addEventListener('pointerdown', (e) => { held = e.target.closest('li'); start = { x: e.clientX, y: e.clientY }; moving = false; list.setPointerCapture(e.pointerId); });
-list.addEventListener('pointermove', (e) => {
-  if (!held) return;
-  if (!moving && Math.hypot(e.clientX - start.x, e.clientY - start.y) < 5) return; // a click, not a drag
-  moving = true;
-  for (const li of list.children) {
-    const r = li.getBoundingClientRect();
-    if (li !== held && e.clientY >= r.top && e.clientY <= r.bottom) {
-      list.insertBefore(held, e.clientY < r.top + r.height / 2 ? li : li.nextSibling);
-      break;
-    }
-  }
-});
-list.addEventListener('pointerup', () => { if (moving) show(); held = null; });
-</script>`,
+	// The two sortable lists differ only in the half of an item where the
+	// pointer puts the dragged one before it: at the very centre one puts
+	// it after, the other before, as libraries differ.
+	"/sortable":         sortableList(">="),
+	"/sortable-nearest": sortableList(">"),
 	"/palette": `<!doctype html><title>Flow editor</title>
 <style>#palette{position:absolute;left:0;top:0;width:120px;height:300px;background:#ddd} .node{width:100px;height:30px;margin:8px;background:#a6bbcf} #canvas{position:absolute;left:140px;top:0;width:400px;height:300px;background:#fafafa}</style>
 <div id="palette"><div class="node" id="inject">inject</div><div class="node" id="debug">debug</div></div>
@@ -71,6 +52,36 @@ document.addEventListener('mouseup', (e) => {
 </script>`,
 }
 
+// sortableList is a list that follows pointer events past a threshold, as
+// the sortable libraries do, and puts the dragged item after the one under
+// the pointer when e.clientY <after> the item's middle.
+func sortableList(after string) string {
+	return `<!doctype html><title>List</title>
+<style>ul{list-style:none;padding:0;width:240px;touch-action:none} li{height:40px;line-height:40px;margin:2px 0;padding:0 8px;background:#def;user-select:none}</style>
+<ul id="list"><li>alpha</li><li>beta</li><li>gamma</li><li>delta</li></ul>
+<p id="order"></p>
+<script>
+const list = document.getElementById('list');
+const show = () => { document.getElementById('order').textContent = [...list.children].map((li) => li.textContent).join(','); };
+show();
+let held = null, start = null, moving = false;
+list.addEventListener('pointerdown', (e) => { held = e.target.closest('li'); start = { x: e.clientX, y: e.clientY }; moving = false; list.setPointerCapture(e.pointerId); });
+list.addEventListener('pointermove', (e) => {
+  if (!held) return;
+  if (!moving && Math.hypot(e.clientX - start.x, e.clientY - start.y) < 5) return; // a click, not a drag
+  moving = true;
+  for (const li of list.children) {
+    const r = li.getBoundingClientRect();
+    if (li !== held && e.clientY >= r.top && e.clientY <= r.bottom) {
+      list.insertBefore(held, e.clientY ` + after + ` r.top + r.height / 2 ? li.nextSibling : li);
+      break;
+    }
+  }
+});
+list.addEventListener('pointerup', () => { if (moving) show(); held = null; });
+</script>`
+}
+
 // TestDrag drags in real Chromium on each kind of page, and checks what
 // the page made of it.
 func TestDrag(t *testing.T) {
@@ -91,6 +102,11 @@ func TestDrag(t *testing.T) {
 	}{
 		{"HTML5 drag and drop", "- goto: ${u}/kanban\n- drag: {from: '#card-1', to: '#done'}\n- assert_text: {selector: '#done', contains: Write tests}\n  timeout: 2s\n- assert_text: {selector: '#todo', equals: To do Ship}", "", ""},
 		{"a sortable list that follows the pointer", "- goto: ${u}/sortable\n- drag: {from: 'text=alpha', to: 'text=gamma'}\n- assert_text: {selector: '#order', equals: 'beta,gamma,alpha,delta'}\n  timeout: 2s", "", ""},
+		// From takes To's place, up or down, whichever half of an item
+		// the list counts its centre in.
+		{"up a sortable list", "- goto: ${u}/sortable\n- drag: {from: 'text=delta', to: 'text=alpha'}\n- assert_text: {selector: '#order', equals: 'delta,alpha,beta,gamma'}\n  timeout: 2s", "", ""},
+		{"down a list that puts an item before at the centre", "- goto: ${u}/sortable-nearest\n- drag: {from: 'text=alpha', to: 'text=gamma'}\n- assert_text: {selector: '#order', equals: 'beta,gamma,alpha,delta'}\n  timeout: 2s", "", ""},
+		{"up a list that puts an item before at the centre", "- goto: ${u}/sortable-nearest\n- drag: {from: 'text=delta', to: 'text=beta'}\n- assert_text: {selector: '#order', equals: 'alpha,delta,beta,gamma'}\n  timeout: 2s", "", ""},
 		{"a palette node dropped on a canvas", "- goto: ${u}/palette\n- drag: {from: '#debug', to: '#canvas'}\n- assert_text: {selector: '#nodes', equals: debug}\n  timeout: 2s", "", ""},
 		{"a missing source", "- goto: ${u}/kanban\n- drag: {from: '#card-9', to: '#done'}\n  timeout: 300ms", scenarios.KindElementNotFound, "no element matches #card-9"},
 	}

@@ -151,6 +151,8 @@ type checkResult struct {
 	Error   string  `json:"error"`
 	X       float64 `json:"x"`
 	Y       float64 `json:"y"`
+	W       float64 `json:"w"` // the size of the element's box
+	H       float64 `json:"h"`
 
 	Unstable bool     `json:"unstable"` // actionable, but its box or opacity still changing
 	Count    int      `json:"count"`    // of an actionable element's matches

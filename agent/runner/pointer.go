@@ -31,16 +31,16 @@ type pointerState struct {
 // Locate implements scenarios.Page. It aims an input: the page gets its
 // bounded moment to paint first, and the input is marked for interaction
 // latency and for AwaitNavigation.
-func (p *tabPage) Locate(ctx context.Context, sel scenarios.Selector) (scenarios.Point, error) {
+func (p *tabPage) Locate(ctx context.Context, sel scenarios.Selector) (scenarios.Target, error) {
 	r, err := p.waitInput(ctx, sel, condClickable, "")
 	if err != nil {
-		return scenarios.Point{}, err
+		return scenarios.Target{}, err
 	}
 	p.aimed(r)
 	// Clicks are counted within one action, as Playwright counts them:
 	// two click steps are two clicks, never a double click.
 	p.pointer = pointerState{}
-	return scenarios.Point{X: r.X, Y: r.Y}, nil
+	return scenarios.Target{Point: scenarios.Point{X: r.X, Y: r.Y}, Width: r.W, Height: r.H}, nil
 }
 
 // Touchscreen implements scenarios.Page.

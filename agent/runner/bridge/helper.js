@@ -47,7 +47,7 @@
       visible,
       enabled: !el.disabled && el.getAttribute('aria-disabled') !== 'true',
       inViewport: visible && cx >= 0 && cy >= 0 && cx <= innerWidth && cy <= innerHeight,
-      x: cx, y: cy, lx: p.x, ly: p.y,
+      x: cx, y: cy, lx: p.x, ly: p.y, w: r.width, h: r.height,
     };
   };
 
@@ -66,7 +66,7 @@
     if (at && at !== el && !el.contains(at) && !(at.control === el)) {
       return { covered: describe(at), x: s.x, y: s.y };
     }
-    return { x: s.x, y: s.y };
+    return { x: s.x, y: s.y, w: s.w, h: s.h };
   };
 
   // The counts of navigations and of inputs come with every check, so
@@ -91,7 +91,7 @@
         // An action on one of several matches may be on the wrong one: the
         // step reports how many matched and the first two.
         const all = window.__uxprobeSelect.all(kind, value);
-        return { ok: true, found: true, x: h.x, y: h.y, box, count: all.length, matches: all.slice(0, 2).map(describe) };
+        return { ok: true, found: true, x: h.x, y: h.y, w: h.w, h: h.h, box, count: all.length, matches: all.slice(0, 2).map(describe) };
       }
     }
   };
