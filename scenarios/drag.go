@@ -34,11 +34,14 @@ const (
 
 func (a Drag) Kind() string { return kindOf(a) }
 func (a Drag) Do(ctx context.Context, p Page) error {
-	src, err := p.Locate(ctx, a.From)
-	if err != nil {
+	// To is looked for first, so that a drag onto nothing presses no
+	// button, and From last: each is scrolled into view as it is
+	// located, and From must be where it is pressed.
+	if _, err := p.Locate(ctx, a.To); err != nil {
 		return err
 	}
-	if _, err := p.Locate(ctx, a.To); err != nil {
+	src, err := p.Locate(ctx, a.From)
+	if err != nil {
 		return err
 	}
 	from := src.Point
@@ -49,7 +52,9 @@ func (a Drag) Do(ctx context.Context, p Page) error {
 		return err
 	}
 	// The target may have moved when From was lifted out of the page's
-	// flow: it is aimed at again, from where it is now.
+	// flow, or be out of view: it is aimed at again, from where it is
+	// now, scrolled into view with the button held as a person scrolls
+	// while dragging.
 	dst, err := p.Locate(ctx, a.To)
 	if err != nil {
 		_ = p.Pointer(ctx, PointerUp, from) // best effort: leave no button pressed

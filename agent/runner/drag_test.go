@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/uxprobe/uxprobe/scenarios"
@@ -27,8 +28,11 @@ done.addEventListener('drop', (e) => { e.preventDefault(); done.appendChild(docu
 	// The two sortable lists differ only in the half of an item where the
 	// pointer puts the dragged one before it: at the very centre one puts
 	// it after, the other before, as libraries differ.
-	"/sortable":         sortableList(">="),
-	"/sortable-nearest": sortableList(">"),
+	"/sortable":         sortableList(">=", "alpha", "beta", "gamma", "delta"),
+	"/sortable-nearest": sortableList(">", "alpha", "beta", "gamma", "delta"),
+	// Longer than the viewport: its 25th item is out of view while its
+	// first is.
+	"/long-list": sortableList(">=", longList...),
 	"/palette": `<!doctype html><title>Flow editor</title>
 <style>#palette{position:absolute;left:0;top:0;width:120px;height:300px;background:#ddd} .node{width:100px;height:30px;margin:8px;background:#a6bbcf} #canvas{position:absolute;left:140px;top:0;width:400px;height:300px;background:#fafafa}</style>
 <div id="palette"><div class="node" id="inject">inject</div><div class="node" id="debug">debug</div></div>
@@ -52,13 +56,31 @@ document.addEventListener('mouseup', (e) => {
 </script>`,
 }
 
+var longList = func() []string {
+	var items []string
+	for i := 1; i <= 30; i++ {
+		items = append(items, fmt.Sprintf("item%02d", i))
+	}
+	return items
+}()
+
+// longListMovedTo is the long list's order with its first item moved
+// before or after its 25th: the item lands next to its target in either
+// case, as Chrome's scroll anchoring moves the list when the item leaves
+// its top in view.
+func longListMovedTo() string {
+	before := append(append(append([]string{}, longList[1:24]...), "item01"), longList[24:]...)
+	after := append(append(append([]string{}, longList[1:25]...), "item01"), longList[25:]...)
+	return "^(" + strings.Join(before, ",") + "|" + strings.Join(after, ",") + ")$"
+}
+
 // sortableList is a list that follows pointer events past a threshold, as
 // the sortable libraries do, and puts the dragged item after the one under
 // the pointer when e.clientY <after> the item's middle.
-func sortableList(after string) string {
+func sortableList(after string, items ...string) string {
 	return `<!doctype html><title>List</title>
 <style>ul{list-style:none;padding:0;width:240px;touch-action:none} li{height:40px;line-height:40px;margin:2px 0;padding:0 8px;background:#def;user-select:none}</style>
-<ul id="list"><li>alpha</li><li>beta</li><li>gamma</li><li>delta</li></ul>
+<ul id="list"><li>` + strings.Join(items, "</li><li>") + `</li></ul>
 <p id="order"></p>
 <script>
 const list = document.getElementById('list');
@@ -107,8 +129,13 @@ func TestDrag(t *testing.T) {
 		{"up a sortable list", "- goto: ${u}/sortable\n- drag: {from: 'text=delta', to: 'text=alpha'}\n- assert_text: {selector: '#order', equals: 'delta,alpha,beta,gamma'}\n  timeout: 2s", "", ""},
 		{"down a list that puts an item before at the centre", "- goto: ${u}/sortable-nearest\n- drag: {from: 'text=alpha', to: 'text=gamma'}\n- assert_text: {selector: '#order', equals: 'beta,gamma,alpha,delta'}\n  timeout: 2s", "", ""},
 		{"up a list that puts an item before at the centre", "- goto: ${u}/sortable-nearest\n- drag: {from: 'text=delta', to: 'text=beta'}\n- assert_text: {selector: '#order', equals: 'alpha,delta,beta,gamma'}\n  timeout: 2s", "", ""},
+		// Each is scrolled into view as it is located: the item pressed
+		// must be the one located last, not the one that took its place
+		// on the screen.
+		{"onto an item out of view", "- goto: ${u}/long-list\n- drag: {from: 'text=item01', to: 'text=item25'}\n- assert_text: {selector: '#order', matches: '" + longListMovedTo() + "'}\n  timeout: 2s", "", ""},
 		{"a palette node dropped on a canvas", "- goto: ${u}/palette\n- drag: {from: '#debug', to: '#canvas'}\n- assert_text: {selector: '#nodes', equals: debug}\n  timeout: 2s", "", ""},
 		{"a missing source", "- goto: ${u}/kanban\n- drag: {from: '#card-9', to: '#done'}\n  timeout: 300ms", scenarios.KindElementNotFound, "no element matches #card-9"},
+		{"a missing target", "- goto: ${u}/kanban\n- drag: {from: '#card-1', to: '#nowhere'}\n  timeout: 300ms", scenarios.KindElementNotFound, "no element matches #nowhere"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
