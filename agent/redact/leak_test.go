@@ -90,6 +90,7 @@ func leakSite(t *testing.T, refused string) *httptest.Server {
 <p id="extracted">token: %[2]s</p>
 <p id="entities">%[3]s</p>
 <a id="dl" href="/download?s=%[4]s">download</a>
+<a id="dlbin" href="/download-bin?s=%[4]s">binary download</a>
 <img src="/missing/%[5]s.png">
 <img src="http://%[6]s/refused?s=%[4]s">
 <img src="/missing/hex-%[9]s.png">
@@ -119,9 +120,16 @@ history.replaceState(null, '', location.pathname + '?s=' + encodeURIComponent(s)
 <script>alert(%[2]s + %[1]s); confirm(%[1]s); prompt(%[2]s + %[1]s, %[1]s);</script>`, js, pad)
 	})
 	mux.HandleFunc("/download", func(w http.ResponseWriter, r *http.Request) {
+		s := r.URL.Query().Get("s")
 		w.Header().Set("Content-Type", "text/csv")
-		w.Header().Set("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape(r.URL.Query().Get("s"))+".csv")
-		fmt.Fprint(w, "a,b\n")
+		w.Header().Set("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape(s)+".csv")
+		fmt.Fprintf(w, "a,b\n%s,%s\n", s, base64.StdEncoding.EncodeToString([]byte(s)))
+	})
+	// A file that is not text, with the secret inside.
+	mux.HandleFunc("/download-bin", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Header().Set("Content-Disposition", "attachment; filename=data.bin")
+		fmt.Fprint(w, "\x00\x01\x02"+r.URL.Query().Get("s")+"\x00")
 	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
@@ -158,6 +166,7 @@ func TestNoSecretLeavesARun(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			flowYAML := `name: leak
+keep_downloads: true
 vars: {token: ` + yamlQuote(tc.secret) + `}
 secrets: [token, extracted]
 steps:
@@ -181,6 +190,8 @@ steps:
   - eval: "document.getElementById('entities').innerHTML === 'x'"
     optional: true
   - click: "#dl"
+    optional: true
+  - click: "#dlbin"
     optional: true
   - assert_screenshot: page
   - name: a check named with the value the run extracted as secret
@@ -229,6 +240,23 @@ steps:
 			if len(res.Filmstrip) == 0 {
 				t.Error("no filmstrip kept")
 			}
+			// The text file is kept with its secrets masked; the other
+			// one holds a secret that cannot be masked, and is not kept.
+			var text, bin *result.Download
+			for i, dl := range res.Downloads {
+				switch {
+				case strings.HasSuffix(dl.FileName, ".csv"):
+					text = &res.Downloads[i]
+				case dl.FileName == "data.bin":
+					bin = &res.Downloads[i]
+				}
+			}
+			if text == nil || text.Path == "" || !text.Masked {
+				t.Errorf("the text download: %+v, want it kept, masked", text)
+			}
+			if bin == nil || bin.Path != "" || bin.NotKept == "" {
+				t.Errorf("the binary download: %+v, want it not kept, saying why", bin)
+			}
 
 			assertNoSecretLeaves(t, res, dir, logs.String(), []string{tc.secret, leakExtracted})
 		})
@@ -276,6 +304,15 @@ func assertNoSecretLeaves(t *testing.T, res *result.Result, dir, log string, sec
 			return nil
 		})
 		check("artifact file names", strings.Join(names, "\n"))
+		// The downloads kept: their content leaves the run too, served
+		// by the history's API.
+		for _, name := range names {
+			if strings.Contains(filepath.ToSlash(name), "/downloads/") {
+				if data, err := os.ReadFile(name); err == nil {
+					check("the kept download "+filepath.Base(name), string(data))
+				}
+			}
+		}
 	}
 	check("the runner's log", log)
 }

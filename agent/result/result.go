@@ -106,6 +106,12 @@ type Download struct {
 	Complete  bool   `json:"complete"`
 	// Path is where the file was kept (keep_downloads), else empty.
 	Path string `json:"path,omitempty"`
+	// Masked says that the kept file is text whose secret values were
+	// masked: it differs from what the server sent.
+	Masked bool `json:"masked,omitempty"`
+	// NotKept says why a file the flow keeps was not kept: it is not text
+	// and holds a secret value, which cannot be masked in it.
+	NotKept string `json:"not_kept,omitempty"`
 }
 
 // Dialog is one JavaScript dialog a page opened.

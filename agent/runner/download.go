@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/chromedp"
 
+	"github.com/uxprobe/uxprobe/agent/redact"
 	"github.com/uxprobe/uxprobe/agent/result"
 	"github.com/uxprobe/uxprobe/agent/runner/pagelog"
 	"github.com/uxprobe/uxprobe/scenarios"
@@ -161,6 +162,15 @@ func (r *Runner) keepDownloads(f *scenarios.Flow, d scenarios.Device, dir string
 			r.logger().Error("could not read a downloaded file to keep it", "flow", f.Name, "device", d.Name, "err", f.Mask(err.Error()))
 			continue
 		}
+		// What leaves the run passes the boundary: a text file is kept
+		// with its secrets masked, another that holds one is not kept.
+		data, masked, ok := redact.File(data, f)
+		if !ok {
+			res.Downloads[i].NotKept = "it holds a secret value, which cannot be masked in a file that is not text"
+			r.logger().Warn("a downloaded file was not kept: it holds a secret value and is not text", "flow", f.Name, "device", d.Name, "file", redact.String(res.Downloads[i].FileName, f, 0))
+			continue
+		}
+		res.Downloads[i].Masked = masked
 		name := res.Downloads[i].FileName // masked by safeName
 		if name == "" {
 			name = "download"
