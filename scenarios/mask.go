@@ -1,12 +1,9 @@
 package scenarios
 
 import (
-	"encoding/base64"
-	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"unicode/utf8"
 )
 
@@ -41,85 +38,6 @@ func (f *Flow) Mask(s string) string {
 	return s
 }
 
-// minWholeForm is the shortest base64 or hex form of a secret that Mask
-// masks: shorter ones (of secrets under six bytes) would match ordinary
-// words and numbers by chance.
-const minWholeForm = 8
-
-// wholeFormSets caches each secret's forms, bounded as patterns is.
-var wholeFormSets struct {
-	sync.Mutex
-	m map[string][]string
-}
-
-// wholeForms is the secret itself, then the encodings that write it as a
-// whole rather than character by character: hex (both cases) and base64
-// (standard and URL-safe alphabets) of its UTF-8 bytes, and of its
-// Latin-1 bytes where it has them (JavaScript's btoa encodes those). A
-// secret inside a longer text encoded in base64 starts at any of three
-// offsets within a group of three bytes, and each offset writes it
-// differently: each offset is a form. Only the characters that depend on
-// the secret's bytes alone are kept: the one before and the one after
-// also carry bits of the text around it, and are left, with at most four
-// bits of the secret each.
-func wholeForms(secret string) []string {
-	wholeFormSets.Lock()
-	defer wholeFormSets.Unlock()
-	if forms, ok := wholeFormSets.m[secret]; ok {
-		return forms
-	}
-	forms := []string{secret}
-	seen := map[string]bool{secret: true}
-	add := func(f string) {
-		if len(f) >= minWholeForm && !seen[f] {
-			seen[f] = true
-			forms = append(forms, f)
-		}
-	}
-	encodings := [][]byte{[]byte(secret)}
-	if latin1, ok := latin1Bytes(secret); ok {
-		encodings = append(encodings, latin1)
-	}
-	for _, b := range encodings {
-		add(hex.EncodeToString(b))
-		add(strings.ToUpper(hex.EncodeToString(b)))
-		for offset := range 3 {
-			padded := append(make([]byte, offset), b...)
-			// Character i holds bits 6i to 6i+5 of the padded bytes; the
-			// secret's are bits 8*offset to 8*len(padded)-1.
-			from, to := (8*offset+5)/6, 8*len(padded)/6
-			if to <= from {
-				continue
-			}
-			add(base64.StdEncoding.EncodeToString(padded)[from:to])
-			add(base64.URLEncoding.EncodeToString(padded)[from:to])
-		}
-	}
-	if wholeFormSets.m == nil {
-		wholeFormSets.m = map[string][]string{}
-	}
-	if len(wholeFormSets.m) < maxCachedPatterns {
-		wholeFormSets.m[secret] = forms
-	}
-	return forms
-}
-
-// latin1Bytes is s with each character as one byte, if s has a character
-// outside ASCII and none beyond U+00FF: the bytes btoa encodes, which
-// differ from UTF-8's.
-func latin1Bytes(s string) ([]byte, bool) {
-	b := make([]byte, 0, len(s))
-	wide := false
-	for _, r := range s {
-		if r > 0xff {
-			return nil, false
-		}
-		wide = wide || r >= 0x80
-		b = append(b, byte(r))
-	}
-	return b, wide
-}
-
 // minFragment is the shortest piece of a secret, in bytes, that Mask
 // masks where the whole secret is not: long enough that ordinary text does
 // not hold it by chance, short enough to catch a secret cut a little
@@ -127,33 +45,24 @@ func latin1Bytes(s string) ([]byte, bool) {
 const minFragment = 12
 
 // fragmentSets caches the pieces of minFragment bytes of each secret's
-// whole forms (the secret, its base64 and hex), bounded as patterns is:
-// one look-up per position of a text finds a piece of any of them.
-var fragmentSets struct {
-	sync.Mutex
-	m map[string]map[string]struct{}
-}
+// whole forms (the secret, its base64 and hex), so that one look-up per
+// position of a text finds a piece of any of them. Its cost is counted in
+// pieces.
+var fragmentSets = boundedCache[string, map[string]struct{}]{max: 1 << 18}
 
 func fragmentsOf(secret string) map[string]struct{} {
-	fragmentSets.Lock()
-	defer fragmentSets.Unlock()
-	if set, ok := fragmentSets.m[secret]; ok {
-		return set
-	}
-	set := map[string]struct{}{}
-	for _, form := range wholeForms(secret) {
-		// A piece that long is the whole form, masked already.
-		for i := 0; len(form) > minFragment && i+minFragment <= len(form); i++ {
-			set[form[i:i+minFragment]] = struct{}{}
+	return fragmentSets.get(secret, func() (map[string]struct{}, int) {
+		set := map[string]struct{}{}
+		for _, form := range wholeForms(secret) {
+			for _, text := range form.variants() {
+				// A piece that long is the whole form, masked already.
+				for i := 0; len(text) > minFragment && i+minFragment <= len(text); i++ {
+					set[text[i:i+minFragment]] = struct{}{}
+				}
+			}
 		}
-	}
-	if fragmentSets.m == nil {
-		fragmentSets.m = map[string]map[string]struct{}{}
-	}
-	if len(fragmentSets.m) < maxCachedPatterns {
-		fragmentSets.m[secret] = set
-	}
-	return set
+		return set, len(set) + 1
+	})
 }
 
 // maskFragments replaces every run of s made of pieces of secret (or of
@@ -207,13 +116,13 @@ func maskFragments(s, secret string) string {
 	return b.String()
 }
 
-// maskValue replaces every encoded occurrence of secret in s.
-func maskValue(s, secret string) string {
-	if secret == "" || s == "" {
+// maskValue replaces every encoded occurrence of the form in s.
+func maskValue(s string, form wholeForm) string {
+	if form.text == "" || s == "" {
 		return s
 	}
-	budget := workBudget(len(s), len(secret))
-	m := matcher{pat: patternOf(secret), s: s, work: budget, memoBelow: budget - memoAfter}
+	budget := workBudget(len(s), len(form.text))
+	m := matcher{pat: patternOf(form), s: s, work: budget, memoBelow: budget - memoAfter}
 	// The bytes an occurrence may start with: the other starts are
 	// skipped at the cost of a look-up, and cost no work.
 	var starts [256]bool
@@ -359,39 +268,21 @@ func (m *matcher) match(i int) int {
 	return end
 }
 
-// patterns caches compiled secrets: a run masks hundreds of strings with
+// patterns caches compiled forms: a run masks hundreds of strings with
 // the same few secrets. It is bounded, so that secrets rotated over months
-// of reloads cannot grow it without end; past the bound a secret is
-// compiled on each use.
-var patterns struct {
-	sync.Mutex
-	m map[string]secretPattern
-}
+// of reloads, or values a run extracts, cannot grow it without end; past
+// the bound a form is compiled on each use. Its cost is counted in
+// characters, each a slice of its forms (runeFormsOf shares them).
+var patterns = boundedCache[wholeForm, secretPattern]{max: 1 << 18}
 
-const maxCachedPatterns = 256
-
-func patternOf(secret string) secretPattern {
-	patterns.Lock()
-	defer patterns.Unlock()
-	if pat, ok := patterns.m[secret]; ok {
-		return pat
-	}
-	pat := compileSecret(secret)
-	if patterns.m == nil {
-		patterns.m = map[string]secretPattern{}
-	}
-	if len(patterns.m) < maxCachedPatterns {
-		patterns.m[secret] = pat
-	}
-	return pat
-}
-
-func compileSecret(secret string) secretPattern {
-	pat := make(secretPattern, 0, utf8.RuneCountInString(secret))
-	for _, r := range secret {
-		pat = append(pat, runeForms(r))
-	}
-	return pat
+func patternOf(form wholeForm) secretPattern {
+	return patterns.get(form, func() (secretPattern, int) {
+		pat := make(secretPattern, 0, utf8.RuneCountInString(form.text))
+		for _, r := range form.text {
+			pat = append(pat, runeFormsOf(r, form.alphabet))
+		}
+		return pat, len(pat) + 1
+	})
 }
 
 // backslashEscapes are the short escapes of JSON, JavaScript and Go.
