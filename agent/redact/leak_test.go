@@ -19,6 +19,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/uxprobe/uxprobe/agent/browser"
@@ -400,21 +401,36 @@ const window = 8
 
 // findFragment returns the first piece of window characters of a secret,
 // in any form the masker claims to cover (raw, URL query and path
-// encoded, + read as a space, JSON, HTML-escaped), that s contains.
+// encoded, + read as a space, JSON, HTML-escaped, hex, base64), that s
+// contains.
 func findFragment(s string, secrets []string) string {
-	if len(s) < window {
-		return ""
-	}
-	have := make(map[string]struct{}, len(s))
+	pieces := piecesOf(secrets)
 	for i := 0; i+window <= len(s); i++ {
-		have[s[i:i+window]] = struct{}{}
+		if _, ok := pieces[s[i:i+window]]; ok {
+			return s[i : i+window]
+		}
 	}
+	return ""
+}
+
+// pieceSets caches piecesOf: a test checks hundreds of strings against
+// the same secrets, whose forms are long (a secret of 5,000 characters).
+var pieceSets sync.Map // secrets joined by NUL -> map[string]struct{}
+
+// piecesOf is the set of pieces of window characters of every form of the
+// secrets.
+func piecesOf(secrets []string) map[string]struct{} {
+	key := strings.Join(secrets, "\x00")
+	if set, ok := pieceSets.Load(key); ok {
+		return set.(map[string]struct{})
+	}
+	set := map[string]struct{}{}
 	for _, secret := range secrets {
 		js, _ := json.Marshal(secret)
 		forms := []string{secret, url.QueryEscape(secret), url.PathEscape(secret), strings.ReplaceAll(secret, "+", " "),
 			strings.Trim(string(js), `"`), html.EscapeString(secret)}
 		// As a whole: hex, and base64 of its UTF-8 and Latin-1 bytes at
-		// each offset in a longer text (a window starting at an offset's
+		// each offset in a longer text (a piece starting at an offset's
 		// first characters also holds the text before, and is only found
 		// with it), in both alphabets and URL-encoded.
 		utf8, latin1 := []byte(secret), []byte{}
@@ -430,13 +446,12 @@ func findFragment(s string, secrets []string) string {
 		}
 		for _, form := range forms {
 			for i := 0; i+window <= len(form); i++ {
-				if _, ok := have[form[i:i+window]]; ok {
-					return form[i : i+window]
-				}
+				set[form[i:i+window]] = struct{}{}
 			}
 		}
 	}
-	return ""
+	pieceSets.Store(key, set)
+	return set
 }
 
 func around(s, frag string) string {
