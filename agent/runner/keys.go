@@ -5,6 +5,7 @@ package runner
 
 import (
 	"context"
+	"strings"
 	"time"
 	"unicode"
 
@@ -68,9 +69,28 @@ func (p *tabPage) AwaitNavigation(ctx context.Context) error {
 
 // InsertText implements scenarios.Page.
 func (p *tabPage) InsertText(ctx context.Context, text string) error {
+	if err := p.concealSecret(ctx, text); err != nil {
+		return err
+	}
 	sent := time.Now()
 	_, err := cdp.Call(ctx, p.t, input.InsertText, input.InsertTextParams{Text: text})
 	return p.unanswered(ctx, sent, err)
+}
+
+// concealSecret conceals the focused field before text that holds a
+// secret of the flow is typed into it: what leaves a run masks the secret
+// in text, and pictures of the page (screenshots, filmstrip frames, visual
+// checks and their baselines, kept in git) are what leaves it besides.
+// The text is checked whole, as a step types it, since one key of it is
+// no secret.
+func (p *tabPage) concealSecret(ctx context.Context, text string) error {
+	if text == "" || p.flow == nil || p.flow.Mask(text) == text {
+		return nil
+	}
+	var out struct {
+		Concealed bool `json:"concealed"`
+	}
+	return p.call(ctx, string(bridge.ConcealFocused()), &out)
 }
 
 // keyRunes are the runes of kb's table that the named keys of `press` are.
@@ -101,6 +121,13 @@ var modifierKeys = map[string]struct {
 // key of the US layout types (é, 中, emoji) is one insertText, as
 // Playwright sends them.
 func (p *tabPage) Keys(ctx context.Context, keys []scenarios.KeyStroke) error {
+	var typed strings.Builder
+	for _, k := range keys {
+		typed.WriteString(k.Key)
+	}
+	if err := p.concealSecret(ctx, typed.String()); err != nil {
+		return err
+	}
 	var pending []rune // characters to insert as text
 	flush := func() error {
 		if len(pending) == 0 {

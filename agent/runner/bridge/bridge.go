@@ -119,6 +119,10 @@ func Clear(sel scenarios.Selector) Expr { return call("__uxprobe.clear", sel.Kin
 // Focus focuses the element.
 func Focus(sel scenarios.Selector) Expr { return call("__uxprobe.focus", sel.Kind, sel.Value) }
 
+// ConcealFocused draws the focused field's text as discs, as a password
+// field's, so that pictures of the page do not show what is typed next.
+func ConcealFocused() Expr { return call("__uxprobe.concealFocused") }
+
 // Apply runs fn, the source of a JavaScript function (el, ...args) that
 // answers nothing or {error}, on sel's element. The function comes from an
 // action's own file (scenarios), not from a page or a flow, and it is

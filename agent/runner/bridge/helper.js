@@ -232,6 +232,24 @@
   });
   const focus = (kind, value) => withElement(kind, value, (el) => { el.focus(); return {}; });
 
+  // concealFocused draws the text of the focused field as discs, as a
+  // password field's, before a secret is typed into it: screenshots,
+  // filmstrip frames and visual checks then do not show the secret. The
+  // focused element is followed into open shadow roots and same-origin
+  // frames; the field's value and layout stay as they are.
+  const concealFocused = () => {
+    let el = document.activeElement;
+    for (;;) {
+      const inner = (el && el.shadowRoot && el.shadowRoot.activeElement) ||
+        (el && (el.tagName === 'IFRAME' || el.tagName === 'FRAME') && (() => { try { return el.contentDocument && el.contentDocument.activeElement; } catch (e) { return null; } })());
+      if (!inner || inner === el) break;
+      el = inner;
+    }
+    if (!el || !el.style || el === document.body || el === document.documentElement) return { concealed: false };
+    el.style.setProperty('-webkit-text-security', 'disc', 'important');
+    return { concealed: true };
+  };
+
   window.__uxprobe = {
     wait,
     check,
@@ -250,6 +268,7 @@
     }),
     clear,
     focus,
+    concealFocused,
     // apply runs an action's own function on the element: fn(el, ...args)
     // answers nothing, or {error} to fail the step.
     apply: (kind, value, fn, args) => withElement(kind, value, (el) => fn(el, ...args) || {}),
