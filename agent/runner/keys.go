@@ -90,7 +90,10 @@ func (p *tabPage) concealSecret(ctx context.Context, text string) error {
 	var out struct {
 		Concealed bool `json:"concealed"`
 	}
-	return p.call(ctx, string(bridge.ConcealFocused()), &out)
+	// Best effort: a page that cannot answer (it crashed, it is leaving)
+	// fails the keys that follow, with the reason.
+	_ = p.call(ctx, string(bridge.ConcealFocused()), &out)
+	return ctx.Err()
 }
 
 // keyRunes are the runes of kb's table that the named keys of `press` are.
