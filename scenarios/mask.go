@@ -47,8 +47,9 @@ const minFragment = 12
 // fragmentSets caches the pieces of minFragment bytes of each secret's
 // whole forms (the secret, its base64 and hex), so that one look-up per
 // position of a text finds a piece of any of them. Its cost is counted in
-// pieces.
-var fragmentSets = boundedCache[string, map[string]struct{}]{max: 1 << 18}
+// pieces, at most 65,536 (about 3 MB; 100 flows with a secret of 32
+// characters each take 36,000).
+var fragmentSets = boundedCache[string, map[string]struct{}]{max: 1 << 16}
 
 func fragmentsOf(secret string) map[string]struct{} {
 	return fragmentSets.get(secret, func() (map[string]struct{}, int) {
@@ -272,8 +273,9 @@ func (m *matcher) match(i int) int {
 // the same few secrets. It is bounded, so that secrets rotated over months
 // of reloads, or values a run extracts, cannot grow it without end; past
 // the bound a form is compiled on each use. Its cost is counted in
-// characters, each a slice of its forms (runeFormsOf shares them).
-var patterns = boundedCache[wholeForm, secretPattern]{max: 1 << 18}
+// characters, each a slice of its forms (runeFormsOf shares them): at
+// most 131,072, about 3 MB.
+var patterns = boundedCache[wholeForm, secretPattern]{max: 1 << 17}
 
 func patternOf(form wholeForm) secretPattern {
 	return patterns.get(form, func() (secretPattern, int) {

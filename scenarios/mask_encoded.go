@@ -33,7 +33,7 @@ const (
 const minWholeForm = 8
 
 // wholeFormSets caches each secret's forms; its cost is counted in bytes
-// of the secret.
+// of the forms.
 var wholeFormSets = boundedCache[string, []wholeForm]{max: 1 << 20}
 
 // wholeForms is the secret itself, then its hex and base64 forms, of its
@@ -70,7 +70,11 @@ func wholeForms(secret string) []wholeForm {
 				}
 			}
 		}
-		return forms, len(secret) + 1
+		cost := 1
+		for _, f := range forms {
+			cost += len(f.text)
+		}
+		return forms, cost
 	})
 }
 
