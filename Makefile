@@ -121,6 +121,7 @@ SLOWEST_PKGS := ./agent/runner ./cmd/uxprobe ./agent/audit
 test: chromium axe test-tools check-fmt
 	$(GO) test -race -count=1 -p 2 -parallel 4 -timeout 9m $(SLOWEST_PKGS) ./...
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./scenarios
+	$(GO) test -run '^$$' -fuzz '^FuzzMask$$' -fuzztime 10000x ./scenarios
 	$(GO) test -run '^$$' -fuzz '^FuzzParseFaults$$' -fuzztime 10000x ./agent/demoshop
 
 demo: chromium axe build
@@ -142,6 +143,7 @@ soak: chromium
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 5m ./scenarios
+	$(GO) test -run '^$$' -fuzz '^FuzzMask$$' -fuzztime 2m ./scenarios
 
 docker:
 	@command -v docker >/dev/null 2>&1 || { echo "docker is not installed" >&2; exit 1; }
