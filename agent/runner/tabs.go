@@ -17,6 +17,14 @@ import (
 	"github.com/uxprobe/uxprobe/scenarios"
 )
 
+// earlyTabWarning says that a tab's first document began before the
+// device could be emulated in it. Chrome starts a tab that a page opens
+// at once, in a window of its own size and with its own user agent, and
+// chromedp has no way to hold it until the device is set (a browser-wide
+// auto-attach that pauses every new tab would): the document is laid out
+// and measured as Chrome drew it, not as the device would.
+const earlyTabWarning = "the new tab's first document began loading before the device could be emulated in it: its layout and vitals are those of Chrome's own window and user agent, not the device's (the device applies from the next document on)"
+
 // popupLoadTimeout bounds the wait for a tab a step opened, when the step's
 // own time is spent.
 const popupLoadTimeout = 10 * time.Second
@@ -146,6 +154,9 @@ func (ts *tabSet) follow(ctx context.Context, pg *tabPage) error {
 		fr := tree.FrameTree.Frame
 		ts.ev.adopt(string(fr.ID), string(fr.LoaderID), fr.URL, ot.index)
 		loader = string(fr.LoaderID)
+		if fr.URL != "" && !strings.HasPrefix(fr.URL, "about:") {
+			pg.warnings = append(pg.warnings, earlyTabWarning)
+		}
 	}
 	if _, err := cdp.Call(ctx, t, runtime.Disable, cdp.Empty{}); err == nil {
 		_, _ = cdp.Call(ctx, t, runtime.Enable, cdp.Empty{}) // best effort: the page is then measured without vitals

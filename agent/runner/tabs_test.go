@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -186,4 +187,53 @@ func TestTabsFailAndEndAsTheFirstTab(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestTabFirstDocumentOnTheDevice: a tab a page opens is measured on the
+// device, or its step says it was not. On a phone, a Help link that opens
+// in a new tab loads the help page at once, before the device can be
+// emulated in the new tab: the page's own width at its first script is
+// the phone's, or the step warns.
+func TestTabFirstDocumentOnTheDevice(t *testing.T) {
+	t.Parallel()
+	widths := make(chan string, 4)
+	mux := http.NewServeMux()
+	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><meta name="viewport" content="width=device-width"><link rel="icon" href="data:,"><title>Shop</title><a id="help" href="/help" target="_blank">Help</a>`)
+	})
+	mux.HandleFunc("/help", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><meta name="viewport" content="width=device-width"><link rel="icon" href="data:,"><title>Help</title>
+<script>new Image().src = '/width?w=' + innerWidth;</script><h1>Help</h1>`)
+	})
+	mux.HandleFunc("/width", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case widths <- r.URL.Query().Get("w"):
+		default:
+		}
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	phone, ok := scenarios.LookupDevice("mobile")
+	if !ok {
+		t.Fatal("no mobile device")
+	}
+	f := mustFlow(t, "name: help\nsteps:\n  - goto: "+srv.URL+"/\n  - click: '#help'\n  - assert_title: Help\n")
+	res := (&Runner{Browser: testBrowser}).Run(context.Background(), f, phone)
+	if !res.Success {
+		t.Fatalf("flow failed: %+v", res.Error)
+	}
+	var width string
+	select {
+	case width = <-widths:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the help page did not report its width")
+	}
+	warned := slices.Contains(res.Steps[1].Warnings, earlyTabWarning)
+	if width != fmt.Sprint(phone.Width) && !warned {
+		t.Errorf("the help page was %s px wide at its first script on a %d px phone, and the click's step does not say so: warnings %q", width, phone.Width, res.Steps[1].Warnings)
+	}
+	if width == fmt.Sprint(phone.Width) && warned {
+		t.Errorf("the help page was laid out on the phone, but the step warns that it was not")
+	}
+	t.Logf("help page %s px wide at its first script; warned: %v", width, warned)
 }
