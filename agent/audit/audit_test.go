@@ -288,6 +288,7 @@ func TestRules(t *testing.T) {
 	for i, tc := range cases {
 		for _, dn := range devices {
 			t.Run(tc.name+"/"+dn, func(t *testing.T) {
+				t.Parallel() // one tab each, in the shared browser
 				d := device(t, dn)
 				ev := openPage(t, srv.URL+"/"+strconv.Itoa(i), d)
 				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
