@@ -154,9 +154,6 @@ func (ts *tabSet) follow(ctx context.Context, pg *tabPage) error {
 		fr := tree.FrameTree.Frame
 		ts.ev.adopt(string(fr.ID), string(fr.LoaderID), fr.URL, ot.index)
 		loader = string(fr.LoaderID)
-		if fr.URL != "" && !strings.HasPrefix(fr.URL, "about:") {
-			pg.warnings = append(pg.warnings, earlyTabWarning)
-		}
 	}
 	if _, err := cdp.Call(ctx, t, runtime.Disable, cdp.Empty{}); err == nil {
 		_, _ = cdp.Call(ctx, t, runtime.Enable, cdp.Empty{}) // best effort: the page is then measured without vitals
@@ -166,6 +163,15 @@ func (ts *tabSet) follow(ctx context.Context, pg *tabPage) error {
 	}
 	if err := siteAccess(ctx, tctx, t, ts.flow, ts.ev.markBlocked); err != nil {
 		return pg.wrap(ctx, err)
+	}
+	// A document the tab holds now began before the device was set, or
+	// while it was being set: it is laid out as Chrome drew it. Looked at
+	// after the set-up, so that one that committed meanwhile is not taken
+	// for one that came after.
+	if tree, err := cdp.Call(ctx, t, page.GetFrameTree, cdp.Empty{}); err == nil && tree.FrameTree != nil && tree.FrameTree.Frame != nil {
+		if u := tree.FrameTree.Frame.URL; u != "" && !strings.HasPrefix(u, "about:") {
+			pg.warnings = append(pg.warnings, earlyTabWarning)
+		}
 	}
 	// The observers of vitals.js take what the page reported before them
 	// (buffered), so a document that began before setup is measured too.

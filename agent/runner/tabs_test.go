@@ -190,7 +190,8 @@ func TestTabsFailAndEndAsTheFirstTab(t *testing.T) {
 }
 
 // TestTabFirstDocumentOnTheDevice: a tab a page opens is measured on the
-// device, or its step says it was not. On a phone, a Help link that opens
+// device, or its step says it may not be (a document that committed while
+// the device was being set is warned of too). On a phone, a Help link that opens
 // in a new tab loads the help page at once, before the device can be
 // emulated in the new tab: the page's own width at its first script is
 // the phone's, or the step warns.
@@ -231,9 +232,6 @@ func TestTabFirstDocumentOnTheDevice(t *testing.T) {
 	warned := slices.Contains(res.Steps[1].Warnings, earlyTabWarning)
 	if width != fmt.Sprint(phone.Width) && !warned {
 		t.Errorf("the help page was %s px wide at its first script on a %d px phone, and the click's step does not say so: warnings %q", width, phone.Width, res.Steps[1].Warnings)
-	}
-	if width == fmt.Sprint(phone.Width) && warned {
-		t.Errorf("the help page was laid out on the phone, but the step warns that it was not")
 	}
 	t.Logf("help page %s px wide at its first script; warned: %v", width, warned)
 }
