@@ -19,10 +19,11 @@ import (
 
 // earlyTabWarning says that a tab's first document began before the
 // device could be emulated in it. Chrome starts a tab that a page opens
-// at once, in a window of its own size and with its own user agent, and
-// chromedp has no way to hold it until the device is set (a browser-wide
-// auto-attach that pauses every new tab would): the document is laid out
-// and measured as Chrome drew it, not as the device would.
+// at once, in a window of its own size and with its own user agent. A
+// browser-wide auto-attach with waitForDebuggerOnStart would hold it, but
+// chromedp's attach to a held tab evaluates in it first and waits out its
+// time (tried): the document is laid out and measured as Chrome drew it,
+// not as the device would.
 const earlyTabWarning = "the new tab's first document began loading before the device could be emulated in it: its layout and vitals are those of Chrome's own window and user agent, not the device's (the device applies from the next document on)"
 
 // popupLoadTimeout bounds the wait for a tab a step opened, when the step's
