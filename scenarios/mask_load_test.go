@@ -140,3 +140,20 @@ func TestMaskFragments(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkMaskHostileEncoded: the worst input for a long secret's base64
+// and hex forms (their repeated start, never finished) must stay bounded
+// as the raw form's does: the forms share one budget.
+func BenchmarkMaskHostileEncoded(b *testing.B) {
+	secret := strings.Repeat("a", 5000) + "Z"
+	f := secretFlow(b, secret)
+	// Each form's own worst: the raw one, base64 at its three offsets,
+	// and hex, one after another.
+	var hostile strings.Builder
+	for _, form := range wholeForms(secret) {
+		hostile.WriteString(strings.Repeat(form.text[:len(form.text)-8]+"-", 4))
+	}
+	for b.Loop() {
+		f.Mask(hostile.String())
+	}
+}
