@@ -25,9 +25,7 @@ func (f *Flow) Mask(s string) string {
 	// maskValues adds the values extract steps set in secret vars.
 	values := f.maskValues()
 	for _, v := range values {
-		for _, form := range wholeForms(v) {
-			s = maskValue(s, form)
-		}
+		s = maskWhole(s, v)
 	}
 	// What is left of a secret that was cut before it got here (a file
 	// name the browser shortened, a message clipped by the page): any
@@ -115,6 +113,15 @@ func maskFragments(s, secret string) string {
 	}
 	b.WriteString(s[last:])
 	return b.String()
+}
+
+// maskWhole replaces every occurrence of secret in s, in each of its whole
+// forms and each of their encodings.
+func maskWhole(s, secret string) string {
+	for _, form := range wholeForms(secret) {
+		s = maskValue(s, form)
+	}
+	return s
 }
 
 // maskValue replaces every encoded occurrence of the form in s.
@@ -404,10 +411,8 @@ func (p *parser) maskErrors(f *Flow) {
 	sortLongestFirst(values)
 	for _, e := range p.errs {
 		for _, v := range values {
-			for _, form := range wholeForms(v) {
-				e.Msg = maskValue(e.Msg, form)
-				e.Flow = maskValue(e.Flow, form)
-			}
+			e.Msg = maskWhole(e.Msg, v)
+			e.Flow = maskWhole(e.Flow, v)
 		}
 	}
 }

@@ -14,15 +14,15 @@ type boundedCache[K comparable, V any] struct {
 	max  int
 }
 
-// get returns the value of k, made by make (which also says its cost) if
+// get returns the value of k, made by build (which also says its cost) if
 // it is not kept.
-func (c *boundedCache[K, V]) get(k K, make func() (V, int)) V {
+func (c *boundedCache[K, V]) get(k K, build func() (V, int)) V {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if v, ok := c.m[k]; ok {
 		return v
 	}
-	v, cost := make()
+	v, cost := build()
 	if c.used+cost <= c.max {
 		if c.m == nil {
 			c.m = map[K]V{}

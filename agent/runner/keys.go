@@ -72,6 +72,12 @@ func (p *tabPage) InsertText(ctx context.Context, text string) error {
 	if err := p.concealSecret(ctx, text); err != nil {
 		return err
 	}
+	return p.insertText(ctx, text)
+}
+
+// insertText sends text as one input event; Keys has concealed the field
+// for all of its text already.
+func (p *tabPage) insertText(ctx context.Context, text string) error {
 	sent := time.Now()
 	_, err := cdp.Call(ctx, p.t, input.InsertText, input.InsertTextParams{Text: text})
 	return p.unanswered(ctx, sent, err)
@@ -138,7 +144,7 @@ func (p *tabPage) Keys(ctx context.Context, keys []scenarios.KeyStroke) error {
 		}
 		text := string(pending)
 		pending = pending[:0]
-		return p.InsertText(ctx, text)
+		return p.insertText(ctx, text)
 	}
 	for _, k := range keys {
 		if k.Key == "" {

@@ -237,14 +237,13 @@
   // filmstrip frames and visual checks then do not show the secret. The
   // focused element is followed into open shadow roots and same-origin
   // frames; the field's value and layout stay as they are.
+  const focusedWithin = (el) => {
+    if (el.shadowRoot) return el.shadowRoot.activeElement;
+    try { return el.contentDocument ? el.contentDocument.activeElement : null; } catch (e) { return null; } // another origin's frame
+  };
   const concealFocused = () => {
     let el = document.activeElement;
-    for (;;) {
-      const inner = (el && el.shadowRoot && el.shadowRoot.activeElement) ||
-        (el && (el.tagName === 'IFRAME' || el.tagName === 'FRAME') && (() => { try { return el.contentDocument && el.contentDocument.activeElement; } catch (e) { return null; } })());
-      if (!inner || inner === el) break;
-      el = inner;
-    }
+    for (let inner = el && focusedWithin(el); inner && inner !== el; inner = focusedWithin(el)) el = inner;
     if (!el || !el.style || el === document.body || el === document.documentElement) return { concealed: false };
     el.style.setProperty('-webkit-text-security', 'disc', 'important');
     return { concealed: true };
